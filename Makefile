@@ -1,0 +1,53 @@
+# compound_app — everything a new machine needs is in these targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/pip --disable-pip-version-check
+FLASK  := $(BIN)/flask --app compound_app
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-pg test-browser lint format translations bench load crash clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade "pip>=24"
+
+# Runtime dependencies, pinned by constraints.txt.
+$(VENV)/.runtime: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) install -q -c constraints.txt -e .
+	@touch $@
+
+# Development dependencies on top (pytest, hypothesis, playwright, ruff).
+$(VENV)/.dev: $(VENV)/.runtime
+	$(PIP) install -q -c constraints.txt -e '.[dev]'
+	@touch $@
+
+translations: $(VENV)/.runtime
+	@$(BIN)/pybabel compile -q -f -d translations
+
+run: $(VENV)/.runtime translations
+	$(FLASK) db upgrade
+	$(FLASK) demo --if-empty
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.dev translations
+	$(BIN)/pytest -q
+
+test-pg: $(VENV)/.dev translations
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m "not browser"
+
+test-browser: $(VENV)/.dev translations
+	REQUIRE_BROWSER=1 TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m browser
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

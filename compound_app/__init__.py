@@ -1,0 +1,84 @@
+"""compound_app: self-management of old residential compounds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, session
+
+from .config import load_config
+from .extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    load_config(app, test_config)
+
+    from . import models  # noqa: F401  (registers every table with the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=_select_locale,
+        default_translation_directories=str(ROOT / "translations"),
+    )
+    _init_login(app)
+
+    from .database import configure_engine
+
+    configure_engine(app)
+
+    from .security import init_security
+
+    init_security(app)
+
+    from .templating import init_templating
+
+    init_templating(app)
+
+    from .auth.views import bp as auth_bp
+    from .committees.views import bp as committees_bp
+    from .home.views import bp as home_bp
+    from .people.views import bp as people_bp
+    from .registry.views import bp as registry_bp
+
+    for bp in (home_bp, auth_bp, registry_bp, committees_bp, people_bp):
+        app.register_blueprint(bp)
+
+    from .cli import init_cli
+
+    init_cli(app)
+    return app
+
+
+def _select_locale() -> str:
+    from flask import current_app
+
+    lang = session.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from .auth.service import user_for_token
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    # Sessions live on the server; a stolen cookie dies with logout or a password change.
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(user_for_token)

@@ -1,0 +1,344 @@
+"""Who may do what on which object. Every view asks here; nothing else decides.
+
+A user's reach comes only from their role grants. Objects outside every grant answer
+404 (``require``), so nobody can even learn that another compound's records exist;
+objects the user can see but not change answer 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, NoReturn
+
+from flask import abort, g
+from flask_login import current_user
+from sqlalchemy import ColumnElement, false, or_, select
+
+from .auth.models import Role, RoleGrant, User
+from .committees.models import Committee, CommitteeMember
+from .extensions import db
+from .registry.models import (
+    Building,
+    Community,
+    Compound,
+    Household,
+    ManagementArea,
+    Occupant,
+    Subdistrict,
+    Unit,
+)
+
+
+class Action(StrEnum):
+    VIEW = "view"  # see the object and its public facts
+    VIEW_ROSTER = "view_roster"  # names and mobiles of the people in it
+    EDIT_ROSTER = "edit_roster"  # buildings, units, households, occupants
+    ASSIGN_REP = "assign_rep"  # appoint a unit representative
+    IMPORT = "import"  # spreadsheet import of the roster
+    MANAGE = "manage"  # model, party organisation, areas, committee, pilots
+    MANAGE_PEOPLE = "manage_people"  # accounts, role grants, invite codes
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where an object sits in the organisation tree (None below its own level)."""
+
+    subdistrict_id: int | None = None
+    community_id: int | None = None
+    area_id: int | None = None
+    compound_id: int | None = None
+    unit_id: int | None = None
+    household_id: int | None = None
+
+
+@dataclass
+class Principal:
+    user_id: int | None = None
+    admin_subdistricts: set[int] = field(default_factory=set)
+    staff_communities: set[int] = field(default_factory=set)
+    committee_areas: set[int] = field(default_factory=set)
+    rep_units: set[int] = field(default_factory=set)
+    resident_households: set[int] = field(default_factory=set)
+    # Compounds and areas that contain the rep's units / the resident's households.
+    rep_compounds: set[int] = field(default_factory=set)
+    resident_compounds: set[int] = field(default_factory=set)
+    member_areas: set[int] = field(default_factory=set)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.user_id is None
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.admin_subdistricts or self.staff_communities)
+
+    def roles(self) -> set[Role]:
+        found = set()
+        for role, ids in (
+            (Role.SUBDISTRICT_ADMIN, self.admin_subdistricts),
+            (Role.COMMUNITY_STAFF, self.staff_communities),
+            (Role.COMMITTEE_MEMBER, self.committee_areas),
+            (Role.UNIT_REP, self.rep_units),
+            (Role.RESIDENT, self.resident_households),
+        ):
+            if ids:
+                found.add(role)
+        return found
+
+
+def load_principal(user: User | None) -> Principal:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Principal()
+    p = Principal(user_id=user.id)
+    grants = db.session.scalars(select(RoleGrant).where(RoleGrant.user_id == user.id)).all()
+    for grant in grants:
+        match grant.role:
+            case Role.SUBDISTRICT_ADMIN:
+                p.admin_subdistricts.add(grant.scope_id)
+            case Role.COMMUNITY_STAFF:
+                p.staff_communities.add(grant.scope_id)
+            case Role.COMMITTEE_MEMBER:
+                p.committee_areas.add(grant.scope_id)
+            case Role.UNIT_REP:
+                p.rep_units.add(grant.scope_id)
+            case Role.RESIDENT:
+                p.resident_households.add(grant.scope_id)
+    if p.committee_areas:
+        # A seat gives access only during its term.
+        from .committees.service import current_areas
+
+        p.committee_areas = current_areas(user.id, p.committee_areas)
+    if p.rep_units:
+        rows = db.session.execute(
+            select(Compound.id, Compound.area_id)
+            .join(Building, Building.compound_id == Compound.id)
+            .join(Unit, Unit.building_id == Building.id)
+            .where(Unit.id.in_(p.rep_units))
+        )
+        for compound_id, area_id in rows:
+            p.rep_compounds.add(compound_id)
+            p.member_areas.add(area_id)
+    if p.resident_households:
+        rows = db.session.execute(
+            select(Compound.id, Compound.area_id)
+            .join(Building, Building.compound_id == Compound.id)
+            .join(Unit, Unit.building_id == Building.id)
+            .join(Household, Household.unit_id == Unit.id)
+            .where(Household.id.in_(p.resident_households))
+        )
+        for compound_id, area_id in rows:
+            p.resident_compounds.add(compound_id)
+            p.member_areas.add(area_id)
+    return p
+
+
+def principal() -> Principal:
+    """The current user's principal, computed once per request."""
+    cached = g.get("_principal")
+    if cached is None:
+        user = current_user._get_current_object() if current_user else None
+        cached = load_principal(user)
+        g._principal = cached
+    return cached
+
+
+def forget() -> None:
+    """Drop the cached principal after the current user's own grants changed."""
+    g.pop("_principal", None)
+
+
+def locate(obj: Any) -> Location:
+    match obj:
+        case Subdistrict():
+            return Location(subdistrict_id=obj.id)
+        case Community():
+            return Location(subdistrict_id=obj.subdistrict_id, community_id=obj.id)
+        case ManagementArea():
+            return Location(
+                subdistrict_id=obj.community.subdistrict_id,
+                community_id=obj.community_id,
+                area_id=obj.id,
+            )
+        case Compound():
+            return Location(
+                subdistrict_id=obj.community.subdistrict_id,
+                community_id=obj.community_id,
+                area_id=obj.area_id,
+                compound_id=obj.id,
+            )
+        case Building():
+            return locate(obj.compound)
+        case Unit():
+            return _with(locate(obj.building.compound), unit_id=obj.id)
+        case Household():
+            return _with(locate(obj.unit), household_id=obj.id)
+        case Occupant():
+            return locate(obj.household)
+        case Committee():
+            return locate(obj.area)
+        case CommitteeMember():
+            return locate(obj.committee.area)
+    raise TypeError(f"access has no rule for {type(obj).__name__}")
+
+
+def _with(loc: Location, **changes: int) -> Location:
+    return Location(**{**loc.__dict__, **changes})
+
+
+def can(action: Action, obj: Any, p: Principal | None = None) -> bool:
+    p = p or principal()
+    if p.is_anonymous:
+        return False
+    loc = locate(obj)
+    staff = loc.subdistrict_id in p.admin_subdistricts or loc.community_id in p.staff_communities
+    if staff:
+        return True
+    if loc.area_id is None:
+        # Subdistricts and communities belong to staff alone.
+        return False
+    committee = loc.area_id in p.committee_areas
+    if loc.compound_id is None:  # a management area
+        if action is Action.VIEW:
+            return committee or loc.area_id in p.member_areas
+        return committee and action is Action.VIEW_ROSTER
+    if committee:
+        return action is not Action.MANAGE and action is not Action.MANAGE_PEOPLE
+    if loc.unit_id is not None and loc.unit_id in p.rep_units:
+        return action in (Action.VIEW, Action.VIEW_ROSTER, Action.EDIT_ROSTER)
+    if loc.household_id is not None and loc.household_id in p.resident_households:
+        return action in (Action.VIEW, Action.VIEW_ROSTER)
+    if action is Action.VIEW and loc.household_id is None:
+        # Buildings and units are common knowledge within a compound; homes are not.
+        return loc.compound_id in p.rep_compounds or loc.compound_id in p.resident_compounds
+    return False
+
+
+def require(action: Action, obj: Any) -> Any:
+    """Return ``obj`` if allowed; 404 when it is out of the user's sight, else 403."""
+    if obj is None or not can(Action.VIEW, obj):
+        abort(404)
+    if action is not Action.VIEW and not can(action, obj):
+        abort(403)
+    return obj
+
+
+def deny() -> NoReturn:
+    abort(404)
+
+
+def get_or_404(model: type, ident: Any, action: Action = Action.VIEW) -> Any:
+    obj = db.session.get(model, ident) if _valid_id(ident) else None
+    return require(action, obj)
+
+
+def _valid_id(ident: Any) -> bool:
+    return isinstance(ident, int) and 0 < ident < 2**63
+
+
+# --- list filters: the same rules, as SQL, for lists and searches -----------------------
+
+
+def compound_filter(p: Principal | None = None) -> ColumnElement[bool]:
+    """A WHERE clause selecting the compounds the principal may see."""
+    p = p or principal()
+    clauses: list[ColumnElement[bool]] = []
+    if p.admin_subdistricts:
+        clauses.append(
+            Compound.community_id.in_(
+                select(Community.id).where(Community.subdistrict_id.in_(p.admin_subdistricts))
+            )
+        )
+    if p.staff_communities:
+        clauses.append(Compound.community_id.in_(p.staff_communities))
+    if p.committee_areas:
+        clauses.append(Compound.area_id.in_(p.committee_areas))
+    seen = p.rep_compounds | p.resident_compounds
+    if seen:
+        clauses.append(Compound.id.in_(seen))
+    return or_(*clauses) if clauses else false()
+
+
+def community_filter(p: Principal | None = None) -> ColumnElement[bool]:
+    p = p or principal()
+    clauses: list[ColumnElement[bool]] = []
+    if p.admin_subdistricts:
+        clauses.append(Community.subdistrict_id.in_(p.admin_subdistricts))
+    if p.staff_communities:
+        clauses.append(Community.id.in_(p.staff_communities))
+    return or_(*clauses) if clauses else false()
+
+
+def staff_community_ids(p: Principal | None = None) -> set[int] | None:
+    """Communities a staff user manages; None means every community (subdistrict admin)."""
+    p = p or principal()
+    if p.admin_subdistricts:
+        return None
+    return set(p.staff_communities)
+
+
+# --- people ---------------------------------------------------------------------------------
+
+
+def people_filter(p: Principal | None = None) -> ColumnElement[bool]:
+    """Users a staff member may manage: anyone holding a role or a home in their communities."""
+    p = p or principal()
+    if p.admin_subdistricts:
+        return User.id.is_not(None)
+    if not p.staff_communities:
+        return false()
+    communities = p.staff_communities
+    compounds = select(Compound.id).where(Compound.community_id.in_(communities))
+    areas = select(ManagementArea.id).where(ManagementArea.community_id.in_(communities))
+    units = select(Unit.id).join(Building).where(Building.compound_id.in_(compounds))
+    households = select(Household.id).where(Household.unit_id.in_(units))
+    granted = select(RoleGrant.user_id).where(
+        or_(
+            RoleGrant.community_id.in_(communities),
+            RoleGrant.area_id.in_(areas),
+            RoleGrant.unit_id.in_(units),
+            RoleGrant.household_id.in_(households),
+        )
+    )
+    living = select(Occupant.user_id).where(
+        Occupant.household_id.in_(households), Occupant.user_id.is_not(None)
+    )
+    return or_(User.id.in_(granted), User.id.in_(living))
+
+
+def require_person(user_id: int) -> User:
+    """A user the current staff member may manage, else 404."""
+    p = principal()
+    if not p.is_staff or not _valid_id(user_id):
+        abort(404)
+    user = db.session.scalar(select(User).where(User.id == user_id, people_filter(p)))
+    if user is None:
+        abort(404)
+    return user
+
+
+def can_grant(role: Role, scope_id: int, p: Principal | None = None) -> bool:
+    """Staff roles are granted on the people pages; the others where their object lives."""
+    p = p or principal()
+    if role is Role.SUBDISTRICT_ADMIN:
+        return scope_id in p.admin_subdistricts
+    if role is Role.COMMUNITY_STAFF:
+        community = db.session.get(Community, scope_id) if _valid_id(scope_id) else None
+        return community is not None and can(Action.MANAGE_PEOPLE, community, p)
+    return False
+
+
+def can_revoke(grant: RoleGrant, p: Principal | None = None) -> bool:
+    p = p or principal()
+    role = Role(grant.role)
+    if role is Role.SUBDISTRICT_ADMIN:
+        return grant.scope_id in p.admin_subdistricts and grant.user_id != p.user_id
+    if role is Role.COMMITTEE_MEMBER:
+        return False  # a seat ends on the committee page, where its term is kept
+    scope_model = {
+        Role.COMMUNITY_STAFF: Community,
+        Role.UNIT_REP: Unit,
+        Role.RESIDENT: Household,
+    }[role]
+    obj = db.session.get(scope_model, grant.scope_id)
+    return obj is not None and can(Action.MANAGE_PEOPLE, obj, p)

@@ -1,0 +1,330 @@
+"""Passwords, login sessions, the login rate limit and invite codes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+
+from .. import audit
+from ..dbtypes import utcnow
+from ..extensions import db
+from .models import InviteCode, LoginAttempt, Role, RoleGrant, User, UserSession
+
+# Unambiguous characters for codes people copy from paper (no 0/O, 1/I/L).
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+MIN_PASSWORD_LENGTH = 8
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(
+        time_cost=cfg["ARGON2_TIME_COST"],
+        memory_cost=cfg["ARGON2_MEMORY_COST"],
+        parallelism=cfg["ARGON2_PARALLELISM"],
+    )
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+# Verifying against this keeps the response time the same whether or not a mobile exists.
+_DUMMY_HASH: dict[tuple[int, int, int], str] = {}
+
+
+def _dummy_hash() -> str:
+    h = _hasher()
+    key = (h.time_cost, h.memory_cost, h.parallelism)
+    if key not in _DUMMY_HASH:
+        _DUMMY_HASH[key] = h.hash(secrets.token_hex(8))
+    return _DUMMY_HASH[key]
+
+
+def check_password(user: User | None, password: str) -> bool:
+    h = _hasher()
+    stored = user.password_hash if user is not None else None
+    try:
+        h.verify(stored or _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if stored is None or user is None:
+        return False
+    if h.check_needs_rehash(stored):
+        user.password_hash = h.hash(password)
+    return True
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- login sessions ---------------------------------------------------------------------
+
+
+def start_session(user: User, user_agent: str = "") -> str:
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=_digest(token),
+            expires_at=utcnow() + current_app.config["SESSION_ABSOLUTE_LIFETIME"],
+            user_agent=user_agent[:200],
+        )
+    )
+    user.session_token = token
+    return token
+
+
+def user_for_token(token: str | None) -> User | None:
+    if not token or len(token) > 100:
+        return None
+    row = db.session.execute(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            UserSession.token_hash == _digest(token),
+            UserSession.ended_at.is_(None),
+            UserSession.expires_at > utcnow(),
+        )
+    ).scalar_one_or_none()
+    if row is not None:
+        row.session_token = token
+    return row
+
+
+def end_session(token: str | None) -> None:
+    if token:
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.token_hash == _digest(token), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
+
+def end_other_sessions(user: User, keep_token: str | None = None) -> int:
+    stmt = update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    if keep_token:
+        stmt = stmt.where(UserSession.token_hash != _digest(keep_token))
+    return db.session.execute(stmt.values(ended_at=utcnow())).rowcount or 0
+
+
+def change_password(user: User, new_password: str) -> None:
+    before = {"password_changed_at": _iso(user.password_changed_at)}
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    end_other_sessions(user, keep_token=user.session_token)
+    audit.record(
+        "password_change",
+        user,
+        before,
+        {"password_changed_at": _iso(user.password_changed_at)},
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# --- rate limit -------------------------------------------------------------------------
+
+
+def login_wait(mobile: str, ip: str) -> int:
+    """Minutes to wait before another login attempt is allowed (0 = go ahead)."""
+    cfg = current_app.config
+    since = utcnow() - cfg["LOGIN_WINDOW"]
+    by_mobile = db.session.execute(
+        select(func.count(), func.min(LoginAttempt.at)).where(
+            LoginAttempt.mobile == mobile[:20], LoginAttempt.at > since
+        )
+    ).one()
+    by_ip = db.session.execute(
+        select(func.count(), func.min(LoginAttempt.at)).where(
+            LoginAttempt.ip == ip[:45], LoginAttempt.at > since
+        )
+    ).one()
+    blocked_since = [
+        first
+        for (count, first), limit in (
+            (by_mobile, cfg["LOGIN_MAX_FAILURES_PER_MOBILE"]),
+            (by_ip, cfg["LOGIN_MAX_FAILURES_PER_IP"]),
+        )
+        if count >= limit
+    ]
+    if not blocked_since:
+        return 0
+    free_at = min(blocked_since) + cfg["LOGIN_WINDOW"]
+    seconds = (free_at - utcnow()).total_seconds()
+    return max(1, int(seconds // 60) + 1)
+
+
+def record_failure(mobile: str, ip: str) -> None:
+    db.session.add(LoginAttempt(mobile=mobile[:20], ip=ip[:45]))
+
+
+def clear_failures(mobile: str) -> None:
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.mobile == mobile[:20]))
+
+
+def prune_attempts(older_than: timedelta = timedelta(days=1)) -> None:
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - older_than))
+
+
+# --- invite codes -----------------------------------------------------------------------
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def issue_invite(
+    *, created_by: User, household_id: int | None = None, user_id: int | None = None
+) -> str:
+    """A new one-time code; earlier unused codes for the same target stop working."""
+    now = utcnow()
+    target = (
+        InviteCode.household_id == household_id
+        if household_id is not None
+        else InviteCode.user_id == user_id
+    )
+    db.session.execute(
+        update(InviteCode)
+        .where(target, InviteCode.used_at.is_(None), InviteCode.expires_at > now)
+        .values(expires_at=now)
+    )
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+    invite = InviteCode(
+        code_hash=_digest(raw),
+        household_id=household_id,
+        user_id=user_id,
+        created_by_id=created_by.id,
+        expires_at=now + timedelta(days=current_app.config["INVITE_VALID_DAYS"]),
+    )
+    db.session.add(invite)
+    audit.record("invite_issue", invite)
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def find_invite(code: str) -> InviteCode | None:
+    raw = normalise_code(code)
+    if len(raw) != 10:
+        return None
+    return db.session.execute(
+        select(InviteCode).where(
+            InviteCode.code_hash == _digest(raw),
+            InviteCode.used_at.is_(None),
+            InviteCode.expires_at > utcnow(),
+        )
+    ).scalar_one_or_none()
+
+
+def grant(user: User, role: Role, scope_id: int, *, granted_by: User | None = None) -> RoleGrant:
+    from .models import ROLE_SCOPE
+
+    existing = db.session.execute(
+        select(RoleGrant).where(
+            RoleGrant.user_id == user.id,
+            RoleGrant.role == role.value,
+            getattr(RoleGrant, ROLE_SCOPE[role]) == scope_id,
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    row = RoleGrant(
+        user_id=user.id, role=role.value, granted_by_id=granted_by.id if granted_by else None
+    )
+    setattr(row, ROLE_SCOPE[role], scope_id)
+    db.session.add(row)
+    audit.record("grant", row)
+    return row
+
+
+def revoke(row: RoleGrant) -> None:
+    before = audit.snapshot(row)
+    db.session.delete(row)
+    audit.record("revoke", row, before)
+
+
+class InviteError(Exception):
+    """Why an invite code cannot be redeemed; ``field`` says where to show it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def redeem_invite(
+    invite: InviteCode, *, mobile: str, name: str, password: str | None, current: User | None
+) -> User:
+    """Turn a code into a working account (and a household link for resident codes).
+
+    A signed-in person redeeming a household code just gains the household. Otherwise the
+    mobile must not belong to an account that already has a password: a code found on a
+    notice board must never let anyone take over somebody else's account.
+    """
+    from flask_babel import gettext as _
+
+    from ..registry.models import Household, Occupant, Relation
+
+    if invite.user_id is not None:
+        user = db.session.get(User, invite.user_id)
+        if user is None or user.mobile != mobile:
+            raise InviteError("mobile", _("This code was issued for another mobile number."))
+        if password is None:
+            raise InviteError("new_password", _("Please choose a password."))
+    else:
+        user = current
+        if user is None:
+            user = db.session.execute(
+                select(User).where(User.mobile == mobile)
+            ).scalar_one_or_none()
+            if user is not None and user.password_hash is not None:
+                raise InviteError(
+                    "mobile",
+                    _("This mobile number has an account: sign in first, then enter the code."),
+                )
+            if password is None:
+                raise InviteError("new_password", _("Please choose a password."))
+        if user is None:
+            if not name:
+                raise InviteError("name", _("Please enter your name."))
+            user = User(mobile=mobile, name=name)
+            db.session.add(user)
+            db.session.flush()
+            audit.record("create", user)
+    if password is not None and (user.password_hash is None or invite.user_id is not None):
+        if user.password_hash is not None:
+            end_other_sessions(user)  # a reset: whoever knew the old password is out
+        user.password_hash = hash_password(password)
+        user.password_changed_at = utcnow()
+        audit.record("activate", user, None, {"mobile": user.mobile})
+    if invite.household_id is not None:
+        household = db.session.get(Household, invite.household_id)
+        assert household is not None
+        occupant = db.session.execute(
+            select(Occupant).where(
+                Occupant.household_id == household.id, Occupant.mobile == user.mobile
+            )
+        ).scalar_one_or_none()
+        if occupant is None:
+            occupant = Occupant(
+                household_id=household.id,
+                name=user.name,
+                mobile=user.mobile,
+                relation=Relation.FAMILY,
+            )
+            db.session.add(occupant)
+        if occupant.user_id != user.id:
+            before = audit.snapshot(occupant) if occupant.id else None
+            occupant.user_id = user.id
+            audit.record("link", occupant, before)
+        grant(user, Role.RESIDENT, household.id, granted_by=None)
+    invite.used_at = utcnow()
+    invite.used_by_id = user.id
+    return user

@@ -1,0 +1,73 @@
+"""Command-line tasks: demo data, deployment checks."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+from flask import Flask, current_app
+
+from .extensions import db
+
+
+def init_cli(app: Flask) -> None:
+    app.cli.add_command(demo)
+    app.cli.add_command(check_deploy)
+
+
+@click.command("demo")
+@click.option(
+    "--scale",
+    type=click.Choice(["story", "small", "city"]),
+    default="story",
+    show_default=True,
+    help="story: the subdistrict of the source story; small/city: benchmark datasets.",
+)
+@click.option("--if-empty", is_flag=True, help="Do nothing (successfully) when data exists.")
+@click.option("--seed", type=int, default=None, help="Random seed (the default is fixed).")
+def demo(scale: str, if_empty: bool, seed: int | None) -> None:
+    """Load demo data into an empty database and print the demo sign-ins."""
+    from .demo import generate
+
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("refusing to load demo data into a production deployment")
+    if not generate.database_is_empty():
+        if if_empty:
+            click.echo("The database already holds data; demo data not loaded.")
+            _print_logins()
+            return
+        raise click.ClickException("the database is not empty; demo data goes into an empty one")
+    started = time.perf_counter()
+    counts = generate.generate(scale, seed if seed is not None else generate.SEED)
+    if scale == "story":
+        generate.set_demo_passwords()
+    elapsed = time.perf_counter() - started
+    summary = ", ".join(f"{n} {table}" for table, n in counts.items() if n)
+    click.echo(f"Loaded the {scale} dataset in {elapsed:.1f} s: {summary}.")
+    if scale == "story":
+        _print_logins()
+
+
+def _print_logins() -> None:
+    from .demo.generate import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+    click.echo("")
+    click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"  {account.mobile}  {account.name}  {account.role_text}")
+    click.echo("")
+
+
+@click.command("check-deploy")
+def check_deploy() -> None:
+    """Fail (exit 1) when the configuration is unsafe for production."""
+    from .deploy_checks import problems
+
+    found = problems(current_app)
+    for problem in found:
+        click.echo(f"FAIL  {problem}", err=True)
+    if found:
+        sys.exit(1)
+    click.echo("OK    production settings look safe.")
+    db.session.remove()

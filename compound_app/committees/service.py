@@ -1,0 +1,143 @@
+"""Committee membership: positions, terms, and the access that comes with a seat."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import audit
+from ..auth.models import Role, RoleGrant, User
+from ..auth.service import grant, revoke
+from ..dbtypes import local_today
+from ..extensions import db
+from ..registry.models import ManagementArea
+from ..registry.service import RegistryError, find_or_create_user
+from .models import Background, Committee, CommitteeMember, Position
+
+# Positions a committee holds at most once at any time.
+SINGLE_SEATS = (Position.CHAIR, Position.TREASURER)
+
+
+def committee_for_area(area_id: int) -> Committee | None:
+    return db.session.scalars(
+        select(Committee)
+        .where(Committee.area_id == area_id)
+        .options(selectinload(Committee.members).joinedload(CommitteeMember.user))
+    ).one_or_none()
+
+
+def is_current(member: CommitteeMember, on: date | None = None) -> bool:
+    on = on or local_today()
+    return member.term_start <= on <= member.term_end
+
+
+def create_committee(area: ManagementArea, name: str, formed_on: date) -> Committee:
+    if committee_for_area(area.id) is not None:
+        raise RegistryError(_("This area already has a committee."))
+    committee = Committee(area_id=area.id, name=name, formed_on=formed_on)
+    db.session.add(committee)
+    audit.record("create", committee)
+    return committee
+
+
+def _check_seat(
+    committee: Committee, position: Position, start: date, end: date, except_id: int | None = None
+) -> None:
+    if position not in SINGLE_SEATS:
+        return
+    for other in committee.members:
+        if other.id == except_id or other.position != position:
+            continue
+        if other.term_start <= end and start <= other.term_end:
+            raise RegistryError(
+                _("%(name)s already holds this position in that period.", name=other.user.name),
+                "position",
+            )
+
+
+def add_member(
+    committee: Committee,
+    *,
+    name: str,
+    mobile: str,
+    position: Position,
+    background: Background,
+    term_start: date,
+    term_end: date,
+    actor: User | None,
+) -> CommitteeMember:
+    if term_end <= term_start:
+        raise RegistryError(_("The term must end after it starts."), "term_end")
+    user = find_or_create_user(mobile, name)
+    db.session.flush()
+    if any(m.user_id == user.id for m in committee.members):
+        raise RegistryError(_("This person is already on the committee."), "mobile")
+    _check_seat(committee, position, term_start, term_end)
+    member = CommitteeMember(
+        committee_id=committee.id,
+        user_id=user.id,
+        position=position,
+        background=background,
+        term_start=term_start,
+        term_end=term_end,
+    )
+    db.session.add(member)
+    committee.members.append(member)
+    audit.record("create", member)
+    grant(user, Role.COMMITTEE_MEMBER, committee.area_id, granted_by=actor)
+    return member
+
+
+def update_member(
+    member: CommitteeMember,
+    *,
+    position: Position,
+    background: Background,
+    term_start: date,
+    term_end: date,
+) -> None:
+    if term_end <= term_start:
+        raise RegistryError(_("The term must end after it starts."), "term_end")
+    _check_seat(member.committee, position, term_start, term_end, except_id=member.id)
+    before = audit.snapshot(member)
+    member.position, member.background = position, background
+    member.term_start, member.term_end = term_start, term_end
+    if before != audit.snapshot(member):
+        audit.record("update", member, before)
+
+
+def end_membership(member: CommitteeMember, on: date) -> None:
+    """The seat ends on ``on``; the record stays as history, the access goes."""
+    if on < member.term_start:
+        raise RegistryError(_("The end cannot be before the term started."), "ended_on")
+    before = audit.snapshot(member)
+    member.term_end = min(member.term_end, on)
+    audit.record("end_term", member, before)
+    seat = db.session.scalar(
+        select(RoleGrant).where(
+            RoleGrant.user_id == member.user_id,
+            RoleGrant.role == Role.COMMITTEE_MEMBER,
+            RoleGrant.area_id == member.committee.area_id,
+        )
+    )
+    if seat is not None:
+        revoke(seat)
+
+
+def current_areas(user_id: int, area_ids: set[int]) -> set[int]:
+    """Of ``area_ids``, those where the user's committee term covers today."""
+    today = local_today()
+    rows = db.session.scalars(
+        select(Committee.area_id)
+        .join(CommitteeMember, CommitteeMember.committee_id == Committee.id)
+        .where(
+            CommitteeMember.user_id == user_id,
+            Committee.area_id.in_(area_ids),
+            CommitteeMember.term_start <= today,
+            CommitteeMember.term_end >= today,
+        )
+    )
+    return set(rows)

@@ -1,0 +1,157 @@
+"""A management area's property committee (物管会): its members, positions and terms."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from .. import access
+from ..access import Action
+from ..extensions import db
+from ..htmx import redirect_after_post, render
+from ..registry.models import ManagementArea
+from ..registry.service import RegistryError
+from ..registry.views import fail
+from . import service
+from .forms import CommitteeForm, EndTermForm, MemberForm, MemberTermsForm
+from .models import Background, CommitteeMember, Position
+
+bp = Blueprint("committees", __name__, url_prefix="/committees")
+
+
+def _status(form: object) -> int:
+    return 422 if form.errors or form.form_errors else 200  # type: ignore[attr-defined]
+
+
+@bp.get("/areas/<int:area_id>")
+def area(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id)
+    committee = service.committee_for_area(area.id)
+    form = CommitteeForm(formdata=None, name=_("%(area)s property committee", area=area.name))
+    form.formed_on.data = date.today()
+    return render(
+        "committees/area.html",
+        area=area,
+        committee=committee,
+        form=form,
+        today=date.today(),
+        is_current=service.is_current,
+        show_contacts=access.can(Action.VIEW_ROSTER, area),
+    )
+
+
+@bp.post("/areas/<int:area_id>")
+def create(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id, Action.MANAGE)
+    form = CommitteeForm()
+    if form.validate_on_submit():
+        try:
+            service.create_committee(area, form.name.data, form.formed_on.data)
+            db.session.commit()
+        except RegistryError as err:
+            fail(form, err)
+        else:
+            flash(_("Committee created. Now add its members."), "success")
+            return redirect_after_post(url_for(".area", area_id=area.id))
+    return render(
+        "committees/area.html",
+        area=area,
+        committee=service.committee_for_area(area.id),
+        form=form,
+        today=date.today(),
+        is_current=service.is_current,
+        show_contacts=True,
+        status=_status(form),
+    )
+
+
+@bp.route("/areas/<int:area_id>/members/new", methods=["GET", "POST"])
+def new_member(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id, Action.MANAGE)
+    committee = service.committee_for_area(area.id)
+    if committee is None:
+        flash(_("Create the committee first."), "info")
+        return redirect_after_post(url_for(".area", area_id=area.id))
+    form = MemberForm()
+    if request.method == "GET":
+        form.term_start.data = date.today()
+        form.term_end.data = date(date.today().year + 3, date.today().month, 1)
+        form.position.data = Position.MEMBER
+    if form.validate_on_submit():
+        try:
+            service.add_member(
+                committee,
+                name=form.name.data,
+                mobile=form.mobile.data,
+                position=Position(form.position.data),
+                background=Background(form.background.data),
+                term_start=form.term_start.data,
+                term_end=form.term_end.data,
+                actor=current_user._get_current_object(),
+            )
+            db.session.commit()
+        except RegistryError as err:
+            fail(form, err)
+        else:
+            flash(_("%(name)s joined the committee.", name=form.name.data), "success")
+            return redirect_after_post(url_for(".area", area_id=area.id))
+    return render(
+        "committees/member_form.html", area=area, form=form, member=None, status=_status(form)
+    )
+
+
+def _member(member_id: int) -> CommitteeMember:
+    return access.get_or_404(CommitteeMember, member_id, Action.MANAGE)
+
+
+@bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
+def edit_member(member_id: int) -> Response:
+    member = _member(member_id)
+    area = member.committee.area
+    form = MemberTermsForm(obj=member)
+    if form.validate_on_submit():
+        try:
+            service.update_member(
+                member,
+                position=Position(form.position.data),
+                background=Background(form.background.data),
+                term_start=form.term_start.data,
+                term_end=form.term_end.data,
+            )
+            db.session.commit()
+        except RegistryError as err:
+            fail(form, err)
+        else:
+            flash(_("%(name)s saved.", name=member.user.name), "success")
+            return redirect_after_post(url_for(".area", area_id=area.id))
+    return render(
+        "committees/member_form.html",
+        area=area,
+        form=form,
+        member=member,
+        end_form=EndTermForm(formdata=None, ended_on=date.today()),
+        status=_status(form),
+    )
+
+
+@bp.post("/members/<int:member_id>/end")
+def end_member(member_id: int) -> Response:
+    member = _member(member_id)
+    area = member.committee.area
+    form = EndTermForm()
+    if form.validate_on_submit():
+        try:
+            service.end_membership(member, form.ended_on.data)
+            db.session.commit()
+        except RegistryError as err:
+            db.session.rollback()
+            flash(err.message, "error")
+        else:
+            flash(_("%(name)s has left the committee.", name=member.user.name), "success")
+    else:
+        flash(_("Please enter a valid date."), "error")
+    return redirect_after_post(url_for(".area", area_id=area.id))

@@ -1,0 +1,565 @@
+"""Deterministic demo and benchmark datasets, bulk-inserted.
+
+``story`` follows the source story: Xinyi subdistrict, ten communities, 189 unmanaged
+compounds of which 30 are pilots under the three models. ``city`` and ``small`` are the
+benchmark datasets of DESIGN.md §7 (200 compounds / 30,000 households, and one tenth).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+
+from ..auth.models import Role, RoleGrant, User
+from ..auth.service import hash_password
+from ..committees.models import Background, Committee, CommitteeMember, Position
+from ..dbtypes import utcnow
+from ..extensions import db
+from ..registry.models import (
+    Building,
+    Community,
+    Compound,
+    Household,
+    ManagementArea,
+    ManagementModel,
+    ModelChange,
+    Occupancy,
+    Occupant,
+    PartyOrganisation,
+    PartyOrgKind,
+    Pilot,
+    PilotStage,
+    Relation,
+    Subdistrict,
+    Unit,
+)
+from . import names
+
+DEMO_PASSWORD = "xinyi2026"  # noqa: S105 — the published password of the demo accounts only
+SEED = 20261127
+
+
+@dataclass
+class DemoAccount:
+    mobile: str
+    name: str
+    role_text: str
+
+
+DEMO_ACCOUNTS = [
+    DemoAccount("13900000001", "王建华", "街道管理员 subdistrict admin — 新义街道"),
+    DemoAccount("13900000002", "李秀兰", "社区工作人员 community staff — 绿城社区 (contiguous)"),
+    DemoAccount(
+        "13900000003", "赵志刚", "社区工作人员 community staff — 府东社区 (trusteeship of 城建小区)"
+    ),
+    DemoAccount("13900000004", "陈丽", "社区工作人员 community staff — 迎宾南社区"),
+    DemoAccount("13900000005", "刘国庆", "物管会主任 committee chair — 绿城一片区 (4 compounds)"),
+    DemoAccount("13900000006", "张桂英", "物管会会计 committee treasurer — 绿城一片区"),
+    DemoAccount(
+        "13900000007", "孙德明", "物管会主任 committee chair — 新国土小区 (branch-managed)"
+    ),
+    DemoAccount("13900000008", "周玉梅", "单元代表 unit representative — 新国土小区 1号楼 1–2单元"),
+    DemoAccount("13900000009", "吴振华", "居民（业主）resident owner — 新国土小区 1号楼1单元101"),
+    DemoAccount("13900000010", "郑晓燕", "居民（租户）resident tenant — 城建小区 2号楼1单元302"),
+]
+
+
+@dataclass
+class Spec:
+    name: str
+    communities: list[tuple[str, str]]
+    compounds_per_community: list[int]
+    # (buildings, units per building, households per unit); None = random realistic sizes
+    fixed_shape: tuple[int, int, int] | None = None
+    story: bool = False
+
+
+def spec_for(scale: str) -> Spec:
+    if scale == "story":
+        # 189 compounds over the ten communities; 绿城 has the most small compounds.
+        per = [18, 19, 18, 19, 20, 18, 19, 18, 19, 21]
+        return Spec("story", names.COMMUNITIES, per, story=True)
+    if scale == "city":
+        return Spec("city", names.COMMUNITIES, [20] * 10, fixed_shape=(5, 3, 10))
+    if scale == "small":
+        return Spec("small", names.COMMUNITIES[-1:], [20], fixed_shape=(5, 3, 10))
+    raise ValueError(f"unknown scale {scale!r}")
+
+
+@dataclass
+class Rows:
+    """Rows per table, with ids assigned here so related rows can point at them."""
+
+    tables: dict[Any, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def add(self, model: Any, /, **values: Any) -> int:
+        rows = self.tables.setdefault(model, [])
+        values.setdefault("id", len(rows) + 1)
+        rows.append(values)
+        return values["id"]
+
+
+ORDER = [
+    Subdistrict,
+    Community,
+    ManagementArea,
+    Compound,
+    User,
+    ModelChange,
+    PartyOrganisation,
+    Pilot,
+    Building,
+    Unit,
+    Household,
+    Occupant,
+    Committee,
+    CommitteeMember,
+    RoleGrant,
+]
+
+
+def database_is_empty() -> bool:
+    return db.session.scalar(select(func.count()).select_from(Subdistrict)) == 0
+
+
+def generate(scale: str = "story", seed: int = SEED) -> dict[str, int]:
+    """Build the dataset into an empty database; returns row counts per table."""
+    if not database_is_empty():
+        raise RuntimeError("the database already holds data")
+    builder = _Builder(spec_for(scale), random.Random(seed))
+    rows = builder.build()
+    now = utcnow()
+    counts = {}
+    for model in ORDER:
+        table_rows = rows.tables.get(model, [])
+        for row in table_rows:
+            for column in ("created_at", "granted_at", "changed_at"):
+                if column in model.__table__.c and column not in row:
+                    row[column] = now
+        for chunk in _chunks(table_rows, 5000):
+            db.session.execute(insert(model), chunk)
+        counts[model.__tablename__] = len(table_rows)
+    _reset_sequences()
+    db.session.commit()
+    return counts
+
+
+def _chunks(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]
+
+
+def _reset_sequences() -> None:
+    """Explicit ids leave PostgreSQL's sequences behind; move them past the data."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    for model in ORDER:
+        table = model.__tablename__  # our own table names, never user input
+        sql = (
+            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+            f'COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1, false)'  # noqa: S608
+        )
+        db.session.execute(text(sql))
+
+
+class _Builder:
+    def __init__(self, spec: Spec, rng: random.Random) -> None:
+        self.spec = spec
+        self.rng = rng
+        self.rows = Rows()
+        self.taken_mobiles: set[str] = {a.mobile for a in DEMO_ACCOUNTS}
+        self.user_ids: dict[str, int] = {}
+        self.compounds: dict[str, dict[str, Any]] = {}  # "community/compound" → info
+        self.community_ids: dict[str, int] = {}
+        self.area_seq: dict[str, int] = {}
+        self.today = date(2026, 11, 27)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def user(self, mobile: str | None = None, name: str | None = None) -> int:
+        mobile = mobile or names.mobile(self.rng, self.taken_mobiles)
+        if mobile in self.user_ids:
+            return self.user_ids[mobile]
+        uid = self.rows.add(
+            User,
+            mobile=mobile,
+            name=name or names.person_name(self.rng),
+            password_hash=None,
+            is_enabled=True,
+        )
+        self.user_ids[mobile] = uid
+        return uid
+
+    def grant(self, user_id: int, role: Role, scope_id: int) -> None:
+        column = {
+            Role.SUBDISTRICT_ADMIN: "subdistrict_id",
+            Role.COMMUNITY_STAFF: "community_id",
+            Role.COMMITTEE_MEMBER: "area_id",
+            Role.UNIT_REP: "unit_id",
+            Role.RESIDENT: "household_id",
+        }[role]
+        values = dict.fromkeys(
+            ("subdistrict_id", "community_id", "area_id", "unit_id", "household_id")
+        )
+        values[column] = scope_id
+        self.rows.add(RoleGrant, user_id=user_id, role=role.value, granted_by_id=None, **values)
+
+    def area(self, community_code: str, community_id: int, name: str) -> int:
+        n = self.area_seq.get(community_code, 0) + 1
+        self.area_seq[community_code] = n
+        return self.rows.add(
+            ManagementArea, community_id=community_id, name=name, code=f"{community_code}{n:02d}"
+        )
+
+    # --- build -----------------------------------------------------------------------------
+
+    def build(self) -> Rows:
+        sub_id = self.rows.add(Subdistrict, name=names.SUBDISTRICT, city=names.CITY)
+        self.sub_id = sub_id
+        for (cname, code), count in zip(
+            self.spec.communities, self.spec.compounds_per_community, strict=True
+        ):
+            cid = self.rows.add(Community, subdistrict_id=sub_id, name=cname, code=code)
+            self.community_ids[cname] = cid
+            for compound_name in self._compound_names(cname, count):
+                self._compound(cname, code, cid, compound_name)
+        if self.spec.story:
+            self._story()
+        else:
+            self._bench_people()
+        return self.rows
+
+    def _compound_names(self, community: str, count: int) -> list[str]:
+        chosen: list[str] = []
+        fixed = {"迎宾南社区": ["新国土小区"], "府东社区": ["城建小区"]}.get(community, [])
+        chosen.extend(fixed)
+        while len(chosen) < count:
+            name = (
+                self.rng.choice(names.INSTITUTIONS)
+                + self.rng.choice(names.SUFFIXES)
+                + self.rng.choice(names.QUARTERS)
+            )
+            if name not in chosen and name not in ("国土小区", "城建小区"):
+                chosen.append(name)
+        return chosen
+
+    def _shape(self, name: str) -> list[list[int]]:
+        """Households per unit, per building."""
+        if self.spec.fixed_shape:
+            b, u, h = self.spec.fixed_shape
+            return [[h] * u for _ in range(b)]
+        if name == "新国土小区":
+            return [[12, 12, 12], [12, 12, 12], [10, 10, 10], [12, 12, 12], [10, 10]]
+        if name == "城建小区":
+            return [[12, 12], [12, 12, 12], [10, 10]]
+        buildings = self.rng.choice((2, 3, 3, 4, 4, 5, 6, 8))
+        shape = []
+        for _ in range(buildings):
+            units = self.rng.choice((1, 2, 2, 3, 3, 4))
+            per_unit = self.rng.choice((10, 12, 12, 14))
+            shape.append([per_unit] * units)
+        return shape
+
+    def _compound(self, cname: str, ccode: str, cid: int, name: str) -> None:
+        rng = self.rng
+        area_id = self.area(ccode, cid, name)
+        comp_id = self.rows.add(
+            Compound,
+            community_id=cid,
+            area_id=area_id,
+            name=name,
+            address=f"{names.CITY}{rng.choice(names.STREETS)}{rng.randrange(1, 300)}号",
+            model=ManagementModel.UNMANAGED.value,
+            model_since=None,
+        )
+        rented_share = 0.65 if name == "城建小区" else 0.2
+        units: list[int] = []
+        households: list[int] = []
+        for b_index, unit_sizes in enumerate(self._shape(name), start=1):
+            bid = self.rows.add(
+                Building, compound_id=comp_id, name=f"{b_index}号楼", sort_key=b_index
+            )
+            for u_index, size in enumerate(unit_sizes, start=1):
+                uid = self.rows.add(Unit, building_id=bid, name=f"{u_index}单元", sort_key=u_index)
+                units.append(uid)
+                base_area = rng.choice((5800, 6450, 6850, 7200, 8100, 8860, 9300))
+                for n in range(size):
+                    floor, door = n // 2 + 1, n % 2 + 1
+                    room = f"{floor}0{door}"
+                    roll = rng.random()
+                    occupancy = (
+                        Occupancy.VACANT
+                        if roll < 0.08
+                        else Occupancy.RENTED
+                        if roll < 0.08 + rented_share
+                        else Occupancy.OWNER_OCCUPIED
+                    )
+                    hid = self.rows.add(
+                        Household,
+                        unit_id=uid,
+                        room=room,
+                        sort_key=int(room),
+                        area_dm2=base_area + (door - 1) * 420,
+                        occupancy=occupancy.value,
+                    )
+                    households.append(hid)
+                    self._occupants(hid, occupancy)
+        self.compounds[f"{cname}/{name}"] = {
+            "id": comp_id,
+            "area_id": area_id,
+            "community_id": cid,
+            "community_code": ccode,
+            "units": units,
+            "households": households,
+            "name": name,
+        }
+
+    def _occupants(self, hid: int, occupancy: Occupancy) -> None:
+        rng = self.rng
+        owner = names.person_name(rng)
+        has_mobile = rng.random() < 0.85
+        self.rows.add(
+            Occupant,
+            household_id=hid,
+            name=owner,
+            mobile=names.mobile(rng, self.taken_mobiles) if has_mobile else None,
+            relation=Relation.OWNER.value,
+            user_id=None,
+        )
+        if occupancy == Occupancy.OWNER_OCCUPIED and rng.random() < 0.5:
+            self.rows.add(
+                Occupant,
+                household_id=hid,
+                name=owner[0] + names.person_name(rng)[1:],
+                mobile=names.mobile(rng, self.taken_mobiles) if rng.random() < 0.5 else None,
+                relation=Relation.FAMILY.value if rng.random() < 0.7 else Relation.CO_OWNER.value,
+                user_id=None,
+            )
+        if occupancy == Occupancy.RENTED:
+            self.rows.add(
+                Occupant,
+                household_id=hid,
+                name=names.person_name(rng),
+                mobile=names.mobile(rng, self.taken_mobiles),
+                relation=Relation.TENANT.value,
+                user_id=None,
+            )
+
+    # --- the pilots of the story ------------------------------------------------------------
+
+    def _set_model(self, info: dict[str, Any], model: ManagementModel, on: date, why: str) -> None:
+        compound = self.rows.tables[Compound][info["id"] - 1]
+        self.rows.add(
+            ModelChange,
+            compound_id=info["id"],
+            from_model=compound["model"],
+            to_model=model.value,
+            effective_on=on,
+            reason=why,
+            changed_by_id=None,
+        )
+        compound["model"] = model.value
+        compound["model_since"] = on
+
+    def _pilot(self, info: dict[str, Any], stage: PilotStage, selected_on: date) -> None:
+        offsets = {
+            PilotStage.SELECTED: 0,
+            PilotStage.CONSULTING: 20,
+            PilotStage.ORGANISED: 45,
+            PilotStage.FEES_STARTED: 75,
+            PilotStage.SELF_GOVERNING: 180,
+        }
+        self.rows.add(
+            Pilot,
+            compound_id=info["id"],
+            selected_on=selected_on,
+            stage=stage.value,
+            stage_since=selected_on + timedelta(days=offsets[stage]),
+        )
+
+    def _committee(
+        self,
+        area_id: int,
+        name: str,
+        formed_on: date,
+        size: int,
+        fixed: list[tuple[int, Position]] = (),
+    ) -> None:
+        cid = self.rows.add(Committee, area_id=area_id, name=name, formed_on=formed_on)
+        positions = [Position.CHAIR, Position.VICE_CHAIR, Position.TREASURER] + [
+            Position.MEMBER
+        ] * (size - 3)
+        fixed_positions = {p for _u, p in fixed}
+        members = list(fixed)
+        for position in positions:
+            if position in fixed_positions and position != Position.MEMBER:
+                continue
+            members.append((self.user(), position))
+        for user_id, position in members[:size]:
+            self.rows.add(
+                CommitteeMember,
+                committee_id=cid,
+                user_id=user_id,
+                position=position.value,
+                background=self.rng.choice(list(Background)).value,
+                term_start=formed_on,
+                term_end=date(formed_on.year + 3, formed_on.month, 1),
+            )
+            self.grant(user_id, Role.COMMITTEE_MEMBER, area_id)
+
+    def _party_org(self, info: dict[str, Any], kind: PartyOrgKind, founded: date) -> None:
+        self.rows.add(
+            PartyOrganisation,
+            compound_id=info["id"],
+            kind=kind.value,
+            name=info["name"] + ("党支部" if kind == PartyOrgKind.BRANCH else "党小组"),
+            secretary_name=names.person_name(self.rng),
+            member_count=self.rng.randrange(8, 30)
+            if kind == PartyOrgKind.BRANCH
+            else self.rng.randrange(3, 7),
+            founded_on=founded,
+        )
+
+    def _reps(self, info: dict[str, Any], share: float, skip_last: int = 0) -> None:
+        units = info["units"][: len(info["units"]) - skip_last] if skip_last else info["units"]
+        for uid in units:
+            if self.rng.random() < share:
+                self.grant(self.user(), Role.UNIT_REP, uid)
+
+    def _in(self, community: str) -> list[dict[str, Any]]:
+        return [v for k, v in self.compounds.items() if k.startswith(community + "/")]
+
+    def _story(self) -> None:
+        rng = self.rng
+        accounts = {a.mobile[-2:]: a for a in DEMO_ACCOUNTS}
+        uid = {k: self.user(a.mobile, a.name) for k, a in accounts.items()}
+        self.grant(uid["01"], Role.SUBDISTRICT_ADMIN, self.sub_id)
+        self.grant(uid["02"], Role.COMMUNITY_STAFF, self.community_ids["绿城社区"])
+        self.grant(uid["03"], Role.COMMUNITY_STAFF, self.community_ids["府东社区"])
+        self.grant(uid["04"], Role.COMMUNITY_STAFF, self.community_ids["迎宾南社区"])
+        for community, cid in self.community_ids.items():
+            if community not in ("绿城社区", "府东社区", "迎宾南社区"):
+                self.grant(self.user(), Role.COMMUNITY_STAFF, cid)
+
+        selected = date(2026, 4, 15)
+        stages = iter(
+            [PilotStage.SELF_GOVERNING] * 18
+            + [PilotStage.FEES_STARTED] * 5
+            + [PilotStage.ORGANISED] * 4
+            + [PilotStage.CONSULTING] * 2
+            + [PilotStage.SELECTED] * 1
+        )
+
+        # Contiguous: 绿城 groups 12 small compounds into three areas of 4, 3 and 5.
+        lc = self._in("绿城社区")
+        lc_id, lc_code = lc[0]["community_id"], lc[0]["community_code"]
+        start = 0
+        for n, size in enumerate((4, 3, 5), start=1):
+            members = lc[start : start + size]
+            start += size
+            area_name = f"绿城{'一二三'[n - 1]}片区"
+            area_id = self.area(lc_code, lc_id, area_name)
+            on = selected + timedelta(days=40 + n)
+            for info in members:
+                self.rows.tables[Compound][info["id"] - 1]["area_id"] = area_id
+                info["area_id"] = area_id
+                self._set_model(info, ManagementModel.CONTIGUOUS, on, area_name)
+                self._pilot(info, next(stages), selected)
+                self._reps(info, 0.5)
+            fixed = [(uid["05"], Position.CHAIR), (uid["06"], Position.TREASURER)] if n == 1 else []
+            self._committee(area_id, f"{area_name}物管会", on, rng.randrange(5, 8), fixed)
+
+        # Party-branch managed: 新国土小区 and nine more.
+        branch = [self.compounds["迎宾南社区/新国土小区"]]
+        for community, k in (("迎宾南社区", 3), ("大峰社区", 2), ("府中社区", 2), ("新安社区", 2)):
+            branch += [c for c in self._in(community) if c["name"] != "新国土小区"][:k]
+        # Trusteeship: 城建小区 and seven more.
+        trust = [self.compounds["府东社区/城建小区"]]
+        for community, k in (("府东社区", 2), ("府前社区", 2), ("离柳社区", 2), ("建西社区", 1)):
+            trust += [c for c in self._in(community) if c["name"] != "城建小区"][:k]
+        plan = [(c, ManagementModel.PARTY_BRANCH) for c in branch] + [
+            (c, ManagementModel.TRUSTEESHIP) for c in trust
+        ]
+        # Interleave so both models reach every stage.
+        plan.sort(
+            key=lambda item: (item[0]["name"] not in ("新国土小区", "城建小区"), rng.random())
+        )
+        for info, model in plan:
+            stage = next(stages)
+            self._pilot(info, stage, selected)
+            if stage in (PilotStage.SELECTED, PilotStage.CONSULTING):
+                continue
+            on = selected + timedelta(days=45)
+            self._set_model(info, model, on, "一小区一方案")
+            if model == ManagementModel.PARTY_BRANCH:
+                self._party_org(info, PartyOrgKind.BRANCH, date(2026, 3, 1))
+                is_xgt = info["name"] == "新国土小区"
+                fixed = [(uid["07"], Position.CHAIR)] if is_xgt else []
+                self._committee(info["area_id"], f"{info['name']}物管会", on, 5, fixed)
+                if is_xgt:
+                    # 周玉梅 represents the first two units; the last unit waits for a new rep.
+                    self.grant(uid["08"], Role.UNIT_REP, info["units"][0])
+                    self.grant(uid["08"], Role.UNIT_REP, info["units"][1])
+                    for unit_id in info["units"][2:-1]:
+                        self.grant(self.user(), Role.UNIT_REP, unit_id)
+                else:
+                    self._reps(info, 0.9)
+            else:
+                self._party_org(info, PartyOrgKind.GROUP, date(2026, 5, 1))
+
+        # The demo residents live where the story is.
+        xgt = self.compounds["迎宾南社区/新国土小区"]
+        self._resident(uid["09"], xgt["households"][0], Relation.OWNER)
+        self._resident(uid["08"], xgt["households"][2], Relation.OWNER)
+        cj = self.compounds["府东社区/城建小区"]
+        # 2号楼1单元302: buildings of 24 households, 2 per floor.
+        self._resident(uid["10"], cj["households"][24 + 5], Relation.TENANT)
+
+    def _resident(self, user_id: int, household_id: int, relation: Relation) -> None:
+        user = self.rows.tables[User][user_id - 1]
+        household = self.rows.tables[Household][household_id - 1]
+        if relation == Relation.TENANT:
+            household["occupancy"] = Occupancy.RENTED.value
+        # The resident takes the place of the generated occupant of the same standing.
+        for occupant in self.rows.tables[Occupant]:
+            if occupant["household_id"] == household_id and occupant["relation"] == relation.value:
+                occupant.update(name=user["name"], mobile=user["mobile"], user_id=user_id)
+                break
+        else:
+            self.rows.add(
+                Occupant,
+                household_id=household_id,
+                name=user["name"],
+                mobile=user["mobile"],
+                relation=relation.value,
+                user_id=user_id,
+            )
+        self.grant(user_id, Role.RESIDENT, household_id)
+
+    # --- benchmark datasets -----------------------------------------------------------------
+
+    def _bench_people(self) -> None:
+        """Staff per community, a committee per compound, a representative per unit."""
+        formed = date(2026, 1, 1)
+        for cid in self.community_ids.values():
+            self.grant(self.user(), Role.COMMUNITY_STAFF, cid)
+        for info in self.compounds.values():
+            self._set_model(info, ManagementModel.PARTY_BRANCH, formed, "bench")
+            self._party_org(info, PartyOrgKind.BRANCH, formed)
+            self._committee(info["area_id"], f"{info['name']}物管会", formed, 5)
+            for unit_id in info["units"]:
+                self.grant(self.user(), Role.UNIT_REP, unit_id)
+
+
+def set_demo_passwords() -> None:
+    """Give the demo accounts the published demo password (hashed per account)."""
+    for account in DEMO_ACCOUNTS:
+        user = db.session.scalar(select(User).where(User.mobile == account.mobile))
+        if user is not None:
+            user.password_hash = hash_password(DEMO_PASSWORD)
+    db.session.commit()

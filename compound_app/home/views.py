@@ -1,0 +1,104 @@
+"""The home page: for each of the user's roles, the places it covers and what to do there."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response
+
+from .. import access
+from ..extensions import db
+from ..htmx import render
+from ..registry.models import (
+    Building,
+    Community,
+    Compound,
+    Household,
+    ManagementArea,
+    ManagementModel,
+    Pilot,
+    PilotStage,
+    Unit,
+)
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+def index() -> Response:
+    p = access.principal()
+    if p.is_anonymous:
+        return redirect(url_for("auth.login"))
+    overview = None
+    if p.is_staff:
+        rows = db.session.execute(
+            select(Compound.model, func.count(Compound.id), func.count(Pilot.id))
+            .outerjoin(Pilot, Pilot.compound_id == Compound.id)
+            .where(access.compound_filter(p))
+            .group_by(Compound.model)
+        ).all()
+        self_governing = db.session.scalar(
+            select(func.count(Pilot.id))
+            .join(Compound, Compound.id == Pilot.compound_id)
+            .where(access.compound_filter(p), Pilot.stage == PilotStage.SELF_GOVERNING)
+        )
+        overview = {
+            "compounds": sum(n for _m, n, _p in rows),
+            "pilots": sum(pilots for _m, _n, pilots in rows),
+            "self_governing": self_governing,
+            "by_model": {m: n for m, n, _p in rows},
+        }
+    communities = (
+        db.session.scalars(
+            select(Community).where(access.community_filter(p)).order_by(Community.name)
+        ).all()
+        if p.is_staff
+        else []
+    )
+    areas = (
+        db.session.scalars(
+            select(ManagementArea)
+            .where(ManagementArea.id.in_(p.committee_areas))
+            .options(joinedload(ManagementArea.compounds))
+            .order_by(ManagementArea.name)
+        )
+        .unique()
+        .all()
+        if p.committee_areas
+        else []
+    )
+    units = (
+        db.session.execute(
+            select(Unit, Building, Compound, func.count(Household.id))
+            .join(Building, Building.id == Unit.building_id)
+            .join(Compound, Compound.id == Building.compound_id)
+            .outerjoin(Household, Household.unit_id == Unit.id)
+            .where(Unit.id.in_(p.rep_units))
+            .group_by(Unit.id, Building.id, Compound.id)
+            .order_by(Compound.name, Building.sort_key, Unit.sort_key)
+        ).all()
+        if p.rep_units
+        else []
+    )
+    homes = (
+        db.session.execute(
+            select(Household, Unit, Building, Compound)
+            .join(Unit, Unit.id == Household.unit_id)
+            .join(Building, Building.id == Unit.building_id)
+            .join(Compound, Compound.id == Building.compound_id)
+            .where(Household.id.in_(p.resident_households))
+            .order_by(Compound.name)
+        ).all()
+        if p.resident_households
+        else []
+    )
+    return render(
+        "home/index.html",
+        overview=overview,
+        communities=communities,
+        areas=areas,
+        units=units,
+        homes=homes,
+        models=list(ManagementModel),
+    )

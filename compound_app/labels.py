@@ -1,0 +1,70 @@
+"""The words people see for stored codes (management models, roles, relations…)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from .auth.models import Role
+from .committees.models import Background, Position
+from .registry.models import ManagementModel, Occupancy, PartyOrgKind, PilotStage, Relation
+
+LABELS = {
+    "model": {
+        ManagementModel.UNMANAGED: _l("Unmanaged"),
+        ManagementModel.CONTIGUOUS: _l("Contiguous management"),
+        ManagementModel.PARTY_BRANCH: _l("Party-branch managed"),
+        ManagementModel.TRUSTEESHIP: _l("Community trusteeship"),
+    },
+    "occupancy": {
+        Occupancy.OWNER_OCCUPIED: _l("Owner-occupied"),
+        Occupancy.RENTED: _l("Rented"),
+        Occupancy.VACANT: _l("Vacant"),
+    },
+    "relation": {
+        Relation.OWNER: _l("Owner"),
+        Relation.CO_OWNER: _l("Co-owner"),
+        Relation.TENANT: _l("Tenant"),
+        Relation.FAMILY: _l("Family member"),
+    },
+    "party_org": {
+        PartyOrgKind.BRANCH: _l("Compound party branch"),
+        PartyOrgKind.GROUP: _l("Compound party group"),
+    },
+    "stage": {
+        PilotStage.SELECTED: _l("Selected"),
+        PilotStage.CONSULTING: _l("Consulting residents"),
+        PilotStage.ORGANISED: _l("Organisation formed"),
+        PilotStage.FEES_STARTED: _l("Fees started"),
+        PilotStage.SELF_GOVERNING: _l("Self-governing"),
+        PilotStage.PAUSED: _l("Paused"),
+    },
+    "position": {
+        Position.CHAIR: _l("Chair"),
+        Position.VICE_CHAIR: _l("Vice-chair"),
+        Position.TREASURER: _l("Treasurer"),
+        Position.MEMBER: _l("Member"),
+    },
+    "background": {
+        Background.PARTY_MEMBER: _l("Party member"),
+        Background.RETIRED_CADRE: _l("Retired cadre"),
+        Background.GRID_WORKER: _l("Grid worker"),
+        Background.KEEN_RESIDENT: _l("Keen resident"),
+    },
+    "role": {
+        Role.SUBDISTRICT_ADMIN: _l("Subdistrict administrator"),
+        Role.COMMUNITY_STAFF: _l("Community staff"),
+        Role.COMMITTEE_MEMBER: _l("Committee member"),
+        Role.UNIT_REP: _l("Unit representative"),
+        Role.RESIDENT: _l("Resident"),
+    },
+}
+
+
+def label(kind: str, code: str | None) -> str:
+    if code is None:
+        return ""
+    return str(LABELS[kind].get(code, code))
+
+
+def choices(kind: str) -> list[tuple[str, str]]:
+    return [(code.value, str(text)) for code, text in LABELS[kind].items()]

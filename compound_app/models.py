@@ -1,0 +1,18 @@
+"""Import every model module so the metadata (and Alembic) sees all tables."""
+
+from .audit import AuditLog  # noqa: F401
+from .auth.models import InviteCode, LoginAttempt, RoleGrant, User, UserSession  # noqa: F401
+from .committees.models import Committee, CommitteeMember  # noqa: F401
+from .registry.models import (  # noqa: F401
+    Building,
+    Community,
+    Compound,
+    Household,
+    ManagementArea,
+    ModelChange,
+    Occupant,
+    PartyOrganisation,
+    Pilot,
+    Subdistrict,
+    Unit,
+)

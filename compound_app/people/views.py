@@ -1,0 +1,194 @@
+"""People and roles, for community and subdistrict staff."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from .. import access
+from ..auth import service as auth_service
+from ..auth.models import Role, RoleGrant, User
+from ..extensions import db
+from ..htmx import redirect_after_post, render
+from ..labels import label
+from ..registry.models import Community, Subdistrict
+from ..registry.service import RegistryError
+from ..registry.views import fail
+from . import service
+from .forms import GrantForm, PersonForm
+
+bp = Blueprint("people", __name__, url_prefix="/people")
+
+
+@bp.before_request
+def _staff_only() -> None:
+    if not access.principal().is_staff:
+        access.deny()
+
+
+def _grant_choices() -> list[tuple[str, str]]:
+    p = access.principal()
+    options = []
+    if p.admin_subdistricts:
+        for s in db.session.scalars(
+            select(Subdistrict).where(Subdistrict.id.in_(p.admin_subdistricts))
+        ):
+            options.append(
+                (
+                    f"{Role.SUBDISTRICT_ADMIN}:{s.id}",
+                    f"{label('role', Role.SUBDISTRICT_ADMIN)} · {s.name}",
+                )
+            )
+    for c in db.session.scalars(
+        select(Community).where(access.community_filter(p)).order_by(Community.name)
+    ):
+        options.append(
+            (f"{Role.COMMUNITY_STAFF}:{c.id}", f"{label('role', Role.COMMUNITY_STAFF)} · {c.name}")
+        )
+    return options
+
+
+def _parse_grant(value: str) -> tuple[Role, int] | None:
+    role, _sep, scope = (value or "").partition(":")
+    if role not in set(Role) or not scope.isdigit():
+        return None
+    return Role(role), int(scope)
+
+
+@bp.get("/")
+def index() -> Response:
+    q = request.args.get("q", "").strip()[:50]
+    stmt = select(User).where(access.people_filter())
+    if q:
+        like = f"%{q.replace('%', '').replace('_', '')}%"
+        stmt = stmt.where(or_(User.name.like(like), User.mobile.like(like)))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    people = db.session.scalars(
+        stmt.options(selectinload(User.grants)).order_by(User.name, User.id).limit(100)
+    ).all()
+    return render(
+        "people/index.html",
+        "people/_table.html",
+        target="people-table",
+        people=people,
+        total=total,
+        q=q,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new() -> Response:
+    form = PersonForm()
+    form.grant.choices = _grant_choices()
+    if form.validate_on_submit():
+        parsed = _parse_grant(form.grant.data)
+        try:
+            if parsed is None or not access.can_grant(*parsed):
+                raise RegistryError(_("You cannot give this role."), "grant")
+            user = service.create_person(form.name.data, form.mobile.data)
+            db.session.flush()
+            auth_service.grant(user, parsed[0], parsed[1], granted_by=current_user)
+            db.session.commit()
+        except RegistryError as err:
+            fail(form, err)
+        else:
+            flash(_("Account for %(name)s created.", name=user.name), "success")
+            return redirect_after_post(url_for(".person", user_id=user.id))
+    return render(
+        "people/new.html", form=form, status=422 if form.errors or form.form_errors else 200
+    )
+
+
+def _person_page(user: User, form: GrantForm | None = None, status: int = 200) -> Response:
+    if form is None:
+        form = GrantForm(formdata=None)
+        form.grant.choices = _grant_choices()
+    shown = session.get("activation")
+    return render(
+        "people/person.html",
+        person=user,
+        grants=service.describe_grants(user),
+        form=form,
+        can_revoke=access.can_revoke,
+        code=shown.get("code") if shown and shown.get("user_id") == user.id else None,
+        is_self=user.id == current_user.id,
+        status=status,
+    )
+
+
+@bp.get("/<int:user_id>")
+def person(user_id: int) -> Response:
+    return _person_page(access.require_person(user_id))
+
+
+@bp.post("/<int:user_id>/grants")
+def add_grant(user_id: int) -> Response:
+    user = access.require_person(user_id)
+    form = GrantForm()
+    form.grant.choices = _grant_choices()
+    if form.validate_on_submit():
+        parsed = _parse_grant(form.grant.data)
+        if parsed is not None and access.can_grant(*parsed):
+            auth_service.grant(user, parsed[0], parsed[1], granted_by=current_user)
+            db.session.commit()
+            access.forget()
+            flash(_("Role given."), "success")
+            return redirect_after_post(url_for(".person", user_id=user.id))
+        form.grant.errors = [_("You cannot give this role.")]
+    return _person_page(user, form, 422)
+
+
+@bp.post("/grants/<int:grant_id>/revoke")
+def revoke(grant_id: int) -> Response:
+    row = db.session.get(RoleGrant, grant_id) if 0 < grant_id < 2**63 else None
+    if row is None:
+        access.deny()
+    user = access.require_person(row.user_id)
+    if not access.can_revoke(row):
+        access.deny()
+    auth_service.revoke(row)
+    db.session.commit()
+    access.forget()
+    flash(_("Role removed."), "success")
+    return redirect_after_post(url_for(".person", user_id=user.id))
+
+
+@bp.post("/<int:user_id>/activation")
+def activation(user_id: int) -> Response:
+    user = access.require_person(user_id)
+    if user.id == current_user.id:
+        access.deny()
+    code = auth_service.issue_invite(created_by=current_user, user_id=user.id)
+    db.session.commit()
+    session["activation"] = {"user_id": user.id, "code": code}
+    return redirect_after_post(url_for(".slip", user_id=user.id))
+
+
+@bp.get("/<int:user_id>/slip")
+def slip(user_id: int) -> Response:
+    user = access.require_person(user_id)
+    shown = session.get("activation")
+    if not shown or shown.get("user_id") != user.id:
+        return redirect_after_post(url_for(".person", user_id=user.id))
+    return render(
+        "people/slip.html",
+        person=user,
+        code=shown["code"],
+        activate_url=url_for("auth.activate", _external=True),
+    )
+
+
+@bp.post("/<int:user_id>/enabled")
+def set_enabled(user_id: int) -> Response:
+    user = access.require_person(user_id)
+    if user.id == current_user.id:
+        access.deny()
+    enable = request.form.get("enabled") == "1"
+    service.set_enabled(user, enable)
+    db.session.commit()
+    flash(_("Account enabled.") if enable else _("Account disabled and signed out."), "success")
+    return redirect_after_post(url_for(".person", user_id=user.id))

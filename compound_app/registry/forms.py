@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import SelectField, SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..forms import (
+    AreaField,
+    CountField,
+    DateField,
+    LabelField,
+    MobileField,
+    NameField,
+    OptionalMobileField,
+    TextField,
+)
+from ..labels import choices
+from .models import ManagementModel
+
+
+class CompoundForm(FlaskForm):
+    name = LabelField(_l("Compound name"), max_len=50)
+    address = TextField(_l("Address"), max_len=100)
+
+
+class ModelForm(FlaskForm):
+    model = SelectField(_l("New management model"))
+    effective_on = DateField(_l("Effective from"))
+    reason = TextField(_l("Reason or decision"), max_len=200, required=True)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.model.choices = [
+            (code, text) for code, text in choices("model") if code != ManagementModel.CONTIGUOUS
+        ]
+
+
+class PartyOrgForm(FlaskForm):
+    kind = SelectField(_l("Kind"))
+    name = TextField(_l("Name"), max_len=50, required=True)
+    secretary_name = NameField(_l("Secretary"))
+    member_count = CountField(_l("Party members"), minimum=0, maximum=10000)
+    founded_on = DateField(_l("Founded on"), required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = choices("party_org")
+
+
+class BuildingForm(FlaskForm):
+    name = LabelField(_l("Building"), render_kw={"placeholder": _l("e.g. Building 3")})
+    unit_count = CountField(_l("Number of units to create"), minimum=0, maximum=20, default=0)
+
+
+class UnitForm(FlaskForm):
+    name = LabelField(_l("Unit"), render_kw={"placeholder": _l("e.g. Unit 2")})
+
+
+class HouseholdForm(FlaskForm):
+    room = LabelField(_l("Room"), render_kw={"placeholder": "301"})
+    area = AreaField(_l("Area (m²)"), render_kw={"inputmode": "decimal"})
+    occupancy = SelectField(_l("Occupancy"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.occupancy.choices = choices("occupancy")
+
+
+class OccupantForm(FlaskForm):
+    name = NameField(_l("Name"))
+    mobile = OptionalMobileField(_l("Mobile"), render_kw={"inputmode": "numeric"})
+    relation = SelectField(_l("Relation to the home"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.relation.choices = choices("relation")
+
+
+class RepresentativeForm(FlaskForm):
+    name = NameField(_l("Name"))
+    mobile = MobileField(_l("Mobile"), render_kw={"inputmode": "numeric"})
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class AreaForm(FlaskForm):
+    name = TextField(_l("Area name"), max_len=50, required=True)
+    compounds = MultiCheckboxField(_l("Compounds"), coerce=int)
+    effective_on = DateField(_l("Managed together from"))
+
+
+class AddToAreaForm(FlaskForm):
+    compound = SelectField(_l("Compound"), coerce=int)
+    effective_on = DateField(_l("Managed together from"))
+
+
+class DatedForm(FlaskForm):
+    effective_on = DateField(_l("Effective from"))
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Spreadsheet (.xlsx or .csv)"))

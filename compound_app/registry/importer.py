@@ -1,0 +1,458 @@
+"""Spreadsheet import of a compound's roster: read, check every row, plan, then apply.
+
+Reading and planning write nothing; the plan is shown as a preview and applied only on
+confirmation. Applying adds and updates but never deletes, so importing the same file
+twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..forms import (
+    clean_text,
+    is_mobile,
+    label_problem,
+    name_problem,
+    normalise_mobile,
+    normalise_name,
+    parse_area,
+)
+from ..money import AmountError
+from . import service
+from .models import Building, Compound, Household, Occupancy, Occupant, Relation, Unit
+
+MAX_ROWS = 5000
+MAX_BYTES = 4 * 1024 * 1024
+
+# Column key → (Chinese header used in the template, other accepted headers).
+COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "building": ("楼栋", ("楼号", "楼", "building")),
+    "unit": ("单元", ("unit",)),
+    "room": ("户室", ("房号", "门牌号", "室", "room")),
+    "area": (
+        "面积(m²)",
+        ("面积", "面积(平方米)", "面积（m²）", "建筑面积", "area", "area (m2)", "area (m²)"),
+    ),
+    "occupancy": ("居住状态", ("状态", "occupancy")),
+    "name": ("住户姓名", ("姓名", "name")),
+    "mobile": ("手机号", ("手机", "电话", "联系电话", "mobile")),
+    "relation": ("身份", ("与房屋关系", "relation")),
+}
+REQUIRED = ("building", "unit", "room", "area")
+
+OCCUPANCY_WORDS = {
+    "自住": Occupancy.OWNER_OCCUPIED,
+    "业主自住": Occupancy.OWNER_OCCUPIED,
+    "owner-occupied": Occupancy.OWNER_OCCUPIED,
+    "owner_occupied": Occupancy.OWNER_OCCUPIED,
+    "出租": Occupancy.RENTED,
+    "rented": Occupancy.RENTED,
+    "空置": Occupancy.VACANT,
+    "vacant": Occupancy.VACANT,
+}
+RELATION_WORDS = {
+    "业主": Relation.OWNER,
+    "产权人": Relation.OWNER,
+    "owner": Relation.OWNER,
+    "共有人": Relation.CO_OWNER,
+    "共有产权人": Relation.CO_OWNER,
+    "co-owner": Relation.CO_OWNER,
+    "co_owner": Relation.CO_OWNER,
+    "租户": Relation.TENANT,
+    "承租人": Relation.TENANT,
+    "tenant": Relation.TENANT,
+    "家属": Relation.FAMILY,
+    "家庭成员": Relation.FAMILY,
+    "family": Relation.FAMILY,
+}
+
+TEMPLATE_EXAMPLE = [
+    ["1号楼", "1单元", "101", "68.5", "自住", "张秀英", "13800000000", "业主"],
+    ["1号楼", "1单元", "101", "68.5", "自住", "李建国", "", "家属"],
+    ["1号楼", "1单元", "102", "72", "出租", "王磊", "13900000000", "租户"],
+    ["1号楼", "2单元", "201", "68.5", "空置", "", "", ""],
+]
+
+
+class ImportFileError(Exception):
+    pass
+
+
+@dataclass
+class Row:
+    line: int
+    building: str = ""
+    unit: str = ""
+    room: str = ""
+    area_dm2: int | None = None
+    occupancy: str = Occupancy.OWNER_OCCUPIED
+    name: str = ""
+    mobile: str = ""
+    relation: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    def key(self) -> tuple[str, str, str]:
+        return (self.building, self.unit, self.room)
+
+
+@dataclass
+class Plan:
+    rows: list[Row]
+    new_buildings: list[str] = field(default_factory=list)
+    new_units: list[tuple[str, str]] = field(default_factory=list)
+    new_households: list[Row] = field(default_factory=list)
+    changed_households: list[tuple[Row, Household]] = field(default_factory=list)
+    new_occupants: list[Row] = field(default_factory=list)
+    changed_occupants: list[tuple[Row, Occupant]] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Row]:
+        return [r for r in self.rows if r.errors]
+
+    @property
+    def change_count(self) -> int:
+        return (
+            len(self.new_buildings)
+            + len(self.new_units)
+            + len(self.new_households)
+            + len(self.changed_households)
+            + len(self.new_occupants)
+            + len(self.changed_occupants)
+        )
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        # Excel stores 301 as 301.0 and 68.5 as 68.5; keep what a person typed.
+        text = format(Decimal(repr(value)).normalize(), "f")
+        return text
+    return clean_text(value)
+
+
+def read_table(filename: str, data: bytes) -> list[list[str]]:
+    if len(data) > MAX_BYTES:
+        raise ImportFileError(_("The file is larger than 4 MB."))
+    name = (filename or "").lower()
+    if name.endswith(".xlsx") or data[:2] == b"PK":
+        return _read_xlsx(data)
+    if name.endswith(".csv") or name.endswith(".txt"):
+        return _read_csv(data)
+    raise ImportFileError(_("Upload an .xlsx or .csv file."))
+
+
+def _read_xlsx(data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        ws = wb.worksheets[0]
+        rows = []
+        for i, raw in enumerate(ws.iter_rows(values_only=True)):
+            if i > MAX_ROWS + 1:
+                raise ImportFileError(_("At most %(n)d rows per file.", n=MAX_ROWS))
+            rows.append([_cell(v) for v in raw])
+        wb.close()
+    except ImportFileError:
+        raise
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError, TypeError) as err:
+        raise ImportFileError(_("The file could not be read as a spreadsheet.")) from err
+    except Exception as err:  # openpyxl raises many kinds on damaged files
+        raise ImportFileError(_("The file could not be read as a spreadsheet.")) from err
+    return rows
+
+
+def _read_csv(data: bytes) -> list[list[str]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ImportFileError(_("The file is not UTF-8 or GBK text."))
+    if "\x00" in text:
+        raise ImportFileError(_("The file could not be read as a spreadsheet."))
+    try:
+        rows = []
+        for i, raw in enumerate(csv.reader(io.StringIO(text))):
+            if i > MAX_ROWS + 1:
+                raise ImportFileError(_("At most %(n)d rows per file.", n=MAX_ROWS))
+            rows.append([clean_text(v) for v in raw])
+    except csv.Error as err:
+        raise ImportFileError(_("The file could not be read as a spreadsheet.")) from err
+    return rows
+
+
+def _header_map(header: list[str]) -> dict[str, int]:
+    lookup = {}
+    for key, (title, aliases) in COLUMNS.items():
+        for alias in (title, *aliases):
+            lookup[alias.lower().replace(" ", "")] = key
+    found: dict[str, int] = {}
+    for index, title in enumerate(header):
+        key = lookup.get(title.lower().replace(" ", ""))
+        if key and key not in found:
+            found[key] = index
+    missing = [COLUMNS[k][0] for k in REQUIRED if k not in found]
+    if missing:
+        raise ImportFileError(
+            _(
+                "Missing columns: %(cols)s. Download the template to see them.",
+                cols="、".join(missing),
+            )
+        )
+    return found
+
+
+def parse_rows(table: list[list[str]]) -> list[Row]:
+    # The header is the first non-empty line.
+    while table and not any(table[0]):
+        table = table[1:]
+    if not table:
+        raise ImportFileError(_("The file is empty."))
+    columns = _header_map(table[0])
+    rows: list[Row] = []
+    for offset, raw in enumerate(table[1:], start=2):
+        if not any(raw):
+            continue
+        values = {k: (raw[i] if i < len(raw) else "") for k, i in columns.items()}
+        rows.append(_check_row(offset, values))
+    if not rows:
+        raise ImportFileError(_("The file has a header but no rows."))
+    _check_consistency(rows)
+    return rows
+
+
+def _check_row(line: int, v: dict[str, str]) -> Row:
+    row = Row(line=line)
+    for key in ("building", "unit", "room"):
+        value = clean_text(v.get(key, ""))
+        setattr(row, key, value)
+        problem = label_problem(value)
+        if problem:
+            row.errors.append(f"{COLUMNS[key][0]}: {problem}")
+    try:
+        row.area_dm2 = parse_area(v.get("area", ""))
+    except AmountError as err:
+        from ..forms import area_problem
+
+        row.errors.append(f"{COLUMNS['area'][0]}: {area_problem(err.code)}")
+    occupancy = clean_text(v.get("occupancy", "")).lower()
+    if occupancy:
+        if occupancy in OCCUPANCY_WORDS:
+            row.occupancy = OCCUPANCY_WORDS[occupancy]
+        else:
+            row.errors.append(f"{COLUMNS['occupancy'][0]}: " + _("use 自住, 出租 or 空置."))
+    row.name = normalise_name(v.get("name", ""))
+    row.mobile = normalise_mobile(v.get("mobile", ""))
+    relation = clean_text(v.get("relation", "")).lower()
+    if row.name:
+        problem = name_problem(row.name)
+        if problem:
+            row.errors.append(f"{COLUMNS['name'][0]}: {problem}")
+        if relation and relation not in RELATION_WORDS:
+            row.errors.append(f"{COLUMNS['relation'][0]}: " + _("use 业主, 共有人, 租户 or 家属."))
+        row.relation = RELATION_WORDS.get(relation, Relation.OWNER)
+    elif row.mobile or relation:
+        row.errors.append(_("A mobile or relation was given without a name."))
+    if row.mobile and not is_mobile(row.mobile):
+        row.errors.append(f"{COLUMNS['mobile'][0]}: " + _("not a valid mobile number."))
+    return row
+
+
+def _check_consistency(rows: list[Row]) -> None:
+    households: dict[tuple[str, str, str], Row] = {}
+    people: set[tuple[tuple[str, str, str], str]] = set()
+    for row in rows:
+        if row.errors:
+            continue
+        first = households.setdefault(row.key(), row)
+        if first is not row and (first.area_dm2, first.occupancy) != (row.area_dm2, row.occupancy):
+            row.errors.append(
+                _(
+                    "Room %(room)s has a different area or occupancy on line %(line)d.",
+                    room=row.room,
+                    line=first.line,
+                )
+            )
+        if row.name:
+            who = (row.key(), row.mobile or row.name)
+            if who in people:
+                row.errors.append(_("This person is listed twice for the same room."))
+            people.add(who)
+
+
+# --- planning and applying --------------------------------------------------------------------
+
+
+def _load(compound_id: int) -> Compound:
+    return db.session.scalars(
+        select(Compound)
+        .where(Compound.id == compound_id)
+        .options(
+            selectinload(Compound.buildings)
+            .selectinload(Building.units)
+            .selectinload(Unit.households)
+            .selectinload(Household.occupants)
+        )
+    ).one()
+
+
+def plan(compound: Compound, rows: list[Row]) -> Plan:
+    result = Plan(rows=rows)
+    compound = _load(compound.id)
+    buildings = {b.name: b for b in compound.buildings}
+    seen_households: set[tuple[str, str, str]] = set()
+    for row in rows:
+        if row.errors:
+            continue
+        building = buildings.get(row.building)
+        if building is None and row.building not in result.new_buildings:
+            result.new_buildings.append(row.building)
+        unit = next((u for u in building.units if u.name == row.unit), None) if building else None
+        if unit is None and (row.building, row.unit) not in result.new_units:
+            result.new_units.append((row.building, row.unit))
+        household = next((h for h in unit.households if h.room == row.room), None) if unit else None
+        if row.key() not in seen_households:
+            seen_households.add(row.key())
+            if household is None:
+                result.new_households.append(row)
+            elif (household.area_dm2, household.occupancy) != (row.area_dm2, row.occupancy):
+                result.changed_households.append((row, household))
+        if not row.name:
+            continue
+        occupant = None
+        if household is not None:
+            occupant = next(
+                (
+                    o
+                    for o in household.occupants
+                    if (row.mobile and o.mobile == row.mobile)
+                    or (not row.mobile and not o.mobile and o.name == row.name)
+                ),
+                None,
+            )
+        if occupant is None:
+            result.new_occupants.append(row)
+        elif (occupant.name, occupant.relation) != (row.name, row.relation):
+            result.changed_occupants.append((row, occupant))
+    return result
+
+
+def apply(compound: Compound, rows: list[Row]) -> Plan:
+    """Carry out the plan for ``rows`` (re-planned now, against the current records)."""
+    result = plan(compound, rows)
+    if result.errors:
+        raise ValueError("rows with errors cannot be applied")
+    compound = _load(compound.id)
+    buildings = {b.name: b for b in compound.buildings}
+    for row in rows:
+        building = buildings.get(row.building)
+        if building is None:
+            building = service.add_building(compound, row.building)
+            building.units = []
+            buildings[row.building] = building
+        unit = next((u for u in building.units if u.name == row.unit), None)
+        if unit is None:
+            unit = service.add_unit(building, row.unit)
+            unit.households = []
+            building.units.append(unit)
+        household = next((h for h in unit.households if h.room == row.room), None)
+        if household is None:
+            assert row.area_dm2 is not None
+            household = service.add_household(
+                unit, row.room, row.area_dm2, Occupancy(row.occupancy)
+            )
+        elif (household.area_dm2, household.occupancy) != (row.area_dm2, row.occupancy):
+            assert row.area_dm2 is not None
+            service.update_household(
+                household, household.room, row.area_dm2, Occupancy(row.occupancy)
+            )
+        if not row.name:
+            continue
+        occupant = next(
+            (
+                o
+                for o in household.occupants
+                if (row.mobile and o.mobile == row.mobile)
+                or (not row.mobile and not o.mobile and o.name == row.name)
+            ),
+            None,
+        )
+        if occupant is None:
+            service.add_occupant(household, row.name, row.mobile or None, Relation(row.relation))
+        elif (occupant.name, occupant.relation) != (row.name, row.relation):
+            service.update_occupant(occupant, row.name, occupant.mobile, Relation(row.relation))
+    return result
+
+
+def rows_to_payload(rows: list[Row]) -> list[list[Any]]:
+    return [
+        [r.line, r.building, r.unit, r.room, r.area_dm2, r.occupancy, r.name, r.mobile, r.relation]
+        for r in rows
+    ]
+
+
+def rows_from_payload(payload: list[list[Any]]) -> list[Row]:
+    rows = []
+    for line, building, unit, room, area, occupancy, name, mobile, relation in payload:
+        rows.append(
+            Row(
+                line=int(line),
+                building=str(building),
+                unit=str(unit),
+                room=str(room),
+                area_dm2=int(area),
+                occupancy=Occupancy(occupancy),
+                name=str(name),
+                mobile=str(mobile),
+                relation=Relation(relation) if relation else "",
+            )
+        )
+    return rows
+
+
+def template_rows() -> list[list[str]]:
+    return [[title for title, _aliases in COLUMNS.values()], *TEMPLATE_EXAMPLE]
+
+
+def template_xlsx() -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "住户名册"
+    for row in template_rows():
+        ws.append(row)
+    for column, width in zip("ABCDEFGH", (10, 8, 8, 10, 10, 12, 14, 8), strict=True):
+        ws.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def template_csv() -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(template_rows())
+    # A BOM so Excel opens the Chinese headers as UTF-8.
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+HELP = _l("One row per person; a room without residents gets one row with the name left empty.")

@@ -1,0 +1,305 @@
+"""The roster on the compound page: buildings, units, households, occupants, representatives.
+
+Each form works inline (htmx fragment swapped into the compound page) and as a plain
+page of its own when JavaScript is off.
+"""
+
+from __future__ import annotations
+
+from flask import flash, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from .. import access
+from ..access import Action
+from ..auth import service as auth_service
+from ..extensions import db
+from ..htmx import is_htmx, redirect_after_post, render, targets
+from . import service
+from .forms import BuildingForm, HouseholdForm, OccupantForm, RepresentativeForm, UnitForm
+from .models import Building, Household, Occupancy, Occupant, Relation, Unit
+from .views import bp, fail
+
+
+def _status(form: object) -> int:
+    return 422 if form.errors or form.form_errors else 200  # type: ignore[attr-defined]
+
+
+def _open() -> bool:
+    """Inline forms open on request and close again with ?close=1 (their Close link)."""
+    return "close" not in request.args
+
+
+def _compound_url(compound_id: int, anchor: str | None = None) -> str:
+    return url_for("registry.compound", compound_id=compound_id, _anchor=anchor)
+
+
+@bp.route("/compounds/<int:compound_id>/buildings/new", methods=["GET", "POST"])
+def new_building(compound_id: int) -> Response:
+    from .models import Compound
+
+    compound = access.get_or_404(Compound, compound_id, Action.EDIT_ROSTER)
+    form = BuildingForm()
+    if form.validate_on_submit():
+        try:
+            building = service.add_building(compound, form.name.data, form.unit_count.data)
+            db.session.commit()
+        except service.RegistryError as err:
+            fail(form, err)
+        else:
+            flash(_("%(name)s added.", name=building.name), "success")
+            return redirect_after_post(_compound_url(compound.id, f"building-{building.id}"))
+    return render(
+        "registry/new_building.html",
+        "registry/_building_form.html",
+        target="add-building",
+        form=form,
+        compound=compound,
+        open_form=_open(),
+        status=_status(form),
+    )
+
+
+@bp.route("/buildings/<int:building_id>/units/new", methods=["GET", "POST"])
+def new_unit(building_id: int) -> Response:
+    building = access.get_or_404(Building, building_id, Action.EDIT_ROSTER)
+    form = UnitForm()
+    if form.validate_on_submit():
+        try:
+            unit = service.add_unit(building, form.name.data)
+            db.session.commit()
+        except service.RegistryError as err:
+            fail(form, err)
+        else:
+            flash(_("%(name)s added.", name=unit.name), "success")
+            return redirect_after_post(_compound_url(building.compound_id, f"unit-{unit.id}"))
+    return render(
+        "registry/new_unit.html",
+        "registry/_unit_form.html",
+        target=f"add-unit-{building.id}",
+        form=form,
+        building=building,
+        open_form=_open(),
+        status=_status(form),
+    )
+
+
+# --- households -----------------------------------------------------------------------------
+
+
+@bp.route("/units/<int:unit_id>/households/new", methods=["GET", "POST"])
+def new_household(unit_id: int) -> Response:
+    unit = access.get_or_404(Unit, unit_id, Action.EDIT_ROSTER)
+    form = HouseholdForm()
+    if request.method == "GET":
+        form.occupancy.data = Occupancy.OWNER_OCCUPIED
+    if form.validate_on_submit():
+        try:
+            household = service.add_household(
+                unit, form.room.data, form.area.data, Occupancy(form.occupancy.data)
+            )
+            db.session.commit()
+        except service.RegistryError as err:
+            fail(form, err)
+        else:
+            message = _("Room %(room)s added.", room=household.room)
+            if targets(f"add-household-{unit.id}"):
+                # A fresh form for the next room, the new row and the counters, in one reply.
+                fresh = HouseholdForm(formdata=None, occupancy=household.occupancy)
+                return render(
+                    "registry/_household_added.html",
+                    unit=unit,
+                    household=household,
+                    form=fresh,
+                    message=message,
+                    open_form=True,
+                )
+            flash(message, "success")
+            return redirect_after_post(_compound_url(unit.building.compound_id, f"unit-{unit.id}"))
+    return render(
+        "registry/new_household.html",
+        "registry/_household_form.html",
+        target=f"add-household-{unit.id}",
+        form=form,
+        unit=unit,
+        open_form=_open(),
+        status=_status(form),
+    )
+
+
+@bp.get("/households/<int:household_id>")
+def household(household_id: int) -> Response:
+    household = access.get_or_404(Household, household_id, Action.VIEW_ROSTER)
+    return render(
+        "registry/household.html",
+        household=household,
+        form=OccupantForm(formdata=None),
+        invite=_shown_invite(household.id),
+    )
+
+
+@bp.get("/households/<int:household_id>/row")
+def household_row(household_id: int) -> Response:
+    household = access.get_or_404(Household, household_id, Action.VIEW_ROSTER)
+    return render("registry/_household_row.html", household=household, unit=household.unit)
+
+
+@bp.route("/households/<int:household_id>/edit", methods=["GET", "POST"])
+def edit_household(household_id: int) -> Response:
+    household = access.get_or_404(Household, household_id, Action.EDIT_ROSTER)
+    form = HouseholdForm(obj=household)
+    if request.method == "GET":
+        form.area.data = household.area_dm2
+    inline = is_htmx()
+    if form.validate_on_submit():
+        try:
+            changed = service.update_household(
+                household, form.room.data, form.area.data, Occupancy(form.occupancy.data)
+            )
+            db.session.commit()
+        except service.RegistryError as err:
+            fail(form, err)
+        else:
+            if inline:
+                return render(
+                    "registry/_household_row.html", household=household, unit=household.unit
+                )
+            if changed:
+                flash(_("Room %(room)s saved.", room=household.room), "success")
+            return redirect_after_post(
+                _compound_url(household.unit.building.compound_id, f"unit-{household.unit_id}")
+            )
+    template = "registry/_household_edit_row.html" if inline else "registry/edit_household.html"
+    return render(template, household=household, form=form, status=_status(form))
+
+
+# --- occupants ------------------------------------------------------------------------------
+
+
+@bp.route("/households/<int:household_id>/occupants", methods=["POST"])
+def add_occupant(household_id: int) -> Response:
+    household = access.get_or_404(Household, household_id, Action.EDIT_ROSTER)
+    form = OccupantForm()
+    if form.validate_on_submit():
+        try:
+            service.add_occupant(
+                household, form.name.data, form.mobile.data, Relation(form.relation.data)
+            )
+            db.session.commit()
+        except service.RegistryError as err:
+            fail(form, err)
+        else:
+            flash(_("%(name)s added.", name=form.name.data), "success")
+            return redirect_after_post(url_for(".household", household_id=household.id))
+    return render(
+        "registry/household.html",
+        household=household,
+        form=form,
+        invite=_shown_invite(household.id),
+        status=_status(form),
+    )
+
+
+@bp.route("/occupants/<int:occupant_id>/edit", methods=["GET", "POST"])
+def edit_occupant(occupant_id: int) -> Response:
+    occupant = access.get_or_404(Occupant, occupant_id, Action.EDIT_ROSTER)
+    form = OccupantForm(obj=occupant)
+    if form.validate_on_submit():
+        try:
+            service.update_occupant(
+                occupant, form.name.data, form.mobile.data, Relation(form.relation.data)
+            )
+            db.session.commit()
+        except service.RegistryError as err:
+            fail(form, err)
+        else:
+            flash(_("%(name)s saved.", name=occupant.name), "success")
+            return redirect_after_post(url_for(".household", household_id=occupant.household_id))
+    return render("registry/edit_occupant.html", occupant=occupant, form=form, status=_status(form))
+
+
+@bp.post("/occupants/<int:occupant_id>/delete")
+def delete_occupant(occupant_id: int) -> Response:
+    occupant = access.get_or_404(Occupant, occupant_id, Action.EDIT_ROSTER)
+    household_id, name = occupant.household_id, occupant.name
+    service.remove_occupant(occupant)
+    db.session.commit()
+    flash(_("%(name)s removed from the household.", name=name), "success")
+    return redirect_after_post(url_for(".household", household_id=household_id))
+
+
+# --- invitation codes -----------------------------------------------------------------------
+
+
+def _shown_invite(household_id: int) -> str | None:
+    shown = session.get("invite")
+    if shown and shown.get("household_id") == household_id:
+        return shown.get("code")
+    return None
+
+
+@bp.post("/households/<int:household_id>/invite")
+def invite(household_id: int) -> Response:
+    household = access.get_or_404(Household, household_id, Action.MANAGE_PEOPLE)
+    code = auth_service.issue_invite(created_by=current_user, household_id=household.id)
+    db.session.commit()
+    # Shown on the printable slip until the next code; only its hash is stored.
+    session["invite"] = {"household_id": household.id, "code": code}
+    return redirect_after_post(url_for(".invite_slip", household_id=household.id))
+
+
+@bp.get("/households/<int:household_id>/invite")
+def invite_slip(household_id: int) -> Response:
+    household = access.get_or_404(Household, household_id, Action.MANAGE_PEOPLE)
+    code = _shown_invite(household.id)
+    if code is None:
+        flash(_("Create a new code to print a slip."), "info")
+        return redirect_after_post(url_for(".household", household_id=household.id))
+    return render(
+        "registry/invite_slip.html",
+        household=household,
+        code=code,
+        activate_url=url_for("auth.activate", _external=True),
+    )
+
+
+# --- unit representatives -------------------------------------------------------------------
+
+
+@bp.route("/units/<int:unit_id>/representative", methods=["GET", "POST"])
+def representative(unit_id: int) -> Response:
+    unit = access.get_or_404(Unit, unit_id, Action.ASSIGN_REP)
+    current = service.representative(unit)
+    form = RepresentativeForm()
+    if request.method == "GET" and current is not None:
+        form.name.data, form.mobile.data = current.user.name, current.user.mobile
+    if form.validate_on_submit():
+        user = service.assign_representative(
+            unit, form.mobile.data, form.name.data, current_user._get_current_object()
+        )
+        db.session.commit()
+        flash(_("%(name)s now represents %(unit)s.", name=user.name, unit=unit.name), "success")
+        return redirect_after_post(_compound_url(unit.building.compound_id, f"unit-{unit.id}"))
+    return render(
+        "registry/representative.html",
+        unit=unit,
+        form=form,
+        current=current,
+        candidates=[o for h in unit.households for o in h.occupants if o.mobile],
+        status=_status(form),
+    )
+
+
+@bp.post("/units/<int:unit_id>/representative/remove")
+def remove_representative(unit_id: int) -> Response:
+    unit = access.get_or_404(Unit, unit_id, Action.ASSIGN_REP)
+    try:
+        service.remove_representative(unit)
+        db.session.commit()
+    except service.RegistryError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        flash(_("The representative of %(unit)s was removed.", unit=unit.name), "success")
+    return redirect_after_post(_compound_url(unit.building.compound_id, f"unit-{unit.id}"))

@@ -1,0 +1,440 @@
+"""Communities, compounds, management areas: lists, the compound page and the model rules."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.wrappers import Response
+
+from .. import access
+from ..access import Action
+from ..committees.service import committee_for_area
+from ..dbtypes import local_today
+from ..extensions import db
+from ..htmx import redirect_after_post, render
+from . import service
+from .forms import AddToAreaForm, AreaForm, CompoundForm, DatedForm, ModelForm, PartyOrgForm
+from .models import (
+    Building,
+    Community,
+    Compound,
+    Household,
+    ManagementArea,
+    ManagementModel,
+    PartyOrgKind,
+    Pilot,
+    PilotStage,
+    Unit,
+)
+
+bp = Blueprint("registry", __name__, url_prefix="/registry")
+
+PILOT_FILTERS = ("pilot", "self_governing", "not_pilot")
+
+
+def fail(form: object, err: service.RegistryError) -> None:
+    """Put a service refusal next to its field (or above the form)."""
+    db.session.rollback()
+    field = getattr(form, err.field, None) if err.field else None
+    if field is not None:
+        field.errors = [*field.errors, err.message]
+    else:
+        form.form_errors.append(err.message)  # type: ignore[attr-defined]
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+
+def _compound_query(community_id: int | None = None):  # type: ignore[no-untyped-def]
+    args = request.args
+    q = args.get("q", "").strip()[:50]
+    model = args.get("model", "")
+    pilot = args.get("pilot", "")
+    stmt = (
+        select(Compound)
+        .where(access.compound_filter())
+        .options(joinedload(Compound.community), joinedload(Compound.pilot))
+    )
+    if community_id is not None:
+        stmt = stmt.where(Compound.community_id == community_id)
+    elif args.get("community", "").isdigit():
+        stmt = stmt.where(Compound.community_id == int(args["community"]))
+    if q:
+        like = f"%{q.replace('%', '').replace('_', '')}%"
+        stmt = stmt.where(or_(Compound.name.like(like), Compound.address.like(like)))
+    if model in set(ManagementModel):
+        stmt = stmt.where(Compound.model == model)
+    if pilot == "pilot":
+        stmt = stmt.where(Compound.pilot.has())
+    elif pilot == "self_governing":
+        stmt = stmt.where(Compound.pilot.has(Pilot.stage == PilotStage.SELF_GOVERNING))
+    elif pilot == "not_pilot":
+        stmt = stmt.where(~Compound.pilot.has())
+    return stmt
+
+
+def _page_of(stmt):  # type: ignore[no-untyped-def]
+    size = current_app.config["PAGE_SIZE"]
+    page = request.args.get("page", "1")
+    page_no = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = db.session.scalars(
+        stmt.order_by(Compound.name, Compound.id).limit(size).offset((page_no - 1) * size)
+    ).all()
+    pages = max(1, -(-total // size))
+    return rows, total, page_no, pages
+
+
+def _household_counts(compound_ids: list[int]) -> dict[int, int]:
+    if not compound_ids:
+        return {}
+    rows = db.session.execute(
+        select(Building.compound_id, func.count(Household.id))
+        .join(Unit, Unit.building_id == Building.id)
+        .join(Household, Household.unit_id == Unit.id)
+        .where(Building.compound_id.in_(compound_ids))
+        .group_by(Building.compound_id)
+    )
+    return dict(rows.all())
+
+
+def _filter_context(community_id: int | None = None) -> dict[str, object]:
+    rows, total, page_no, pages = _page_of(_compound_query(community_id))
+    communities = []
+    if community_id is None and access.principal().is_staff:
+        communities = db.session.scalars(
+            select(Community).where(access.community_filter()).order_by(Community.name)
+        ).all()
+    return {
+        "compounds": rows,
+        "total": total,
+        "page": page_no,
+        "pages": pages,
+        "household_counts": _household_counts([c.id for c in rows]),
+        "communities": communities,
+        "filters": request.args,
+        "models": list(ManagementModel),
+    }
+
+
+@bp.get("/compounds")
+def compounds() -> Response:
+    p = access.principal()
+    if p.is_anonymous:
+        abort(404)
+    return render(
+        "registry/compounds.html",
+        "registry/_compound_table.html",
+        target="compound-table",
+        **_filter_context(),
+    )
+
+
+@bp.get("/communities")
+def communities() -> Response:
+    p = access.principal()
+    if not p.is_staff:
+        abort(404)
+    q = request.args.get("q", "").strip()[:50]
+    stmt = select(Community).where(access.community_filter())
+    if q:
+        stmt = stmt.where(Community.name.like(f"%{q.replace('%', '')}%"))
+    rows = db.session.scalars(stmt.order_by(Community.name)).all()
+    ids = [c.id for c in rows]
+    stats = {
+        cid: (n, pilots, households)
+        for cid, n, pilots, households in db.session.execute(
+            select(
+                Compound.community_id,
+                func.count(func.distinct(Compound.id)),
+                func.count(func.distinct(Pilot.id)),
+                func.count(Household.id),
+            )
+            .outerjoin(Pilot, Pilot.compound_id == Compound.id)
+            .outerjoin(Building, Building.compound_id == Compound.id)
+            .outerjoin(Unit, Unit.building_id == Building.id)
+            .outerjoin(Household, Household.unit_id == Unit.id)
+            .where(Compound.community_id.in_(ids))
+            .group_by(Compound.community_id)
+        )
+    }
+    return render(
+        "registry/communities.html",
+        "registry/_community_table.html",
+        target="community-table",
+        communities=rows,
+        stats=stats,
+        q=q,
+    )
+
+
+@bp.get("/communities/<int:community_id>")
+def community(community_id: int) -> Response:
+    community = access.get_or_404(Community, community_id)
+    areas = db.session.scalars(
+        select(ManagementArea)
+        .where(ManagementArea.community_id == community.id)
+        .options(selectinload(ManagementArea.compounds))
+        .order_by(ManagementArea.code)
+    ).all()
+    return render(
+        "registry/community.html",
+        "registry/_compound_table.html",
+        target="compound-table",
+        community=community,
+        contiguous_areas=[a for a in areas if len(a.compounds) > 1],
+        staff=service.community_staff(community.id),
+        **_filter_context(community.id),
+    )
+
+
+@bp.route("/communities/<int:community_id>/compounds/new", methods=["GET", "POST"])
+def new_compound(community_id: int) -> Response:
+    community = access.get_or_404(Community, community_id, Action.MANAGE)
+    form = CompoundForm()
+    if form.validate_on_submit():
+        try:
+            compound = service.create_compound(community, form.name.data, form.address.data)
+            db.session.commit()
+        except service.RegistryError as err:
+            fail(form, err)
+        else:
+            flash(_("Compound %(name)s created.", name=compound.name), "success")
+            return redirect_after_post(url_for(".compound", compound_id=compound.id))
+    return render(
+        "registry/new_compound.html",
+        form=form,
+        community=community,
+        status=422 if form.errors or form.form_errors else 200,
+    )
+
+
+# --- the compound page ----------------------------------------------------------------------
+
+
+def load_compound(compound_id: int) -> Compound | None:
+    """The compound with everything its page shows, in a fixed number of queries."""
+    return db.session.scalars(
+        select(Compound)
+        .where(Compound.id == compound_id)
+        .options(
+            joinedload(Compound.community),
+            joinedload(Compound.pilot),
+            joinedload(Compound.party_organisation),
+            joinedload(Compound.area).selectinload(ManagementArea.compounds),
+            selectinload(Compound.buildings)
+            .selectinload(Building.units)
+            .selectinload(Unit.households)
+            .selectinload(Household.occupants),
+            selectinload(Compound.model_changes),
+        )
+    ).one_or_none()
+
+
+@bp.get("/compounds/<int:compound_id>")
+def compound(compound_id: int) -> Response:
+    compound = access.require(Action.VIEW, load_compound(compound_id))
+    reps = service.representatives_by_unit(compound)
+    units = [u for b in compound.buildings for u in b.units]
+    coverage = service.Coverage(covered=sum(1 for u in units if u.id in reps), total=len(units))
+    staff = (
+        service.community_staff(compound.community_id)
+        if compound.model == ManagementModel.TRUSTEESHIP
+        else []
+    )
+    roster_units = [u for u in units if access.can(Action.VIEW_ROSTER, u)]
+    p = access.principal()
+    own_units = {u.id for u in units if u.id in p.rep_units} | {
+        h.unit_id for u in units for h in u.households if h.id in p.resident_households
+    }
+    open_buildings = {
+        b.id
+        for b in compound.buildings
+        if len(compound.buildings) <= 4 or any(u.id in own_units for u in b.units)
+    }
+    return render(
+        "registry/compound.html",
+        compound=compound,
+        building_households={
+            b.id: sum(len(u.households) for u in b.units) for b in compound.buildings
+        },
+        open_buildings=open_buildings,
+        today=local_today(),
+        counts=service.counts(compound),
+        reps=reps,
+        coverage=coverage,
+        staff=staff,
+        committee=committee_for_area(compound.area_id),
+        problems=service.model_checks(compound, coverage, staff)
+        if access.can(Action.VIEW_ROSTER, compound)
+        else [],
+        roster_units=roster_units,
+        own_households=p.resident_households,
+    )
+
+
+@bp.route("/compounds/<int:compound_id>/model", methods=["GET", "POST"])
+def change_model(compound_id: int) -> Response:
+    compound = access.get_or_404(Compound, compound_id, Action.MANAGE)
+    form = ModelForm()
+    if request.method == "GET":
+        form.effective_on.data = date.today()
+    if form.validate_on_submit():
+        try:
+            service.change_model(
+                compound, ManagementModel(form.model.data), form.effective_on.data, form.reason.data
+            )
+            db.session.commit()
+        except service.RegistryError as err:
+            fail(form, err)
+        else:
+            flash(_("Management model changed."), "success")
+            return redirect_after_post(url_for(".compound", compound_id=compound.id))
+    return render(
+        "registry/change_model.html",
+        form=form,
+        compound=compound,
+        status=422 if form.errors or form.form_errors else 200,
+    )
+
+
+@bp.route("/compounds/<int:compound_id>/party", methods=["GET", "POST"])
+def party(compound_id: int) -> Response:
+    compound = access.get_or_404(Compound, compound_id, Action.MANAGE)
+    org = compound.party_organisation
+    form = PartyOrgForm(obj=org)
+    if request.method == "GET" and org is None:
+        form.kind.data = (
+            PartyOrgKind.GROUP
+            if compound.model == ManagementModel.TRUSTEESHIP
+            else PartyOrgKind.BRANCH
+        )
+        form.member_count.data = 0
+    if form.validate_on_submit():
+        service.set_party_organisation(
+            compound,
+            PartyOrgKind(form.kind.data),
+            form.name.data,
+            form.secretary_name.data,
+            form.member_count.data,
+            form.founded_on.data,
+        )
+        db.session.commit()
+        flash(_("Party organisation saved."), "success")
+        return redirect_after_post(url_for(".compound", compound_id=compound.id))
+    return render(
+        "registry/party.html",
+        form=form,
+        compound=compound,
+        status=422 if form.errors else 200,
+    )
+
+
+# --- management areas -----------------------------------------------------------------------
+
+
+@bp.get("/areas/<int:area_id>")
+def area(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id)
+    form = AddToAreaForm()
+    _area_choices(area, form)
+    return render(
+        "registry/area.html",
+        area=area,
+        form=form,
+        remove_form=DatedForm(formdata=None, effective_on=date.today()),
+        warning=service.area_size_warning(area),
+        committee=committee_for_area(area.id),
+    )
+
+
+def _area_choices(area: ManagementArea, form: AddToAreaForm) -> None:
+    form.compound.choices = [
+        (c.id, c.name) for c in service.eligible_for_area(area.community) if c.area_id != area.id
+    ]
+    if form.effective_on.data is None and not form.effective_on.raw:
+        form.effective_on.data = date.today()
+
+
+@bp.post("/areas/<int:area_id>/compounds")
+def add_to_area(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id, Action.MANAGE)
+    form = AddToAreaForm()
+    _area_choices(area, form)
+    if form.validate_on_submit():
+        compound = db.session.get(Compound, form.compound.data)
+        try:
+            if compound is None:
+                raise service.RegistryError(_("Choose a compound."), "compound")
+            service.add_to_area(area, compound, form.effective_on.data)
+            db.session.commit()
+        except service.RegistryError as err:
+            fail(form, err)
+        else:
+            flash(_("%(name)s joined the area.", name=compound.name), "success")
+            return redirect_after_post(url_for(".area", area_id=area.id))
+    return render(
+        "registry/area.html",
+        area=area,
+        form=form,
+        remove_form=DatedForm(formdata=None, effective_on=date.today()),
+        warning=service.area_size_warning(area),
+        committee=committee_for_area(area.id),
+        status=422,
+    )
+
+
+@bp.post("/areas/<int:area_id>/compounds/<int:compound_id>/remove")
+def remove_from_area(area_id: int, compound_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id, Action.MANAGE)
+    compound = access.get_or_404(Compound, compound_id, Action.MANAGE)
+    if compound.area_id != area.id:
+        abort(404)
+    form = DatedForm()
+    if form.validate_on_submit():
+        try:
+            service.remove_from_area(compound, form.effective_on.data)
+            db.session.commit()
+        except service.RegistryError as err:
+            db.session.rollback()
+            flash(err.message, "error")
+        else:
+            flash(_("%(name)s left the area.", name=compound.name), "success")
+    else:
+        flash(_("Please enter a valid date."), "error")
+    return redirect_after_post(url_for(".area", area_id=area.id))
+
+
+@bp.route("/communities/<int:community_id>/areas/new", methods=["GET", "POST"])
+def new_area(community_id: int) -> Response:
+    community = access.get_or_404(Community, community_id, Action.MANAGE)
+    form = AreaForm()
+    eligible = service.eligible_for_area(community)
+    form.compounds.choices = [(c.id, c.name) for c in eligible]
+    if request.method == "GET":
+        form.effective_on.data = date.today()
+    if form.validate_on_submit():
+        chosen = [c for c in eligible if c.id in set(form.compounds.data)]
+        try:
+            area = service.form_contiguous_area(
+                community, chosen, form.name.data, form.effective_on.data
+            )
+            db.session.commit()
+        except service.RegistryError as err:
+            fail(form, err)
+        else:
+            flash(_("Contiguous area %(name)s formed.", name=area.name), "success")
+            return redirect_after_post(url_for(".area", area_id=area.id))
+    return render(
+        "registry/new_area.html",
+        form=form,
+        community=community,
+        status=422 if form.errors or form.form_errors else 200,
+    )
+
+
+from . import import_views, roster_views  # noqa: E402,F401  (routes on the same blueprint)

@@ -1,0 +1,70 @@
+"""Response headers and error pages that every response gets."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+
+
+def _headers(response: Response) -> Response:
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("Referrer-Policy", "same-origin")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.path.startswith("/static/"):
+        return response
+    if current_user.is_authenticated or request.method != "GET":
+        # Pages with people's data must not linger in shared caches or the back/forward cache.
+        h["Cache-Control"] = "no-store"
+    return response
+
+
+def _error_page(code: int, *, title: str | None = None, message: str | None = None) -> Response:
+    from .htmx import render
+
+    return render("errors/error.html", code=code, title=title, message=message, status=code)
+
+
+def init_security(app: Flask) -> None:
+    app.after_request(_headers)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_err: CSRFError) -> Response:
+        return _error_page(400, title="csrf")
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException) -> Response | HTTPException:
+        if err.code is None or err.code < 400:
+            return err
+        response = _error_page(err.code)
+        if err.code == 405 and hasattr(err, "valid_methods") and err.valid_methods:
+            response.headers["Allow"] = ", ".join(err.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def server_error(err: Exception) -> Response:
+        app.logger.exception("unhandled error", exc_info=err)
+        from .extensions import db
+
+        db.session.rollback()
+        return _error_page(500)

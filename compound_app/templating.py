@@ -1,0 +1,72 @@
+"""Template filters and globals: dates in Asia/Shanghai, money, areas, labels."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask, request
+from flask_babel import format_date, format_datetime, get_locale
+
+from .labels import label
+from .money import format_fen, format_hundredths
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    # Babel's long format reads 2026年11月27日 in Chinese and November 27, 2026 in English.
+    return format_date(value, "long")
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, "yyyy-MM-dd HH:mm")
+
+
+def fmt_area(dm2: int | None) -> str:
+    return f"{format_hundredths(dm2)} m²" if dm2 else ""
+
+
+def qr_data_uri(text: str) -> str:
+    """A QR code as an SVG data URI, so printed notices link to the live page."""
+    import base64
+    import io
+
+    import qrcode
+    from qrcode.image.svg import SvgPathImage
+
+    buffer = io.BytesIO()
+    qrcode.make(text, image_factory=SvgPathImage, border=2).save(buffer)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def address(*parts: Any) -> str:
+    return "-".join(str(p) for p in parts if p)
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        date=fmt_date,
+        datetime=fmt_datetime,
+        fen=format_fen,
+        area=fmt_area,
+    )
+    app.jinja_env.globals.update(label=label, address=address, qr_data_uri=qr_data_uri)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        from . import access
+
+        locale = str(get_locale() or "zh_CN")
+        return {
+            "html_lang": "zh-CN" if locale.startswith("zh") else "en",
+            "current_locale": locale,
+            "principal": access.principal(),
+            "Action": access.Action,
+            "can": access.can,
+            "request_path": request.full_path.rstrip("?"),
+        }

@@ -1,0 +1,133 @@
+"""Fixtures: an app per test on a database built by the migrations.
+
+SQLite (the default): the migrations build a template file once per session and every
+test gets a copy. PostgreSQL (``TEST_DATABASE_URL``): the migrations run once per
+session and every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from compound_app import create_app
+from compound_app.extensions import db
+
+from . import factories
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _config(uri: str, instance: Path) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production-0123456789",
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "WTF_CSRF_ENABLED": False,
+        # Cheap hashes keep the suite fast; production parameters are checked elsewhere.
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 64,
+        "ARGON2_PARALLELISM": 1,
+    }
+
+
+def _migrate(uri: str, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(_config(uri, instance))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The migrated database every test starts from (a file for SQLite)."""
+    instance = tmp_path_factory.mktemp("instance")
+    if PG_URL:
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        _migrate(PG_URL, instance)
+        return PG_URL
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    _migrate(f"sqlite:///{path}", instance)
+    return str(path)
+
+
+def _truncate_all(uri: str) -> None:
+    engine = create_engine(uri)
+    with engine.begin() as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
+        if tables:
+            conn.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
+    engine.dispose()
+
+
+@pytest.fixture
+def database_uri(database_template: str, tmp_path: Path) -> str:
+    if PG_URL:
+        _truncate_all(PG_URL)
+        return PG_URL
+    target = tmp_path / "test.db"
+    shutil.copyfile(database_template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def app(database_uri: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(_config(database_uri, tmp_path))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def world(app: Flask) -> factories.World:
+    return factories.build_world()
+
+
+def login(client: FlaskClient, user: Any, password: str = factories.PASSWORD) -> None:
+    """Sign ``client`` in as ``user`` through the real login form."""
+    response = client.post("/auth/login", data={"mobile": user.mobile, "password": password})
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+
+
+@pytest.fixture
+def login_as(app: Flask) -> Any:
+    """``login_as(user)`` → a fresh client signed in as that user."""
+
+    def _login(user: Any) -> FlaskClient:
+        c = app.test_client()
+        login(c, user)
+        return c
+
+    return _login

@@ -1,0 +1,176 @@
+"""Small, readable builders for test data, going through the same services as the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import count
+
+from compound_app.auth.models import Role, User
+from compound_app.auth.service import grant, hash_password
+from compound_app.committees import service as committees
+from compound_app.committees.models import Background, Committee, Position
+from compound_app.extensions import db
+from compound_app.registry import service as registry
+from compound_app.registry.models import (
+    Community,
+    Compound,
+    Household,
+    ManagementArea,
+    ManagementModel,
+    Occupancy,
+    PartyOrgKind,
+    Relation,
+    Subdistrict,
+    Unit,
+)
+
+PASSWORD = "correct horse 42"
+_mobiles = count(13700000001)
+
+
+def mobile() -> str:
+    return str(next(_mobiles))
+
+
+def user(name: str = "测试用户", *, password: str | None = PASSWORD, **grants: int) -> User:
+    """A user with a password; keyword arguments grant roles, e.g. unit_rep=unit.id."""
+    u = User(
+        mobile=mobile(), name=name, password_hash=hash_password(password) if password else None
+    )
+    db.session.add(u)
+    db.session.flush()
+    for role, scope_id in grants.items():
+        grant(u, Role(role), scope_id)
+    db.session.commit()
+    return u
+
+
+def compound(
+    community: Community,
+    name: str,
+    *,
+    buildings: int = 1,
+    units: int = 2,
+    households: int = 2,
+) -> Compound:
+    c = registry.create_compound(community, name, f"{name}路1号")
+    db.session.flush()
+    for b in range(1, buildings + 1):
+        building = registry.add_building(c, f"{b}号楼")
+        db.session.flush()
+        for u in range(1, units + 1):
+            unit = registry.add_unit(building, f"{u}单元")
+            db.session.flush()
+            for h in range(1, households + 1):
+                hh = registry.add_household(unit, f"{h}0{u}", 6850 + h, Occupancy.OWNER_OCCUPIED)
+                db.session.flush()
+                registry.add_occupant(hh, f"住户{b}{u}{h}", mobile(), Relation.OWNER)
+    db.session.commit()
+    return c
+
+
+def committee(area: ManagementArea, *members: tuple[User, Position]) -> Committee:
+    c = committees.create_committee(area, f"{area.name}物管会", date(2026, 1, 1))
+    db.session.flush()
+    for u, position in members:
+        committees.add_member(
+            c,
+            name=u.name,
+            mobile=u.mobile,
+            position=position,
+            background=Background.PARTY_MEMBER,
+            term_start=date(2026, 1, 1),
+            term_end=date(2029, 1, 1),
+            actor=None,
+        )
+    db.session.commit()
+    return c
+
+
+def first_unit(c: Compound) -> Unit:
+    return c.buildings[0].units[0]
+
+
+def first_household(c: Compound) -> Household:
+    return first_unit(c).households[0]
+
+
+@dataclass
+class World:
+    """Two communities; every management model; a user for every role, and an outsider."""
+
+    subdistrict: Subdistrict
+    community: Community
+    other_community: Community
+    branch: Compound  # party_branch, community A
+    trust: Compound  # trusteeship, community A
+    contiguous: list[Compound]  # three compounds in one area, community A
+    unmanaged: Compound  # community A
+    elsewhere: Compound  # community B
+    users: dict[str, User] = field(default_factory=dict)
+
+    @property
+    def contiguous_area(self) -> ManagementArea:
+        return self.contiguous[0].area
+
+    def objects_of(self, c: Compound) -> dict[str, object]:
+        unit = first_unit(c)
+        household = unit.households[0]
+        return {
+            "compound": c,
+            "building": c.buildings[0],
+            "unit": unit,
+            "household": household,
+            "occupant": household.occupants[0],
+            "area": c.area,
+        }
+
+
+def build_world() -> World:
+    sub = Subdistrict(name="新义街道", city="孝义市")
+    db.session.add(sub)
+    db.session.flush()
+    a = Community(subdistrict_id=sub.id, name="绿城社区", code="LC")
+    b = Community(subdistrict_id=sub.id, name="府东社区", code="FD")
+    db.session.add_all([a, b])
+    db.session.commit()
+
+    branch = compound(a, "新国土小区", buildings=2, units=2, households=2)
+    trust = compound(a, "城建小区")
+    contiguous = [compound(a, f"绿城{n}号院") for n in (1, 2, 3)]
+    unmanaged = compound(a, "粮食局宿舍")
+    elsewhere = compound(b, "供电家属院")
+
+    today = date(2026, 6, 1)
+    registry.change_model(branch, ManagementModel.PARTY_BRANCH, today, "居民会议")
+    registry.set_party_organisation(
+        branch, PartyOrgKind.BRANCH, "新国土小区党支部", "孙德明", 12, None
+    )
+    registry.change_model(trust, ManagementModel.TRUSTEESHIP, today, "社区托管")
+    registry.set_party_organisation(trust, PartyOrgKind.GROUP, "城建小区党小组", "赵志刚", 4, None)
+    registry.form_contiguous_area(a, contiguous, "绿城一片区", today)
+    db.session.commit()
+
+    w = World(sub, a, b, branch, trust, contiguous, unmanaged, elsewhere)
+    w.users["admin"] = user("王建华", subdistrict_admin=sub.id)
+    w.users["staff"] = user("李秀兰", community_staff=a.id)
+    w.users["other_staff"] = user("赵志刚", community_staff=b.id)
+    chair = user("孙德明")
+    committee(branch.area, (chair, Position.CHAIR))
+    w.users["committee"] = chair
+    area_chair = user("刘国庆")
+    committee(w.contiguous_area, (area_chair, Position.CHAIR))
+    w.users["area_committee"] = area_chair
+    w.users["rep"] = user("周玉梅", unit_rep=first_unit(branch).id)
+    home = first_household(branch)
+    resident = user("吴振华", resident=home.id)
+    home.occupants[0].user_id = resident.id
+    w.users["resident"] = resident
+    tenant_home = first_household(trust)
+    tenant = user("郑晓燕", resident=tenant_home.id)
+    registry.add_occupant(tenant_home, "郑晓燕", tenant.mobile, Relation.TENANT).user_id = tenant.id
+    w.users["tenant"] = tenant
+    w.users["outsider"] = user("路人甲")
+    db.session.commit()
+    return w
