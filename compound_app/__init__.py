@@ -6,11 +6,15 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, session
+from werkzeug.routing import IntegerConverter
 
 from .config import load_config
 from .extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
+PUBLIC_ENDPOINTS = frozenset(
+    {"static", "auth.login", "auth.activate", "auth.language", "auth.logout", "home.index"}
+)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -21,6 +25,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     load_config(app, test_config)
+    # Ids in URLs fit a 64-bit column; anything bigger is "not found", not a database error.
+    app.url_map.converters["int"] = _IdConverter
 
     from . import models  # noqa: F401  (registers every table with the metadata)
 
@@ -61,6 +67,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+class _IdConverter(IntegerConverter):
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def _select_locale() -> str:
     from flask import current_app
 
@@ -74,6 +87,7 @@ def _init_login(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
     from .auth.service import user_for_token
+    from .htmx import is_htmx, redirect_after_post
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -82,3 +96,19 @@ def _init_login(app: Flask) -> None:
     # Sessions live on the server; a stolen cookie dies with logout or a password change.
     login_manager.session_protection = "basic"
     login_manager.user_loader(user_for_token)
+
+    @app.before_request
+    def _require_login() -> Any:
+        # Everything but signing in, activating an account and static files needs a user;
+        # a signed-out visitor is sent to sign in and brought back afterwards.
+        from flask import request
+        from flask_login import current_user
+
+        if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+            return None
+        if is_htmx():
+            # An expired session during an inline edit: send the whole page to sign-in.
+            from flask_login import login_url
+
+            return redirect_after_post(login_url("auth.login", next_url=request.full_path))
+        return login_manager.unauthorized()

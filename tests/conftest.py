@@ -96,9 +96,32 @@ def database_uri(database_template: str, tmp_path: Path) -> str:
     return f"sqlite:///{target}"
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own app context.
+
+    The test keeps an app context open for its own queries; without this, requests would
+    share its ``g`` (and so the signed-in user) and its database session. Each request
+    gets fresh ones, as in a real server; the test's session sees the results after
+    ``db.session.expire_all()``.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        # The test's own work is saved first, as if another process had done it, and its
+        # transaction ends, so it holds no SQLite lock while the request runs.
+        db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+def make_app(config: dict[str, Any]) -> Flask:
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
+
+
 @pytest.fixture
 def app(database_uri: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(_config(database_uri, tmp_path))
+    app = make_app(_config(database_uri, tmp_path))
     with app.app_context():
         yield app
         db.session.remove()

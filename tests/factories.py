@@ -165,7 +165,8 @@ def build_world() -> World:
     w.users["rep"] = user("周玉梅", unit_rep=first_unit(branch).id)
     home = first_household(branch)
     resident = user("吴振华", resident=home.id)
-    home.occupants[0].user_id = resident.id
+    owner = home.occupants[0]
+    owner.name, owner.mobile, owner.user_id = resident.name, resident.mobile, resident.id
     w.users["resident"] = resident
     tenant_home = first_household(trust)
     tenant = user("郑晓燕", resident=tenant_home.id)

@@ -91,6 +91,8 @@ def user_for_token(token: str | None) -> User | None:
             UserSession.token_hash == _digest(token),
             UserSession.ended_at.is_(None),
             UserSession.expires_at > utcnow(),
+            # A disabled account is out even if some path disabled it without ending sessions.
+            User.is_enabled.is_(True),
         )
     ).scalar_one_or_none()
     if row is not None:
@@ -278,6 +280,10 @@ def redeem_invite(
             raise InviteError("mobile", _("This code was issued for another mobile number."))
         if password is None:
             raise InviteError("new_password", _("Please choose a password."))
+        if not user.is_enabled:
+            raise InviteError(
+                "code", _("This account is disabled. Please ask your community office.")
+            )
     else:
         user = current
         if user is None:
@@ -289,8 +295,34 @@ def redeem_invite(
                     "mobile",
                     _("This mobile number has an account: sign in first, then enter the code."),
                 )
+            if user is not None:
+                # An account set up by staff (a representative, a committee member, a staff
+                # member) that has no password yet. A household code is handed to a whole
+                # household and may be pinned up in a stairwell: it must not let its holder
+                # claim such an account, with its roles, by typing the account's mobile.
+                # Its owner activates it with their own activation code.
+                raise InviteError(
+                    "mobile",
+                    _(
+                        "This mobile number has an account that is not set up yet. Ask your "
+                        "community office for an activation code, sign in, then enter this code."
+                    ),
+                )
             if password is None:
                 raise InviteError("new_password", _("Please choose a password."))
+    # Claim the code in one statement, so two requests racing with it cannot both use it.
+    claimed = db.session.execute(
+        update(InviteCode)
+        .where(
+            InviteCode.id == invite.id,
+            InviteCode.used_at.is_(None),
+            InviteCode.expires_at > utcnow(),
+        )
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise InviteError("code", _("This code is unknown, used or expired."))
         if user is None:
             if not name:
                 raise InviteError("name", _("Please enter your name."))

@@ -89,10 +89,22 @@ def password() -> Response:
     status = 200
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        if not service.check_password(user, form.current_password.data):
+        ip = _client_ip()
+        # Guesses at the current password count like failed sign-ins: whoever holds a
+        # stolen session must not get unlimited tries at the password behind it.
+        wait = service.login_wait(user.mobile, ip)
+        if wait:
+            form.form_errors.append(
+                _("Too many failed attempts. Try again in %(n)d minutes.", n=wait)
+            )
+            status = 429
+        elif not service.check_password(user, form.current_password.data):
+            service.record_failure(user.mobile, ip)
+            db.session.commit()
             form.current_password.errors.append(_("The current password is wrong."))
             status = 422
         else:
+            service.clear_failures(user.mobile)
             service.change_password(user, form.new_password.data)
             db.session.commit()
             flash(_("Password changed. Your other sign-ins have been ended."), "success")

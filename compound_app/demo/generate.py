@@ -161,8 +161,8 @@ def _reset_sequences() -> None:
     for model in ORDER:
         table = model.__tablename__  # our own table names, never user input
         sql = (
-            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-            f'COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1, false)'  # noqa: S608
+            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # noqa: S608
+            f'COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1, false)'
         )
         db.session.execute(text(sql))
 
