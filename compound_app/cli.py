@@ -8,6 +8,7 @@ import time
 import click
 from flask import Flask, current_app
 
+from .database import writing
 from .extensions import db
 
 
@@ -39,9 +40,10 @@ def demo(scale: str, if_empty: bool, seed: int | None) -> None:
             return
         raise click.ClickException("the database is not empty; demo data goes into an empty one")
     started = time.perf_counter()
-    counts = generate.generate(scale, seed if seed is not None else generate.SEED)
-    if scale == "story":
-        generate.set_demo_passwords()
+    with writing():
+        counts = generate.generate(scale, seed if seed is not None else generate.SEED)
+        if scale == "story":
+            generate.set_demo_passwords()
     elapsed = time.perf_counter() - started
     summary = ", ".join(f"{n} {table}" for table, n in counts.items() if n)
     click.echo(f"Loaded the {scale} dataset in {elapsed:.1f} s: {summary}.")

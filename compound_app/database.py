@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask, has_request_context, request
@@ -12,6 +15,17 @@ from sqlalchemy.engine import Connection, Engine
 from .extensions import db
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_write_intent: ContextVar[bool | None] = ContextVar("write_intent", default=None)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Mark work outside a request (CLI jobs) as writing, so its transactions lock up front."""
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
 
 
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -29,12 +43,13 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _on_begin(conn: Connection) -> None:
     # A deferred transaction that later writes can fail with SQLITE_BUSY without waiting
-    # for busy_timeout; IMMEDIATE takes the write lock up front. Pages that only read
-    # (GET) stay deferred so readers never queue behind one another.
-    if has_request_context() and request.method in READ_METHODS:
-        conn.exec_driver_sql("BEGIN")
-    else:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # for busy_timeout; IMMEDIATE takes the write lock up front. Requests that change
+    # something (POST…) and jobs inside ``writing()`` are the writers; pages that only
+    # read (GET) and read-only scripts stay deferred, so readers never queue.
+    intent = _write_intent.get()
+    if intent is None:
+        intent = has_request_context() and request.method not in READ_METHODS
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if intent else "BEGIN")
 
 
 def configure_engine(app: Flask) -> None:

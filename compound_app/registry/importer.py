@@ -201,13 +201,17 @@ def _read_csv(data: bytes) -> list[list[str]]:
 
 
 def _header_map(header: list[str]) -> dict[str, int]:
+    def norm(title: str) -> str:
+        # NFKC turns "m²" into "m2" and full-width brackets into ASCII ones, on both sides.
+        return clean_text(title).lower().replace(" ", "")
+
     lookup = {}
     for key, (title, aliases) in COLUMNS.items():
         for alias in (title, *aliases):
-            lookup[alias.lower().replace(" ", "")] = key
+            lookup[norm(alias)] = key
     found: dict[str, int] = {}
     for index, title in enumerate(header):
-        key = lookup.get(title.lower().replace(" ", ""))
+        key = lookup.get(norm(title))
         if key and key not in found:
             found[key] = index
     missing = [COLUMNS[k][0] for k in REQUIRED if k not in found]
