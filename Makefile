@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-pg test-browser lint format translations bench load crash clean
+.PHONY: run test test-pg test-browser lint format messages translations bench load crash clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,14 @@ $(VENV)/.dev: $(VENV)/.runtime
 	$(PIP) install -q -c constraints.txt -e '.[dev]'
 	@touch $@
 
+# After changing user-facing strings: extract and merge, then translate zh_Hans_CN's new entries.
+messages: $(VENV)/.runtime
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs '.* __pycache__' \
+		--add-comments TRANSLATORS: -o translations/messages.pot .
+	$(BIN)/pybabel -q update --ignore-obsolete -i translations/messages.pot -d translations
+
 translations: $(VENV)/.runtime
-	@$(BIN)/pybabel compile -q -f -d translations
+	@$(BIN)/pybabel compile -f -d translations >/dev/null
 
 run: $(VENV)/.runtime translations
 	$(FLASK) db upgrade

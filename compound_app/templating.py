@@ -53,6 +53,9 @@ def init_templating(app: Flask) -> None:
         fen=format_fen,
         area=fmt_area,
     )
+    from .committees.service import is_current
+
+    app.jinja_env.tests["current_on"] = is_current
     app.jinja_env.globals.update(label=label, address=address, qr_data_uri=qr_data_uri)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -39,7 +39,7 @@ class ModelForm(FlaskForm):
 
 class PartyOrgForm(FlaskForm):
     kind = SelectField(_l("Kind"))
-    name = TextField(_l("Name"), max_len=50, required=True)
+    name = TextField(_l("Organisation name"), max_len=50, required=True)
     secretary_name = NameField(_l("Secretary"))
     member_count = CountField(_l("Party members"), minimum=0, maximum=10000)
     founded_on = DateField(_l("Founded on"), required=False)
@@ -60,7 +60,7 @@ class UnitForm(FlaskForm):
 
 class HouseholdForm(FlaskForm):
     room = LabelField(_l("Room"), render_kw={"placeholder": "301"})
-    area = AreaField(_l("Area (m²)"), render_kw={"inputmode": "decimal"})
+    area = AreaField(_l("Floor area (m²)"), render_kw={"inputmode": "decimal"})
     occupancy = SelectField(_l("Occupancy"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -244,6 +244,10 @@ def parse_rows(table: list[list[str]]) -> list[Row]:
     return rows
 
 
+def _cell_problem(column: str, problem: str) -> str:
+    return _("%(column)s: %(problem)s", column=COLUMNS[column][0], problem=problem)
+
+
 def _check_row(line: int, v: dict[str, str]) -> Row:
     row = Row(line=line)
     for key in ("building", "unit", "room"):
@@ -251,33 +255,33 @@ def _check_row(line: int, v: dict[str, str]) -> Row:
         setattr(row, key, value)
         problem = label_problem(value)
         if problem:
-            row.errors.append(f"{COLUMNS[key][0]}: {problem}")
+            row.errors.append(_cell_problem(key, problem))
     try:
         row.area_dm2 = parse_area(v.get("area", ""))
     except AmountError as err:
         from ..forms import area_problem
 
-        row.errors.append(f"{COLUMNS['area'][0]}: {area_problem(err.code)}")
+        row.errors.append(_cell_problem("area", area_problem(err.code)))
     occupancy = clean_text(v.get("occupancy", "")).lower()
     if occupancy:
         if occupancy in OCCUPANCY_WORDS:
             row.occupancy = OCCUPANCY_WORDS[occupancy]
         else:
-            row.errors.append(f"{COLUMNS['occupancy'][0]}: " + _("use 自住, 出租 or 空置."))
+            row.errors.append(_cell_problem("occupancy", _("Use 自住, 出租 or 空置.")))
     row.name = normalise_name(v.get("name", ""))
     row.mobile = normalise_mobile(v.get("mobile", ""))
     relation = clean_text(v.get("relation", "")).lower()
     if row.name:
         problem = name_problem(row.name)
         if problem:
-            row.errors.append(f"{COLUMNS['name'][0]}: {problem}")
+            row.errors.append(_cell_problem("name", problem))
         if relation and relation not in RELATION_WORDS:
-            row.errors.append(f"{COLUMNS['relation'][0]}: " + _("use 业主, 共有人, 租户 or 家属."))
+            row.errors.append(_cell_problem("relation", _("Use 业主, 共有人, 租户 or 家属.")))
         row.relation = RELATION_WORDS.get(relation, Relation.OWNER)
     elif row.mobile or relation:
         row.errors.append(_("A mobile or relation was given without a name."))
     if row.mobile and not is_mobile(row.mobile):
-        row.errors.append(f"{COLUMNS['mobile'][0]}: " + _("not a valid mobile number."))
+        row.errors.append(_cell_problem("mobile", _("Not a valid mobile number.")))
     return row
 
 

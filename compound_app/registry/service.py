@@ -12,6 +12,7 @@ from .. import audit
 from ..auth.models import Role, RoleGrant, User
 from ..auth.service import grant, revoke
 from ..extensions import db
+from ..templating import fmt_date
 from .models import (
     Building,
     Community,
@@ -129,7 +130,7 @@ def change_model(
     )
     if last is not None and effective_on < last:
         raise RegistryError(
-            _("The date cannot be before the last change (%(d)s).", d=last.isoformat()),
+            _("The date cannot be before the last change (%(d)s).", d=fmt_date(last)),
             "effective_on",
         )
     _record_model(compound, to_model, effective_on, reason)
@@ -254,7 +255,7 @@ def add_building(compound: Compound, name: str, unit_count: int = 0) -> Building
     db.session.add(building)
     audit.record("create", building)
     for n in range(1, unit_count + 1):
-        add_unit(building, _("Unit %(n)d", n=n))
+        add_unit(building, f"{n}单元")  # stored data, in the records' language
     return building
 
 
