@@ -15,6 +15,7 @@ from .extensions import db
 def init_cli(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(check_deploy)
+    app.cli.add_command(create_admin)
 
 
 @click.command("demo")
@@ -73,3 +74,40 @@ def check_deploy() -> None:
         sys.exit(1)
     click.echo("OK    production settings look safe.")
     db.session.remove()
+
+
+@click.command("create-admin")
+@click.option("--mobile", required=True, help="The administrator signs in with this number.")
+@click.option("--name", required=True)
+@click.option("--subdistrict", default="新义街道", show_default=True)
+@click.option("--city", default="孝义市", show_default=True)
+def create_admin(mobile: str, name: str, subdistrict: str, city: str) -> None:
+    """Create a subdistrict administrator and print a one-time activation code."""
+    from sqlalchemy import select
+
+    from .auth.models import Role
+    from .auth.service import grant, issue_invite
+    from .forms import is_mobile, name_problem, normalise_mobile, normalise_name
+    from .registry.models import Subdistrict
+    from .registry.service import find_or_create_user
+
+    mobile, name = normalise_mobile(mobile), normalise_name(name)
+    if not is_mobile(mobile):
+        raise click.BadParameter(
+            "a mainland mobile number: 11 digits starting with 13–19", param_hint="--mobile"
+        )
+    if name_problem(name):
+        raise click.BadParameter(name_problem(name) or "", param_hint="--name")
+    with writing():
+        place = db.session.scalar(select(Subdistrict).where(Subdistrict.name == subdistrict))
+        if place is None:
+            place = Subdistrict(name=subdistrict, city=city)
+            db.session.add(place)
+            db.session.flush()
+        user = find_or_create_user(mobile, name)
+        db.session.flush()
+        grant(user, Role.SUBDISTRICT_ADMIN, place.id)
+        code = issue_invite(created_by=user, user_id=user.id)
+        db.session.commit()
+    click.echo(f"{name} ({mobile}) administers {subdistrict}.")
+    click.echo(f"Activation code: {code}  — enter it at /auth/activate within 30 days.")

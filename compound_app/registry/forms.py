@@ -3,7 +3,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import SelectField, SelectMultipleField
+from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms.validators import Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import (
@@ -18,6 +19,17 @@ from ..forms import (
 )
 from ..labels import choices
 from .models import ManagementModel
+
+
+class CommunityForm(FlaskForm):
+    name = LabelField(_l("Community name"), max_len=50)
+    code = StringField(
+        _l("Short code"),
+        validators=[
+            Regexp(r"^[A-Z]{2,4}$", message=_l("2 to 4 capital letters, e.g. LC for 绿城.")),
+        ],
+        filters=[lambda v: (v or "").strip().upper()],
+    )
 
 
 class CompoundForm(FlaskForm):

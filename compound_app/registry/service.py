@@ -28,6 +28,7 @@ from .models import (
     Pilot,
     PilotStage,
     Relation,
+    Subdistrict,
     Unit,
 )
 
@@ -58,6 +59,21 @@ def next_area_code(community: Community) -> str:
     while f"{community.code}{n:02d}" in taken:
         n += 1
     return f"{community.code}{n:02d}"
+
+
+def create_community(subdistrict: Subdistrict, name: str, code: str) -> Community:
+    if db.session.scalar(
+        select(Community.id).where(
+            Community.subdistrict_id == subdistrict.id, Community.name == name
+        )
+    ):
+        raise RegistryError(_("A community of that name already exists."), "name")
+    if db.session.scalar(select(Community.id).where(Community.code == code)):
+        raise RegistryError(_("This code is already used by another community."), "code")
+    community = Community(subdistrict_id=subdistrict.id, name=name, code=code)
+    db.session.add(community)
+    audit.record("create", community)
+    return community
 
 
 def create_compound(community: Community, name: str, address: str = "") -> Compound:

@@ -17,7 +17,15 @@ from ..dbtypes import local_today
 from ..extensions import db
 from ..htmx import redirect_after_post, render
 from . import service
-from .forms import AddToAreaForm, AreaForm, CompoundForm, DatedForm, ModelForm, PartyOrgForm
+from .forms import (
+    AddToAreaForm,
+    AreaForm,
+    CommunityForm,
+    CompoundForm,
+    DatedForm,
+    ModelForm,
+    PartyOrgForm,
+)
 from .models import (
     Building,
     Community,
@@ -28,6 +36,7 @@ from .models import (
     PartyOrgKind,
     Pilot,
     PilotStage,
+    Subdistrict,
     Unit,
 )
 
@@ -169,6 +178,30 @@ def communities() -> Response:
         communities=rows,
         stats=stats,
         q=q,
+    )
+
+
+@bp.route("/communities/new", methods=["GET", "POST"])
+def new_community() -> Response:
+    p = access.principal()
+    subdistrict = (
+        db.session.get(Subdistrict, min(p.admin_subdistricts)) if p.admin_subdistricts else None
+    )
+    access.require(Action.MANAGE, subdistrict)
+    form = CommunityForm()
+    if form.validate_on_submit():
+        try:
+            created = service.create_community(subdistrict, form.name.data, form.code.data)
+            db.session.commit()
+        except service.RegistryError as err:
+            fail(form, err)
+        else:
+            flash(_("Community %(name)s created.", name=created.name), "success")
+            return redirect_after_post(url_for(".community", community_id=created.id))
+    return render(
+        "registry/new_community.html",
+        form=form,
+        status=422 if form.errors or form.form_errors else 200,
     )
 
 

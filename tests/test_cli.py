@@ -1,0 +1,97 @@
+"""Command-line tasks: the demo data, the first administrator, new communities."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from compound_app.auth.models import Role, RoleGrant, User
+from compound_app.extensions import db
+from compound_app.registry.models import Community, Compound, ManagementModel, Pilot
+
+
+def scalar(stmt):  # type: ignore[no-untyped-def]
+    db.session.expire_all()
+    return db.session.scalar(stmt)
+
+
+def test_demo_tells_the_story_of_xinyi(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "13900000001" in result.output and "xinyi2026" in result.output
+    assert scalar(select(func.count()).select_from(Community)) == 10
+    assert scalar(select(func.count()).select_from(Compound)) == 189
+    assert scalar(select(func.count()).select_from(Pilot)) == 30
+    assert scalar(select(func.count()).select_from(Pilot).where(Pilot.stage == "self_governing")) == 18
+    models = {
+        m for (m,) in db.session.execute(select(Compound.model).join(Pilot, Pilot.compound_id == Compound.id))
+    }
+    assert {ManagementModel.CONTIGUOUS, ManagementModel.PARTY_BRANCH, ManagementModel.TRUSTEESHIP} <= models
+    # Contiguous areas group 3–5 compounds.
+    sizes = db.session.execute(
+        select(func.count(Compound.id))
+        .where(Compound.model == ManagementModel.CONTIGUOUS)
+        .group_by(Compound.area_id)
+    ).scalars().all()
+    assert sizes and all(3 <= n <= 5 for n in sizes)
+    # Every demo account can sign in and has its role.
+    for n in range(1, 11):
+        user = scalar(select(User).where(User.mobile == f"139000000{n:02d}"))
+        assert user.password_hash and user.grants, n
+    # Loading again: refused, or skipped politely with --if-empty.
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code != 0
+    polite = runner.invoke(args=["demo", "--if-empty"])
+    assert polite.exit_code == 0 and "13900000001" in polite.output
+    assert scalar(select(func.count()).select_from(Compound)) == 189
+
+
+def test_demo_accounts_work_in_the_browser_flow(app, client):
+    app.test_cli_runner().invoke(args=["demo"])
+    response = client.post("/auth/login", data={"mobile": "13900000008", "password": "xinyi2026"})
+    assert response.status_code == 303
+    html = client.get("/").get_data(as_text=True)
+    assert "新国土小区-1号楼-1单元" in html
+
+
+def test_demo_refuses_a_production_configuration(app):
+    app.config["ENV_NAME"] = "production"
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code != 0 and "production" in result.output
+    assert scalar(select(func.count()).select_from(Compound)) == 0
+
+
+def test_create_admin_prints_a_working_activation_code(app, client):
+    result = app.test_cli_runner().invoke(
+        args=["create-admin", "--mobile", "13811112222", "--name", "王建华"]
+    )
+    assert result.exit_code == 0, result.output
+    code = re.search(r"Activation code: (\S+)", result.output).group(1)
+    admin = scalar(select(User).where(User.mobile == "13811112222"))
+    assert scalar(select(RoleGrant.role).where(RoleGrant.user_id == admin.id)) == Role.SUBDISTRICT_ADMIN
+    response = client.post(
+        "/auth/activate",
+        data={"code": code, "mobile": "13811112222", "new_password": "a-good-passphrase", "confirm": "a-good-passphrase"},
+    )
+    assert response.status_code == 303
+    assert client.get("/registry/communities").status_code == 200
+
+
+def test_create_admin_rejects_bad_input(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["create-admin", "--mobile", "12345", "--name", "王"]).exit_code != 0
+    assert runner.invoke(args=["create-admin", "--mobile", "13811112222", "--name", "x1"]).exit_code != 0
+    assert scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_admin_adds_a_community(world, login_as):
+    admin = login_as(world.users["admin"])
+    ok = admin.post("/registry/communities/new", data={"name": "新建社区", "code": "xj"})
+    assert ok.status_code == 303
+    assert scalar(select(Community.code).where(Community.name == "新建社区")) == "XJ"
+    for data in ({"name": "新建社区", "code": "XK"}, {"name": "另一个", "code": "XJ"},
+                 {"name": "", "code": "AB"}, {"name": "好", "code": "A1B"}):
+        assert admin.post("/registry/communities/new", data=data).status_code == 422, data
+    assert login_as(world.users["staff"]).get("/registry/communities/new").status_code == 404
