@@ -24,17 +24,30 @@ def test_demo_tells_the_story_of_xinyi(app):
     assert scalar(select(func.count()).select_from(Community)) == 10
     assert scalar(select(func.count()).select_from(Compound)) == 189
     assert scalar(select(func.count()).select_from(Pilot)) == 30
-    assert scalar(select(func.count()).select_from(Pilot).where(Pilot.stage == "self_governing")) == 18
+    assert (
+        scalar(select(func.count()).select_from(Pilot).where(Pilot.stage == "self_governing")) == 18
+    )
     models = {
-        m for (m,) in db.session.execute(select(Compound.model).join(Pilot, Pilot.compound_id == Compound.id))
+        m
+        for (m,) in db.session.execute(
+            select(Compound.model).join(Pilot, Pilot.compound_id == Compound.id)
+        )
     }
-    assert {ManagementModel.CONTIGUOUS, ManagementModel.PARTY_BRANCH, ManagementModel.TRUSTEESHIP} <= models
+    assert {
+        ManagementModel.CONTIGUOUS,
+        ManagementModel.PARTY_BRANCH,
+        ManagementModel.TRUSTEESHIP,
+    } <= models
     # Contiguous areas group 3–5 compounds.
-    sizes = db.session.execute(
-        select(func.count(Compound.id))
-        .where(Compound.model == ManagementModel.CONTIGUOUS)
-        .group_by(Compound.area_id)
-    ).scalars().all()
+    sizes = (
+        db.session.execute(
+            select(func.count(Compound.id))
+            .where(Compound.model == ManagementModel.CONTIGUOUS)
+            .group_by(Compound.area_id)
+        )
+        .scalars()
+        .all()
+    )
     assert sizes and all(3 <= n <= 5 for n in sizes)
     # Every demo account can sign in and has its role.
     for n in range(1, 11):
@@ -70,10 +83,18 @@ def test_create_admin_prints_a_working_activation_code(app, client):
     assert result.exit_code == 0, result.output
     code = re.search(r"Activation code: (\S+)", result.output).group(1)
     admin = scalar(select(User).where(User.mobile == "13811112222"))
-    assert scalar(select(RoleGrant.role).where(RoleGrant.user_id == admin.id)) == Role.SUBDISTRICT_ADMIN
+    assert (
+        scalar(select(RoleGrant.role).where(RoleGrant.user_id == admin.id))
+        == Role.SUBDISTRICT_ADMIN
+    )
     response = client.post(
         "/auth/activate",
-        data={"code": code, "mobile": "13811112222", "new_password": "a-good-passphrase", "confirm": "a-good-passphrase"},
+        data={
+            "code": code,
+            "mobile": "13811112222",
+            "new_password": "a-good-passphrase",
+            "confirm": "a-good-passphrase",
+        },
     )
     assert response.status_code == 303
     assert client.get("/registry/communities").status_code == 200
@@ -82,7 +103,10 @@ def test_create_admin_prints_a_working_activation_code(app, client):
 def test_create_admin_rejects_bad_input(app):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["create-admin", "--mobile", "12345", "--name", "王"]).exit_code != 0
-    assert runner.invoke(args=["create-admin", "--mobile", "13811112222", "--name", "x1"]).exit_code != 0
+    assert (
+        runner.invoke(args=["create-admin", "--mobile", "13811112222", "--name", "x1"]).exit_code
+        != 0
+    )
     assert scalar(select(func.count()).select_from(User)) == 0
 
 
@@ -91,7 +115,11 @@ def test_admin_adds_a_community(world, login_as):
     ok = admin.post("/registry/communities/new", data={"name": "新建社区", "code": "xj"})
     assert ok.status_code == 303
     assert scalar(select(Community.code).where(Community.name == "新建社区")) == "XJ"
-    for data in ({"name": "新建社区", "code": "XK"}, {"name": "另一个", "code": "XJ"},
-                 {"name": "", "code": "AB"}, {"name": "好", "code": "A1B"}):
+    for data in (
+        {"name": "新建社区", "code": "XK"},
+        {"name": "另一个", "code": "XJ"},
+        {"name": "", "code": "AB"},
+        {"name": "好", "code": "A1B"},
+    ):
         assert admin.post("/registry/communities/new", data=data).status_code == 422, data
     assert login_as(world.users["staff"]).get("/registry/communities/new").status_code == 404
