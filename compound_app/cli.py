@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -16,6 +17,8 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(check_deploy)
     app.cli.add_command(create_admin)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("demo")
@@ -111,3 +114,43 @@ def create_admin(mobile: str, name: str, subdistrict: str, city: str) -> None:
         db.session.commit()
     click.echo(f"{name} ({mobile}) administers {subdistrict}.")
     click.echo(f"Activation code: {code}  — enter it at /auth/activate within 30 days.")
+
+
+@click.command("backup")
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write (default: instance/backups/compound-<time>.db or .dump).",
+)
+def backup_command(target: Path | None) -> None:
+    """Write a consistent copy of the database while the app keeps running."""
+    from . import backup
+
+    engine = db.engine
+    target = target or backup.default_path(engine, Path(current_app.instance_path) / "backups")
+    try:
+        backup.backup(engine, target)
+    except backup.BackupError as err:
+        raise click.ClickException(str(err)) from err
+    rows = sum(backup.summary().values())
+    click.echo(f"Backed up {rows} rows to {target} ({target.stat().st_size:,} bytes).")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Confirm replacing the current data.")
+def restore_command(source: Path, yes: bool) -> None:
+    """Replace the database with a backup. Stop the app servers first."""
+    from . import backup
+
+    if not yes:
+        raise click.ClickException("restoring replaces all current data: add --yes to confirm")
+    try:
+        backup.restore(db.engine, source)
+    except backup.BackupError as err:
+        raise click.ClickException(str(err)) from err
+    db.session.remove()
+    rows = sum(backup.summary().values())
+    click.echo(f"Restored {rows} rows from {source}.")
