@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -31,6 +31,9 @@ def _headers(response: Response) -> Response:
     h.setdefault("X-Frame-Options", "DENY")
     h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        # Production runs behind TLS only (check-deploy insists): browsers must not try http.
+        h.setdefault("Strict-Transport-Security", "max-age=31536000")
     if request.path.startswith("/static/"):
         return response
     if current_user.is_authenticated or request.method != "GET":
@@ -45,7 +48,23 @@ def _error_page(code: int, *, title: str | None = None, message: str | None = No
     return render("errors/error.html", code=code, title=title, message=message, status=code)
 
 
+def _trust_proxies(app: Flask) -> None:
+    """Take the client's address (and scheme) from the reverse proxies in front, if any.
+
+    Behind nginx every request comes from 127.0.0.1: the login limit per address would
+    then lock everybody out after a few people's typing slips, and audit rows would all
+    name the proxy. PROXY_HOPS (COMPOUND_PROXY_HOPS) says how many proxies to believe;
+    headers beyond that many, which a client can forge, are ignored.
+    """
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+
 def init_security(app: Flask) -> None:
+    _trust_proxies(app)
     app.after_request(_headers)
 
     @app.errorhandler(CSRFError)

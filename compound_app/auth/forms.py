@@ -44,7 +44,7 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
 
 class ActivateForm(NewPasswordMixin, FlaskForm):
     code = StringField(
-        _l("Invitation code"),
+        _l("Invitation or activation code"),
         validators=[InputRequired(_l("Please enter the code.")), Length(max=20)],
     )
     mobile = MobileField(_l("Mobile number"))

@@ -310,6 +310,13 @@ def redeem_invite(
                 )
             if password is None:
                 raise InviteError("new_password", _("Please choose a password."))
+        if user is None:
+            if not name:
+                raise InviteError("name", _("Please enter your name."))
+            user = User(mobile=mobile, name=name)
+            db.session.add(user)
+            db.session.flush()
+            audit.record("create", user)
     # Claim the code in one statement, so two requests racing with it cannot both use it.
     claimed = db.session.execute(
         update(InviteCode)
@@ -323,13 +330,6 @@ def redeem_invite(
     ).rowcount
     if claimed != 1:
         raise InviteError("code", _("This code is unknown, used or expired."))
-        if user is None:
-            if not name:
-                raise InviteError("name", _("Please enter your name."))
-            user = User(mobile=mobile, name=name)
-            db.session.add(user)
-            db.session.flush()
-            audit.record("create", user)
     if password is not None and (user.password_hash is None or invite.user_id is not None):
         if user.password_hash is not None:
             end_other_sessions(user)  # a reset: whoever knew the old password is out

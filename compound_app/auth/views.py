@@ -31,6 +31,11 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _chosen_language() -> str | None:
+    lang = session.get("lang")
+    return lang if lang in current_app.config["LANGUAGES"] else None
+
+
 def _client_ip() -> str:
     return request.remote_addr or "unknown"
 
@@ -55,11 +60,13 @@ def login() -> Response:
             ).scalar_one_or_none()
             if service.check_password(user, form.password.data) and user and user.is_active:
                 service.clear_failures(mobile)
+                chosen = _chosen_language()
                 session.clear()  # a fresh session at login: nothing carried over
                 service.start_session(user, request.user_agent.string)
                 login_user(user)
-                if user.locale:
-                    session["lang"] = user.locale
+                # ...but the language picked on the sign-in page, which is no secret.
+                if user.locale or chosen:
+                    session["lang"] = user.locale or chosen
                 db.session.commit()
                 return redirect(safe_next(request.args.get("next")) or url_for("home.index"), 303)
             service.record_failure(mobile, ip)
@@ -76,8 +83,11 @@ def logout() -> Response:
     if current_user.is_authenticated:
         service.end_session(current_user.session_token)
         db.session.commit()
+    chosen = _chosen_language()
     logout_user()
     session.clear()
+    if chosen:
+        session["lang"] = chosen
     flash(_("You have signed out."), "info")
     return redirect_after_post(url_for("auth.login"))
 
@@ -125,6 +135,7 @@ def activate() -> Response:
         if signed_in:
             # Linking a household to the account in use: mobile and password are known.
             form.mobile.data = current_user.mobile
+            form.name.data = ""
             form.new_password.validators = []
             form.confirm.validators = []
         if form.validate():
@@ -148,13 +159,24 @@ def activate() -> Response:
                     )
                 except service.InviteError as err:
                     db.session.rollback()
-                    getattr(form, err.field).errors.append(err.message)
+                    if signed_in and invite.user_id == current_user.id:
+                        form.code.errors.append(
+                            _("This code sets a new password: sign out first, then enter it.")
+                        )
+                    elif signed_in:
+                        # A signed-in user's page shows the code field only.
+                        form.code.errors.append(err.message)
+                    else:
+                        getattr(form, err.field).errors.append(err.message)
                     status = 422
                 else:
                     if not signed_in:
+                        chosen = _chosen_language()
                         session.clear()
                         service.start_session(user, request.user_agent.string)
                         login_user(user)
+                        if chosen:
+                            session["lang"] = chosen
                     db.session.commit()
                     flash(_("Welcome! Your account is ready."), "success")
                     return redirect_after_post(url_for("home.index"))

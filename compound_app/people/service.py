@@ -7,11 +7,19 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import audit
+from .. import access, audit
 from ..auth.models import Role, RoleGrant, User
 from ..auth.service import end_other_sessions
 from ..extensions import db
-from ..registry.models import Building, Community, Compound, Household, ManagementArea, Unit
+from ..registry.models import (
+    Building,
+    Community,
+    Compound,
+    Household,
+    ManagementArea,
+    Subdistrict,
+    Unit,
+)
 from ..registry.service import RegistryError
 
 
@@ -22,6 +30,30 @@ def create_person(name: str, mobile: str) -> User:
     db.session.add(user)
     audit.record("create", user)
     return user
+
+
+_SCOPE_MODELS = {
+    Role.SUBDISTRICT_ADMIN: Subdistrict,
+    Role.COMMUNITY_STAFF: Community,
+    Role.COMMITTEE_MEMBER: ManagementArea,
+    Role.UNIT_REP: Unit,
+    Role.RESIDENT: Household,
+}
+
+
+def can_manage_account(user: User, p: access.Principal | None = None) -> bool:
+    """May the acting staff member reset this account's password or disable it?
+
+    Both act on every role the account holds, so each of them must lie within the actor's
+    own reach. Otherwise community staff could print an activation code for, say, the
+    subdistrict admin who happens to live in one of their compounds, and sign in as them.
+    """
+    for g in user.grants:
+        model = _SCOPE_MODELS[Role(g.role)]
+        obj = db.session.get(model, g.scope_id)
+        if obj is None or not access.can(access.Action.MANAGE_PEOPLE, obj, p):
+            return False
+    return True
 
 
 def set_enabled(user: User, enabled: bool) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, request, session, url_for
+from flask import Blueprint, abort, flash, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -116,6 +116,7 @@ def _person_page(user: User, form: GrantForm | None = None, status: int = 200) -
         can_revoke=access.can_revoke,
         code=shown.get("code") if shown and shown.get("user_id") == user.id else None,
         is_self=user.id == current_user.id,
+        can_manage_account=service.can_manage_account(user),
         status=status,
     )
 
@@ -157,11 +158,19 @@ def revoke(grant_id: int) -> Response:
     return redirect_after_post(url_for(".person", user_id=user.id))
 
 
-@bp.post("/<int:user_id>/activation")
-def activation(user_id: int) -> Response:
+def _manageable_account(user_id: int) -> User:
+    """Someone else's account whose every role the current staff member may manage."""
     user = access.require_person(user_id)
     if user.id == current_user.id:
         access.deny()
+    if not service.can_manage_account(user):
+        abort(403)
+    return user
+
+
+@bp.post("/<int:user_id>/activation")
+def activation(user_id: int) -> Response:
+    user = _manageable_account(user_id)
     code = auth_service.issue_invite(created_by=current_user, user_id=user.id)
     db.session.commit()
     session["activation"] = {"user_id": user.id, "code": code}
@@ -184,9 +193,7 @@ def slip(user_id: int) -> Response:
 
 @bp.post("/<int:user_id>/enabled")
 def set_enabled(user_id: int) -> Response:
-    user = access.require_person(user_id)
-    if user.id == current_user.id:
-        access.deny()
+    user = _manageable_account(user_id)
     enable = request.form.get("enabled") == "1"
     service.set_enabled(user, enable)
     db.session.commit()
