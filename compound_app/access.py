@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, false, or_, select, union
 
 from .auth.models import Role, RoleGrant, User
 from .committees.models import Committee, CommitteeMember
@@ -292,18 +292,17 @@ def people_filter(p: Principal | None = None) -> ColumnElement[bool]:
     areas = select(ManagementArea.id).where(ManagementArea.community_id.in_(communities))
     units = select(Unit.id).join(Building).where(Building.compound_id.in_(compounds))
     households = select(Household.id).where(Household.unit_id.in_(units))
-    granted = select(RoleGrant.user_id).where(
-        or_(
-            RoleGrant.community_id.in_(communities),
-            RoleGrant.area_id.in_(areas),
-            RoleGrant.unit_id.in_(units),
-            RoleGrant.household_id.in_(households),
-        )
+    # One simple, indexable select per way of belonging, united once.
+    members = union(
+        select(RoleGrant.user_id).where(RoleGrant.community_id.in_(communities)),
+        select(RoleGrant.user_id).where(RoleGrant.area_id.in_(areas)),
+        select(RoleGrant.user_id).where(RoleGrant.unit_id.in_(units)),
+        select(RoleGrant.user_id).where(RoleGrant.household_id.in_(households)),
+        select(Occupant.user_id).where(
+            Occupant.household_id.in_(households), Occupant.user_id.is_not(None)
+        ),
     )
-    living = select(Occupant.user_id).where(
-        Occupant.household_id.in_(households), Occupant.user_id.is_not(None)
-    )
-    return or_(User.id.in_(granted), User.id.in_(living))
+    return User.id.in_(members)
 
 
 def require_person(user_id: int) -> User:

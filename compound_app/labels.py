@@ -60,10 +60,29 @@ LABELS = {
 }
 
 
+def _translated() -> dict[str, dict[str, str]]:
+    """All labels in the request's language, translated once per request, not per row."""
+    from flask import g, has_request_context
+
+    if not has_request_context():
+        return {
+            kind: {code: str(text) for code, text in table.items()}
+            for kind, table in LABELS.items()
+        }
+    cached = g.get("_labels")
+    if cached is None:
+        cached = {
+            kind: {code: str(text) for code, text in table.items()}
+            for kind, table in LABELS.items()
+        }
+        g._labels = cached
+    return cached
+
+
 def label(kind: str, code: str | None) -> str:
     if code is None:
         return ""
-    return str(LABELS[kind].get(code, code))
+    return _translated()[kind].get(code, code)
 
 
 def choices(kind: str) -> list[tuple[str, str]]:

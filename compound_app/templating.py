@@ -42,6 +42,32 @@ def qr_data_uri(text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+def roster_texts() -> dict[str, str]:
+    """The words repeated on every roster row, translated once per request."""
+    from flask import g, url_for
+    from flask_babel import gettext as _
+
+    cached = g.get("_roster_texts")
+    if cached is None:
+        # URL patterns built once by url_for and filled per row: 300 url_for calls cost more
+        # than the rest of the row.
+        marker = 987654321
+        cached = {
+            "area": _("Floor area"),
+            "occupancy": _("Occupancy"),
+            "residents": _("Residents"),
+            "edit": _("Edit"),
+            "household_url": url_for("registry.household", household_id=marker).replace(
+                str(marker), "{}"
+            ),
+            "edit_url": url_for("registry.edit_household", household_id=marker).replace(
+                str(marker), "{}"
+            ),
+        }
+        g._roster_texts = cached
+    return cached
+
+
 def address(*parts: Any) -> str:
     return "-".join(str(p) for p in parts if p)
 
@@ -56,7 +82,9 @@ def init_templating(app: Flask) -> None:
     from .committees.service import is_current
 
     app.jinja_env.tests["current_on"] = is_current
-    app.jinja_env.globals.update(label=label, address=address, qr_data_uri=qr_data_uri)
+    app.jinja_env.globals.update(
+        label=label, address=address, qr_data_uri=qr_data_uri, roster_texts=roster_texts
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -17,19 +17,31 @@ from compound_app.extensions import db
 from compound_app.registry.models import Compound
 
 HERE = Path(__file__).parent
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/demo.db",
-                          "SECRET_KEY": "screenshots-only-" + "x" * 32})
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/demo.db",
+                "SECRET_KEY": "screenshots-only-" + "x" * 32,
+            }
+        )
         with app.app_context():
             upgrade()
             generate.generate("story")
             generate.set_demo_passwords()
-            compound_id = db.session.scalar(select(Compound.id).where(Compound.name == "新国土小区"))
+            compound_id = db.session.scalar(
+                select(Compound.id).where(Compound.name == "新国土小区")
+            )
             db.session.remove()
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -38,8 +50,14 @@ def main() -> None:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             for name, options in (
                 ("compound-desktop.png", {"viewport": {"width": 1280, "height": 900}}),
-                ("compound-phone.png", {"viewport": {"width": 390, "height": 844}, "is_mobile": True,
-                                        "device_scale_factor": 2}),
+                (
+                    "compound-phone.png",
+                    {
+                        "viewport": {"width": 390, "height": 844},
+                        "is_mobile": True,
+                        "device_scale_factor": 2,
+                    },
+                ),
             ):
                 page = browser.new_context(base_url=base, locale="zh-CN", **options).new_page()
                 page.goto("/auth/login")

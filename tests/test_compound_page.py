@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from compound_app.committees.models import Position
+
 from .factories import committee, compound, first_unit, user
 from .helpers import count_statements
 
@@ -61,3 +63,39 @@ def test_compound_page_query_count_does_not_grow_with_the_compound(world, login_
             page(client, c)
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+def test_a_large_roster_opens_building_by_building(world, login_as):
+    big = compound(world.community, "大院", buildings=5, units=2, households=8)  # 80 rows
+    committee(big.area, (user("主任"), Position.CHAIR))
+    client = login_as(world.users["staff"])
+    html = page(client, big)
+    building = big.buildings[2]
+    body_url = f"/registry/buildings/{building.id}"
+    assert f'hx-get="{body_url}"' in html
+    assert 'id="household-' not in html  # no rows until a building is opened
+    fragment = client.get(
+        body_url, headers={"HX-Request": "true", "HX-Target": f"building-{building.id}-body"}
+    ).get_data(as_text=True)
+    assert fragment.lstrip().startswith(
+        f'<div class="building-body" id="building-{building.id}-body">'
+    )
+    assert fragment.count('<tr id="household-') == 16
+    full = client.get(body_url).get_data(as_text=True)
+    assert "<html" in full and full.count('<tr id="household-') == 16
+
+
+def test_a_representative_sees_their_own_building_open(world, login_as):
+    big = compound(world.community, "大院", buildings=5, units=2, households=8)
+    unit = big.buildings[3].units[1]
+    rep = user("代表", unit_rep=unit.id)
+    html = page(login_as(rep), big)
+    assert f'<details class="building" id="building-{big.buildings[3].id}" open>' in html
+    assert html.count('<tr id="household-') == 8  # only the rep's stairwell
+    for other in big.buildings[0].units[0].households:
+        assert other.occupants[0].mobile not in html
+
+
+def test_a_small_roster_is_shown_whole(world, login_as):
+    html = page(login_as(world.users["staff"]), world.branch)
+    assert html.count('<tr id="household-') == 8

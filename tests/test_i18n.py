@@ -22,7 +22,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
-from flask_babel import force_locale, gettext, ngettext
+from flask_babel import force_locale, ngettext
 
 from compound_app.auth.models import User
 from compound_app.extensions import babel, db

@@ -146,6 +146,9 @@ def generate(scale: str = "story", seed: int = SEED) -> dict[str, int]:
         counts[model.__tablename__] = len(table_rows)
     _reset_sequences()
     db.session.commit()
+    # A bulk load leaves the query planner's statistics behind; refresh them.
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
     return counts
 
 
@@ -177,6 +180,7 @@ class _Builder:
         self.compounds: dict[str, dict[str, Any]] = {}  # "community/compound" → info
         self.community_ids: dict[str, int] = {}
         self.area_seq: dict[str, int] = {}
+        self.household_occupants: dict[int, list[dict[str, Any]]] = {}
         self.today = date(2026, 11, 27)
 
     # --- helpers ---------------------------------------------------------------------------
@@ -319,35 +323,33 @@ class _Builder:
             "name": name,
         }
 
+    def _occupant(self, hid: int, **values: Any) -> None:
+        self.rows.add(Occupant, household_id=hid, user_id=None, **values)
+        self.household_occupants.setdefault(hid, []).append(self.rows.tables[Occupant][-1])
+
     def _occupants(self, hid: int, occupancy: Occupancy) -> None:
         rng = self.rng
         owner = names.person_name(rng)
         has_mobile = rng.random() < 0.85
-        self.rows.add(
-            Occupant,
-            household_id=hid,
+        self._occupant(
+            hid,
             name=owner,
             mobile=names.mobile(rng, self.taken_mobiles) if has_mobile else None,
             relation=Relation.OWNER.value,
-            user_id=None,
         )
         if occupancy == Occupancy.OWNER_OCCUPIED and rng.random() < 0.5:
-            self.rows.add(
-                Occupant,
-                household_id=hid,
+            self._occupant(
+                hid,
                 name=owner[0] + names.person_name(rng)[1:],
                 mobile=names.mobile(rng, self.taken_mobiles) if rng.random() < 0.5 else None,
                 relation=Relation.FAMILY.value if rng.random() < 0.7 else Relation.CO_OWNER.value,
-                user_id=None,
             )
         if occupancy == Occupancy.RENTED:
-            self.rows.add(
-                Occupant,
-                household_id=hid,
+            self._occupant(
+                hid,
                 name=names.person_name(rng),
                 mobile=names.mobile(rng, self.taken_mobiles),
                 relation=Relation.TENANT.value,
-                user_id=None,
             )
 
     # --- the pilots of the story ------------------------------------------------------------
@@ -526,26 +528,24 @@ class _Builder:
         if relation == Relation.TENANT:
             household["occupancy"] = Occupancy.RENTED.value
         # The resident takes the place of the generated occupant of the same standing.
-        for occupant in self.rows.tables[Occupant]:
-            if occupant["household_id"] == household_id and occupant["relation"] == relation.value:
+        for occupant in self.household_occupants.get(household_id, []):
+            if occupant["relation"] == relation.value:
                 occupant.update(name=user["name"], mobile=user["mobile"], user_id=user_id)
                 break
         else:
-            self.rows.add(
-                Occupant,
-                household_id=household_id,
-                name=user["name"],
-                mobile=user["mobile"],
-                relation=relation.value,
-                user_id=user_id,
+            self._occupant(
+                household_id, name=user["name"], mobile=user["mobile"], relation=relation.value
             )
+            self.household_occupants[household_id][-1]["user_id"] = user_id
         self.grant(user_id, Role.RESIDENT, household_id)
 
     # --- benchmark datasets -----------------------------------------------------------------
 
     def _bench_people(self) -> None:
-        """Staff per community, a committee per compound, a representative per unit."""
+        """An admin; staff per community; per compound a committee, a representative per
+        unit and a resident account for the first household."""
         formed = date(2026, 1, 1)
+        self.grant(self.user(), Role.SUBDISTRICT_ADMIN, self.sub_id)
         for cid in self.community_ids.values():
             self.grant(self.user(), Role.COMMUNITY_STAFF, cid)
         for info in self.compounds.values():
@@ -554,6 +554,7 @@ class _Builder:
             self._committee(info["area_id"], f"{info['name']}物管会", formed, 5)
             for unit_id in info["units"]:
                 self.grant(self.user(), Role.UNIT_REP, unit_id)
+            self._resident(self.user(), info["households"][0], Relation.OWNER)
 
 
 def set_demo_passwords() -> None:

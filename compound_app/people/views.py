@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -22,6 +22,7 @@ from . import service
 from .forms import GrantForm, PersonForm
 
 bp = Blueprint("people", __name__, url_prefix="/people")
+PEOPLE_SHOWN = 50
 
 
 @bp.before_request
@@ -66,16 +67,16 @@ def index() -> Response:
     if q:
         like = f"%{q.replace('%', '').replace('_', '')}%"
         stmt = stmt.where(or_(User.name.like(like), User.mobile.like(like)))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    # One row more than shown tells whether to ask for a narrower search; no count needed.
     people = db.session.scalars(
-        stmt.options(selectinload(User.grants)).order_by(User.name, User.id).limit(100)
+        stmt.options(selectinload(User.grants)).order_by(User.name, User.id).limit(PEOPLE_SHOWN + 1)
     ).all()
     return render(
         "people/index.html",
         "people/_table.html",
         target="people-table",
-        people=people,
-        total=total,
+        people=people[:PEOPLE_SHOWN],
+        more=len(people) > PEOPLE_SHOWN,
         q=q,
     )
 

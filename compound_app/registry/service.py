@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from .. import audit
 from ..auth.models import Role, RoleGrant, User
@@ -154,7 +154,19 @@ def change_model(
 
 def eligible_for_area(community: Community) -> list[Compound]:
     """Compounds of the community that are not yet part of a multi-compound area."""
-    return [c for c in community.compounds if len(c.area.compounds) == 1]
+    alone = (
+        select(Compound.area_id)
+        .where(Compound.community_id == community.id)
+        .group_by(Compound.area_id)
+        .having(func.count(Compound.id) == 1)
+    )
+    return list(
+        db.session.scalars(
+            select(Compound)
+            .where(Compound.community_id == community.id, Compound.area_id.in_(alone))
+            .order_by(Compound.name)
+        )
+    )
 
 
 def form_contiguous_area(
@@ -426,22 +438,115 @@ class Counts:
     occupants: int
     area_dm2: int
     by_occupancy: dict[str, int]
+    per_unit: dict[int, int]
 
 
-def counts(compound: Compound) -> Counts:
-    units = [u for b in compound.buildings for u in b.units]
-    households = [h for u in units for h in u.households]
+def counts(compound: Compound, unit_ids: list[int] | None = None) -> Counts:
+    """Totals for the compound page (or some of its units), counted by the database."""
+    if unit_ids is None:
+        unit_ids = [u.id for b in compound.buildings for u in b.units]
     by_occupancy = {o.value: 0 for o in Occupancy}
-    for h in households:
-        by_occupancy[h.occupancy] += 1
+    per_unit = dict.fromkeys(unit_ids, 0)
+    area = 0
+    if unit_ids:
+        rows = db.session.execute(
+            select(
+                Household.unit_id,
+                Household.occupancy,
+                func.count(Household.id),
+                func.coalesce(func.sum(Household.area_dm2), 0),
+            )
+            .where(Household.unit_id.in_(unit_ids))
+            .group_by(Household.unit_id, Household.occupancy)
+        )
+        for unit_id, occupancy, n, area_sum in rows:
+            per_unit[unit_id] += n
+            by_occupancy[occupancy] += n
+            area += area_sum
+    occupants = (
+        db.session.scalar(
+            select(func.count(Occupant.id))
+            .join(Household, Household.id == Occupant.household_id)
+            .where(Household.unit_id.in_(unit_ids))
+        )
+        if unit_ids
+        else 0
+    )
     return Counts(
         buildings=len(compound.buildings),
-        units=len(units),
-        households=len(households),
-        occupants=sum(len(h.occupants) for h in households),
-        area_dm2=sum(h.area_dm2 for h in households),
+        units=len(unit_ids),
+        households=sum(per_unit.values()),
+        occupants=occupants or 0,
+        area_dm2=area,
         by_occupancy=by_occupancy,
+        per_unit=per_unit,
     )
+
+
+def units_of_households(household_ids: set[int], unit_ids: list[int]) -> set[int]:
+    """Which of ``unit_ids`` hold one of ``household_ids`` (a resident's homes)."""
+    if not household_ids or not unit_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Household.unit_id).where(
+                Household.id.in_(household_ids), Household.unit_id.in_(unit_ids)
+            )
+        )
+    )
+
+
+@dataclass(slots=True)
+class RosterOccupant:
+    id: int
+    name: str
+    mobile: str | None
+    relation: str
+
+
+@dataclass(slots=True)
+class RosterHousehold:
+    """A household as the roster shows it: plain values, cheap to load by the hundred."""
+
+    id: int
+    unit_id: int
+    room: str
+    area_dm2: int
+    occupancy: str
+    occupants: list[RosterOccupant]
+
+
+def roster(
+    unit_ids: set[int], household_ids: set[int] = frozenset()
+) -> dict[int, list[RosterHousehold]]:  # type: ignore[assignment]
+    """Households (with their occupants) of ``unit_ids`` plus ``household_ids``, by unit."""
+    if not unit_ids and not household_ids:
+        return {}
+    which = or_(Household.unit_id.in_(unit_ids), Household.id.in_(household_ids))
+    homes: dict[int, RosterHousehold] = {}
+    by_unit: dict[int, list[RosterHousehold]] = {}
+    rows = db.session.execute(
+        select(
+            Household.id, Household.unit_id, Household.room, Household.area_dm2, Household.occupancy
+        )
+        .where(which)
+        .order_by(Household.unit_id, Household.sort_key, Household.room)
+    )
+    for hid, unit_id, room, area_dm2, occupancy in rows:
+        home = RosterHousehold(hid, unit_id, room, area_dm2, occupancy, [])
+        homes[hid] = home
+        by_unit.setdefault(unit_id, []).append(home)
+    people = db.session.execute(
+        select(
+            Occupant.household_id, Occupant.id, Occupant.name, Occupant.mobile, Occupant.relation
+        )
+        .join(Household, Household.id == Occupant.household_id)
+        .where(which)
+        .order_by(Occupant.id)
+    )
+    for household_id, oid, name, mobile, relation in people:
+        homes[household_id].occupants.append(RosterOccupant(oid, name, mobile, relation))
+    return by_unit
 
 
 def representatives_by_unit(compound: Compound) -> dict[int, User]:

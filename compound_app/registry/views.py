@@ -250,7 +250,7 @@ def new_compound(community_id: int) -> Response:
 
 
 def load_compound(compound_id: int) -> Compound | None:
-    """The compound with everything its page shows, in a fixed number of queries."""
+    """The compound with its structure, in a fixed number of queries; households apart."""
     return db.session.scalars(
         select(Compound)
         .where(Compound.id == compound_id)
@@ -259,54 +259,95 @@ def load_compound(compound_id: int) -> Compound | None:
             joinedload(Compound.pilot),
             joinedload(Compound.party_organisation),
             joinedload(Compound.area).selectinload(ManagementArea.compounds),
-            selectinload(Compound.buildings)
-            .selectinload(Building.units)
-            .selectinload(Unit.households)
-            .selectinload(Household.occupants),
+            selectinload(Compound.buildings).selectinload(Building.units),
             selectinload(Compound.model_changes),
         )
     ).one_or_none()
 
 
+# A roster up to this many rows is shown whole; a larger one opens building by building.
+ROSTER_INLINE_ROWS = 60
+
+
+def roster_context(compound: Compound, buildings: list[Building], *, expand_all: bool) -> dict:
+    """What the roster templates need for ``buildings``, loading rows only where shown.
+
+    Each user sees the households they may: all of them for the committee and staff, the
+    stairwell for its representative, the home for a resident. Rows of a large roster are
+    loaded per building when it is opened (htmx), so the page stays light on a phone.
+    """
+    p = access.principal()
+    units = [u for b in buildings for u in b.units]
+    roster_units = {u.id for u in units if access.can(Action.VIEW_ROSTER, u)}
+    counts = service.counts(compound, [u.id for u in units])
+    own_units = {u.id for u in units if u.id in p.rep_units}
+    own_households = set(p.resident_households)
+    visible_rows = sum(counts.per_unit[u] for u in roster_units)
+    homes = service.units_of_households(own_households, [u.id for u in units])
+    mine = {b.id for b in buildings if any(u.id in own_units or u.id in homes for u in b.units)}
+    if expand_all or visible_rows <= ROSTER_INLINE_ROWS:
+        expanded = {b.id for b in buildings}
+    else:
+        expanded = mine
+    shown_units = {u.id for b in buildings if b.id in expanded for u in b.units}
+    return {
+        "counts": counts,
+        "reps": service.representatives_by_unit(compound),
+        "households": service.roster(roster_units & shown_units, own_households),
+        "building_households": {
+            b.id: sum(counts.per_unit[u.id] for u in b.units) for b in buildings
+        },
+        "expanded": expanded,
+        # A few buildings are shown open; of many, only the user's own.
+        "open_buildings": expanded if len(buildings) <= 4 else expanded & mine,
+        "roster_units": roster_units,
+        "editable_units": {
+            u.id for u in units if u.id in roster_units and access.can(Action.EDIT_ROSTER, u)
+        },
+        "own_households": own_households,
+    }
+
+
 @bp.get("/compounds/<int:compound_id>")
 def compound(compound_id: int) -> Response:
     compound = access.require(Action.VIEW, load_compound(compound_id))
-    reps = service.representatives_by_unit(compound)
-    units = [u for b in compound.buildings for u in b.units]
-    coverage = service.Coverage(covered=sum(1 for u in units if u.id in reps), total=len(units))
+    roster = roster_context(compound, compound.buildings, expand_all=False)
+    counts = roster["counts"]
+    coverage = service.Coverage(
+        covered=sum(1 for unit_id in counts.per_unit if unit_id in roster["reps"]),
+        total=counts.units,
+    )
     staff = (
         service.community_staff(compound.community_id)
         if compound.model == ManagementModel.TRUSTEESHIP
         else []
     )
-    roster_units = [u for u in units if access.can(Action.VIEW_ROSTER, u)]
-    p = access.principal()
-    own_units = {u.id for u in units if u.id in p.rep_units} | {
-        h.unit_id for u in units for h in u.households if h.id in p.resident_households
-    }
-    open_buildings = {
-        b.id
-        for b in compound.buildings
-        if len(compound.buildings) <= 4 or any(u.id in own_units for u in b.units)
-    }
     return render(
         "registry/compound.html",
         compound=compound,
-        building_households={
-            b.id: sum(len(u.households) for u in b.units) for b in compound.buildings
-        },
-        open_buildings=open_buildings,
         today=local_today(),
-        counts=service.counts(compound),
-        reps=reps,
         coverage=coverage,
         staff=staff,
         committee=committee_for_area(compound.area_id),
         problems=service.model_checks(compound, coverage, staff)
         if access.can(Action.VIEW_ROSTER, compound)
         else [],
-        roster_units=roster_units,
-        own_households=p.resident_households,
+        **roster,
+    )
+
+
+@bp.get("/buildings/<int:building_id>")
+def building(building_id: int) -> Response:
+    """One building's units and households: opened inline on the compound page, or alone."""
+    building = access.get_or_404(Building, building_id)
+    compound = building.compound
+    return render(
+        "registry/building.html",
+        "registry/_building_body.html",
+        target=f"building-{building.id}-body",
+        compound=compound,
+        building=building,
+        **roster_context(compound, [building], expand_all=True),
     )
 
 
@@ -374,7 +415,8 @@ def party(compound_id: int) -> Response:
 def area(area_id: int) -> Response:
     area = access.get_or_404(ManagementArea, area_id)
     form = AddToAreaForm()
-    _area_choices(area, form)
+    if len(area.compounds) > 1 and access.can(Action.MANAGE, area):
+        _area_choices(area, form)
     return render(
         "registry/area.html",
         area=area,

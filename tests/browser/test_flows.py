@@ -91,3 +91,20 @@ def test_representative_on_a_phone_sees_the_unit_roster(page_factory, live_serve
     page.locator(f"#unit-{unit.id}-rows").wait_for()
     assert no_horizontal_scroll(page)
     assert page.locator(f"#unit-{unit.id}-rows tr").count() == len(unit.households)
+
+
+def test_opening_a_building_of_a_large_compound_loads_its_rows(page_factory, live_server):
+    from compound_app.extensions import db
+
+    from ..factories import compound
+
+    world = live_server.world
+    big = compound(world.community, "大院", buildings=5, units=2, households=8)
+    building_id = big.buildings[4].id
+    db.session.commit()
+    page = page_factory(world.users["staff"])
+    page.goto(f"/registry/compounds/{big.id}")
+    assert page.locator("tr[id^=household-]").count() == 0
+    page.locator(f"#building-{building_id} > summary").click()
+    page.locator(f"#building-{building_id} tr[id^=household-]").first.wait_for()
+    assert page.locator(f"#building-{building_id} tr[id^=household-]").count() == 16

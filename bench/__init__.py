@@ -1,0 +1,1 @@
+"""Benchmarks and reliability harness: `make bench`, `make load`, `make crash`."""

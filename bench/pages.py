@@ -1,0 +1,274 @@
+"""The page benchmark of DESIGN.md §7: latency, ratio to the floor, growth, statements.
+
+Builds the small and the city dataset, then, in-process through the Flask test client,
+requests each key page as the role that uses it. Writes bench/out/latest.json (and
+latest-<engine>.json) and a Markdown table.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, render_template_string
+from flask_login import login_required
+from sqlalchemy import event
+
+from . import common
+
+WARMUP = 5
+SAMPLES = 60
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    role: str
+    path: Callable[[common.Cast], str]
+    per_compound: bool
+    target_ratio: float = 5.0
+
+
+PAGES = [
+    Page("home_resident", "resident", lambda c: "/", True),
+    Page("home_unit_rep", "unit_rep", lambda c: "/", True),
+    Page("home_committee", "committee_member", lambda c: "/", True),
+    Page(
+        "compound_committee",
+        "committee_member",
+        lambda c: f"/registry/compounds/{c.compound_id}",
+        True,
+    ),
+    Page("compound_unit_rep", "unit_rep", lambda c: f"/registry/compounds/{c.compound_id}", True),
+    Page("compound_resident", "resident", lambda c: f"/registry/compounds/{c.compound_id}", True),
+    Page(
+        "building_committee",
+        "committee_member",
+        lambda c: f"/registry/buildings/{c.building_id}",
+        True,
+    ),
+    Page(
+        "household_resident", "resident", lambda c: f"/registry/households/{c.household_id}", True
+    ),
+    Page("committee_page", "committee_member", lambda c: f"/committees/areas/{c.area_id}", True),
+    Page("area_page", "committee_member", lambda c: f"/registry/areas/{c.area_id}", True),
+    Page(
+        "community_staff",
+        "community_staff",
+        lambda c: f"/registry/communities/{c.community_id}",
+        False,
+    ),
+    Page("compound_list_staff", "community_staff", lambda c: "/registry/compounds", False),
+    Page(
+        "compound_list_filtered",
+        "subdistrict_admin",
+        lambda c: "/registry/compounds?q=小区&model=party_branch",
+        False,
+    ),
+    Page("communities_admin", "subdistrict_admin", lambda c: "/registry/communities", False, 10.0),
+    Page("home_admin", "subdistrict_admin", lambda c: "/", False, 10.0),
+    Page("people_staff", "community_staff", lambda c: "/people/", False),
+]
+
+FLOOR = "/_bench/floor"
+
+
+def _floor_blueprint() -> Blueprint:
+    """The floor: signed in, renders the base layout, asks nothing of its own."""
+    bp = Blueprint("bench_floor", __name__)
+
+    @bp.get(FLOOR)
+    @login_required
+    def floor() -> str:
+        return render_template_string('{% extends "base.html" %}{% block content %}{% endblock %}')
+
+    return bp
+
+
+@dataclass
+class Site:
+    """One dataset served in-process: its engine, the cast, a signed-in client per role."""
+
+    engine: Any
+    who: common.Cast
+    clients: dict[str, Any]
+
+
+def open_site(url: str) -> Site:
+    from compound_app.auth.models import User
+    from compound_app.extensions import db
+
+    app = common.make_app(url)
+    app.config["WTF_CSRF_ENABLED"] = False
+    app.register_blueprint(_floor_blueprint())
+    # Set-up inside an app context; requests run outside it, each in its own, as in a server.
+    with app.app_context():
+        who = common.cast()
+        common.set_passwords(list(who.users.values()))
+        mobiles = {role: db.session.get(User, uid).mobile for role, uid in who.users.items()}
+        engine = db.engine
+        db.session.remove()
+    clients = {}
+    for role, mobile in mobiles.items():
+        client = app.test_client()
+        response = client.post("/auth/login", data={"mobile": mobile, "password": common.PASSWORD})
+        assert response.status_code == 303, (role, response.status_code)
+        clients[role] = client
+    return Site(engine, who, clients)
+
+
+def _statements(site: Site, role: str, path: str) -> int:
+    seen: list[str] = []
+
+    def count(*_args: Any) -> None:
+        seen.append("")
+
+    event.listen(site.engine, "before_cursor_execute", count)
+    response = site.clients[role].get(path)
+    event.remove(site.engine, "before_cursor_execute", count)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(seen)
+
+
+def _timed(site: Site, role: str, path: str) -> float:
+    started = time.perf_counter()
+    site.clients[role].get(path)
+    return (time.perf_counter() - started) * 1000
+
+
+def measure(
+    small: Site, city: Site, role: str, path_of: Callable[[common.Cast], str]
+) -> dict[str, Any]:
+    """Samples alternate between the datasets and the floor page, so all three see the same
+    machine conditions (a shared VM's speed drifts by a factor of two within a minute)."""
+    runs = {
+        "small": (small, role, path_of(small.who)),
+        "city": (city, role, path_of(city.who)),
+        "floor": (city, "committee_member", FLOOR),
+    }
+    for site, who, path in runs.values():
+        for _ in range(WARMUP):
+            _timed(site, who, path)
+    timings: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(SAMPLES):
+        for name, (site, who, path) in runs.items():
+            timings[name].append(_timed(site, who, path))
+    return {
+        name: {"timings": timings[name], "statements": _statements(site, who, path)}
+        for name, (site, who, path) in runs.items()
+    }
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run() -> dict[str, Any]:
+    engine = common.engine_name()
+    print(f"benchmark on {engine}: building datasets…", flush=True)
+    jobs = {}
+    sites = {}
+    for scale, households in (("small", 3000), ("city", 30000)):
+        url = common.dataset_url(f"bench_{scale}")
+        seconds = common.build(scale, url)
+        jobs[f"build_{scale}_dataset"] = {
+            "seconds": round(seconds, 2),
+            "per_second": round(households / seconds, 1),
+        }
+        print(f"  {scale}: {households} households built in {seconds:.1f} s", flush=True)
+        sites[scale] = open_site(url)
+    print("  measuring pages…", flush=True)
+    pages = {}
+    floors: list[float] = []
+    floor_statements = 0
+    for page in PAGES:
+        m = measure(sites["small"], sites["city"], page.role, page.path)
+        city, small = m["city"], m["small"]
+        p50 = statistics.median(city["timings"])
+        floors += m["floor"]["timings"]
+        floor_statements = m["floor"]["statements"]
+        pages[page.name] = {
+            "role": page.role,
+            "p50_ms": round(p50, 2),
+            "p95_ms": round(_p(city["timings"], 0.95), 2),
+            "ratio_to_floor": round(p50 / statistics.median(m["floor"]["timings"]), 2),
+            "growth": round(p50 / statistics.median(small["timings"]), 2),
+            "statements_small": small["statements"],
+            "statements_city": city["statements"],
+            "per_compound": page.per_compound,
+            "target_ratio": page.target_ratio,
+        }
+    floor_p50 = statistics.median(floors)
+    for site in sites.values():
+        site.engine.dispose()
+    return {
+        "engine": engine,
+        "pages": pages,
+        "floor_p50_ms": round(floor_p50, 2),
+        "floor_statements": floor_statements,
+        "jobs": jobs,
+        "machine": common.machine(),
+        "samples_per_page": SAMPLES,
+    }
+
+
+def verdicts(result: dict[str, Any]) -> list[str]:
+    notes = []
+    for name, page in result["pages"].items():
+        if page["statements_small"] != page["statements_city"]:
+            small, city = page["statements_small"], page["statements_city"]
+            notes.append(f"{name}: statements differ ({small} vs {city})")
+        if page["ratio_to_floor"] > page["target_ratio"]:
+            notes.append(
+                f"{name}: {page['ratio_to_floor']}× floor (goal ≤ {page['target_ratio']}×)"
+            )
+        if page["per_compound"] and page["growth"] > 1.3:
+            notes.append(f"{name}: growth {page['growth']} (goal ≤ 1.3)")
+    return notes
+
+
+def markdown(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    lines = [
+        f"### Page benchmark — {result['engine']}, {m['cpu_count']} CPUs, Python {m['python']}, "
+        f"Flask {m['versions']['flask']}, SQLAlchemy {m['versions']['sqlalchemy']}",
+        "",
+        f"Floor (signed-in base layout): p50 {result['floor_p50_ms']} ms, "
+        f"{result['floor_statements']} statements. {result['samples_per_page']} samples per page "
+        "on the city dataset, interleaved with the floor and the small dataset; × floor = page "
+        "p50 ÷ floor p50 of the same run; growth = city p50 ÷ small p50.",
+        "",
+        "| page | role | p50 ms | p95 ms | × floor (goal) | growth | statements small / city |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, p in result["pages"].items():
+        goal = f"≤ {p['target_ratio']:g}"
+        growth = f"{p['growth']}" + (" (≤ 1.3)" if p["per_compound"] else "")
+        lines.append(
+            f"| {name} | {p['role']} | {p['p50_ms']} | {p['p95_ms']} "
+            f"| {p['ratio_to_floor']} ({goal}) | {growth} "
+            f"| {p['statements_small']} / {p['statements_city']} |"
+        )
+    lines += ["", "| job | seconds | per second |", "|---|---:|---:|"]
+    for name, job in result["jobs"].items():
+        lines.append(f"| {name} | {job['seconds']} | {job['per_second']} |")
+    notes = verdicts(result)
+    lines += ["", "Targets missed: " + ("; ".join(notes) if notes else "none — every target met.")]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    result = run()
+    common.OUT.mkdir(parents=True, exist_ok=True)
+    body = json.dumps(result, ensure_ascii=False, indent=2)
+    (common.OUT / "latest.json").write_text(body)
+    (common.OUT / f"latest-{result['engine']}.json").write_text(body)
+    table = markdown(result)
+    (common.OUT / "latest.md").write_text(table)
+    (common.OUT / f"latest-{result['engine']}.md").write_text(table)
+    print(table)
