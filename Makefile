@@ -47,6 +47,18 @@ test-pg: $(VENV)/.dev translations
 test-browser: $(VENV)/.dev translations
 	REQUIRE_BROWSER=1 TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m browser
 
+# Page benchmark on SQLite, or on PostgreSQL when DATABASE_URL points at one (DESIGN.md §7).
+bench: $(VENV)/.dev translations
+	$(BIN)/python -m bench pages
+
+# gunicorn -w 4 under LOAD_USERS (50) simulated people for LOAD_SECONDS (60).
+load: $(VENV)/.dev translations
+	$(BIN)/python -m bench load
+
+# kill -9 the server under write load, 10 rounds; every acknowledged write must survive.
+crash: $(VENV)/.dev translations
+	$(BIN)/python -m bench crash
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -219,11 +220,13 @@ class Server:
             env=env,
             start_new_session=True,
         )
+        # Ready means a worker answers a page, not just that the master accepts connections.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
+                with urllib.request.urlopen(self.base + "/auth/login", timeout=2) as response:
+                    if response.status == 200:
+                        return
             except OSError:
                 time.sleep(0.1)
         self.kill()
