@@ -21,8 +21,10 @@ class Defaults:
     SESSION_COOKIE_SECURE = False
     SESSION_COOKIE_NAME = "compound_session"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
-    # A login session is cut after this long however active it is.
-    SESSION_ABSOLUTE_LIFETIME = timedelta(days=14)
+    # A sign-in ends after this long however active it is, or after this long unused
+    # (OWASP ASVS level 2: 12 hours, 30 minutes).
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=12)
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, which expires on its own
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}

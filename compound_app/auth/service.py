@@ -81,23 +81,42 @@ def start_session(user: User, user_agent: str = "") -> str:
     return token
 
 
+# How often a session's last use is written down: often enough for the idle timeout,
+# rarely enough that reading pages does not mean writing to the database each time.
+TOUCH_EVERY = timedelta(minutes=5)
+
+
 def user_for_token(token: str | None) -> User | None:
     if not token or len(token) > 100:
         return None
-    row = db.session.execute(
-        select(User)
+    now = utcnow()
+    found = db.session.execute(
+        select(User, UserSession.id, UserSession.last_seen_at)
         .join(UserSession, UserSession.user_id == User.id)
         .where(
             UserSession.token_hash == _digest(token),
             UserSession.ended_at.is_(None),
-            UserSession.expires_at > utcnow(),
+            UserSession.expires_at > now,
+            UserSession.last_seen_at > now - current_app.config["SESSION_IDLE_TIMEOUT"],
             # A disabled account is out even if some path disabled it without ending sessions.
             User.is_enabled.is_(True),
         )
-    ).scalar_one_or_none()
-    if row is not None:
-        row.session_token = token
-    return row
+    ).one_or_none()
+    if found is None:
+        return None
+    user, session_id, last_seen = found
+    if now - last_seen > TOUCH_EVERY:
+        _touch(session_id, now)
+    user.session_token = token
+    return user
+
+
+def _touch(session_id: int, now: datetime) -> None:
+    # Its own short transaction, so a page that only reads never holds a write lock.
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now)
+        )
 
 
 def end_session(token: str | None) -> None:

@@ -108,14 +108,12 @@ def _person_page(user: User, form: GrantForm | None = None, status: int = 200) -
     if form is None:
         form = GrantForm(formdata=None)
         form.grant.choices = _grant_choices()
-    shown = session.get("activation")
     return render(
         "people/person.html",
         person=user,
         grants=service.describe_grants(user),
         form=form,
         can_revoke=access.can_revoke,
-        code=shown.get("code") if shown and shown.get("user_id") == user.id else None,
         is_self=user.id == current_user.id,
         can_manage_account=service.can_manage_account(user),
         status=status,
@@ -181,9 +179,11 @@ def activation(user_id: int) -> Response:
 @bp.get("/<int:user_id>/slip")
 def slip(user_id: int) -> Response:
     user = access.require_person(user_id)
+    # Shown once: the code then leaves the (signed, not secret) session cookie.
     shown = session.get("activation")
     if not shown or shown.get("user_id") != user.id:
         return redirect_after_post(url_for(".person", user_id=user.id))
+    session.pop("activation")
     return render(
         "people/slip.html",
         person=user,

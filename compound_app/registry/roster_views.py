@@ -135,7 +135,6 @@ def household(household_id: int) -> Response:
         "registry/household.html",
         household=household,
         form=OccupantForm(formdata=None),
-        invite=_shown_invite(household.id),
     )
 
 
@@ -196,7 +195,6 @@ def add_occupant(household_id: int) -> Response:
         "registry/household.html",
         household=household,
         form=form,
-        invite=_shown_invite(household.id),
         status=_status(form),
     )
 
@@ -232,9 +230,11 @@ def delete_occupant(occupant_id: int) -> Response:
 # --- invitation codes -----------------------------------------------------------------------
 
 
-def _shown_invite(household_id: int) -> str | None:
+def _take_invite(household_id: int) -> str | None:
+    """The code just issued, shown once: it leaves the (signed, not secret) session cookie."""
     shown = session.get("invite")
     if shown and shown.get("household_id") == household_id:
+        session.pop("invite")
         return shown.get("code")
     return None
 
@@ -252,7 +252,7 @@ def invite(household_id: int) -> Response:
 @bp.get("/households/<int:household_id>/invite")
 def invite_slip(household_id: int) -> Response:
     household = access.get_or_404(Household, household_id, Action.MANAGE_PEOPLE)
-    code = _shown_invite(household.id)
+    code = _take_invite(household.id)
     if code is None:
         flash(_("Create a new code to print a slip."), "info")
         return redirect_after_post(url_for(".household", household_id=household.id))
