@@ -40,7 +40,8 @@ def demo(scale: str, if_empty: bool, seed: int | None) -> None:
     if not generate.database_is_empty():
         if if_empty:
             click.echo("The database already holds data; demo data not loaded.")
-            _print_logins()
+            if generate.demo_accounts_present():
+                _print_logins()
             return
         raise click.ClickException("the database is not empty; demo data goes into an empty one")
     started = time.perf_counter()
@@ -48,19 +49,20 @@ def demo(scale: str, if_empty: bool, seed: int | None) -> None:
         counts = generate.generate(scale, seed if seed is not None else generate.SEED)
         if scale == "story":
             generate.set_demo_passwords()
+        else:
+            samples = generate.sample_accounts()
     elapsed = time.perf_counter() - started
     summary = ", ".join(f"{n} {table}" for table, n in counts.items() if n)
     click.echo(f"Loaded the {scale} dataset in {elapsed:.1f} s: {summary}.")
-    if scale == "story":
-        _print_logins()
+    _print_logins(None if scale == "story" else samples)
 
 
-def _print_logins() -> None:
+def _print_logins(accounts: list | None = None) -> None:
     from .demo.generate import DEMO_ACCOUNTS, DEMO_PASSWORD
 
     click.echo("")
     click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
-    for account in DEMO_ACCOUNTS:
+    for account in accounts or DEMO_ACCOUNTS:
         click.echo(f"  {account.mobile}  {account.name}  {account.role_text}")
     click.echo("")
 

@@ -123,3 +123,16 @@ def test_admin_adds_a_community(world, login_as):
     ):
         assert admin.post("/registry/communities/new", data=data).status_code == 422, data
     assert login_as(world.users["staff"]).get("/registry/communities/new").status_code == 404
+
+
+def test_demo_builds_the_benchmark_datasets_with_sample_sign_ins(app, client):
+    result = app.test_cli_runner().invoke(args=["demo", "--scale", "small"])
+    assert result.exit_code == 0, result.output
+    assert scalar(select(func.count()).select_from(Compound)) == 20
+    from compound_app.registry.models import Household
+
+    assert scalar(select(func.count()).select_from(Household)) == 3000
+    mobiles = re.findall(r"^  (1[3-9]\d{9})  ", result.output, flags=re.M)
+    assert len(mobiles) == 5  # one per role
+    response = client.post("/auth/login", data={"mobile": mobiles[0], "password": "xinyi2026"})
+    assert response.status_code == 303

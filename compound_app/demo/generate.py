@@ -564,3 +564,27 @@ def set_demo_passwords() -> None:
         if user is not None:
             user.password_hash = hash_password(DEMO_PASSWORD)
     db.session.commit()
+
+
+def sample_accounts() -> list[DemoAccount]:
+    """For the generated datasets: the first account of each role, given the demo password."""
+    hashed = hash_password(DEMO_PASSWORD)
+    accounts = []
+    for role in Role:
+        user = db.session.scalar(
+            select(User)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(RoleGrant.role == role)
+            .order_by(RoleGrant.id)
+        )
+        if user is not None:
+            user.password_hash = hashed
+            accounts.append(DemoAccount(user.mobile, user.name, role.value))
+    db.session.commit()
+    return accounts
+
+
+def demo_accounts_present() -> bool:
+    return (
+        db.session.scalar(select(User.id).where(User.mobile == DEMO_ACCOUNTS[0].mobile)) is not None
+    )
