@@ -525,8 +525,12 @@ class _Builder:
     def _resident(self, user_id: int, household_id: int, relation: Relation) -> None:
         user = self.rows.tables[User][user_id - 1]
         household = self.rows.tables[Household][household_id - 1]
-        if relation == Relation.TENANT:
-            household["occupancy"] = Occupancy.RENTED.value
+        # The demo residents live in their homes: rented for the tenant, owner-occupied else.
+        household["occupancy"] = (
+            Occupancy.RENTED.value
+            if relation == Relation.TENANT
+            else Occupancy.OWNER_OCCUPIED.value
+        )
         # The resident takes the place of the generated occupant of the same standing.
         for occupant in self.household_occupants.get(household_id, []):
             if occupant["relation"] == relation.value:

@@ -118,6 +118,8 @@ def _filter_context(community_id: int | None = None) -> dict[str, object]:
         communities = db.session.scalars(
             select(Community).where(access.community_filter()).order_by(Community.name)
         ).all()
+        if len(communities) < 2:
+            communities = []  # nothing to choose between
     return {
         "compounds": rows,
         "total": total,
