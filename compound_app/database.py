@@ -41,15 +41,20 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+def writes_now() -> bool:
+    """Whether transactions begun now are writers (a POST, or a job inside ``writing()``)."""
+    intent = _write_intent.get()
+    if intent is None:
+        intent = has_request_context() and request.method not in READ_METHODS
+    return intent
+
+
 def _on_begin(conn: Connection) -> None:
     # A deferred transaction that later writes can fail with SQLITE_BUSY without waiting
     # for busy_timeout; IMMEDIATE takes the write lock up front. Requests that change
     # something (POST…) and jobs inside ``writing()`` are the writers; pages that only
     # read (GET) and read-only scripts stay deferred, so readers never queue.
-    intent = _write_intent.get()
-    if intent is None:
-        intent = has_request_context() and request.method not in READ_METHODS
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if intent else "BEGIN")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writes_now() else "BEGIN")
 
 
 def configure_engine(app: Flask) -> None:

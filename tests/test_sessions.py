@@ -54,3 +54,27 @@ def test_a_session_ends_after_twelve_hours_even_when_used(app, login_as):
     assert client.get("/registry/compounds").status_code == 302
     assert app.config["SESSION_ABSOLUTE_LIFETIME"] <= timedelta(hours=12)
     assert app.config["SESSION_IDLE_TIMEOUT"] <= timedelta(minutes=30)
+
+
+def test_a_form_posted_after_a_pause_is_saved(world, login_as):
+    """The session's last use is written in the post's own transaction, not a second one
+    that would wait for it (SQLite: database is locked)."""
+    from compound_app.registry.models import Household
+
+    from .factories import first_unit
+
+    client = login_as(world.users["staff"])
+    unit_id = first_unit(world.branch).id
+    db.session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=6)))
+    db.session.commit()
+    response = client.post(
+        f"/registry/units/{unit_id}/households/new",
+        data={"room": "909", "area": "60", "occupancy": "vacant"},
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.scalar(select(Household).where(Household.room == "909")) is not None
+    last_seen = db.session.scalar(
+        select(UserSession.last_seen_at).where(UserSession.user_id == world.users["staff"].id)
+    )
+    assert utcnow() - last_seen < timedelta(minutes=1)

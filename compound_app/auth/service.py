@@ -112,11 +112,18 @@ def user_for_token(token: str | None) -> User | None:
 
 
 def _touch(session_id: int, now: datetime) -> None:
-    # Its own short transaction, so a page that only reads never holds a write lock.
-    with db.engine.begin() as conn:
-        conn.execute(
-            update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now)
-        )
+    from ..database import writes_now
+
+    stmt = update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now)
+    if writes_now():
+        # A form post already holds the write lock in this session: write there (a second
+        # connection would wait for it forever), committed with the post.
+        db.session.execute(stmt)
+    else:
+        # A page that only reads: a short transaction of its own, so the page itself
+        # never holds a write lock.
+        with db.engine.begin() as conn:
+            conn.execute(stmt)
 
 
 def end_session(token: str | None) -> None:
