@@ -6,16 +6,43 @@ import re
 import unicodedata
 from typing import Any
 
+from flask import request
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import Field, Form, StringField
 from wtforms.validators import ValidationError
 
 from .money import AmountError, parse_hundredths
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# ASCII digits only: \d would also take Arabic-Indic and other scripts' digits, which NFKC
+# leaves alone and no phone dials; $ would take a trailing newline.
+MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 NAME_MAX = 50
 # Middle dots people type for 维吾尔族 and foreign names; all stored as "·".
 _DOTS = {"・": "·", "•": "·", "‧": "·", "∙": "·", "．": "·"}
+
+
+class AppForm(FlaskForm):
+    """The base of every form: fields read the HTML form body; only file fields read files.
+
+    Flask-WTF hands every field the uploaded files too, and the values of a JSON body: a
+    file or a number where text belongs reached WTForms' validators as such (a 500, not a
+    message). An upload under a text field's name, or a JSON body, counts as not sent.
+    """
+
+    class Meta:
+        def wrap_formdata(self, form: AppForm, formdata: Any) -> Any:
+            if formdata is None or hasattr(formdata, "getlist"):
+                return formdata  # the view's own data, or explicitly none
+            if not form.is_submitted():
+                return None
+            wanted = {field.name for field in form if isinstance(field, FileField)}
+            files = MultiDict([(k, v) for k, v in request.files.items(multi=True) if k in wanted])
+            if files:
+                return CombinedMultiDict((files, request.form))
+            return request.form or None
 
 
 def clean_text(value: Any) -> str:
@@ -30,13 +57,38 @@ def has_control(text: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text)
 
 
+# --- query strings: search boxes and list filters answer bad values by ignoring them ------
+
+
+def search_text(value: Any, max_len: int = 50) -> str:
+    """What a search box sent, normalised like stored text, invisible characters dropped.
+
+    PostgreSQL refuses a NUL in a query parameter, so it never reaches the LIKE.
+    """
+    text = "".join(ch for ch in clean_text(value) if not has_control(ch))
+    return text[:max_len]
+
+
+def whole_number(value: Any, maximum: int = 2**63 - 1) -> int | None:
+    """A page number or id from a query string: ASCII digits from 1 to ``maximum``, else None.
+
+    ``str.isdigit`` admits "²" and other digits ``int()`` refuses, and the database
+    refuses integers beyond 64 bits.
+    """
+    text = str(value or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(maximum)):
+        return None
+    number = int(text)
+    return number if 0 < number <= maximum else None
+
+
 def normalise_mobile(value: Any) -> str:
     text = unicodedata.normalize("NFKC", str(value or ""))
     return re.sub(r"[\s\-]", "", text).removeprefix("+86")
 
 
 def is_mobile(value: str) -> bool:
-    return bool(MOBILE_RE.match(value))
+    return bool(MOBILE_RE.fullmatch(value))
 
 
 def normalise_name(value: Any) -> str:

@@ -60,7 +60,11 @@ def parse_hundredths(
         if re.fullmatch(r"\d+\.\d{3,}", s):
             raise AmountError("too_many_decimals")
         raise AmountError("invalid")
-    whole = int(match["int"].replace(",", ""))
+    digits = match["int"].replace(",", "").lstrip("0")
+    if len(digits) > len(str(maximum)):
+        # Surely too large; and int() refuses more than 4,300 digits with a ValueError.
+        raise AmountError("too_large")
+    whole = int(digits or "0")
     frac = (match["frac"] or "").ljust(2, "0")
     value = whole * 100 + int(frac)
     if negative:

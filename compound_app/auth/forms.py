@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
-from ..forms import MobileField, OptionalNameField
+from ..forms import AppForm, MobileField, OptionalNameField
 from .service import MIN_PASSWORD_LENGTH
 
 
-def _password_strength(_form: FlaskForm, field: PasswordField) -> None:
+def _password_strength(_form: AppForm, field: PasswordField) -> None:
     value = field.data or ""
     if len(value) < MIN_PASSWORD_LENGTH:
         raise ValidationError(_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
@@ -19,7 +18,7 @@ def _password_strength(_form: FlaskForm, field: PasswordField) -> None:
         raise ValidationError(_l("This password is too easy to guess."))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     mobile = MobileField(_l("Mobile number"))
     password = PasswordField(
         _l("Password"),
@@ -35,14 +34,14 @@ class NewPasswordMixin:
     )
 
 
-class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+class ChangePasswordForm(NewPasswordMixin, AppForm):
     current_password = PasswordField(
         _l("Current password"),
         validators=[InputRequired(_l("Please enter your current password.")), Length(max=128)],
     )
 
 
-class ActivateForm(NewPasswordMixin, FlaskForm):
+class ActivateForm(NewPasswordMixin, AppForm):
     code = StringField(
         _l("Invitation or activation code"),
         validators=[InputRequired(_l("Please enter the code.")), Length(max=20)],

@@ -1,19 +1,18 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 
-from ..forms import DateField, MobileField, NameField, TextField
+from ..forms import AppForm, DateField, MobileField, NameField, TextField
 from ..labels import choices
 
 
-class CommitteeForm(FlaskForm):
+class CommitteeForm(AppForm):
     name = TextField(_l("Committee name"), max_len=50, required=True)
     formed_on = DateField(_l("Formed on"))
 
 
-class MemberTermsForm(FlaskForm):
+class MemberTermsForm(AppForm):
     position = SelectField(_l("Position"))
     background = SelectField(_l("Background"))
     term_start = DateField(_l("Term starts"))
@@ -30,5 +29,5 @@ class MemberForm(MemberTermsForm):
     mobile = MobileField(_l("Mobile"), render_kw={"inputmode": "numeric"})
 
 
-class EndTermForm(FlaskForm):
+class EndTermForm(AppForm):
     ended_on = DateField(_l("Last day"))

@@ -111,8 +111,10 @@ def update_member(
 
 def end_membership(member: CommitteeMember, on: date) -> None:
     """The seat ends on ``on``; the record stays as history, the access goes."""
-    if on < member.term_start:
-        raise RegistryError(_("The end cannot be before the term started."), "ended_on")
+    # The last day must come after the first (the table's check): ending a seat on the day
+    # it began is the same refusal as a term that ends before it starts.
+    if on <= member.term_start:
+        raise RegistryError(_("The term must end after it starts."), "ended_on")
     before = audit.snapshot(member)
     member.term_end = min(member.term_end, on)
     audit.record("end_term", member, before)

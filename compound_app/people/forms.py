@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 
-from ..forms import MobileField, NameField
+from ..forms import AppForm, MobileField, NameField
 
 
-class GrantForm(FlaskForm):
+class GrantForm(AppForm):
     # "role:scope_id", e.g. "community_staff:3": one choice per role and place.
     grant = SelectField(_l("Role"))
 

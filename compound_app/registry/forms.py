@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.validators import Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import (
+    AppForm,
     AreaField,
     CountField,
     DateField,
@@ -21,7 +21,7 @@ from ..labels import choices
 from .models import ManagementModel
 
 
-class CommunityForm(FlaskForm):
+class CommunityForm(AppForm):
     name = LabelField(_l("Community name"), max_len=50)
     code = StringField(
         _l("Short code"),
@@ -32,12 +32,12 @@ class CommunityForm(FlaskForm):
     )
 
 
-class CompoundForm(FlaskForm):
+class CompoundForm(AppForm):
     name = LabelField(_l("Compound name"), max_len=50)
     address = TextField(_l("Address"), max_len=100)
 
 
-class ModelForm(FlaskForm):
+class ModelForm(AppForm):
     model = SelectField(_l("New management model"))
     effective_on = DateField(_l("Effective from"))
     reason = TextField(_l("Reason or decision"), max_len=200, required=True)
@@ -49,7 +49,7 @@ class ModelForm(FlaskForm):
         ]
 
 
-class PartyOrgForm(FlaskForm):
+class PartyOrgForm(AppForm):
     kind = SelectField(_l("Kind"))
     name = TextField(_l("Organisation name"), max_len=50, required=True)
     secretary_name = NameField(_l("Secretary"))
@@ -61,16 +61,16 @@ class PartyOrgForm(FlaskForm):
         self.kind.choices = choices("party_org")
 
 
-class BuildingForm(FlaskForm):
+class BuildingForm(AppForm):
     name = LabelField(_l("Building"), render_kw={"placeholder": _l("e.g. Building 3")})
     unit_count = CountField(_l("Number of units to create"), minimum=0, maximum=20, default=0)
 
 
-class UnitForm(FlaskForm):
+class UnitForm(AppForm):
     name = LabelField(_l("Unit"), render_kw={"placeholder": _l("e.g. Unit 2")})
 
 
-class HouseholdForm(FlaskForm):
+class HouseholdForm(AppForm):
     room = LabelField(_l("Room"), render_kw={"placeholder": "301"})
     area = AreaField(_l("Floor area (m²)"), render_kw={"inputmode": "decimal"})
     occupancy = SelectField(_l("Occupancy"))
@@ -80,7 +80,7 @@ class HouseholdForm(FlaskForm):
         self.occupancy.choices = choices("occupancy")
 
 
-class OccupantForm(FlaskForm):
+class OccupantForm(AppForm):
     name = NameField(_l("Name"))
     mobile = OptionalMobileField(_l("Mobile"), render_kw={"inputmode": "numeric"})
     relation = SelectField(_l("Relation to the home"))
@@ -90,7 +90,7 @@ class OccupantForm(FlaskForm):
         self.relation.choices = choices("relation")
 
 
-class RepresentativeForm(FlaskForm):
+class RepresentativeForm(AppForm):
     name = NameField(_l("Name"))
     mobile = MobileField(_l("Mobile"), render_kw={"inputmode": "numeric"})
 
@@ -100,20 +100,20 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class AreaForm(FlaskForm):
+class AreaForm(AppForm):
     name = TextField(_l("Area name"), max_len=50, required=True)
     compounds = MultiCheckboxField(_l("Compounds"), coerce=int)
     effective_on = DateField(_l("Managed together from"))
 
 
-class AddToAreaForm(FlaskForm):
+class AddToAreaForm(AppForm):
     compound = SelectField(_l("Compound"), coerce=int)
     effective_on = DateField(_l("Managed together from"))
 
 
-class DatedForm(FlaskForm):
+class DatedForm(AppForm):
     effective_on = DateField(_l("Effective from"))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(AppForm):
     file = FileField(_l("Spreadsheet (.xlsx or .csv)"))
