@@ -32,7 +32,8 @@ from .registry.models import (
 
 class Action(StrEnum):
     VIEW = "view"  # see the object and its public facts
-    VIEW_ROSTER = "view_roster"  # names and mobiles of the people in it
+    VIEW_ROSTER = "view_roster"  # the households and the names of the people in it
+    VIEW_CONTACTS = "view_contacts"  # their mobile numbers: for those who keep the roster
     EDIT_ROSTER = "edit_roster"  # buildings, units, households, occupants
     ASSIGN_REP = "assign_rep"  # appoint a unit representative
     IMPORT = "import"  # spreadsheet import of the roster
@@ -201,12 +202,18 @@ def can(action: Action, obj: Any, p: Principal | None = None) -> bool:
     if loc.compound_id is None:  # a management area
         if action is Action.VIEW:
             return committee or loc.area_id in p.member_areas
-        return committee and action is Action.VIEW_ROSTER
+        return committee and action in (Action.VIEW_ROSTER, Action.VIEW_CONTACTS)
     if committee:
         return action is not Action.MANAGE and action is not Action.MANAGE_PEOPLE
     if loc.unit_id is not None and loc.unit_id in p.rep_units:
-        return action in (Action.VIEW, Action.VIEW_ROSTER, Action.EDIT_ROSTER)
+        return action in (
+            Action.VIEW,
+            Action.VIEW_ROSTER,
+            Action.VIEW_CONTACTS,
+            Action.EDIT_ROSTER,
+        )
     if loc.household_id is not None and loc.household_id in p.resident_households:
+        # Residents see who lives in their home, but never other residents' numbers.
         return action in (Action.VIEW, Action.VIEW_ROSTER)
     if action is Action.VIEW and loc.household_id is None:
         # Buildings and units are common knowledge within a compound; homes are not.

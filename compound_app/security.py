@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 CSP = "; ".join(
@@ -79,6 +80,16 @@ def init_security(app: Flask) -> None:
         if err.code == 405 and hasattr(err, "valid_methods") and err.valid_methods:
             response.headers["Allow"] = ", ".join(err.valid_methods)
         return response
+
+    @app.errorhandler(IntegrityError)
+    def conflict(err: IntegrityError) -> Response:
+        # Two people saving the same thing at once: the database refused the second one.
+        # The checks before saving catch everything else, so this is a race, not a bug.
+        from .extensions import db
+
+        db.session.rollback()
+        app.logger.warning("integrity conflict: %s", err.orig)
+        return _error_page(409)
 
     @app.errorhandler(Exception)
     def server_error(err: Exception) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, request
 from flask_babel import format_date, format_datetime, get_locale
@@ -72,6 +73,15 @@ def address(*parts: Any) -> str:
     return "-".join(str(p) for p in parts if p)
 
 
+def _return_path() -> str:
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return "/"
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         date=fmt_date,
@@ -99,5 +109,7 @@ def init_templating(app: Flask) -> None:
             "principal": access.principal(),
             "Action": access.Action,
             "can": access.can,
-            "request_path": request.full_path.rstrip("?"),
+            # Where the language switch returns to: this page, or for a form answered with
+            # errors (a POST), the page the form was on.
+            "request_path": _return_path(),
         }

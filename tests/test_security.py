@@ -192,14 +192,35 @@ def test_500_page_for_htmx_is_generic_too(world, boom, login_as):
     assert "secret-internal-detail-42" not in response.get_data(as_text=True)
 
 
-def test_429_page_when_codes_are_guessed(world, client):
+def test_429_next_to_the_code_when_codes_are_guessed(world, client):
     data = {"mobile": "13912345678", "name": "猜码人", "new_password": "guess guess 1"}
     data["confirm"] = data["new_password"]
     for n in range(5):
         response = client.post("/auth/activate", data={**data, "code": f"AAAA{n + 2}-AAAAA"})
         assert response.status_code == 422
     response = client.post("/auth/activate", data={**data, "code": "AAAAA-AAAAA"})
-    assert_generic_error_page(response, 429)
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    # The form comes back with what was typed and the reason next to the code field.
+    assert 'id="code-error"' in html and 'value="猜码人"' in html
+
+
+def test_wrong_codes_from_ipv6_neighbours_do_not_lock_each_other_out(world, app):
+    data = {"mobile": "13912345678", "name": "猜码人", "new_password": "guess guess 1"}
+    data["confirm"] = data["new_password"]
+    first = app.test_client()
+    for n in range(5):
+        first.post(
+            "/auth/activate",
+            data={**data, "code": f"AAAA{n + 2}-AAAAA"},
+            environ_base={"REMOTE_ADDR": "2408:8456:1234:5678::1"},
+        )
+    neighbour = app.test_client().post(
+        "/auth/activate",
+        data={**data, "code": "AAAA7-AAAAA"},
+        environ_base={"REMOTE_ADDR": "2408:8456:1234:9999::2"},
+    )
+    assert neighbour.status_code == 422  # refused as a wrong code, not as rate limited
 
 
 @pytest.fixture

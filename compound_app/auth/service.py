@@ -191,6 +191,15 @@ def login_wait(mobile: str, ip: str) -> int:
     return max(1, int(seconds // 60) + 1)
 
 
+def code_attempt_key(ip: str) -> str:
+    """The bucket for wrong invitation codes from one address.
+
+    Hashed, because the column holds 20 characters and a cut IPv6 address would lump a
+    whole mobile carrier's /48 into one bucket.
+    """
+    return "code:" + hashlib.sha256(ip.encode()).hexdigest()[:15]
+
+
 def record_failure(mobile: str, ip: str) -> None:
     db.session.add(LoginAttempt(mobile=mobile[:20], ip=ip[:45]))
 
@@ -273,6 +282,18 @@ def grant(user: User, role: Role, scope_id: int, *, granted_by: User | None = No
 
 
 def revoke(row: RoleGrant) -> None:
+    if row.role == Role.RESIDENT:
+        # The household no longer shows this person as having an account.
+        from ..registry.models import Occupant
+
+        for occupant in db.session.scalars(
+            select(Occupant).where(
+                Occupant.household_id == row.household_id, Occupant.user_id == row.user_id
+            )
+        ):
+            linked = audit.snapshot(occupant)
+            occupant.user_id = None
+            audit.record("unlink", occupant, linked)
     before = audit.snapshot(row)
     db.session.delete(row)
     audit.record("revoke", row, before)

@@ -140,11 +140,16 @@ def activate() -> Response:
             form.confirm.validators = []
         if form.validate():
             ip = _client_ip()
-            if service.login_wait("code:" + ip, ip):
-                abort(429)
-            invite = service.find_invite(form.code.data)
-            if invite is None:
-                service.record_failure("code:" + ip, ip)
+            key = service.code_attempt_key(ip)
+            wait = service.login_wait(key, ip)
+            invite = None if wait else service.find_invite(form.code.data)
+            if wait:
+                form.code.errors.append(
+                    _("Too many wrong codes. Try again in %(n)d minutes.", n=wait)
+                )
+                status = 429
+            elif invite is None:
+                service.record_failure(key, ip)
                 db.session.commit()
                 form.code.errors.append(_("This code is unknown, used or expired."))
                 status = 422

@@ -59,7 +59,7 @@ DEMO_ACCOUNTS = [
     ),
     DemoAccount("13900000004", "陈丽", "社区工作人员 community staff — 迎宾南社区"),
     DemoAccount("13900000005", "刘国庆", "物管会主任 committee chair — 绿城一片区 (4 compounds)"),
-    DemoAccount("13900000006", "张桂英", "物管会会计 committee treasurer — 绿城一片区"),
+    DemoAccount("13900000006", "张桂英", "物管会财务委员 committee treasurer — 绿城一片区"),
     DemoAccount(
         "13900000007", "孙德明", "物管会主任 committee chair — 新国土小区 (branch-managed)"
     ),

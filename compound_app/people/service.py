@@ -11,15 +11,7 @@ from .. import access, audit
 from ..auth.models import Role, RoleGrant, User
 from ..auth.service import end_other_sessions
 from ..extensions import db
-from ..registry.models import (
-    Building,
-    Community,
-    Compound,
-    Household,
-    ManagementArea,
-    Subdistrict,
-    Unit,
-)
+from ..registry.models import Community, Household, ManagementArea, Subdistrict, Unit
 from ..registry.service import RegistryError
 
 
@@ -74,50 +66,34 @@ class GrantView:
 
 
 def describe_grants(user: User) -> list[GrantView]:
-    """Each of a user's roles with the place it applies to, in a fixed number of queries."""
-    grants = list(user.grants)
-    by_role: dict[str, set[int]] = {}
-    for g in grants:
-        by_role.setdefault(g.role, set()).add(g.scope_id)
-    places: dict[tuple[str, int], tuple[str, tuple[str, dict[str, int]] | None]] = {}
-    if ids := by_role.get(Role.COMMUNITY_STAFF):
-        for c in db.session.scalars(select(Community).where(Community.id.in_(ids))):
-            places[(Role.COMMUNITY_STAFF, c.id)] = (
-                c.name,
-                ("registry.community", {"community_id": c.id}),
-            )
-    if ids := by_role.get(Role.COMMITTEE_MEMBER):
-        for a in db.session.scalars(select(ManagementArea).where(ManagementArea.id.in_(ids))):
-            places[(Role.COMMITTEE_MEMBER, a.id)] = (a.name, ("committees.area", {"area_id": a.id}))
-    if ids := by_role.get(Role.UNIT_REP):
-        rows = db.session.execute(
-            select(Unit.id, Unit.name, Building.name, Compound.name, Compound.id)
-            .join(Building, Building.id == Unit.building_id)
-            .join(Compound, Compound.id == Building.compound_id)
-            .where(Unit.id.in_(ids))
-        )
-        for uid, unit, building, compound, cid in rows:
-            places[(Role.UNIT_REP, uid)] = (
-                "-".join((compound, building, unit)),
-                ("registry.compound", {"compound_id": cid}),
-            )
-    if ids := by_role.get(Role.RESIDENT):
-        rows = db.session.execute(
-            select(Household.id, Household.room, Unit.name, Building.name, Compound.name)
-            .join(Unit, Unit.id == Household.unit_id)
-            .join(Building, Building.id == Unit.building_id)
-            .join(Compound, Compound.id == Building.compound_id)
-            .where(Household.id.in_(ids))
-        )
-        for hid, room, unit, building, compound in rows:
-            places[(Role.RESIDENT, hid)] = (
-                "-".join((compound, building, unit, room)),
-                ("registry.household", {"household_id": hid}),
-            )
+    """Each of a user's roles with the place it applies to.
+
+    A place outside the viewer's reach is named only as "elsewhere": staff of one
+    community must not learn another community's addresses through a shared person.
+    """
     views = []
-    for g in grants:
-        place, url = places.get((g.role, g.scope_id), ("", None))
-        if g.role == Role.SUBDISTRICT_ADMIN:
-            place = _("the whole subdistrict")
+    for g in user.grants:
+        role = Role(g.role)
+        obj = db.session.get(_SCOPE_MODELS[role], g.scope_id)
+        if role is not Role.SUBDISTRICT_ADMIN and (
+            obj is None or not access.can(access.Action.VIEW, obj)
+        ):
+            views.append(GrantView(g, _("elsewhere (another community)"), None))
+            continue
+        match obj:
+            case Subdistrict():
+                place, url = _("the whole subdistrict"), None
+            case Community():
+                place, url = obj.name, ("registry.community", {"community_id": obj.id})
+            case ManagementArea():
+                place, url = obj.name, ("committees.area", {"area_id": obj.id})
+            case Unit():
+                building = obj.building
+                place = "-".join((building.compound.name, building.name, obj.name))
+                url = ("registry.compound", {"compound_id": building.compound_id})
+            case Household():
+                building = obj.unit.building
+                place = "-".join((building.compound.name, building.name, obj.unit.name, obj.room))
+                url = ("registry.household", {"household_id": obj.id})
         views.append(GrantView(g, place, url))
     return views

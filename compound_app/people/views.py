@@ -13,6 +13,7 @@ from .. import access
 from ..auth import service as auth_service
 from ..auth.models import Role, RoleGrant, User
 from ..extensions import db
+from ..forms import search_text
 from ..htmx import redirect_after_post, render
 from ..labels import label
 from ..registry.models import Community, Subdistrict
@@ -62,7 +63,7 @@ def _parse_grant(value: str) -> tuple[Role, int] | None:
 
 @bp.get("/")
 def index() -> Response:
-    q = request.args.get("q", "").strip()[:50]
+    q = search_text(request.args.get("q"))
     stmt = select(User).where(access.people_filter())
     if q:
         like = f"%{q.replace('%', '').replace('_', '')}%"

@@ -6,7 +6,7 @@ page of its own when JavaScript is off.
 
 from __future__ import annotations
 
-from flask import flash, request, session, url_for
+from flask import flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -140,7 +140,10 @@ def household(household_id: int) -> Response:
 
 @bp.get("/households/<int:household_id>/row")
 def household_row(household_id: int) -> Response:
-    household = access.get_or_404(Household, household_id, Action.VIEW_ROSTER)
+    # The inline editor's "Cancel": for those who may edit; without JavaScript, the household.
+    household = access.get_or_404(Household, household_id, Action.EDIT_ROSTER)
+    if not is_htmx():
+        return redirect(url_for(".household", household_id=household.id))
     return render("registry/_household_row.html", household=household, unit=household.unit)
 
 

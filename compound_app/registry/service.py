@@ -270,7 +270,8 @@ def select_pilot(compound: Compound, selected_on: date) -> Pilot:
 
 
 def _sort_key(label: str) -> int:
-    digits = "".join(ch for ch in label if ch.isdigit())
+    # isdecimal, not isdigit: labels may hold digits such as "፩" that int() refuses.
+    digits = "".join(ch for ch in label if ch.isdecimal())
     return int(digits[:9]) if digits else 0
 
 

@@ -15,6 +15,7 @@ from ..access import Action
 from ..committees.service import committee_for_area
 from ..dbtypes import local_today
 from ..extensions import db
+from ..forms import search_text, whole_number
 from ..htmx import redirect_after_post, render
 from . import service
 from .forms import (
@@ -60,7 +61,7 @@ def fail(form: object, err: service.RegistryError) -> None:
 
 def _compound_query(community_id: int | None = None):  # type: ignore[no-untyped-def]
     args = request.args
-    q = args.get("q", "").strip()[:50]
+    q = search_text(args.get("q"))
     model = args.get("model", "")
     pilot = args.get("pilot", "")
     stmt = (
@@ -70,8 +71,8 @@ def _compound_query(community_id: int | None = None):  # type: ignore[no-untyped
     )
     if community_id is not None:
         stmt = stmt.where(Compound.community_id == community_id)
-    elif args.get("community", "").isdigit():
-        stmt = stmt.where(Compound.community_id == int(args["community"]))
+    elif (chosen := whole_number(args.get("community"))) is not None:
+        stmt = stmt.where(Compound.community_id == chosen)
     if q:
         like = f"%{q.replace('%', '').replace('_', '')}%"
         stmt = stmt.where(or_(Compound.name.like(like), Compound.address.like(like)))
@@ -88,8 +89,7 @@ def _compound_query(community_id: int | None = None):  # type: ignore[no-untyped
 
 def _page_of(stmt):  # type: ignore[no-untyped-def]
     size = current_app.config["PAGE_SIZE"]
-    page = request.args.get("page", "1")
-    page_no = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
+    page_no = whole_number(request.args.get("page"), maximum=99999) or 1
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = db.session.scalars(
         stmt.order_by(Compound.name, Compound.id).limit(size).offset((page_no - 1) * size)
@@ -150,7 +150,7 @@ def communities() -> Response:
     p = access.principal()
     if not p.is_staff:
         abort(404)
-    q = request.args.get("q", "").strip()[:50]
+    q = search_text(request.args.get("q"))
     stmt = select(Community).where(access.community_filter())
     if q:
         stmt = stmt.where(Community.name.like(f"%{q.replace('%', '')}%"))
@@ -305,6 +305,9 @@ def roster_context(compound: Compound, buildings: list[Building], *, expand_all:
         "roster_units": roster_units,
         "editable_units": {
             u.id for u in units if u.id in roster_units and access.can(Action.EDIT_ROSTER, u)
+        },
+        "contact_units": {
+            u.id for u in units if u.id in roster_units and access.can(Action.VIEW_CONTACTS, u)
         },
         "own_households": own_households,
     }

@@ -19,12 +19,12 @@
     p.textContent = text;
     area.replaceChildren(p);
   };
+  // The words come from the page (translated on the server), never from this file.
   document.addEventListener("htmx:responseError", function (event) {
-    var xhr = event.detail.xhr;
-    say((document.documentElement.lang === "en" ? "Could not complete the action (" : "操作未能完成（") + xhr.status + (document.documentElement.lang === "en" ? ")." : "）。"));
+    say(document.body.dataset.errorText.replace("{status}", event.detail.xhr.status));
   });
   document.addEventListener("htmx:sendError", function () {
-    say(document.documentElement.lang === "en" ? "No connection. Please try again." : "网络连接失败，请重试。");
+    say(document.body.dataset.offlineText);
   });
   // Confirmation for destructive buttons: <button data-confirm="...">.
   document.addEventListener("submit", function (event) {
@@ -32,6 +32,25 @@
     var text = (button && button.getAttribute("data-confirm")) || event.target.getAttribute("data-confirm");
     if (text && !window.confirm(text)) event.preventDefault();
   }, true);
+  // A double tap on a plain (non-htmx) form posts once: its buttons rest until the next page.
+  // Disabled after the browser has collected the form, so the pressed button still counts.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || form.method.toLowerCase() !== "post" || form.hasAttribute("hx-post")) return;
+    setTimeout(function () {
+      form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+    }, 0);
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) document.querySelectorAll("button[type=submit]:disabled").forEach(function (b) { b.disabled = false; });
+  });
+  // htmx forms: their submit buttons rest while the request runs.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    event.detail.elt.querySelectorAll && event.detail.elt.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    event.detail.elt.querySelectorAll && event.detail.elt.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
+  });
   // Print buttons: <button data-print>.
   document.addEventListener("click", function (event) {
     var el = event.target.closest("[data-print]");
