@@ -14,6 +14,7 @@ from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import Field, Form, StringField
 from wtforms.validators import ValidationError
 
+from .errors import RuleError
 from .money import AmountError, parse_hundredths
 
 # ASCII digits only: \d would also take Arabic-Indic and other scripts' digits, which NFKC
@@ -316,3 +317,20 @@ class CountField(Field):
             raise ValidationError(
                 _l("Enter a whole number from %(a)d to %(b)d.", a=self.minimum, b=self.maximum)
             )
+
+
+def refuse(form: Any, err: RuleError) -> None:
+    """Show a service's refusal next to its field (or above the form); nothing is kept."""
+    from .extensions import db
+
+    db.session.rollback()
+    field = getattr(form, err.field, None) if err.field else None
+    if field is not None:
+        field.errors = [*field.errors, err.message]
+    else:
+        form.form_errors.append(err.message)
+
+
+def form_status(form: Any) -> int:
+    """422 when the form is answered with errors (htmx swaps it in), else 200."""
+    return 422 if form.errors or form.form_errors else 200

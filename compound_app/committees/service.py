@@ -12,9 +12,10 @@ from .. import audit
 from ..auth.models import Role, RoleGrant, User
 from ..auth.service import grant, revoke
 from ..dbtypes import local_today
+from ..errors import RuleError
 from ..extensions import db
 from ..registry.models import ManagementArea
-from ..registry.service import RegistryError, find_or_create_user
+from ..registry.service import find_or_create_user
 from .models import Background, Committee, CommitteeMember, Position
 
 # Positions a committee holds at most once at any time.
@@ -36,7 +37,7 @@ def is_current(member: CommitteeMember, on: date | None = None) -> bool:
 
 def create_committee(area: ManagementArea, name: str, formed_on: date) -> Committee:
     if committee_for_area(area.id) is not None:
-        raise RegistryError(_("This area already has a committee."))
+        raise RuleError(_("This area already has a committee."))
     committee = Committee(area_id=area.id, name=name, formed_on=formed_on)
     db.session.add(committee)
     audit.record("create", committee)
@@ -52,7 +53,7 @@ def _check_seat(
         if other.id == except_id or other.position != position:
             continue
         if other.term_start <= end and start <= other.term_end:
-            raise RegistryError(
+            raise RuleError(
                 _("%(name)s already holds this position in that period.", name=other.user.name),
                 "position",
             )
@@ -70,11 +71,11 @@ def add_member(
     actor: User | None,
 ) -> CommitteeMember:
     if term_end <= term_start:
-        raise RegistryError(_("The term must end after it starts."), "term_end")
+        raise RuleError(_("The term must end after it starts."), "term_end")
     user = find_or_create_user(mobile, name)
     db.session.flush()
     if any(m.user_id == user.id for m in committee.members):
-        raise RegistryError(_("This person is already on the committee."), "mobile")
+        raise RuleError(_("This person is already on the committee."), "mobile")
     _check_seat(committee, position, term_start, term_end)
     member = CommitteeMember(
         committee_id=committee.id,
@@ -100,7 +101,7 @@ def update_member(
     term_end: date,
 ) -> None:
     if term_end <= term_start:
-        raise RegistryError(_("The term must end after it starts."), "term_end")
+        raise RuleError(_("The term must end after it starts."), "term_end")
     _check_seat(member.committee, position, term_start, term_end, except_id=member.id)
     before = audit.snapshot(member)
     member.position, member.background = position, background
@@ -114,7 +115,7 @@ def end_membership(member: CommitteeMember, on: date) -> None:
     # The last day must come after the first (the table's check): ending a seat on the day
     # it began is the same refusal as a term that ends before it starts.
     if on <= member.term_start:
-        raise RegistryError(_("The term must end after it starts."), "ended_on")
+        raise RuleError(_("The term must end after it starts."), "ended_on")
     before = audit.snapshot(member)
     member.term_end = min(member.term_end, on)
     audit.record("end_term", member, before)

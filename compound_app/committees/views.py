@@ -11,20 +11,16 @@ from werkzeug.wrappers import Response
 
 from .. import access
 from ..access import Action
+from ..errors import RuleError
 from ..extensions import db
+from ..forms import form_status, refuse
 from ..htmx import redirect_after_post, render
 from ..registry.models import ManagementArea
-from ..registry.service import RegistryError
-from ..registry.views import fail
 from . import service
 from .forms import CommitteeForm, EndTermForm, MemberForm, MemberTermsForm
 from .models import Background, CommitteeMember, Position
 
 bp = Blueprint("committees", __name__, url_prefix="/committees")
-
-
-def _status(form: object) -> int:
-    return 422 if form.errors or form.form_errors else 200  # type: ignore[attr-defined]
 
 
 @bp.get("/areas/<int:area_id>")
@@ -52,8 +48,8 @@ def create(area_id: int) -> Response:
         try:
             service.create_committee(area, form.name.data, form.formed_on.data)
             db.session.commit()
-        except RegistryError as err:
-            fail(form, err)
+        except RuleError as err:
+            refuse(form, err)
         else:
             flash(_("Committee created. Now add its members."), "success")
             return redirect_after_post(url_for(".area", area_id=area.id))
@@ -65,7 +61,7 @@ def create(area_id: int) -> Response:
         today=date.today(),
         is_current=service.is_current,
         show_contacts=True,
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -94,13 +90,13 @@ def new_member(area_id: int) -> Response:
                 actor=current_user._get_current_object(),
             )
             db.session.commit()
-        except RegistryError as err:
-            fail(form, err)
+        except RuleError as err:
+            refuse(form, err)
         else:
             flash(_("%(name)s joined the committee.", name=form.name.data), "success")
             return redirect_after_post(url_for(".area", area_id=area.id))
     return render(
-        "committees/member_form.html", area=area, form=form, member=None, status=_status(form)
+        "committees/member_form.html", area=area, form=form, member=None, status=form_status(form)
     )
 
 
@@ -123,8 +119,8 @@ def edit_member(member_id: int) -> Response:
                 term_end=form.term_end.data,
             )
             db.session.commit()
-        except RegistryError as err:
-            fail(form, err)
+        except RuleError as err:
+            refuse(form, err)
         else:
             flash(_("%(name)s saved.", name=member.user.name), "success")
             return redirect_after_post(url_for(".area", area_id=area.id))
@@ -134,7 +130,7 @@ def edit_member(member_id: int) -> Response:
         form=form,
         member=member,
         end_form=EndTermForm(formdata=None, ended_on=date.today()),
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -147,7 +143,7 @@ def end_member(member_id: int) -> Response:
         try:
             service.end_membership(member, form.ended_on.data)
             db.session.commit()
-        except RegistryError as err:
+        except RuleError as err:
             db.session.rollback()
             flash(err.message, "error")
         else:

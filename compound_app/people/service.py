@@ -10,14 +10,14 @@ from sqlalchemy import select
 from .. import access, audit
 from ..auth.models import Role, RoleGrant, User
 from ..auth.service import end_other_sessions
+from ..errors import RuleError
 from ..extensions import db
 from ..registry.models import Community, Household, ManagementArea, Subdistrict, Unit
-from ..registry.service import RegistryError
 
 
 def create_person(name: str, mobile: str) -> User:
     if db.session.scalar(select(User.id).where(User.mobile == mobile)):
-        raise RegistryError(_("An account with this mobile number already exists."), "mobile")
+        raise RuleError(_("An account with this mobile number already exists."), "mobile")
     user = User(name=name, mobile=mobile)
     db.session.add(user)
     audit.record("create", user)

@@ -12,13 +12,12 @@ from werkzeug.wrappers import Response
 from .. import access
 from ..auth import service as auth_service
 from ..auth.models import Role, RoleGrant, User
+from ..errors import RuleError
 from ..extensions import db
-from ..forms import search_text
+from ..forms import form_status, refuse, search_text
 from ..htmx import redirect_after_post, render
 from ..labels import label
 from ..registry.models import Community, Subdistrict
-from ..registry.service import RegistryError
-from ..registry.views import fail
 from . import service
 from .forms import GrantForm, PersonForm
 
@@ -90,19 +89,17 @@ def new() -> Response:
         parsed = _parse_grant(form.grant.data)
         try:
             if parsed is None or not access.can_grant(*parsed):
-                raise RegistryError(_("You cannot give this role."), "grant")
+                raise RuleError(_("You cannot give this role."), "grant")
             user = service.create_person(form.name.data, form.mobile.data)
             db.session.flush()
             auth_service.grant(user, parsed[0], parsed[1], granted_by=current_user)
             db.session.commit()
-        except RegistryError as err:
-            fail(form, err)
+        except RuleError as err:
+            refuse(form, err)
         else:
             flash(_("Account for %(name)s created.", name=user.name), "success")
             return redirect_after_post(url_for(".person", user_id=user.id))
-    return render(
-        "people/new.html", form=form, status=422 if form.errors or form.form_errors else 200
-    )
+    return render("people/new.html", form=form, status=form_status(form))
 
 
 def _person_page(user: User, form: GrantForm | None = None, status: int = 200) -> Response:

@@ -12,9 +12,10 @@ from werkzeug.wrappers import Response
 
 from .. import access
 from ..access import Action
+from ..errors import RuleError
 from ..extensions import db
 from ..htmx import redirect_after_post, render
-from . import importer, service
+from . import importer
 from .forms import ImportForm
 from .models import Compound
 from .views import bp
@@ -88,7 +89,7 @@ def import_confirm(compound_id: int) -> Response:
     try:
         result = importer.apply(compound, rows)
         db.session.commit()
-    except (service.RegistryError, ValueError):
+    except (RuleError, ValueError):
         db.session.rollback()
         flash(_("The records changed since the preview. Please upload the file again."), "error")
         return redirect_after_post(url_for(".import_roster", compound_id=compound.id))

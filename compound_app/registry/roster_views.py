@@ -14,16 +14,14 @@ from werkzeug.wrappers import Response
 from .. import access
 from ..access import Action
 from ..auth import service as auth_service
+from ..errors import RuleError
 from ..extensions import db
+from ..forms import form_status, refuse
 from ..htmx import is_htmx, redirect_after_post, render, targets
 from . import service
 from .forms import BuildingForm, HouseholdForm, OccupantForm, RepresentativeForm, UnitForm
 from .models import Building, Household, Occupancy, Occupant, Relation, Unit
-from .views import bp, fail
-
-
-def _status(form: object) -> int:
-    return 422 if form.errors or form.form_errors else 200  # type: ignore[attr-defined]
+from .views import bp
 
 
 def _open() -> bool:
@@ -45,8 +43,8 @@ def new_building(compound_id: int) -> Response:
         try:
             building = service.add_building(compound, form.name.data, form.unit_count.data)
             db.session.commit()
-        except service.RegistryError as err:
-            fail(form, err)
+        except RuleError as err:
+            refuse(form, err)
         else:
             flash(_("%(name)s added.", name=building.name), "success")
             return redirect_after_post(_compound_url(compound.id, f"building-{building.id}"))
@@ -57,7 +55,7 @@ def new_building(compound_id: int) -> Response:
         form=form,
         compound=compound,
         open_form=_open(),
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -69,8 +67,8 @@ def new_unit(building_id: int) -> Response:
         try:
             unit = service.add_unit(building, form.name.data)
             db.session.commit()
-        except service.RegistryError as err:
-            fail(form, err)
+        except RuleError as err:
+            refuse(form, err)
         else:
             flash(_("%(name)s added.", name=unit.name), "success")
             return redirect_after_post(_compound_url(building.compound_id, f"unit-{unit.id}"))
@@ -81,7 +79,7 @@ def new_unit(building_id: int) -> Response:
         form=form,
         building=building,
         open_form=_open(),
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -100,8 +98,8 @@ def new_household(unit_id: int) -> Response:
                 unit, form.room.data, form.area.data, Occupancy(form.occupancy.data)
             )
             db.session.commit()
-        except service.RegistryError as err:
-            fail(form, err)
+        except RuleError as err:
+            refuse(form, err)
         else:
             message = _("Room %(room)s added.", room=household.room)
             if targets(f"add-household-{unit.id}"):
@@ -124,7 +122,7 @@ def new_household(unit_id: int) -> Response:
         form=form,
         unit=unit,
         open_form=_open(),
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -160,8 +158,8 @@ def edit_household(household_id: int) -> Response:
                 household, form.room.data, form.area.data, Occupancy(form.occupancy.data)
             )
             db.session.commit()
-        except service.RegistryError as err:
-            fail(form, err)
+        except RuleError as err:
+            refuse(form, err)
         else:
             if inline:
                 return render(
@@ -173,7 +171,7 @@ def edit_household(household_id: int) -> Response:
                 _compound_url(household.unit.building.compound_id, f"unit-{household.unit_id}")
             )
     template = "registry/_household_edit_row.html" if inline else "registry/edit_household.html"
-    return render(template, household=household, form=form, status=_status(form))
+    return render(template, household=household, form=form, status=form_status(form))
 
 
 # --- occupants ------------------------------------------------------------------------------
@@ -189,8 +187,8 @@ def add_occupant(household_id: int) -> Response:
                 household, form.name.data, form.mobile.data, Relation(form.relation.data)
             )
             db.session.commit()
-        except service.RegistryError as err:
-            fail(form, err)
+        except RuleError as err:
+            refuse(form, err)
         else:
             flash(_("%(name)s added.", name=form.name.data), "success")
             return redirect_after_post(url_for(".household", household_id=household.id))
@@ -198,7 +196,7 @@ def add_occupant(household_id: int) -> Response:
         "registry/household.html",
         household=household,
         form=form,
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -212,12 +210,14 @@ def edit_occupant(occupant_id: int) -> Response:
                 occupant, form.name.data, form.mobile.data, Relation(form.relation.data)
             )
             db.session.commit()
-        except service.RegistryError as err:
-            fail(form, err)
+        except RuleError as err:
+            refuse(form, err)
         else:
             flash(_("%(name)s saved.", name=occupant.name), "success")
             return redirect_after_post(url_for(".household", household_id=occupant.household_id))
-    return render("registry/edit_occupant.html", occupant=occupant, form=form, status=_status(form))
+    return render(
+        "registry/edit_occupant.html", occupant=occupant, form=form, status=form_status(form)
+    )
 
 
 @bp.post("/occupants/<int:occupant_id>/delete")
@@ -290,7 +290,7 @@ def representative(unit_id: int) -> Response:
         form=form,
         current=current,
         candidates=[o for h in unit.households for o in h.occupants if o.mobile],
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -300,7 +300,7 @@ def remove_representative(unit_id: int) -> Response:
     try:
         service.remove_representative(unit)
         db.session.commit()
-    except service.RegistryError as err:
+    except RuleError as err:
         db.session.rollback()
         flash(err.message, "error")
     else:

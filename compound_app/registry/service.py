@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from .. import audit
 from ..auth.models import Role, RoleGrant, User
 from ..auth.service import grant, revoke
+from ..errors import RuleError
 from ..extensions import db
 from ..templating import fmt_date
 from .models import (
@@ -37,15 +38,6 @@ CONTIGUOUS_GOOD = range(3, 6)
 CONTIGUOUS_ALLOWED = range(2, 7)
 
 
-class RegistryError(Exception):
-    """A rule the change would break; ``field`` names the form field to show it on."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
 # --- communities, compounds and areas ---------------------------------------------------
 
 
@@ -67,9 +59,9 @@ def create_community(subdistrict: Subdistrict, name: str, code: str) -> Communit
             Community.subdistrict_id == subdistrict.id, Community.name == name
         )
     ):
-        raise RegistryError(_("A community of that name already exists."), "name")
+        raise RuleError(_("A community of that name already exists."), "name")
     if db.session.scalar(select(Community.id).where(Community.code == code)):
-        raise RegistryError(_("This code is already used by another community."), "code")
+        raise RuleError(_("This code is already used by another community."), "code")
     community = Community(subdistrict_id=subdistrict.id, name=name, code=code)
     db.session.add(community)
     audit.record("create", community)
@@ -80,7 +72,7 @@ def create_compound(community: Community, name: str, address: str = "") -> Compo
     if db.session.scalar(
         select(Compound.id).where(Compound.community_id == community.id, Compound.name == name)
     ):
-        raise RegistryError(_("This community already has a compound of that name."), "name")
+        raise RuleError(_("This community already has a compound of that name."), "name")
     area = ManagementArea(community_id=community.id, name=name, code=next_area_code(community))
     db.session.add(area)
     db.session.flush()
@@ -131,21 +123,21 @@ def change_model(
 ) -> None:
     """Change a compound's model, dated; contiguity is set up through areas instead."""
     if to_model == compound.model:
-        raise RegistryError(_("The compound already uses this model."), "model")
+        raise RuleError(_("The compound already uses this model."), "model")
     if to_model == ManagementModel.CONTIGUOUS:
-        raise RegistryError(
+        raise RuleError(
             _("To manage compounds contiguously, group them into one area on the community page."),
             "model",
         )
     if compound.model == ManagementModel.CONTIGUOUS and len(compound.area.compounds) > 1:
-        raise RegistryError(
+        raise RuleError(
             _("Take the compound out of its contiguous area first (on the area page)."), "model"
         )
     last = db.session.scalar(
         select(func.max(ModelChange.effective_on)).where(ModelChange.compound_id == compound.id)
     )
     if last is not None and effective_on < last:
-        raise RegistryError(
+        raise RuleError(
             _("The date cannot be before the last change (%(d)s).", d=fmt_date(last)),
             "effective_on",
         )
@@ -173,14 +165,14 @@ def form_contiguous_area(
     community: Community, compounds: list[Compound], name: str, effective_on: date
 ) -> ManagementArea:
     if len(compounds) not in CONTIGUOUS_ALLOWED:
-        raise RegistryError(
+        raise RuleError(
             _("Choose between 2 and 6 compounds (3 to 5 is the usual size)."), "compounds"
         )
     for compound in compounds:
         if compound.community_id != community.id:
-            raise RegistryError(_("All compounds must belong to this community."), "compounds")
+            raise RuleError(_("All compounds must belong to this community."), "compounds")
         if len(compound.area.compounds) > 1:
-            raise RegistryError(
+            raise RuleError(
                 _("%(name)s already belongs to a contiguous area.", name=compound.name),
                 "compounds",
             )
@@ -196,13 +188,13 @@ def form_contiguous_area(
 
 def add_to_area(area: ManagementArea, compound: Compound, effective_on: date) -> None:
     if compound.community_id != area.community_id:
-        raise RegistryError(_("The compound belongs to another community."), "compound")
+        raise RuleError(_("The compound belongs to another community."), "compound")
     if compound.area_id == area.id or len(compound.area.compounds) > 1:
-        raise RegistryError(
+        raise RuleError(
             _("%(name)s already belongs to a contiguous area.", name=compound.name), "compound"
         )
     if len(area.compounds) + 1 not in CONTIGUOUS_ALLOWED:
-        raise RegistryError(_("A contiguous area can have at most 6 compounds."), "compound")
+        raise RuleError(_("A contiguous area can have at most 6 compounds."), "compound")
     _move(compound, area)
     _record_model(compound, ManagementModel.CONTIGUOUS, effective_on, area.name)
 
@@ -211,7 +203,7 @@ def remove_from_area(compound: Compound, effective_on: date) -> ManagementArea:
     """The compound leaves its contiguous area for an area of its own, unmanaged again."""
     area = compound.area
     if len(area.compounds) <= 2:
-        raise RegistryError(
+        raise RuleError(
             _("A contiguous area needs at least 2 compounds; this one would keep only one.")
         )
     community = compound.community
@@ -253,7 +245,7 @@ def set_party_organisation(
 
 def select_pilot(compound: Compound, selected_on: date) -> Pilot:
     if compound.pilot is not None:
-        raise RegistryError(_("This compound is already a pilot."))
+        raise RuleError(_("This compound is already a pilot."))
     pilot = Pilot(
         compound_id=compound.id,
         selected_on=selected_on,
@@ -279,7 +271,7 @@ def add_building(compound: Compound, name: str, unit_count: int = 0) -> Building
     if db.session.scalar(
         select(Building.id).where(Building.compound_id == compound.id, Building.name == name)
     ):
-        raise RegistryError(_("This compound already has a building of that name."), "name")
+        raise RuleError(_("This compound already has a building of that name."), "name")
     building = Building(compound_id=compound.id, name=name, sort_key=_sort_key(name))
     db.session.add(building)
     audit.record("create", building)
@@ -290,7 +282,7 @@ def add_building(compound: Compound, name: str, unit_count: int = 0) -> Building
 
 def add_unit(building: Building, name: str) -> Unit:
     if db.session.scalar(select(Unit.id).where(Unit.building_id == building.id, Unit.name == name)):
-        raise RegistryError(_("This building already has a unit of that name."), "name")
+        raise RuleError(_("This building already has a unit of that name."), "name")
     unit = Unit(building_id=building.id, name=name, sort_key=_sort_key(name))
     db.session.add(unit)
     audit.record("create", unit)
@@ -306,7 +298,7 @@ def _room_taken(unit: Unit, room: str, except_id: int | None = None) -> bool:
 
 def add_household(unit: Unit, room: str, area_dm2: int, occupancy: Occupancy) -> Household:
     if _room_taken(unit, room):
-        raise RegistryError(_("Room %(room)s already exists in this unit.", room=room), "room")
+        raise RuleError(_("Room %(room)s already exists in this unit.", room=room), "room")
     household = Household(
         unit_id=unit.id,
         room=room,
@@ -322,7 +314,7 @@ def add_household(unit: Unit, room: str, area_dm2: int, occupancy: Occupancy) ->
 
 def update_household(household: Household, room: str, area_dm2: int, occupancy: Occupancy) -> bool:
     if _room_taken(household.unit, room, except_id=household.id):
-        raise RegistryError(_("Room %(room)s already exists in this unit.", room=room), "room")
+        raise RuleError(_("Room %(room)s already exists in this unit.", room=room), "room")
     before = audit.snapshot(household)
     household.room, household.sort_key = room, _sort_key(room)
     household.area_dm2, household.occupancy = area_dm2, occupancy
@@ -343,7 +335,7 @@ def add_occupant(
     household: Household, name: str, mobile: str | None, relation: Relation
 ) -> Occupant:
     if _mobile_taken(household, mobile):
-        raise RegistryError(_("Someone in this household already has this mobile."), "mobile")
+        raise RuleError(_("Someone in this household already has this mobile."), "mobile")
     occupant = Occupant(
         household_id=household.id, name=name, mobile=mobile or None, relation=relation
     )
@@ -355,7 +347,7 @@ def add_occupant(
 
 def update_occupant(occupant: Occupant, name: str, mobile: str | None, relation: Relation) -> None:
     if _mobile_taken(occupant.household, mobile, except_id=occupant.id):
-        raise RegistryError(_("Someone in this household already has this mobile."), "mobile")
+        raise RuleError(_("Someone in this household already has this mobile."), "mobile")
     before = audit.snapshot(occupant)
     occupant.name, occupant.mobile, occupant.relation = name, mobile or None, relation
     if before != audit.snapshot(occupant):
@@ -414,7 +406,7 @@ def assign_representative(unit: Unit, mobile: str, name: str, actor: User | None
 def remove_representative(unit: Unit) -> None:
     current = representative(unit)
     if current is None:
-        raise RegistryError(_("This unit has no representative."))
+        raise RuleError(_("This unit has no representative."))
     revoke(current)
 
 

@@ -14,8 +14,9 @@ from .. import access
 from ..access import Action
 from ..committees.service import committee_for_area
 from ..dbtypes import local_today
+from ..errors import RuleError
 from ..extensions import db
-from ..forms import search_text, whole_number
+from ..forms import form_status, refuse, search_text, whole_number
 from ..htmx import redirect_after_post, render
 from . import service
 from .forms import (
@@ -44,16 +45,6 @@ from .models import (
 bp = Blueprint("registry", __name__, url_prefix="/registry")
 
 PILOT_FILTERS = ("pilot", "self_governing", "not_pilot")
-
-
-def fail(form: object, err: service.RegistryError) -> None:
-    """Put a service refusal next to its field (or above the form)."""
-    db.session.rollback()
-    field = getattr(form, err.field, None) if err.field else None
-    if field is not None:
-        field.errors = [*field.errors, err.message]
-    else:
-        form.form_errors.append(err.message)  # type: ignore[attr-defined]
 
 
 # --- lists ----------------------------------------------------------------------------------
@@ -195,15 +186,15 @@ def new_community() -> Response:
         try:
             created = service.create_community(subdistrict, form.name.data, form.code.data)
             db.session.commit()
-        except service.RegistryError as err:
-            fail(form, err)
+        except RuleError as err:
+            refuse(form, err)
         else:
             flash(_("Community %(name)s created.", name=created.name), "success")
             return redirect_after_post(url_for(".community", community_id=created.id))
     return render(
         "registry/new_community.html",
         form=form,
-        status=422 if form.errors or form.form_errors else 200,
+        status=form_status(form),
     )
 
 
@@ -235,8 +226,8 @@ def new_compound(community_id: int) -> Response:
         try:
             compound = service.create_compound(community, form.name.data, form.address.data)
             db.session.commit()
-        except service.RegistryError as err:
-            fail(form, err)
+        except RuleError as err:
+            refuse(form, err)
         else:
             flash(_("Compound %(name)s created.", name=compound.name), "success")
             return redirect_after_post(url_for(".compound", compound_id=compound.id))
@@ -244,7 +235,7 @@ def new_compound(community_id: int) -> Response:
         "registry/new_compound.html",
         form=form,
         community=community,
-        status=422 if form.errors or form.form_errors else 200,
+        status=form_status(form),
     )
 
 
@@ -368,8 +359,8 @@ def change_model(compound_id: int) -> Response:
                 compound, ManagementModel(form.model.data), form.effective_on.data, form.reason.data
             )
             db.session.commit()
-        except service.RegistryError as err:
-            fail(form, err)
+        except RuleError as err:
+            refuse(form, err)
         else:
             flash(_("Management model changed."), "success")
             return redirect_after_post(url_for(".compound", compound_id=compound.id))
@@ -377,7 +368,7 @@ def change_model(compound_id: int) -> Response:
         "registry/change_model.html",
         form=form,
         compound=compound,
-        status=422 if form.errors or form.form_errors else 200,
+        status=form_status(form),
     )
 
 
@@ -409,7 +400,7 @@ def party(compound_id: int) -> Response:
         "registry/party.html",
         form=form,
         compound=compound,
-        status=422 if form.errors else 200,
+        status=form_status(form),
     )
 
 
@@ -449,11 +440,11 @@ def add_to_area(area_id: int) -> Response:
         compound = db.session.get(Compound, form.compound.data)
         try:
             if compound is None:
-                raise service.RegistryError(_("Choose a compound."), "compound")
+                raise RuleError(_("Choose a compound."), "compound")
             service.add_to_area(area, compound, form.effective_on.data)
             db.session.commit()
-        except service.RegistryError as err:
-            fail(form, err)
+        except RuleError as err:
+            refuse(form, err)
         else:
             flash(_("%(name)s joined the area.", name=compound.name), "success")
             return redirect_after_post(url_for(".area", area_id=area.id))
@@ -479,7 +470,7 @@ def remove_from_area(area_id: int, compound_id: int) -> Response:
         try:
             service.remove_from_area(compound, form.effective_on.data)
             db.session.commit()
-        except service.RegistryError as err:
+        except RuleError as err:
             db.session.rollback()
             flash(err.message, "error")
         else:
@@ -504,8 +495,8 @@ def new_area(community_id: int) -> Response:
                 community, chosen, form.name.data, form.effective_on.data
             )
             db.session.commit()
-        except service.RegistryError as err:
-            fail(form, err)
+        except RuleError as err:
+            refuse(form, err)
         else:
             flash(_("Contiguous area %(name)s formed.", name=area.name), "success")
             return redirect_after_post(url_for(".area", area_id=area.id))
@@ -513,7 +504,7 @@ def new_area(community_id: int) -> Response:
         "registry/new_area.html",
         form=form,
         community=community,
-        status=422 if form.errors or form.form_errors else 200,
+        status=form_status(form),
     )
 
 
