@@ -91,10 +91,9 @@ def create_admin(mobile: str, name: str, subdistrict: str, city: str) -> None:
     from sqlalchemy import select
 
     from .auth.models import Role
-    from .auth.service import grant, issue_invite
+    from .auth.service import find_or_create_user, grant, issue_invite
     from .forms import is_mobile, name_problem, normalise_mobile, normalise_name
     from .registry.models import Subdistrict
-    from .registry.service import find_or_create_user
 
     mobile, name = normalise_mobile(mobile), normalise_name(name)
     if not is_mobile(mobile):

@@ -11,6 +11,7 @@ from compound_app.auth.service import grant, hash_password
 from compound_app.committees import service as committees
 from compound_app.committees.models import Background, Committee, Position
 from compound_app.extensions import db
+from compound_app.registry import roster
 from compound_app.registry import service as registry
 from compound_app.registry.models import (
     Community,
@@ -57,15 +58,15 @@ def compound(
     c = registry.create_compound(community, name, f"{name}路1号")
     db.session.flush()
     for b in range(1, buildings + 1):
-        building = registry.add_building(c, f"{b}号楼")
+        building = roster.add_building(c, f"{b}号楼")
         db.session.flush()
         for u in range(1, units + 1):
-            unit = registry.add_unit(building, f"{u}单元")
+            unit = roster.add_unit(building, f"{u}单元")
             db.session.flush()
             for h in range(1, households + 1):
-                hh = registry.add_household(unit, f"{h}0{u}", 6850 + h, Occupancy.OWNER_OCCUPIED)
+                hh = roster.add_household(unit, f"{h}0{u}", 6850 + h, Occupancy.OWNER_OCCUPIED)
                 db.session.flush()
-                registry.add_occupant(hh, f"住户{b}{u}{h}", mobile(), Relation.OWNER)
+                roster.add_occupant(hh, f"住户{b}{u}{h}", mobile(), Relation.OWNER)
     db.session.commit()
     return c
 
@@ -170,7 +171,7 @@ def build_world() -> World:
     w.users["resident"] = resident
     tenant_home = first_household(trust)
     tenant = user("郑晓燕", resident=tenant_home.id)
-    registry.add_occupant(tenant_home, "郑晓燕", tenant.mobile, Relation.TENANT).user_id = tenant.id
+    roster.add_occupant(tenant_home, "郑晓燕", tenant.mobile, Relation.TENANT).user_id = tenant.id
     w.users["tenant"] = tenant
     w.users["outsider"] = user("路人甲")
     db.session.commit()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from compound_app import backup
 from compound_app.extensions import db
 from compound_app.registry.models import Household, Occupancy
-from compound_app.registry.service import add_household
+from compound_app.registry.roster import add_household
 
 from .factories import first_unit
 

@@ -67,8 +67,7 @@ from compound_app.forms import (
 )
 from compound_app.labels import LABELS
 from compound_app.people.forms import GrantForm, PersonForm
-from compound_app.registry import importer
-from compound_app.registry import service as registry
+from compound_app.registry import importer, roster
 from compound_app.registry.forms import (
     AddToAreaForm,
     AreaForm,
@@ -544,7 +543,7 @@ class Harness:
 
     def _victim(self, name: str, household: Household) -> tuple[int, int]:
         u = user(name, resident=household.id)
-        registry.add_occupant(household, name, u.mobile, Relation.OWNER).user_id = u.id
+        roster.add_occupant(household, name, u.mobile, Relation.OWNER).user_id = u.id
         db.session.commit()
         return u.id, household.id
 
@@ -601,7 +600,7 @@ class Harness:
         )
         if found is None:  # deleted by an earlier request: the route needs one
             household = db.session.get(Household, household_id)
-            found = registry.add_occupant(household, "补录住户", None, Relation.FAMILY)
+            found = roster.add_occupant(household, "补录住户", None, Relation.FAMILY)
             db.session.flush()
             found = found.id
         return found

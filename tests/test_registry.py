@@ -249,7 +249,7 @@ def test_resident_may_view_own_household_but_not_edit(world, login_as):
 def test_resident_never_sees_other_residents_mobiles(world, login_as):
     home = first_household(world.branch)
     from compound_app.registry.models import Relation
-    from compound_app.registry.service import add_occupant
+    from compound_app.registry.roster import add_occupant
 
     relative = add_occupant(home, "吴小华", "13812345678", Relation.FAMILY)
     db.session.commit()
@@ -543,3 +543,19 @@ def test_new_compound_gets_its_own_area(world, login_as):
         f"/registry/communities/{world.community.id}/compounds/new", data={"name": "税务小区"}
     )
     assert duplicate.status_code == 422
+
+
+def test_appointing_with_someone_elses_mobile_reveals_nothing(world, login_as):
+    unit = first_unit(world.branch)
+    resident = world.users["resident"]
+    client = login_as(world.users["committee"])
+    response = client.post(
+        f"/registry/units/{unit.id}/representative",
+        data={"name": "随便名字", "mobile": resident.mobile},
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="mobile-error"' in html and resident.name not in html
+    assert not db.session.scalar(
+        select(RoleGrant).where(RoleGrant.user_id == resident.id, RoleGrant.role == Role.UNIT_REP)
+    )

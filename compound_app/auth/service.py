@@ -407,3 +407,26 @@ def redeem_invite(
     invite.used_at = utcnow()
     invite.used_by_id = user.id
     return user
+
+
+def find_or_create_user(mobile: str, name: str) -> User:
+    """The account of this mobile number, or a new one.
+
+    A number already registered under another name is refused, without saying whose it
+    is: appointing someone must not reveal, or hand a role to, the wrong person.
+    """
+    from flask_babel import gettext as _
+
+    from ..errors import RuleError
+
+    user = db.session.scalar(select(User).where(User.mobile == mobile))
+    if user is None:
+        user = User(mobile=mobile, name=name)
+        db.session.add(user)
+        audit.record("create", user)
+    elif user.name != name:
+        raise RuleError(
+            _("This mobile number belongs to an account with another name. Check both."),
+            "mobile",
+        )
+    return user

@@ -10,12 +10,11 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..auth.models import Role, RoleGrant, User
-from ..auth.service import grant, revoke
+from ..auth.service import find_or_create_user, grant, revoke
 from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..registry.models import ManagementArea
-from ..registry.service import find_or_create_user
 from .models import Background, Committee, CommitteeMember, Position
 
 # Positions a committee holds at most once at any time.

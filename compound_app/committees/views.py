@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from .. import access
 from ..access import Action
+from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..forms import form_status, refuse
@@ -28,13 +29,13 @@ def area(area_id: int) -> Response:
     area = access.get_or_404(ManagementArea, area_id)
     committee = service.committee_for_area(area.id)
     form = CommitteeForm(formdata=None, name=_("%(area)s property committee", area=area.name))
-    form.formed_on.data = date.today()
+    form.formed_on.data = local_today()
     return render(
         "committees/area.html",
         area=area,
         committee=committee,
         form=form,
-        today=date.today(),
+        today=local_today(),
         is_current=service.is_current,
         show_contacts=access.can(Action.VIEW_ROSTER, area),
     )
@@ -58,7 +59,7 @@ def create(area_id: int) -> Response:
         area=area,
         committee=service.committee_for_area(area.id),
         form=form,
-        today=date.today(),
+        today=local_today(),
         is_current=service.is_current,
         show_contacts=True,
         status=form_status(form),
@@ -74,8 +75,8 @@ def new_member(area_id: int) -> Response:
         return redirect_after_post(url_for(".area", area_id=area.id))
     form = MemberForm()
     if request.method == "GET":
-        form.term_start.data = date.today()
-        form.term_end.data = date(date.today().year + 3, date.today().month, 1)
+        form.term_start.data = local_today()
+        form.term_end.data = date(local_today().year + 3, local_today().month, 1)
         form.position.data = Position.MEMBER
     if form.validate_on_submit():
         try:
@@ -129,7 +130,7 @@ def edit_member(member_id: int) -> Response:
         area=area,
         form=form,
         member=member,
-        end_form=EndTermForm(formdata=None, ended_on=date.today()),
+        end_form=EndTermForm(formdata=None, ended_on=local_today()),
         status=form_status(form),
     )
 

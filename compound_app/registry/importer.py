@@ -30,7 +30,7 @@ from ..forms import (
     parse_area,
 )
 from ..money import AmountError
-from . import service
+from . import roster
 from .models import Building, Compound, Household, Occupancy, Occupant, Relation, Unit
 
 MAX_ROWS = 5000
@@ -374,23 +374,21 @@ def apply(compound: Compound, rows: list[Row]) -> Plan:
     for row in rows:
         building = buildings.get(row.building)
         if building is None:
-            building = service.add_building(compound, row.building)
+            building = roster.add_building(compound, row.building)
             building.units = []
             buildings[row.building] = building
         unit = next((u for u in building.units if u.name == row.unit), None)
         if unit is None:
-            unit = service.add_unit(building, row.unit)
+            unit = roster.add_unit(building, row.unit)
             unit.households = []
             building.units.append(unit)
         household = next((h for h in unit.households if h.room == row.room), None)
         if household is None:
             assert row.area_dm2 is not None
-            household = service.add_household(
-                unit, row.room, row.area_dm2, Occupancy(row.occupancy)
-            )
+            household = roster.add_household(unit, row.room, row.area_dm2, Occupancy(row.occupancy))
         elif (household.area_dm2, household.occupancy) != (row.area_dm2, row.occupancy):
             assert row.area_dm2 is not None
-            service.update_household(
+            roster.update_household(
                 household, household.room, row.area_dm2, Occupancy(row.occupancy)
             )
         if not row.name:
@@ -405,9 +403,9 @@ def apply(compound: Compound, rows: list[Row]) -> Plan:
             None,
         )
         if occupant is None:
-            service.add_occupant(household, row.name, row.mobile or None, Relation(row.relation))
+            roster.add_occupant(household, row.name, row.mobile or None, Relation(row.relation))
         elif (occupant.name, occupant.relation) != (row.name, row.relation):
-            service.update_occupant(occupant, row.name, occupant.mobile, Relation(row.relation))
+            roster.update_occupant(occupant, row.name, occupant.mobile, Relation(row.relation))
     return result
 
 

@@ -18,7 +18,7 @@ from ..errors import RuleError
 from ..extensions import db
 from ..forms import form_status, refuse
 from ..htmx import is_htmx, redirect_after_post, render, targets
-from . import service
+from . import roster
 from .forms import BuildingForm, HouseholdForm, OccupantForm, RepresentativeForm, UnitForm
 from .models import Building, Household, Occupancy, Occupant, Relation, Unit
 from .views import bp
@@ -41,7 +41,7 @@ def new_building(compound_id: int) -> Response:
     form = BuildingForm()
     if form.validate_on_submit():
         try:
-            building = service.add_building(compound, form.name.data, form.unit_count.data)
+            building = roster.add_building(compound, form.name.data, form.unit_count.data)
             db.session.commit()
         except RuleError as err:
             refuse(form, err)
@@ -65,7 +65,7 @@ def new_unit(building_id: int) -> Response:
     form = UnitForm()
     if form.validate_on_submit():
         try:
-            unit = service.add_unit(building, form.name.data)
+            unit = roster.add_unit(building, form.name.data)
             db.session.commit()
         except RuleError as err:
             refuse(form, err)
@@ -94,7 +94,7 @@ def new_household(unit_id: int) -> Response:
         form.occupancy.data = Occupancy.OWNER_OCCUPIED
     if form.validate_on_submit():
         try:
-            household = service.add_household(
+            household = roster.add_household(
                 unit, form.room.data, form.area.data, Occupancy(form.occupancy.data)
             )
             db.session.commit()
@@ -154,7 +154,7 @@ def edit_household(household_id: int) -> Response:
     inline = is_htmx()
     if form.validate_on_submit():
         try:
-            changed = service.update_household(
+            changed = roster.update_household(
                 household, form.room.data, form.area.data, Occupancy(form.occupancy.data)
             )
             db.session.commit()
@@ -183,7 +183,7 @@ def add_occupant(household_id: int) -> Response:
     form = OccupantForm()
     if form.validate_on_submit():
         try:
-            service.add_occupant(
+            roster.add_occupant(
                 household, form.name.data, form.mobile.data, Relation(form.relation.data)
             )
             db.session.commit()
@@ -206,7 +206,7 @@ def edit_occupant(occupant_id: int) -> Response:
     form = OccupantForm(obj=occupant)
     if form.validate_on_submit():
         try:
-            service.update_occupant(
+            roster.update_occupant(
                 occupant, form.name.data, form.mobile.data, Relation(form.relation.data)
             )
             db.session.commit()
@@ -224,7 +224,7 @@ def edit_occupant(occupant_id: int) -> Response:
 def delete_occupant(occupant_id: int) -> Response:
     occupant = access.get_or_404(Occupant, occupant_id, Action.EDIT_ROSTER)
     household_id, name = occupant.household_id, occupant.name
-    service.remove_occupant(occupant)
+    roster.remove_occupant(occupant)
     db.session.commit()
     flash(_("%(name)s removed from the household.", name=name), "success")
     return redirect_after_post(url_for(".household", household_id=household_id))
@@ -273,12 +273,12 @@ def invite_slip(household_id: int) -> Response:
 @bp.route("/units/<int:unit_id>/representative", methods=["GET", "POST"])
 def representative(unit_id: int) -> Response:
     unit = access.get_or_404(Unit, unit_id, Action.ASSIGN_REP)
-    current = service.representative(unit)
+    current = roster.representative(unit)
     form = RepresentativeForm()
     if request.method == "GET" and current is not None:
         form.name.data, form.mobile.data = current.user.name, current.user.mobile
     if form.validate_on_submit():
-        user = service.assign_representative(
+        user = roster.assign_representative(
             unit, form.mobile.data, form.name.data, current_user._get_current_object()
         )
         db.session.commit()
@@ -298,7 +298,7 @@ def representative(unit_id: int) -> Response:
 def remove_representative(unit_id: int) -> Response:
     unit = access.get_or_404(Unit, unit_id, Action.ASSIGN_REP)
     try:
-        service.remove_representative(unit)
+        roster.remove_representative(unit)
         db.session.commit()
     except RuleError as err:
         db.session.rollback()

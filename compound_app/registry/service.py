@@ -6,31 +6,24 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from .. import audit
 from ..auth.models import Role, RoleGrant, User
-from ..auth.service import grant, revoke
 from ..errors import RuleError
 from ..extensions import db
 from ..templating import fmt_date
 from .models import (
-    Building,
     Community,
     Compound,
-    Household,
     ManagementArea,
     ManagementModel,
     ModelChange,
-    Occupancy,
-    Occupant,
     PartyOrganisation,
     PartyOrgKind,
     Pilot,
     PilotStage,
-    Relation,
     Subdistrict,
-    Unit,
 )
 
 # A contiguous area groups 3–5 compounds; 2 or 6 are allowed with a warning.
@@ -258,158 +251,6 @@ def select_pilot(compound: Compound, selected_on: date) -> Pilot:
     return pilot
 
 
-# --- the roster: buildings, units, households, occupants ---------------------------------
-
-
-def _sort_key(label: str) -> int:
-    # isdecimal, not isdigit: labels may hold digits such as "፩" that int() refuses.
-    digits = "".join(ch for ch in label if ch.isdecimal())
-    return int(digits[:9]) if digits else 0
-
-
-def add_building(compound: Compound, name: str, unit_count: int = 0) -> Building:
-    if db.session.scalar(
-        select(Building.id).where(Building.compound_id == compound.id, Building.name == name)
-    ):
-        raise RuleError(_("This compound already has a building of that name."), "name")
-    building = Building(compound_id=compound.id, name=name, sort_key=_sort_key(name))
-    db.session.add(building)
-    audit.record("create", building)
-    for n in range(1, unit_count + 1):
-        add_unit(building, f"{n}单元")  # stored data, in the records' language
-    return building
-
-
-def add_unit(building: Building, name: str) -> Unit:
-    if db.session.scalar(select(Unit.id).where(Unit.building_id == building.id, Unit.name == name)):
-        raise RuleError(_("This building already has a unit of that name."), "name")
-    unit = Unit(building_id=building.id, name=name, sort_key=_sort_key(name))
-    db.session.add(unit)
-    audit.record("create", unit)
-    return unit
-
-
-def _room_taken(unit: Unit, room: str, except_id: int | None = None) -> bool:
-    stmt = select(Household.id).where(Household.unit_id == unit.id, Household.room == room)
-    if except_id is not None:
-        stmt = stmt.where(Household.id != except_id)
-    return db.session.scalar(stmt) is not None
-
-
-def add_household(unit: Unit, room: str, area_dm2: int, occupancy: Occupancy) -> Household:
-    if _room_taken(unit, room):
-        raise RuleError(_("Room %(room)s already exists in this unit.", room=room), "room")
-    household = Household(
-        unit_id=unit.id,
-        room=room,
-        sort_key=_sort_key(room),
-        area_dm2=area_dm2,
-        occupancy=occupancy,
-    )
-    db.session.add(household)
-    unit.households.append(household)
-    audit.record("create", household)
-    return household
-
-
-def update_household(household: Household, room: str, area_dm2: int, occupancy: Occupancy) -> bool:
-    if _room_taken(household.unit, room, except_id=household.id):
-        raise RuleError(_("Room %(room)s already exists in this unit.", room=room), "room")
-    before = audit.snapshot(household)
-    household.room, household.sort_key = room, _sort_key(room)
-    household.area_dm2, household.occupancy = area_dm2, occupancy
-    after = audit.snapshot(household)
-    if after == before:
-        return False
-    audit.record("update", household, before, after)
-    return True
-
-
-def _mobile_taken(household: Household, mobile: str | None, except_id: int | None = None) -> bool:
-    if not mobile:
-        return False
-    return any(o.mobile == mobile and o.id != except_id for o in household.occupants)
-
-
-def add_occupant(
-    household: Household, name: str, mobile: str | None, relation: Relation
-) -> Occupant:
-    if _mobile_taken(household, mobile):
-        raise RuleError(_("Someone in this household already has this mobile."), "mobile")
-    occupant = Occupant(
-        household_id=household.id, name=name, mobile=mobile or None, relation=relation
-    )
-    db.session.add(occupant)
-    household.occupants.append(occupant)
-    audit.record("create", occupant)
-    return occupant
-
-
-def update_occupant(occupant: Occupant, name: str, mobile: str | None, relation: Relation) -> None:
-    if _mobile_taken(occupant.household, mobile, except_id=occupant.id):
-        raise RuleError(_("Someone in this household already has this mobile."), "mobile")
-    before = audit.snapshot(occupant)
-    occupant.name, occupant.mobile, occupant.relation = name, mobile or None, relation
-    if before != audit.snapshot(occupant):
-        audit.record("update", occupant, before)
-
-
-def remove_occupant(occupant: Occupant) -> None:
-    """Someone moved out: the record goes, and so does their account's link to the home."""
-    household = occupant.household
-    if occupant.user_id is not None:
-        link = db.session.scalar(
-            select(RoleGrant).where(
-                RoleGrant.user_id == occupant.user_id,
-                RoleGrant.role == Role.RESIDENT,
-                RoleGrant.household_id == household.id,
-            )
-        )
-        if link is not None:
-            revoke(link)
-    before = audit.snapshot(occupant)
-    household.occupants.remove(occupant)
-    db.session.delete(occupant)
-    audit.record("delete", occupant, before)
-
-
-# --- representatives and people -----------------------------------------------------------
-
-
-def find_or_create_user(mobile: str, name: str) -> User:
-    user = db.session.scalar(select(User).where(User.mobile == mobile))
-    if user is None:
-        user = User(mobile=mobile, name=name)
-        db.session.add(user)
-        audit.record("create", user)
-    return user
-
-
-def representative(unit: Unit) -> RoleGrant | None:
-    return db.session.scalar(
-        select(RoleGrant).where(RoleGrant.role == Role.UNIT_REP, RoleGrant.unit_id == unit.id)
-    )
-
-
-def assign_representative(unit: Unit, mobile: str, name: str, actor: User | None) -> User:
-    current = representative(unit)
-    user = find_or_create_user(mobile, name)
-    if current is not None:
-        if current.user_id == user.id:
-            return user
-        revoke(current)
-        db.session.flush()
-    grant(user, Role.UNIT_REP, unit.id, granted_by=actor)
-    return user
-
-
-def remove_representative(unit: Unit) -> None:
-    current = representative(unit)
-    if current is None:
-        raise RuleError(_("This unit has no representative."))
-    revoke(current)
-
-
 # --- the compound page ----------------------------------------------------------------------
 
 
@@ -421,136 +262,6 @@ class Coverage:
     @property
     def complete(self) -> bool:
         return self.total > 0 and self.covered == self.total
-
-
-@dataclass
-class Counts:
-    buildings: int
-    units: int
-    households: int
-    occupants: int
-    area_dm2: int
-    by_occupancy: dict[str, int]
-    per_unit: dict[int, int]
-
-
-def counts(compound: Compound, unit_ids: list[int] | None = None) -> Counts:
-    """Totals for the compound page (or some of its units), counted by the database."""
-    if unit_ids is None:
-        unit_ids = [u.id for b in compound.buildings for u in b.units]
-    by_occupancy = {o.value: 0 for o in Occupancy}
-    per_unit = dict.fromkeys(unit_ids, 0)
-    area = 0
-    if unit_ids:
-        rows = db.session.execute(
-            select(
-                Household.unit_id,
-                Household.occupancy,
-                func.count(Household.id),
-                func.coalesce(func.sum(Household.area_dm2), 0),
-            )
-            .where(Household.unit_id.in_(unit_ids))
-            .group_by(Household.unit_id, Household.occupancy)
-        )
-        for unit_id, occupancy, n, area_sum in rows:
-            per_unit[unit_id] += n
-            by_occupancy[occupancy] += n
-            area += area_sum
-    occupants = (
-        db.session.scalar(
-            select(func.count(Occupant.id))
-            .join(Household, Household.id == Occupant.household_id)
-            .where(Household.unit_id.in_(unit_ids))
-        )
-        if unit_ids
-        else 0
-    )
-    return Counts(
-        buildings=len(compound.buildings),
-        units=len(unit_ids),
-        households=sum(per_unit.values()),
-        occupants=occupants or 0,
-        area_dm2=area,
-        by_occupancy=by_occupancy,
-        per_unit=per_unit,
-    )
-
-
-def units_of_households(household_ids: set[int], unit_ids: list[int]) -> set[int]:
-    """Which of ``unit_ids`` hold one of ``household_ids`` (a resident's homes)."""
-    if not household_ids or not unit_ids:
-        return set()
-    return set(
-        db.session.scalars(
-            select(Household.unit_id).where(
-                Household.id.in_(household_ids), Household.unit_id.in_(unit_ids)
-            )
-        )
-    )
-
-
-@dataclass(slots=True)
-class RosterOccupant:
-    id: int
-    name: str
-    mobile: str | None
-    relation: str
-
-
-@dataclass(slots=True)
-class RosterHousehold:
-    """A household as the roster shows it: plain values, cheap to load by the hundred."""
-
-    id: int
-    unit_id: int
-    room: str
-    area_dm2: int
-    occupancy: str
-    occupants: list[RosterOccupant]
-
-
-def roster(
-    unit_ids: set[int], household_ids: set[int] = frozenset()
-) -> dict[int, list[RosterHousehold]]:  # type: ignore[assignment]
-    """Households (with their occupants) of ``unit_ids`` plus ``household_ids``, by unit."""
-    if not unit_ids and not household_ids:
-        return {}
-    which = or_(Household.unit_id.in_(unit_ids), Household.id.in_(household_ids))
-    homes: dict[int, RosterHousehold] = {}
-    by_unit: dict[int, list[RosterHousehold]] = {}
-    rows = db.session.execute(
-        select(
-            Household.id, Household.unit_id, Household.room, Household.area_dm2, Household.occupancy
-        )
-        .where(which)
-        .order_by(Household.unit_id, Household.sort_key, Household.room)
-    )
-    for hid, unit_id, room, area_dm2, occupancy in rows:
-        home = RosterHousehold(hid, unit_id, room, area_dm2, occupancy, [])
-        homes[hid] = home
-        by_unit.setdefault(unit_id, []).append(home)
-    people = db.session.execute(
-        select(
-            Occupant.household_id, Occupant.id, Occupant.name, Occupant.mobile, Occupant.relation
-        )
-        .join(Household, Household.id == Occupant.household_id)
-        .where(which)
-        .order_by(Occupant.id)
-    )
-    for household_id, oid, name, mobile, relation in people:
-        homes[household_id].occupants.append(RosterOccupant(oid, name, mobile, relation))
-    return by_unit
-
-
-def representatives_by_unit(compound: Compound) -> dict[int, User]:
-    rows = db.session.execute(
-        select(RoleGrant.unit_id, User)
-        .join(User, User.id == RoleGrant.user_id)
-        .join(Unit, Unit.id == RoleGrant.unit_id)
-        .join(Building, Building.id == Unit.building_id)
-        .where(RoleGrant.role == Role.UNIT_REP, Building.compound_id == compound.id)
-    )
-    return dict(rows.all())
 
 
 def model_checks(compound: Compound, coverage: Coverage, community_staff: list[User]) -> list[str]:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
@@ -18,13 +16,10 @@ from ..errors import RuleError
 from ..extensions import db
 from ..forms import form_status, refuse, search_text, whole_number
 from ..htmx import redirect_after_post, render
-from . import service
+from . import lists, roster, service
 from .forms import (
-    AddToAreaForm,
-    AreaForm,
     CommunityForm,
     CompoundForm,
-    DatedForm,
     ModelForm,
     PartyOrgForm,
 )
@@ -32,93 +27,43 @@ from .models import (
     Building,
     Community,
     Compound,
-    Household,
     ManagementArea,
     ManagementModel,
     PartyOrgKind,
-    Pilot,
-    PilotStage,
     Subdistrict,
-    Unit,
 )
 
 bp = Blueprint("registry", __name__, url_prefix="/registry")
-
-PILOT_FILTERS = ("pilot", "self_governing", "not_pilot")
 
 
 # --- lists ----------------------------------------------------------------------------------
 
 
-def _compound_query(community_id: int | None = None):  # type: ignore[no-untyped-def]
+def _list_context(community_id: int | None = None) -> dict[str, object]:
     args = request.args
-    q = search_text(args.get("q"))
-    model = args.get("model", "")
-    pilot = args.get("pilot", "")
-    stmt = (
-        select(Compound)
-        .where(access.compound_filter())
-        .options(joinedload(Compound.community), joinedload(Compound.pilot))
+    p = access.principal()
+    chosen = community_id if community_id is not None else whole_number(args.get("community"))
+    f = lists.CompoundFilter(
+        q=search_text(args.get("q")),
+        model=args.get("model", ""),
+        pilot=args.get("pilot", ""),
+        community_id=chosen,
     )
-    if community_id is not None:
-        stmt = stmt.where(Compound.community_id == community_id)
-    elif (chosen := whole_number(args.get("community"))) is not None:
-        stmt = stmt.where(Compound.community_id == chosen)
-    if q:
-        like = f"%{q.replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(or_(Compound.name.like(like), Compound.address.like(like)))
-    if model in set(ManagementModel):
-        stmt = stmt.where(Compound.model == model)
-    if pilot == "pilot":
-        stmt = stmt.where(Compound.pilot.has())
-    elif pilot == "self_governing":
-        stmt = stmt.where(Compound.pilot.has(Pilot.stage == PilotStage.SELF_GOVERNING))
-    elif pilot == "not_pilot":
-        stmt = stmt.where(~Compound.pilot.has())
-    return stmt
-
-
-def _page_of(stmt):  # type: ignore[no-untyped-def]
-    size = current_app.config["PAGE_SIZE"]
-    page_no = whole_number(request.args.get("page"), maximum=99999) or 1
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(
-        stmt.order_by(Compound.name, Compound.id).limit(size).offset((page_no - 1) * size)
-    ).all()
-    pages = max(1, -(-total // size))
-    return rows, total, page_no, pages
-
-
-def _household_counts(compound_ids: list[int]) -> dict[int, int]:
-    if not compound_ids:
-        return {}
-    rows = db.session.execute(
-        select(Building.compound_id, func.count(Household.id))
-        .join(Unit, Unit.building_id == Building.id)
-        .join(Household, Household.unit_id == Unit.id)
-        .where(Building.compound_id.in_(compound_ids))
-        .group_by(Building.compound_id)
+    page = lists.compound_page(
+        lists.compound_query(f, p),
+        whole_number(args.get("page"), maximum=99999) or 1,
+        current_app.config["PAGE_SIZE"],
     )
-    return dict(rows.all())
-
-
-def _filter_context(community_id: int | None = None) -> dict[str, object]:
-    rows, total, page_no, pages = _page_of(_compound_query(community_id))
-    communities = []
-    if community_id is None and access.principal().is_staff:
-        communities = db.session.scalars(
-            select(Community).where(access.community_filter()).order_by(Community.name)
-        ).all()
-        if len(communities) < 2:
-            communities = []  # nothing to choose between
+    # A community to choose only for staff who look after more than one.
+    communities = lists.communities("", p) if community_id is None and p.is_staff else []
     return {
-        "compounds": rows,
-        "total": total,
-        "page": page_no,
-        "pages": pages,
-        "household_counts": _household_counts([c.id for c in rows]),
-        "communities": communities,
-        "filters": request.args,
+        "compounds": page.compounds,
+        "total": page.total,
+        "page": page.page,
+        "pages": page.pages,
+        "household_counts": page.household_counts,
+        "communities": communities if len(communities) > 1 else [],
+        "filters": args,
         "models": list(ManagementModel),
     }
 
@@ -132,7 +77,7 @@ def compounds() -> Response:
         "registry/compounds.html",
         "registry/_compound_table.html",
         target="compound-table",
-        **_filter_context(),
+        **_list_context(),
     )
 
 
@@ -142,28 +87,8 @@ def communities() -> Response:
     if not p.is_staff:
         abort(404)
     q = search_text(request.args.get("q"))
-    stmt = select(Community).where(access.community_filter())
-    if q:
-        stmt = stmt.where(Community.name.like(f"%{q.replace('%', '')}%"))
-    rows = db.session.scalars(stmt.order_by(Community.name)).all()
-    ids = [c.id for c in rows]
-    stats = {
-        cid: (n, pilots, households)
-        for cid, n, pilots, households in db.session.execute(
-            select(
-                Compound.community_id,
-                func.count(func.distinct(Compound.id)),
-                func.count(func.distinct(Pilot.id)),
-                func.count(Household.id),
-            )
-            .outerjoin(Pilot, Pilot.compound_id == Compound.id)
-            .outerjoin(Building, Building.compound_id == Compound.id)
-            .outerjoin(Unit, Unit.building_id == Building.id)
-            .outerjoin(Household, Household.unit_id == Unit.id)
-            .where(Compound.community_id.in_(ids))
-            .group_by(Compound.community_id)
-        )
-    }
+    rows = lists.communities(q, p)
+    stats = lists.community_stats([c.id for c in rows])
     return render(
         "registry/communities.html",
         "registry/_community_table.html",
@@ -214,7 +139,7 @@ def community(community_id: int) -> Response:
         community=community,
         contiguous_areas=[a for a in areas if len(a.compounds) > 1],
         staff=service.community_staff(community.id),
-        **_filter_context(community.id),
+        **_list_context(community.id),
     )
 
 
@@ -258,60 +183,14 @@ def load_compound(compound_id: int) -> Compound | None:
     ).one_or_none()
 
 
-# A roster up to this many rows is shown whole; a larger one opens building by building.
-ROSTER_INLINE_ROWS = 60
-
-
-def roster_context(compound: Compound, buildings: list[Building], *, expand_all: bool) -> dict:
-    """What the roster templates need for ``buildings``, loading rows only where shown.
-
-    Each user sees the households they may: all of them for the committee and staff, the
-    stairwell for its representative, the home for a resident. Rows of a large roster are
-    loaded per building when it is opened (htmx), so the page stays light on a phone.
-    """
-    p = access.principal()
-    units = [u for b in buildings for u in b.units]
-    roster_units = {u.id for u in units if access.can(Action.VIEW_ROSTER, u)}
-    counts = service.counts(compound, [u.id for u in units])
-    own_units = {u.id for u in units if u.id in p.rep_units}
-    own_households = set(p.resident_households)
-    visible_rows = sum(counts.per_unit[u] for u in roster_units)
-    homes = service.units_of_households(own_households, [u.id for u in units])
-    mine = {b.id for b in buildings if any(u.id in own_units or u.id in homes for u in b.units)}
-    if expand_all or visible_rows <= ROSTER_INLINE_ROWS:
-        expanded = {b.id for b in buildings}
-    else:
-        expanded = mine
-    shown_units = {u.id for b in buildings if b.id in expanded for u in b.units}
-    return {
-        "counts": counts,
-        "reps": service.representatives_by_unit(compound),
-        "households": service.roster(roster_units & shown_units, own_households),
-        "building_households": {
-            b.id: sum(counts.per_unit[u.id] for u in b.units) for b in buildings
-        },
-        "expanded": expanded,
-        # A few buildings are shown open; of many, only the user's own.
-        "open_buildings": expanded if len(buildings) <= 4 else expanded & mine,
-        "roster_units": roster_units,
-        "editable_units": {
-            u.id for u in units if u.id in roster_units and access.can(Action.EDIT_ROSTER, u)
-        },
-        "contact_units": {
-            u.id for u in units if u.id in roster_units and access.can(Action.VIEW_CONTACTS, u)
-        },
-        "own_households": own_households,
-    }
-
-
 @bp.get("/compounds/<int:compound_id>")
 def compound(compound_id: int) -> Response:
     compound = access.require(Action.VIEW, load_compound(compound_id))
-    roster = roster_context(compound, compound.buildings, expand_all=False)
-    counts = roster["counts"]
+    shown = roster.page_context(compound, compound.buildings, expand_all=False)
+    totals = shown["counts"]
     coverage = service.Coverage(
-        covered=sum(1 for unit_id in counts.per_unit if unit_id in roster["reps"]),
-        total=counts.units,
+        covered=sum(1 for unit_id in totals.per_unit if unit_id in shown["reps"]),
+        total=totals.units,
     )
     staff = (
         service.community_staff(compound.community_id)
@@ -328,7 +207,7 @@ def compound(compound_id: int) -> Response:
         problems=service.model_checks(compound, coverage, staff)
         if access.can(Action.VIEW_ROSTER, compound)
         else [],
-        **roster,
+        **shown,
     )
 
 
@@ -343,7 +222,7 @@ def building(building_id: int) -> Response:
         target=f"building-{building.id}-body",
         compound=compound,
         building=building,
-        **roster_context(compound, [building], expand_all=True),
+        **roster.page_context(compound, [building], expand_all=True),
     )
 
 
@@ -352,7 +231,7 @@ def change_model(compound_id: int) -> Response:
     compound = access.get_or_404(Compound, compound_id, Action.MANAGE)
     form = ModelForm()
     if request.method == "GET":
-        form.effective_on.data = date.today()
+        form.effective_on.data = local_today()
     if form.validate_on_submit():
         try:
             service.change_model(
@@ -404,108 +283,4 @@ def party(compound_id: int) -> Response:
     )
 
 
-# --- management areas -----------------------------------------------------------------------
-
-
-@bp.get("/areas/<int:area_id>")
-def area(area_id: int) -> Response:
-    area = access.get_or_404(ManagementArea, area_id)
-    form = AddToAreaForm()
-    if len(area.compounds) > 1 and access.can(Action.MANAGE, area):
-        _area_choices(area, form)
-    return render(
-        "registry/area.html",
-        area=area,
-        form=form,
-        remove_form=DatedForm(formdata=None, effective_on=date.today()),
-        warning=service.area_size_warning(area),
-        committee=committee_for_area(area.id),
-    )
-
-
-def _area_choices(area: ManagementArea, form: AddToAreaForm) -> None:
-    form.compound.choices = [
-        (c.id, c.name) for c in service.eligible_for_area(area.community) if c.area_id != area.id
-    ]
-    if form.effective_on.data is None and not form.effective_on.raw:
-        form.effective_on.data = date.today()
-
-
-@bp.post("/areas/<int:area_id>/compounds")
-def add_to_area(area_id: int) -> Response:
-    area = access.get_or_404(ManagementArea, area_id, Action.MANAGE)
-    form = AddToAreaForm()
-    _area_choices(area, form)
-    if form.validate_on_submit():
-        compound = db.session.get(Compound, form.compound.data)
-        try:
-            if compound is None:
-                raise RuleError(_("Choose a compound."), "compound")
-            service.add_to_area(area, compound, form.effective_on.data)
-            db.session.commit()
-        except RuleError as err:
-            refuse(form, err)
-        else:
-            flash(_("%(name)s joined the area.", name=compound.name), "success")
-            return redirect_after_post(url_for(".area", area_id=area.id))
-    return render(
-        "registry/area.html",
-        area=area,
-        form=form,
-        remove_form=DatedForm(formdata=None, effective_on=date.today()),
-        warning=service.area_size_warning(area),
-        committee=committee_for_area(area.id),
-        status=422,
-    )
-
-
-@bp.post("/areas/<int:area_id>/compounds/<int:compound_id>/remove")
-def remove_from_area(area_id: int, compound_id: int) -> Response:
-    area = access.get_or_404(ManagementArea, area_id, Action.MANAGE)
-    compound = access.get_or_404(Compound, compound_id, Action.MANAGE)
-    if compound.area_id != area.id:
-        abort(404)
-    form = DatedForm()
-    if form.validate_on_submit():
-        try:
-            service.remove_from_area(compound, form.effective_on.data)
-            db.session.commit()
-        except RuleError as err:
-            db.session.rollback()
-            flash(err.message, "error")
-        else:
-            flash(_("%(name)s left the area.", name=compound.name), "success")
-    else:
-        flash(_("Please enter a valid date."), "error")
-    return redirect_after_post(url_for(".area", area_id=area.id))
-
-
-@bp.route("/communities/<int:community_id>/areas/new", methods=["GET", "POST"])
-def new_area(community_id: int) -> Response:
-    community = access.get_or_404(Community, community_id, Action.MANAGE)
-    form = AreaForm()
-    eligible = service.eligible_for_area(community)
-    form.compounds.choices = [(c.id, c.name) for c in eligible]
-    if request.method == "GET":
-        form.effective_on.data = date.today()
-    if form.validate_on_submit():
-        chosen = [c for c in eligible if c.id in set(form.compounds.data)]
-        try:
-            area = service.form_contiguous_area(
-                community, chosen, form.name.data, form.effective_on.data
-            )
-            db.session.commit()
-        except RuleError as err:
-            refuse(form, err)
-        else:
-            flash(_("Contiguous area %(name)s formed.", name=area.name), "success")
-            return redirect_after_post(url_for(".area", area_id=area.id))
-    return render(
-        "registry/new_area.html",
-        form=form,
-        community=community,
-        status=form_status(form),
-    )
-
-
-from . import import_views, roster_views  # noqa: E402,F401  (routes on the same blueprint)
+from . import area_views, import_views, roster_views  # noqa: E402,F401  (same blueprint)
