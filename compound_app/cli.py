@@ -92,6 +92,7 @@ def create_admin(mobile: str, name: str, subdistrict: str, city: str) -> None:
 
     from .auth.models import Role
     from .auth.service import find_or_create_user, grant, issue_invite
+    from .errors import RuleError
     from .forms import is_mobile, name_problem, normalise_mobile, normalise_name
     from .registry.models import Subdistrict
 
@@ -108,7 +109,10 @@ def create_admin(mobile: str, name: str, subdistrict: str, city: str) -> None:
             place = Subdistrict(name=subdistrict, city=city)
             db.session.add(place)
             db.session.flush()
-        user = find_or_create_user(mobile, name)
+        try:
+            user = find_or_create_user(mobile, name)
+        except RuleError as err:
+            raise click.BadParameter(err.message, param_hint="--mobile") from err
         db.session.flush()
         grant(user, Role.SUBDISTRICT_ADMIN, place.id)
         code = issue_invite(created_by=user, user_id=user.id)

@@ -547,7 +547,7 @@ def test_new_compound_gets_its_own_area(world, login_as):
 
 def test_appointing_with_someone_elses_mobile_reveals_nothing(world, login_as):
     unit = first_unit(world.branch)
-    resident = world.users["resident"]
+    resident = world.users["tenant"]  # lives in another compound
     client = login_as(world.users["committee"])
     response = client.post(
         f"/registry/units/{unit.id}/representative",

@@ -138,6 +138,18 @@ def representative(unit: Unit) -> RoleGrant | None:
     )
 
 
+def residents_with_mobiles(unit: Unit) -> list[Occupant]:
+    """The people of a stairwell who could be its representative, in one query."""
+    return list(
+        db.session.scalars(
+            select(Occupant)
+            .join(Household, Household.id == Occupant.household_id)
+            .where(Household.unit_id == unit.id, Occupant.mobile.is_not(None))
+            .order_by(Household.sort_key, Household.room, Occupant.id)
+        )
+    )
+
+
 def assign_representative(unit: Unit, mobile: str, name: str, actor: User | None) -> User:
     current = representative(unit)
     user = find_or_create_user(mobile, name)

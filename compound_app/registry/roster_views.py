@@ -278,18 +278,22 @@ def representative(unit_id: int) -> Response:
     if request.method == "GET" and current is not None:
         form.name.data, form.mobile.data = current.user.name, current.user.mobile
     if form.validate_on_submit():
-        user = roster.assign_representative(
-            unit, form.mobile.data, form.name.data, current_user._get_current_object()
-        )
-        db.session.commit()
-        flash(_("%(name)s now represents %(unit)s.", name=user.name, unit=unit.name), "success")
-        return redirect_after_post(_compound_url(unit.building.compound_id, f"unit-{unit.id}"))
+        try:
+            user = roster.assign_representative(
+                unit, form.mobile.data, form.name.data, current_user._get_current_object()
+            )
+            db.session.commit()
+        except RuleError as err:
+            refuse(form, err)
+        else:
+            flash(_("%(name)s now represents %(unit)s.", name=user.name, unit=unit.name), "success")
+            return redirect_after_post(_compound_url(unit.building.compound_id, f"unit-{unit.id}"))
     return render(
         "registry/representative.html",
         unit=unit,
         form=form,
         current=current,
-        candidates=[o for h in unit.households for o in h.occupants if o.mobile],
+        candidates=roster.residents_with_mobiles(unit),
         status=form_status(form),
     )
 
