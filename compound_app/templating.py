@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import Flask, request
 from flask_babel import format_date, format_datetime, get_locale
 
+from .dbtypes import local_today
 from .labels import label
 from .money import format_fen, format_hundredths
 
@@ -112,4 +113,5 @@ def init_templating(app: Flask) -> None:
             # Where the language switch returns to: this page, or for a form answered with
             # errors (a POST), the page the form was on.
             "request_path": _return_path(),
+            "today": local_today(),
         }

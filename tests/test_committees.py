@@ -107,19 +107,129 @@ def test_committee_members_cannot_manage_their_committee(world, login_as):
     assert new_member(client, world.branch.area).status_code == 403
 
 
-def test_ending_a_membership_ends_the_access(world, login_as):
+def test_a_seat_ended_yesterday_ends_the_access_now(world, login_as):
     chair = world.users["committee"]
     member = db.session.scalar(select(CommitteeMember).where(CommitteeMember.user_id == chair.id))
     client = login_as(chair)
     assert client.get(f"/registry/compounds/{world.branch.id}/import").status_code == 200
     staff = login_as(world.users["staff"])
+    yesterday = local_today() - timedelta(days=1)
     response = staff.post(
-        f"/committees/members/{member.id}/end", data={"ended_on": local_today().isoformat()}
+        f"/committees/members/{member.id}/end", data={"ended_on": yesterday.isoformat()}
     )
     assert response.status_code == 303
     db.session.expire_all()
-    assert member.term_end == local_today()  # history kept
+    assert member.term_end == yesterday  # history kept
     assert login_as(chair).get(f"/registry/compounds/{world.branch.id}").status_code == 404
+    assert not db.session.scalar(
+        select(RoleGrant).where(
+            RoleGrant.user_id == chair.id, RoleGrant.role == Role.COMMITTEE_MEMBER
+        )
+    )
+
+
+def test_a_seat_ending_later_keeps_its_access_until_then(world, login_as):
+    chair = world.users["committee"]
+    member = db.session.scalar(select(CommitteeMember).where(CommitteeMember.user_id == chair.id))
+    staff = login_as(world.users["staff"])
+    later = local_today() + timedelta(days=30)
+    assert (
+        staff.post(
+            f"/committees/members/{member.id}/end", data={"ended_on": later.isoformat()}
+        ).status_code
+        == 303
+    )
+    db.session.expire_all()
+    assert member.term_end == later
+    assert login_as(chair).get(f"/registry/compounds/{world.branch.id}").status_code == 200
+    # An end after the term's own end changes nothing.
+    assert (
+        staff.post(
+            f"/committees/members/{member.id}/end", data={"ended_on": "2099-01-01"}
+        ).status_code
+        == 303
+    )
+    db.session.expire_all()
+    assert member.term_end == later
+
+
+def test_a_bad_end_date_keeps_the_page_and_says_why(world, login_as):
+    chair = world.users["committee"]
+    member = db.session.scalar(select(CommitteeMember).where(CommitteeMember.user_id == chair.id))
+    staff = login_as(world.users["staff"])
+    for value in ("2019-01-01", "not a date"):
+        response = staff.post(f"/committees/members/{member.id}/end", data={"ended_on": value})
+        assert response.status_code == 422
+        assert 'id="ended_on-error"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert member.term_end == date(2029, 1, 1)
+
+
+def test_re_election_after_a_break_is_a_new_seat(world, login_as):
+    chair = world.users["committee"]
+    member = db.session.scalar(select(CommitteeMember).where(CommitteeMember.user_id == chair.id))
+    staff = login_as(world.users["staff"])
+    staff.post(f"/committees/members/{member.id}/end", data={"ended_on": "2026-03-01"})
+    overlapping = new_member(
+        staff,
+        world.branch.area,
+        name=chair.name,
+        mobile=chair.mobile,
+        term_start="2026-02-01",
+        term_end="2029-01-01",
+    )
+    assert overlapping.status_code == 422
+    response = new_member(
+        staff,
+        world.branch.area,
+        name=chair.name,
+        mobile=chair.mobile,
+        position="chair",
+        term_start=local_today().isoformat(),
+        term_end="2029-11-01",
+    )
+    assert response.status_code == 303
+    assert login_as(chair).get(f"/registry/compounds/{world.branch.id}/import").status_code == 200
+
+
+def test_a_seat_entered_by_mistake_is_removed_the_same_day(world, login_as):
+    staff = login_as(world.users["staff"])
+    assert (
+        new_member(staff, world.branch.area, term_start=local_today().isoformat()).status_code
+        == 303
+    )
+    member_id = db.session.scalar(
+        select(CommitteeMember.id).join(User).where(User.mobile == "13655556666")
+    )
+    assert staff.post(f"/committees/members/{member_id}/remove").status_code == 303
+    assert db.session.get(CommitteeMember, member_id) is None
+    newcomer = db.session.scalar(select(User).where(User.mobile == "13655556666"))
+    assert not db.session.scalar(select(RoleGrant).where(RoleGrant.user_id == newcomer.id))
+    # A seat that has run for a while cannot simply vanish.
+    chair = db.session.scalar(
+        select(CommitteeMember).where(CommitteeMember.user_id == world.users["committee"].id)
+    )
+    assert staff.post(f"/committees/members/{chair.id}/remove").status_code == 303
+    assert db.session.get(CommitteeMember, chair.id) is not None
+
+
+def test_editing_a_term_back_into_the_present_restores_access(world, login_as):
+    chair = world.users["committee"]
+    member = db.session.scalar(select(CommitteeMember).where(CommitteeMember.user_id == chair.id))
+    staff = login_as(world.users["staff"])
+    staff.post(f"/committees/members/{member.id}/end", data={"ended_on": "2026-03-01"})
+    assert login_as(chair).get(f"/registry/compounds/{world.branch.id}").status_code == 404
+    response = staff.post(
+        f"/committees/members/{member.id}/edit",
+        data={
+            "position": "chair",
+            "background": "party_member",
+            "term_start": "2026-01-01",
+            "term_end": "2029-01-01",
+        },
+    )
+    assert response.status_code == 303
+    assert login_as(chair).get(f"/registry/compounds/{world.branch.id}").status_code == 200
 
 
 def test_an_expired_term_gives_no_access(world, login_as):

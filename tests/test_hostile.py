@@ -112,6 +112,7 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "committees.new_member": MemberForm,
     "committees.edit_member": MemberTermsForm,
     "committees.end_member": EndTermForm,
+    "committees.remove_member": {},
     "people.new": PersonForm,
     "people.add_grant": GrantForm,
     "people.revoke": {},

@@ -229,3 +229,36 @@ def test_residents_and_representatives_cannot_import(world, login_as):
     for role in ("resident", "rep"):
         response = login_as(world.users[role]).get(f"/registry/compounds/{world.branch.id}/import")
         assert response.status_code == 403, role
+
+
+def test_a_later_file_with_mobiles_fills_them_in_rather_than_doubling_people(world, login_as):
+    client = login_as(world.users["staff"])
+    first = [row[:] for row in ROWS]
+    first[0][6] = ""  # 张秀英 recorded without a mobile
+    confirm(
+        client,
+        world.unmanaged,
+        upload(client, world.unmanaged, xlsx([HEADER, *first]), "a.xlsx").get_data(as_text=True),
+    )
+    before = counts()
+    confirm(
+        client,
+        world.unmanaged,
+        upload(client, world.unmanaged, xlsx([HEADER, *ROWS]), "b.xlsx").get_data(as_text=True),
+    )
+    assert counts() == before
+    people = [o for o in room(world.unmanaged, "101").occupants if o.name == "张秀英"]
+    assert len(people) == 1 and people[0].mobile == "13811112222"
+
+
+def test_an_old_preview_cannot_be_confirmed(world, login_as, monkeypatch):
+    from compound_app.registry import import_views
+
+    client = login_as(world.users["staff"])
+    preview = upload(client, world.unmanaged, xlsx([HEADER, *ROWS]), "a.xlsx").get_data(
+        as_text=True
+    )
+    monkeypatch.setattr(import_views, "PREVIEW_VALID_SECONDS", -1)
+    before = counts()
+    assert confirm(client, world.unmanaged, preview).status_code == 303
+    assert counts() == before

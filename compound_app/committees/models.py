@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
@@ -53,9 +53,10 @@ class CommitteeMember(db.Model):
     committee: Mapped[Committee] = relationship(back_populates="members")
     user: Mapped[User] = relationship()
 
+    # One person may hold several seats over the years (re-election after a break), but
+    # never two at once: the service refuses overlapping terms.
     __table_args__ = (
-        UniqueConstraint("committee_id", "user_id"),
         CheckConstraint(_in("position", Position), name="position"),
         CheckConstraint(_in("background", Background), name="background"),
-        CheckConstraint("term_end > term_start", name="term"),
+        CheckConstraint("term_end >= term_start", name="term"),
     )

@@ -69,11 +69,15 @@ def add_member(
     term_end: date,
     actor: User | None,
 ) -> CommitteeMember:
-    if term_end <= term_start:
+    if term_end < term_start:
         raise RuleError(_("The term must end after it starts."), "term_end")
     user = find_or_create_user(mobile, name)
     db.session.flush()
-    if any(m.user_id == user.id for m in committee.members):
+    # Re-election after a break is a new seat; two seats at once are not.
+    if any(
+        m.user_id == user.id and m.term_start <= term_end and term_start <= m.term_end
+        for m in committee.members
+    ):
         raise RuleError(_("This person is already on the committee."), "mobile")
     _check_seat(committee, position, term_start, term_end)
     member = CommitteeMember(
@@ -99,7 +103,7 @@ def update_member(
     term_start: date,
     term_end: date,
 ) -> None:
-    if term_end <= term_start:
+    if term_end < term_start:
         raise RuleError(_("The term must end after it starts."), "term_end")
     _check_seat(member.committee, position, term_start, term_end, except_id=member.id)
     before = audit.snapshot(member)
@@ -107,25 +111,65 @@ def update_member(
     member.term_start, member.term_end = term_start, term_end
     if before != audit.snapshot(member):
         audit.record("update", member, before)
+        db.session.flush()
+        _sync_access(member)
 
 
-def end_membership(member: CommitteeMember, on: date) -> None:
-    """The seat ends on ``on``; the record stays as history, the access goes."""
-    # The last day must come after the first (the table's check): ending a seat on the day
-    # it began is the same refusal as a term that ends before it starts.
-    if on <= member.term_start:
-        raise RuleError(_("The term must end after it starts."), "ended_on")
-    before = audit.snapshot(member)
-    member.term_end = min(member.term_end, on)
-    audit.record("end_term", member, before)
+def _sync_access(member: CommitteeMember) -> None:
+    """The role follows the term: given while it has not ended, taken once it has.
+
+    Access itself is decided by the term (``current_areas``); the role row is what the
+    people pages list, so it is kept in step.
+    """
+    area_id = member.committee.area_id
     seat = db.session.scalar(
         select(RoleGrant).where(
             RoleGrant.user_id == member.user_id,
             RoleGrant.role == Role.COMMITTEE_MEMBER,
-            RoleGrant.area_id == member.committee.area_id,
+            RoleGrant.area_id == area_id,
         )
     )
-    if seat is not None:
+    today = local_today()
+    still_on = any(
+        m.user_id == member.user_id and m.term_end >= today for m in member.committee.members
+    )
+    if still_on and seat is None:
+        grant(member.user, Role.COMMITTEE_MEMBER, area_id)
+    elif not still_on and seat is not None:
+        revoke(seat)
+
+
+def end_membership(member: CommitteeMember, on: date) -> None:
+    """The seat's last day becomes ``on`` (never later than its term). A day already past
+    ends the access now; today or later lets it run to the end of that day. The record
+    stays as history; a seat entered by mistake is removed instead (``remove_member``)."""
+    if on < member.term_start:
+        raise RuleError(_("The term must end after it starts."), "ended_on")
+    before = audit.snapshot(member)
+    member.term_end = min(member.term_end, on)
+    audit.record("end_term", member, before)
+    db.session.flush()
+    _sync_access(member)
+
+
+def remove_member(member: CommitteeMember) -> None:
+    """Delete a seat entered by mistake; one that has begun is ended instead."""
+    if member.term_start < local_today():
+        raise RuleError(_("This seat has begun: end it instead, so its history is kept."))
+    committee = member.committee
+    before = audit.snapshot(member)
+    committee.members.remove(member)
+    db.session.delete(member)
+    audit.record("delete", member, before)
+    db.session.flush()
+    seat = db.session.scalar(
+        select(RoleGrant).where(
+            RoleGrant.user_id == before["user_id"],
+            RoleGrant.role == Role.COMMITTEE_MEMBER,
+            RoleGrant.area_id == committee.area_id,
+        )
+    )
+    if seat is not None and not any(m.user_id == before["user_id"] for m in committee.members):
         revoke(seat)
 
 

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..forms import form_status, refuse
 from ..htmx import redirect_after_post, render
 from ..registry.models import ManagementArea
+from ..templating import fmt_date
 from . import service
 from .forms import CommitteeForm, EndTermForm, MemberForm, MemberTermsForm
 from .models import Background, CommitteeMember, Position
@@ -35,7 +36,6 @@ def area(area_id: int) -> Response:
         area=area,
         committee=committee,
         form=form,
-        today=local_today(),
         is_current=service.is_current,
         show_contacts=access.can(Action.VIEW_ROSTER, area),
     )
@@ -59,7 +59,6 @@ def create(area_id: int) -> Response:
         area=area,
         committee=service.committee_for_area(area.id),
         form=form,
-        today=local_today(),
         is_current=service.is_current,
         show_contacts=True,
         status=form_status(form),
@@ -139,16 +138,44 @@ def edit_member(member_id: int) -> Response:
 def end_member(member_id: int) -> Response:
     member = _member(member_id)
     area = member.committee.area
-    form = EndTermForm()
-    if form.validate_on_submit():
+    end_form = EndTermForm()
+    if end_form.validate_on_submit():
         try:
-            service.end_membership(member, form.ended_on.data)
+            service.end_membership(member, end_form.ended_on.data)
             db.session.commit()
         except RuleError as err:
-            db.session.rollback()
-            flash(err.message, "error")
+            refuse(end_form, err)
         else:
-            flash(_("%(name)s has left the committee.", name=member.user.name), "success")
-    else:
-        flash(_("Please enter a valid date."), "error")
+            flash(
+                _(
+                    "%(name)s's seat ends on %(date)s.",
+                    name=member.user.name,
+                    date=fmt_date(member.term_end),
+                ),
+                "success",
+            )
+            return redirect_after_post(url_for(".area", area_id=area.id))
+    # The member's page again, the date kept and the reason next to it.
+    return render(
+        "committees/member_form.html",
+        area=area,
+        form=MemberTermsForm(formdata=None, obj=member),
+        member=member,
+        end_form=end_form,
+        status=422,
+    )
+
+
+@bp.post("/members/<int:member_id>/remove")
+def remove_member(member_id: int) -> Response:
+    member = _member(member_id)
+    area, name = member.committee.area, member.user.name
+    try:
+        service.remove_member(member)
+        db.session.commit()
+    except RuleError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect_after_post(url_for(".edit_member", member_id=member_id))
+    flash(_("%(name)s was removed from the committee.", name=name), "success")
     return redirect_after_post(url_for(".area", area_id=area.id))

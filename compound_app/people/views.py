@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, request, session, url_for
+from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -167,25 +167,14 @@ def _manageable_account(user_id: int) -> User:
 
 @bp.post("/<int:user_id>/activation")
 def activation(user_id: int) -> Response:
+    """A new activation code, answered with its printable slip (see registry.invite)."""
     user = _manageable_account(user_id)
     code = auth_service.issue_invite(created_by=current_user, user_id=user.id)
     db.session.commit()
-    session["activation"] = {"user_id": user.id, "code": code}
-    return redirect_after_post(url_for(".slip", user_id=user.id))
-
-
-@bp.get("/<int:user_id>/slip")
-def slip(user_id: int) -> Response:
-    user = access.require_person(user_id)
-    # Shown once: the code then leaves the (signed, not secret) session cookie.
-    shown = session.get("activation")
-    if not shown or shown.get("user_id") != user.id:
-        return redirect_after_post(url_for(".person", user_id=user.id))
-    session.pop("activation")
     return render(
         "people/slip.html",
         person=user,
-        code=shown["code"],
+        code=code,
         activate_url=url_for("auth.activate", _external=True),
     )
 

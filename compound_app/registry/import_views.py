@@ -7,7 +7,7 @@ from urllib.parse import quote
 from flask import current_app, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from .. import access
@@ -20,9 +20,13 @@ from .forms import ImportForm
 from .models import Compound
 from .views import bp
 
+# A preview is confirmed within the hour or uploaded again: an old preview replayed later
+# would bring back residents removed since.
+PREVIEW_VALID_SECONDS = 3600
 
-def _signer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="roster-import")
+
+def _signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="roster-import")
 
 
 @bp.route("/compounds/<int:compound_id>/import", methods=["GET", "POST"])
@@ -79,7 +83,7 @@ def import_confirm(compound_id: int) -> Response:
         flash(_("This form has expired. Please upload the file again."), "error")
         return redirect_after_post(url_for(".import_roster", compound_id=compound.id))
     try:
-        data = _signer().loads(request.form.get("token", ""))
+        data = _signer().loads(request.form.get("token", ""), max_age=PREVIEW_VALID_SECONDS)
         if data.get("c") != compound.id or data.get("u") != current_user.id:
             raise BadSignature("not for this compound or user")
         rows = importer.rows_from_payload(data["rows"])

@@ -348,20 +348,30 @@ def plan(compound: Compound, rows: list[Row]) -> Plan:
             continue
         occupant = None
         if household is not None:
-            occupant = next(
-                (
-                    o
-                    for o in household.occupants
-                    if (row.mobile and o.mobile == row.mobile)
-                    or (not row.mobile and not o.mobile and o.name == row.name)
-                ),
-                None,
-            )
+            occupant = _match(household, row)
         if occupant is None:
             result.new_occupants.append(row)
-        elif (occupant.name, occupant.relation) != (row.name, row.relation):
+        elif _differs(occupant, row):
             result.changed_occupants.append((row, occupant))
     return result
+
+
+def _match(household: Household, row: Row) -> Occupant | None:
+    """The recorded resident a row describes: same mobile, or same name where the record
+    has no mobile yet (a later file that adds numbers fills them in, not doubles people)."""
+    for o in household.occupants:
+        if row.mobile and o.mobile == row.mobile:
+            return o
+    for o in household.occupants:
+        if not o.mobile and o.name == row.name:
+            return o
+    return None
+
+
+def _differs(occupant: Occupant, row: Row) -> bool:
+    return (occupant.name, occupant.relation) != (row.name, row.relation) or bool(
+        row.mobile and not occupant.mobile
+    )
 
 
 def apply(compound: Compound, rows: list[Row]) -> Plan:
@@ -393,19 +403,13 @@ def apply(compound: Compound, rows: list[Row]) -> Plan:
             )
         if not row.name:
             continue
-        occupant = next(
-            (
-                o
-                for o in household.occupants
-                if (row.mobile and o.mobile == row.mobile)
-                or (not row.mobile and not o.mobile and o.name == row.name)
-            ),
-            None,
-        )
+        occupant = _match(household, row)
         if occupant is None:
             roster.add_occupant(household, row.name, row.mobile or None, Relation(row.relation))
-        elif (occupant.name, occupant.relation) != (row.name, row.relation):
-            roster.update_occupant(occupant, row.name, occupant.mobile, Relation(row.relation))
+        elif _differs(occupant, row):
+            roster.update_occupant(
+                occupant, row.name, occupant.mobile or row.mobile or None, Relation(row.relation)
+            )
     return result
 
 

@@ -6,7 +6,7 @@ page of its own when JavaScript is off.
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, session, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -233,32 +233,13 @@ def delete_occupant(occupant_id: int) -> Response:
 # --- invitation codes -----------------------------------------------------------------------
 
 
-def _take_invite(household_id: int) -> str | None:
-    """The code just issued, shown once: it leaves the (signed, not secret) session cookie."""
-    shown = session.get("invite")
-    if shown and shown.get("household_id") == household_id:
-        session.pop("invite")
-        return shown.get("code")
-    return None
-
-
 @bp.post("/households/<int:household_id>/invite")
 def invite(household_id: int) -> Response:
+    """A new code, answered with its printable slip. Only the code's hash is stored and the
+    page is never cached, so the slip is the one and only place the code appears."""
     household = access.get_or_404(Household, household_id, Action.MANAGE_PEOPLE)
     code = auth_service.issue_invite(created_by=current_user, household_id=household.id)
     db.session.commit()
-    # Shown on the printable slip until the next code; only its hash is stored.
-    session["invite"] = {"household_id": household.id, "code": code}
-    return redirect_after_post(url_for(".invite_slip", household_id=household.id))
-
-
-@bp.get("/households/<int:household_id>/invite")
-def invite_slip(household_id: int) -> Response:
-    household = access.get_or_404(Household, household_id, Action.MANAGE_PEOPLE)
-    code = _take_invite(household.id)
-    if code is None:
-        flash(_("Create a new code to print a slip."), "info")
-        return redirect_after_post(url_for(".household", household_id=household.id))
     return render(
         "registry/invite_slip.html",
         household=household,

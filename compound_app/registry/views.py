@@ -200,7 +200,6 @@ def compound(compound_id: int) -> Response:
     return render(
         "registry/compound.html",
         compound=compound,
-        today=local_today(),
         coverage=coverage,
         staff=staff,
         committee=committee_for_area(compound.area_id),
