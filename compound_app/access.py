@@ -276,14 +276,6 @@ def community_filter(p: Principal | None = None) -> ColumnElement[bool]:
     return or_(*clauses) if clauses else false()
 
 
-def staff_community_ids(p: Principal | None = None) -> set[int] | None:
-    """Communities a staff user manages; None means every community (subdistrict admin)."""
-    p = p or principal()
-    if p.admin_subdistricts:
-        return None
-    return set(p.staff_communities)
-
-
 # --- people ---------------------------------------------------------------------------------
 
 
@@ -334,6 +326,15 @@ def can_grant(role: Role, scope_id: int, p: Principal | None = None) -> bool:
     return False
 
 
+SCOPE_MODELS: dict[Role, type] = {
+    Role.SUBDISTRICT_ADMIN: Subdistrict,
+    Role.COMMUNITY_STAFF: Community,
+    Role.COMMITTEE_MEMBER: ManagementArea,
+    Role.UNIT_REP: Unit,
+    Role.RESIDENT: Household,
+}
+
+
 def can_revoke(grant: RoleGrant, p: Principal | None = None) -> bool:
     p = p or principal()
     role = Role(grant.role)
@@ -341,10 +342,20 @@ def can_revoke(grant: RoleGrant, p: Principal | None = None) -> bool:
         return grant.scope_id in p.admin_subdistricts and grant.user_id != p.user_id
     if role is Role.COMMITTEE_MEMBER:
         return False  # a seat ends on the committee page, where its term is kept
-    scope_model = {
-        Role.COMMUNITY_STAFF: Community,
-        Role.UNIT_REP: Unit,
-        Role.RESIDENT: Household,
-    }[role]
-    obj = db.session.get(scope_model, grant.scope_id)
+    obj = db.session.get(SCOPE_MODELS[role], grant.scope_id)
     return obj is not None and can(Action.MANAGE_PEOPLE, obj, p)
+
+
+def can_manage_account(user: User, p: Principal | None = None) -> bool:
+    """May the acting staff member reset this account's password or disable it?
+
+    Both act on every role the account holds, so each of them must lie within the actor's
+    own reach. Otherwise community staff could print an activation code for, say, the
+    subdistrict admin who happens to live in one of their compounds, and sign in as them.
+    """
+    for held in user.grants:
+        model = SCOPE_MODELS[Role(held.role)]
+        obj = db.session.get(model, held.scope_id)
+        if obj is None or not can(Action.MANAGE_PEOPLE, obj, p):
+            return False
+    return True

@@ -20,7 +20,6 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     SESSION_COOKIE_NAME = "compound_session"
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     # A sign-in ends after this long however active it is, or after this long unused
     # (OWASP ASVS level 2: 12 hours, 30 minutes).
     SESSION_ABSOLUTE_LIFETIME = timedelta(hours=12)

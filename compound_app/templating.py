@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, get_locale
 
 from .dbtypes import local_today
 from .labels import label
@@ -19,12 +19,6 @@ def fmt_date(value: date | datetime | None) -> str:
         return ""
     # Babel's long format reads 2026年11月27日 in Chinese and November 27, 2026 in English.
     return format_date(value, "long")
-
-
-def fmt_datetime(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return format_datetime(value, "yyyy-MM-dd HH:mm")
 
 
 def fmt_area(dm2: int | None) -> str:
@@ -86,7 +80,6 @@ def _return_path() -> str:
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         date=fmt_date,
-        datetime=fmt_datetime,
         fen=format_fen,
         area=fmt_area,
     )

@@ -559,3 +559,14 @@ def test_appointing_with_someone_elses_mobile_reveals_nothing(world, login_as):
     assert not db.session.scalar(
         select(RoleGrant).where(RoleGrant.user_id == resident.id, RoleGrant.role == Role.UNIT_REP)
     )
+
+
+def test_a_double_tap_adds_a_resident_without_mobile_once(world, login_as):
+    home = first_household(world.branch)
+    client = login_as(world.users["staff"])
+    before = count(Occupant)
+    data = {"name": "吴奶奶", "mobile": "", "relation": "family"}
+    assert client.post(f"/registry/households/{home.id}/occupants", data=data).status_code == 303
+    again = client.post(f"/registry/households/{home.id}/occupants", data=data)
+    assert again.status_code == 422 and 'id="name-error"' in again.get_data(as_text=True)
+    assert count(Occupant) == before + 1

@@ -60,6 +60,7 @@ def login() -> Response:
             ).scalar_one_or_none()
             if service.check_password(user, form.password.data) and user and user.is_active:
                 service.clear_failures(mobile)
+                service.prune_attempts()
                 chosen = _chosen_language()
                 session.clear()  # a fresh session at login: nothing carried over
                 service.start_session(user, request.user_agent.string)

@@ -24,30 +24,6 @@ def create_person(name: str, mobile: str) -> User:
     return user
 
 
-_SCOPE_MODELS = {
-    Role.SUBDISTRICT_ADMIN: Subdistrict,
-    Role.COMMUNITY_STAFF: Community,
-    Role.COMMITTEE_MEMBER: ManagementArea,
-    Role.UNIT_REP: Unit,
-    Role.RESIDENT: Household,
-}
-
-
-def can_manage_account(user: User, p: access.Principal | None = None) -> bool:
-    """May the acting staff member reset this account's password or disable it?
-
-    Both act on every role the account holds, so each of them must lie within the actor's
-    own reach. Otherwise community staff could print an activation code for, say, the
-    subdistrict admin who happens to live in one of their compounds, and sign in as them.
-    """
-    for g in user.grants:
-        model = _SCOPE_MODELS[Role(g.role)]
-        obj = db.session.get(model, g.scope_id)
-        if obj is None or not access.can(access.Action.MANAGE_PEOPLE, obj, p):
-            return False
-    return True
-
-
 def set_enabled(user: User, enabled: bool) -> None:
     if user.is_enabled == enabled:
         return
@@ -74,7 +50,7 @@ def describe_grants(user: User) -> list[GrantView]:
     views = []
     for g in user.grants:
         role = Role(g.role)
-        obj = db.session.get(_SCOPE_MODELS[role], g.scope_id)
+        obj = db.session.get(access.SCOPE_MODELS[role], g.scope_id)
         if role is not Role.SUBDISTRICT_ADMIN and (
             obj is None or not access.can(access.Action.VIEW, obj)
         ):

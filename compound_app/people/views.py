@@ -113,7 +113,7 @@ def _person_page(user: User, form: GrantForm | None = None, status: int = 200) -
         form=form,
         can_revoke=access.can_revoke,
         is_self=user.id == current_user.id,
-        can_manage_account=service.can_manage_account(user),
+        can_manage_account=access.can_manage_account(user),
         status=status,
     )
 
@@ -160,7 +160,7 @@ def _manageable_account(user_id: int) -> User:
     user = access.require_person(user_id)
     if user.id == current_user.id:
         access.deny()
-    if not service.can_manage_account(user):
+    if not access.can_manage_account(user):
         abort(403)
     return user
 

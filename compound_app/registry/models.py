@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
@@ -119,10 +118,6 @@ class Compound(db.Model):
         CheckConstraint(_in("model", ManagementModel), name="model"),
     )
 
-    @property
-    def management_model(self) -> ManagementModel:
-        return ManagementModel(self.model)
-
 
 class ModelChange(db.Model):
     """A dated change of a compound's management model; the compound's history."""
@@ -223,10 +218,6 @@ class Household(db.Model):
         CheckConstraint("area_dm2 > 0", name="area_positive"),
         CheckConstraint(_in("occupancy", Occupancy), name="occupancy"),
     )
-
-    @property
-    def area_m2(self) -> Decimal:
-        return Decimal(self.area_dm2) / 100
 
 
 class Occupant(db.Model):

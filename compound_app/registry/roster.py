@@ -92,6 +92,9 @@ def add_occupant(
 ) -> Occupant:
     if _mobile_taken(household, mobile):
         raise RuleError(_("Someone in this household already has this mobile."), "mobile")
+    if not mobile and any(o.name == name and not o.mobile for o in household.occupants):
+        # Without a mobile the name is all that tells people apart: a second tap, not a twin.
+        raise RuleError(_("%(name)s is already recorded in this household.", name=name), "name")
     occupant = Occupant(
         household_id=household.id, name=name, mobile=mobile or None, relation=relation
     )
