@@ -213,9 +213,10 @@ def test_edit_household_inline_returns_the_row(world, login_as):
         url, data={"room": "101", "area": "70.25", "occupancy": "vacant"}, headers=HX
     )
     assert response.status_code == 200
-    assert (
-        response.get_data(as_text=True).lstrip().startswith(f'<tr id="household-{household.id}">')
-    )
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith(f'<tr id="household-{household.id}">')
+    # The counters follow out of band: the home is now vacant.
+    assert '<div class="stats" id="compound-stats" hx-swap-oob="true">' in html
     db.session.expire_all()
     assert household.area_dm2 == 7025 and household.occupancy == "vacant"
 

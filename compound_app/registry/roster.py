@@ -176,6 +176,23 @@ def remove_representative(unit: Unit) -> None:
 
 
 @dataclass
+class Coverage:
+    covered: int
+    total: int
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.covered == self.total
+
+
+def coverage(totals: Counts, reps: dict[int, User]) -> Coverage:
+    """How many of the counted units have a representative."""
+    return Coverage(
+        covered=sum(1 for unit_id in totals.per_unit if unit_id in reps), total=totals.units
+    )
+
+
+@dataclass
 class Counts:
     buildings: int
     units: int

@@ -20,8 +20,15 @@ from ..forms import form_status, refuse
 from ..htmx import is_htmx, redirect_after_post, render, targets
 from . import roster
 from .forms import BuildingForm, HouseholdForm, OccupantForm, RepresentativeForm, UnitForm
-from .models import Building, Household, Occupancy, Occupant, Relation, Unit
+from .models import Building, Compound, Household, Occupancy, Occupant, Relation, Unit
 from .views import bp
+
+
+def _stats(compound: Compound) -> dict[str, object]:
+    """What the compound's counters need, for an out-of-band refresh after a change."""
+    totals = roster.counts(compound)
+    reps = roster.representatives_by_unit(compound)
+    return {"counts": totals, "coverage": roster.coverage(totals, reps), "roster_units": True}
 
 
 def _open() -> bool:
@@ -107,6 +114,7 @@ def new_household(unit_id: int) -> Response:
                 fresh = HouseholdForm(formdata=None, occupancy=household.occupancy)
                 return render(
                     "registry/_household_added.html",
+                    **_stats(unit.building.compound),
                     unit=unit,
                     household=household,
                     form=fresh,
@@ -162,8 +170,12 @@ def edit_household(household_id: int) -> Response:
             refuse(form, err)
         else:
             if inline:
+                # The row, and the compound's counters out of band (occupancy may have changed).
                 return render(
-                    "registry/_household_row.html", household=household, unit=household.unit
+                    "registry/_household_saved.html",
+                    household=household,
+                    unit=household.unit,
+                    **_stats(household.unit.building.compound),
                 )
             if changed:
                 flash(_("Room %(room)s saved.", room=household.room), "success")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
@@ -25,6 +24,7 @@ from .models import (
     PilotStage,
     Subdistrict,
 )
+from .roster import Coverage
 
 # A contiguous area groups 3–5 compounds; 2 or 6 are allowed with a warning.
 CONTIGUOUS_GOOD = range(3, 6)
@@ -252,16 +252,6 @@ def select_pilot(compound: Compound, selected_on: date) -> Pilot:
 
 
 # --- the compound page ----------------------------------------------------------------------
-
-
-@dataclass
-class Coverage:
-    covered: int
-    total: int
-
-    @property
-    def complete(self) -> bool:
-        return self.total > 0 and self.covered == self.total
 
 
 def model_checks(compound: Compound, coverage: Coverage, community_staff: list[User]) -> list[str]:

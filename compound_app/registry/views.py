@@ -188,10 +188,7 @@ def compound(compound_id: int) -> Response:
     compound = access.require(Action.VIEW, load_compound(compound_id))
     shown = roster.page_context(compound, compound.buildings, expand_all=False)
     totals = shown["counts"]
-    coverage = service.Coverage(
-        covered=sum(1 for unit_id in totals.per_unit if unit_id in shown["reps"]),
-        total=totals.units,
-    )
+    coverage = roster.coverage(totals, shown["reps"])
     staff = (
         service.community_staff(compound.community_id)
         if compound.model == ManagementModel.TRUSTEESHIP
