@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any
 
@@ -45,6 +48,20 @@ def snapshot(obj: Any) -> dict[str, Any]:
     }
 
 
+_acting: ContextVar[int | None] = ContextVar("audit_actor", default=None)
+
+
+@contextmanager
+def acting_as(user_id: int) -> Iterator[None]:
+    """Name ``user_id`` as the actor of what is recorded inside, for changes someone makes
+    before they are signed in (setting up their own account with a code)."""
+    token = _acting.set(user_id)
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
 def record(
     action: str,
     obj: Any,
@@ -54,12 +71,18 @@ def record(
     actor_id: int | None = None,
 ) -> AuditLog:
     """Add an audit row to the current session; it commits (or not) with the change."""
+    if actor_id is None:
+        actor_id = _acting.get()
     if actor_id is None and has_request_context() and current_user.is_authenticated:
         actor_id = current_user.id
     if obj is not None and getattr(obj, "id", None) is None and obj not in db.session.deleted:
         db.session.flush()
     deleted = obj is not None and (obj in db.session.deleted or inspect(obj).was_deleted)
     if obj is not None and after is None and not deleted:
+        if inspect(obj).modified:
+            # A foreign key set through a relationship (compound.area = area) reaches its
+            # column only at flush: without this, "after" would show the old value.
+            db.session.flush()
         after = snapshot(obj)
     entry = AuditLog(
         user_id=actor_id,

@@ -319,8 +319,6 @@ def redeem_invite(
     """
     from flask_babel import gettext as _
 
-    from ..registry.models import Household, Occupant, Relation
-
     if invite.user_id is not None:
         user = db.session.get(User, invite.user_id)
         if user is None or user.mobile != mobile:
@@ -363,7 +361,16 @@ def redeem_invite(
             user = User(mobile=mobile, name=name)
             db.session.add(user)
             db.session.flush()
-            audit.record("create", user)
+            audit.record("create", user, actor_id=user.id)
+    with audit.acting_as(user.id):
+        return _use_invite(invite, user, password)
+
+
+def _use_invite(invite: InviteCode, user: User, password: str | None) -> User:
+    from flask_babel import gettext as _
+
+    from ..registry.models import Household, Occupant, Relation
+
     # Claim the code in one statement, so two requests racing with it cannot both use it.
     claimed = db.session.execute(
         update(InviteCode)
@@ -406,6 +413,7 @@ def redeem_invite(
         grant(user, Role.RESIDENT, household.id, granted_by=None)
     invite.used_at = utcnow()
     invite.used_by_id = user.id
+    audit.record("invite_use", invite)
     return user
 
 

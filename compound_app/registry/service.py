@@ -69,6 +69,7 @@ def create_compound(community: Community, name: str, address: str = "") -> Compo
     area = ManagementArea(community_id=community.id, name=name, code=next_area_code(community))
     db.session.add(area)
     db.session.flush()
+    audit.record("create", area)
     compound = Compound(
         community_id=community.id,
         area_id=area.id,
@@ -205,6 +206,7 @@ def remove_from_area(compound: Compound, effective_on: date) -> ManagementArea:
     )
     db.session.add(own)
     db.session.flush()
+    audit.record("create", own)
     _move(compound, own)
     _record_model(compound, ManagementModel.UNMANAGED, effective_on, area.name)
     return own
