@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from flask import request
 from flask_babel import lazy_gettext as _l
@@ -16,6 +18,8 @@ from wtforms.validators import ValidationError
 
 from .errors import RuleError
 from .money import AmountError, parse_hundredths
+
+T = TypeVar("T")
 
 # ASCII digits only: \d would also take Arabic-Indic and other scripts' digits, which NFKC
 # leaves alone and no phone dials; $ would take a trailing newline.
@@ -334,3 +338,30 @@ def refuse(form: Any, err: RuleError) -> None:
 def form_status(form: Any) -> int:
     """422 when the form is answered with errors (htmx swaps it in), else 200."""
     return 422 if form.errors or form.form_errors else 200
+
+
+@dataclass
+class Submitted(Generic[T]):
+    """What became of a submitted form: ``ok`` once the change is saved."""
+
+    ok: bool
+    result: T | None = None
+
+
+def submit(form: Any, change: Callable[[], T]) -> Submitted[T]:
+    """Validate ``form``, make the ``change`` and commit it.
+
+    Invalid input, or a rule the service refuses, leaves the form with its errors next
+    to the fields and nothing saved; the view then renders the form again.
+    """
+    from .extensions import db
+
+    if not form.validate_on_submit():
+        return Submitted(False)
+    try:
+        result = change()
+        db.session.commit()
+    except RuleError as err:
+        refuse(form, err)
+        return Submitted(False)
+    return Submitted(True, result)

@@ -14,7 +14,7 @@ from ..access import Action
 from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
-from ..forms import form_status, refuse
+from ..forms import form_status, submit
 from ..htmx import redirect_after_post, render
 from ..registry.models import ManagementArea
 from ..templating import fmt_date
@@ -45,15 +45,10 @@ def area(area_id: int) -> Response:
 def create(area_id: int) -> Response:
     area = access.get_or_404(ManagementArea, area_id, Action.MANAGE)
     form = CommitteeForm()
-    if form.validate_on_submit():
-        try:
-            service.create_committee(area, form.name.data, form.formed_on.data)
-            db.session.commit()
-        except RuleError as err:
-            refuse(form, err)
-        else:
-            flash(_("Committee created. Now add its members."), "success")
-            return redirect_after_post(url_for(".area", area_id=area.id))
+    done = submit(form, lambda: service.create_committee(area, form.name.data, form.formed_on.data))
+    if done.ok:
+        flash(_("Committee created. Now add its members."), "success")
+        return redirect_after_post(url_for(".area", area_id=area.id))
     return render(
         "committees/area.html",
         area=area,
@@ -77,24 +72,22 @@ def new_member(area_id: int) -> Response:
         form.term_start.data = local_today()
         form.term_end.data = date(local_today().year + 3, local_today().month, 1)
         form.position.data = Position.MEMBER
-    if form.validate_on_submit():
-        try:
-            service.add_member(
-                committee,
-                name=form.name.data,
-                mobile=form.mobile.data,
-                position=Position(form.position.data),
-                background=Background(form.background.data),
-                term_start=form.term_start.data,
-                term_end=form.term_end.data,
-                actor=current_user._get_current_object(),
-            )
-            db.session.commit()
-        except RuleError as err:
-            refuse(form, err)
-        else:
-            flash(_("%(name)s joined the committee.", name=form.name.data), "success")
-            return redirect_after_post(url_for(".area", area_id=area.id))
+    done = submit(
+        form,
+        lambda: service.add_member(
+            committee,
+            name=form.name.data,
+            mobile=form.mobile.data,
+            position=Position(form.position.data),
+            background=Background(form.background.data),
+            term_start=form.term_start.data,
+            term_end=form.term_end.data,
+            actor=current_user._get_current_object(),
+        ),
+    )
+    if done.ok:
+        flash(_("%(name)s joined the committee.", name=form.name.data), "success")
+        return redirect_after_post(url_for(".area", area_id=area.id))
     return render(
         "committees/member_form.html", area=area, form=form, member=None, status=form_status(form)
     )
@@ -109,21 +102,19 @@ def edit_member(member_id: int) -> Response:
     member = _member(member_id)
     area = member.committee.area
     form = MemberTermsForm(obj=member)
-    if form.validate_on_submit():
-        try:
-            service.update_member(
-                member,
-                position=Position(form.position.data),
-                background=Background(form.background.data),
-                term_start=form.term_start.data,
-                term_end=form.term_end.data,
-            )
-            db.session.commit()
-        except RuleError as err:
-            refuse(form, err)
-        else:
-            flash(_("%(name)s saved.", name=member.user.name), "success")
-            return redirect_after_post(url_for(".area", area_id=area.id))
+    done = submit(
+        form,
+        lambda: service.update_member(
+            member,
+            position=Position(form.position.data),
+            background=Background(form.background.data),
+            term_start=form.term_start.data,
+            term_end=form.term_end.data,
+        ),
+    )
+    if done.ok:
+        flash(_("%(name)s saved.", name=member.user.name), "success")
+        return redirect_after_post(url_for(".area", area_id=area.id))
     return render(
         "committees/member_form.html",
         area=area,
@@ -139,22 +130,17 @@ def end_member(member_id: int) -> Response:
     member = _member(member_id)
     area = member.committee.area
     end_form = EndTermForm()
-    if end_form.validate_on_submit():
-        try:
-            service.end_membership(member, end_form.ended_on.data)
-            db.session.commit()
-        except RuleError as err:
-            refuse(end_form, err)
-        else:
-            flash(
-                _(
-                    "%(name)s's seat ends on %(date)s.",
-                    name=member.user.name,
-                    date=fmt_date(member.term_end),
-                ),
-                "success",
-            )
-            return redirect_after_post(url_for(".area", area_id=area.id))
+    done = submit(end_form, lambda: service.end_membership(member, end_form.ended_on.data))
+    if done.ok:
+        flash(
+            _(
+                "%(name)s's seat ends on %(date)s.",
+                name=member.user.name,
+                date=fmt_date(member.term_end),
+            ),
+            "success",
+        )
+        return redirect_after_post(url_for(".area", area_id=area.id))
     # The member's page again, the date kept and the reason next to it.
     return render(
         "committees/member_form.html",

@@ -16,7 +16,7 @@ from ..access import Action
 from ..auth import service as auth_service
 from ..errors import RuleError
 from ..extensions import db
-from ..forms import form_status, refuse
+from ..forms import form_status, submit
 from ..htmx import is_htmx, redirect_after_post, render, targets
 from . import roster
 from .forms import BuildingForm, HouseholdForm, OccupantForm, RepresentativeForm, UnitForm
@@ -46,15 +46,11 @@ def new_building(compound_id: int) -> Response:
 
     compound = access.get_or_404(Compound, compound_id, Action.EDIT_ROSTER)
     form = BuildingForm()
-    if form.validate_on_submit():
-        try:
-            building = roster.add_building(compound, form.name.data, form.unit_count.data)
-            db.session.commit()
-        except RuleError as err:
-            refuse(form, err)
-        else:
-            flash(_("%(name)s added.", name=building.name), "success")
-            return redirect_after_post(_compound_url(compound.id, f"building-{building.id}"))
+    done = submit(form, lambda: roster.add_building(compound, form.name.data, form.unit_count.data))
+    if done.ok:
+        building = done.result
+        flash(_("%(name)s added.", name=building.name), "success")
+        return redirect_after_post(_compound_url(compound.id, f"building-{building.id}"))
     return render(
         "registry/new_building.html",
         "registry/_building_form.html",
@@ -70,15 +66,11 @@ def new_building(compound_id: int) -> Response:
 def new_unit(building_id: int) -> Response:
     building = access.get_or_404(Building, building_id, Action.EDIT_ROSTER)
     form = UnitForm()
-    if form.validate_on_submit():
-        try:
-            unit = roster.add_unit(building, form.name.data)
-            db.session.commit()
-        except RuleError as err:
-            refuse(form, err)
-        else:
-            flash(_("%(name)s added.", name=unit.name), "success")
-            return redirect_after_post(_compound_url(building.compound_id, f"unit-{unit.id}"))
+    done = submit(form, lambda: roster.add_unit(building, form.name.data))
+    if done.ok:
+        unit = done.result
+        flash(_("%(name)s added.", name=unit.name), "success")
+        return redirect_after_post(_compound_url(building.compound_id, f"unit-{unit.id}"))
     return render(
         "registry/new_unit.html",
         "registry/_unit_form.html",
@@ -99,30 +91,29 @@ def new_household(unit_id: int) -> Response:
     form = HouseholdForm()
     if request.method == "GET":
         form.occupancy.data = Occupancy.OWNER_OCCUPIED
-    if form.validate_on_submit():
-        try:
-            household = roster.add_household(
-                unit, form.room.data, form.area.data, Occupancy(form.occupancy.data)
+    done = submit(
+        form,
+        lambda: roster.add_household(
+            unit, form.room.data, form.area.data, Occupancy(form.occupancy.data)
+        ),
+    )
+    if done.ok:
+        household = done.result
+        message = _("Room %(room)s added.", room=household.room)
+        if targets(f"add-household-{unit.id}"):
+            # A fresh form for the next room, the new row and the counters, in one reply.
+            fresh = HouseholdForm(formdata=None, occupancy=household.occupancy)
+            return render(
+                "registry/_household_added.html",
+                **_stats(unit.building.compound),
+                unit=unit,
+                household=household,
+                form=fresh,
+                message=message,
+                open_form=True,
             )
-            db.session.commit()
-        except RuleError as err:
-            refuse(form, err)
-        else:
-            message = _("Room %(room)s added.", room=household.room)
-            if targets(f"add-household-{unit.id}"):
-                # A fresh form for the next room, the new row and the counters, in one reply.
-                fresh = HouseholdForm(formdata=None, occupancy=household.occupancy)
-                return render(
-                    "registry/_household_added.html",
-                    **_stats(unit.building.compound),
-                    unit=unit,
-                    household=household,
-                    form=fresh,
-                    message=message,
-                    open_form=True,
-                )
-            flash(message, "success")
-            return redirect_after_post(_compound_url(unit.building.compound_id, f"unit-{unit.id}"))
+        flash(message, "success")
+        return redirect_after_post(_compound_url(unit.building.compound_id, f"unit-{unit.id}"))
     return render(
         "registry/new_household.html",
         "registry/_household_form.html",
@@ -160,28 +151,27 @@ def edit_household(household_id: int) -> Response:
     if request.method == "GET":
         form.area.data = household.area_dm2
     inline = is_htmx()
-    if form.validate_on_submit():
-        try:
-            changed = roster.update_household(
-                household, form.room.data, form.area.data, Occupancy(form.occupancy.data)
+    done = submit(
+        form,
+        lambda: roster.update_household(
+            household, form.room.data, form.area.data, Occupancy(form.occupancy.data)
+        ),
+    )
+    if done.ok:
+        changed = done.result
+        if inline:
+            # The row, and the compound's counters out of band (occupancy may have changed).
+            return render(
+                "registry/_household_saved.html",
+                household=household,
+                unit=household.unit,
+                **_stats(household.unit.building.compound),
             )
-            db.session.commit()
-        except RuleError as err:
-            refuse(form, err)
-        else:
-            if inline:
-                # The row, and the compound's counters out of band (occupancy may have changed).
-                return render(
-                    "registry/_household_saved.html",
-                    household=household,
-                    unit=household.unit,
-                    **_stats(household.unit.building.compound),
-                )
-            if changed:
-                flash(_("Room %(room)s saved.", room=household.room), "success")
-            return redirect_after_post(
-                _compound_url(household.unit.building.compound_id, f"unit-{household.unit_id}")
-            )
+        if changed:
+            flash(_("Room %(room)s saved.", room=household.room), "success")
+        return redirect_after_post(
+            _compound_url(household.unit.building.compound_id, f"unit-{household.unit_id}")
+        )
     template = "registry/_household_edit_row.html" if inline else "registry/edit_household.html"
     return render(template, household=household, form=form, status=form_status(form))
 
@@ -193,17 +183,15 @@ def edit_household(household_id: int) -> Response:
 def add_occupant(household_id: int) -> Response:
     household = access.get_or_404(Household, household_id, Action.EDIT_ROSTER)
     form = OccupantForm()
-    if form.validate_on_submit():
-        try:
-            roster.add_occupant(
-                household, form.name.data, form.mobile.data, Relation(form.relation.data)
-            )
-            db.session.commit()
-        except RuleError as err:
-            refuse(form, err)
-        else:
-            flash(_("%(name)s added.", name=form.name.data), "success")
-            return redirect_after_post(url_for(".household", household_id=household.id))
+    done = submit(
+        form,
+        lambda: roster.add_occupant(
+            household, form.name.data, form.mobile.data, Relation(form.relation.data)
+        ),
+    )
+    if done.ok:
+        flash(_("%(name)s added.", name=form.name.data), "success")
+        return redirect_after_post(url_for(".household", household_id=household.id))
     return render(
         "registry/household.html",
         household=household,
@@ -216,17 +204,15 @@ def add_occupant(household_id: int) -> Response:
 def edit_occupant(occupant_id: int) -> Response:
     occupant = access.get_or_404(Occupant, occupant_id, Action.EDIT_ROSTER)
     form = OccupantForm(obj=occupant)
-    if form.validate_on_submit():
-        try:
-            roster.update_occupant(
-                occupant, form.name.data, form.mobile.data, Relation(form.relation.data)
-            )
-            db.session.commit()
-        except RuleError as err:
-            refuse(form, err)
-        else:
-            flash(_("%(name)s saved.", name=occupant.name), "success")
-            return redirect_after_post(url_for(".household", household_id=occupant.household_id))
+    done = submit(
+        form,
+        lambda: roster.update_occupant(
+            occupant, form.name.data, form.mobile.data, Relation(form.relation.data)
+        ),
+    )
+    if done.ok:
+        flash(_("%(name)s saved.", name=occupant.name), "success")
+        return redirect_after_post(url_for(".household", household_id=occupant.household_id))
     return render(
         "registry/edit_occupant.html", occupant=occupant, form=form, status=form_status(form)
     )
@@ -270,17 +256,16 @@ def representative(unit_id: int) -> Response:
     form = RepresentativeForm()
     if request.method == "GET" and current is not None:
         form.name.data, form.mobile.data = current.user.name, current.user.mobile
-    if form.validate_on_submit():
-        try:
-            user = roster.assign_representative(
-                unit, form.mobile.data, form.name.data, current_user._get_current_object()
-            )
-            db.session.commit()
-        except RuleError as err:
-            refuse(form, err)
-        else:
-            flash(_("%(name)s now represents %(unit)s.", name=user.name, unit=unit.name), "success")
-            return redirect_after_post(_compound_url(unit.building.compound_id, f"unit-{unit.id}"))
+    done = submit(
+        form,
+        lambda: roster.assign_representative(
+            unit, form.mobile.data, form.name.data, current_user._get_current_object()
+        ),
+    )
+    if done.ok:
+        user = done.result
+        flash(_("%(name)s now represents %(unit)s.", name=user.name, unit=unit.name), "success")
+        return redirect_after_post(_compound_url(unit.building.compound_id, f"unit-{unit.id}"))
     return render(
         "registry/representative.html",
         unit=unit,

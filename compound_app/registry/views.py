@@ -12,9 +12,8 @@ from .. import access
 from ..access import Action
 from ..committees.service import committee_for_area
 from ..dbtypes import local_today
-from ..errors import RuleError
 from ..extensions import db
-from ..forms import form_status, refuse, search_text, whole_number
+from ..forms import form_status, search_text, submit, whole_number
 from ..htmx import redirect_after_post, render
 from . import lists, roster, service
 from .forms import (
@@ -107,15 +106,13 @@ def new_community() -> Response:
     )
     access.require(Action.MANAGE, subdistrict)
     form = CommunityForm()
-    if form.validate_on_submit():
-        try:
-            created = service.create_community(subdistrict, form.name.data, form.code.data)
-            db.session.commit()
-        except RuleError as err:
-            refuse(form, err)
-        else:
-            flash(_("Community %(name)s created.", name=created.name), "success")
-            return redirect_after_post(url_for(".community", community_id=created.id))
+    done = submit(
+        form, lambda: service.create_community(subdistrict, form.name.data, form.code.data)
+    )
+    if done.ok:
+        created = done.result
+        flash(_("Community %(name)s created.", name=created.name), "success")
+        return redirect_after_post(url_for(".community", community_id=created.id))
     return render(
         "registry/new_community.html",
         form=form,
@@ -147,15 +144,13 @@ def community(community_id: int) -> Response:
 def new_compound(community_id: int) -> Response:
     community = access.get_or_404(Community, community_id, Action.MANAGE)
     form = CompoundForm()
-    if form.validate_on_submit():
-        try:
-            compound = service.create_compound(community, form.name.data, form.address.data)
-            db.session.commit()
-        except RuleError as err:
-            refuse(form, err)
-        else:
-            flash(_("Compound %(name)s created.", name=compound.name), "success")
-            return redirect_after_post(url_for(".compound", compound_id=compound.id))
+    done = submit(
+        form, lambda: service.create_compound(community, form.name.data, form.address.data)
+    )
+    if done.ok:
+        compound = done.result
+        flash(_("Compound %(name)s created.", name=compound.name), "success")
+        return redirect_after_post(url_for(".compound", compound_id=compound.id))
     return render(
         "registry/new_compound.html",
         form=form,
@@ -228,17 +223,15 @@ def change_model(compound_id: int) -> Response:
     form = ModelForm()
     if request.method == "GET":
         form.effective_on.data = local_today()
-    if form.validate_on_submit():
-        try:
-            service.change_model(
-                compound, ManagementModel(form.model.data), form.effective_on.data, form.reason.data
-            )
-            db.session.commit()
-        except RuleError as err:
-            refuse(form, err)
-        else:
-            flash(_("Management model changed."), "success")
-            return redirect_after_post(url_for(".compound", compound_id=compound.id))
+    done = submit(
+        form,
+        lambda: service.change_model(
+            compound, ManagementModel(form.model.data), form.effective_on.data, form.reason.data
+        ),
+    )
+    if done.ok:
+        flash(_("Management model changed."), "success")
+        return redirect_after_post(url_for(".compound", compound_id=compound.id))
     return render(
         "registry/change_model.html",
         form=form,
