@@ -41,11 +41,16 @@ def _pg_args(url: URL) -> tuple[str, dict[str, str]]:
     return plain.render_as_string(hide_password=False), env
 
 
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise BackupError(f"{name} is not installed (Debian: apt-get install postgresql-client)")
-    return path
+def _run(args: list[str], env: dict[str, str]) -> None:
+    """Run a PostgreSQL client tool; its error output becomes the error shown."""
+    tool = shutil.which(args[0])
+    if tool is None:
+        raise BackupError(f"{args[0]} is not installed (Debian: apt-get install postgresql-client)")
+    result = subprocess.run(  # noqa: S603 — our own tool and configured database URL
+        [tool, *args[1:]], env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise BackupError(result.stderr.strip())
 
 
 def backup(engine: Engine, target: Path) -> Path:
@@ -64,16 +69,8 @@ def backup(engine: Engine, target: Path) -> Path:
             raise BackupError(f"the copy failed its integrity check: {ok}")
     elif engine.dialect.name == "postgresql":
         dsn, env = _pg_args(engine.url)
-        # -Fc: compressed, restorable table by table; one snapshot for the whole dump.
-        result = subprocess.run(  # noqa: S603 — our own tool and configured database URL
-            [_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={target}", dsn],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise BackupError(result.stderr.strip())
+        # Custom format: compressed, restorable table by table; one snapshot for the whole dump.
+        _run(["pg_dump", "--format=custom", "--no-owner", f"--file={target}", dsn], env)
     else:
         raise BackupError(f"backups of {engine.dialect.name} are not supported")
     os.chmod(target, 0o600)  # residents' names and mobiles: readable by the owner only
@@ -97,9 +94,9 @@ def restore(engine: Engine, source: Path) -> None:
             backup_db.close()
     elif engine.dialect.name == "postgresql":
         dsn, env = _pg_args(engine.url)
-        result = subprocess.run(  # noqa: S603 — our own tool and configured database URL
+        _run(
             [
-                _tool("pg_restore"),
+                "pg_restore",
                 "--clean",
                 "--if-exists",
                 "--no-owner",
@@ -107,13 +104,8 @@ def restore(engine: Engine, source: Path) -> None:
                 f"--dbname={dsn}",
                 str(source),
             ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
+            env,
         )
-        if result.returncode != 0:
-            raise BackupError(result.stderr.strip())
     else:
         raise BackupError(f"restores of {engine.dialect.name} are not supported")
 
