@@ -3,6 +3,24 @@
 from .audit import AuditLog  # noqa: F401
 from .auth.models import InviteCode, LoginAttempt, RoleGrant, User, UserSession  # noqa: F401
 from .committees.models import Committee, CommitteeMember  # noqa: F401
+from .fees.models import (  # noqa: F401
+    Account,
+    AreaMonth,
+    Bill,
+    CashHandover,
+    Expense,
+    ExpenseApproval,
+    FeeItem,
+    FeeRelief,
+    FeeSchedule,
+    FeeSettings,
+    FinanceBoard,
+    HandoverConfirmation,
+    IncomeMonth,
+    Payment,
+    ReceiptCounter,
+    Reversal,
+)
 from .registry.models import (  # noqa: F401
     Building,
     Community,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from itertools import count
 
 from compound_app.auth.models import Role, User
@@ -11,6 +11,8 @@ from compound_app.auth.service import grant, hash_password
 from compound_app.committees import service as committees
 from compound_app.committees.models import Background, Committee, Position
 from compound_app.extensions import db
+from compound_app.fees import schedules
+from compound_app.fees.models import ApprovalHow, Basis, Cycle, FeeSchedule
 from compound_app.registry import roster
 from compound_app.registry import service as registry
 from compound_app.registry.models import (
@@ -176,3 +178,40 @@ def build_world() -> World:
     w.users["outsider"] = user("路人甲")
     db.session.commit()
     return w
+
+
+def fee_schedule(
+    area: ManagementArea,
+    *,
+    start: date = date(2026, 1, 1),
+    items: tuple[tuple[str, str, int], ...] = (("保洁", "per_household", 1000),),
+    cycle: str = "month",
+    vacant_percent: int = 50,
+    approver: User | None = None,
+) -> FeeSchedule:
+    """An active schedule from ``start`` (its first period billed), through the services."""
+    draft = schedules.new_draft(area, approver, today=start)
+    schedules.update_terms(
+        draft,
+        cycle=Cycle(cycle),
+        start_month=start,
+        vacant_percent=vacant_percent,
+        publicity_days=7,
+        today=start,
+    )
+    for name, basis, rate in items:
+        schedules.add_item(
+            draft, name=name, scope=f"{name}服务标准", basis=Basis(basis), rate_fen=rate
+        )
+    schedules.publish(draft, today=start - timedelta(days=10))
+    approver = approver or user("审批人")
+    schedules.approve(
+        draft,
+        how=ApprovalHow.RESIDENTS_MEETING,
+        approved_on=start - timedelta(days=1),
+        note="居民会议",
+        actor=approver,
+        today=start,
+    )
+    db.session.commit()
+    return draft

@@ -1,0 +1,1 @@
+"""Fees: schedules, bills, payments, receipts, arrears, cash, expenses, finance boards."""

@@ -1,0 +1,210 @@
+"""Cash hand-over: collectors hand the cash they took to the treasurer, who counts it.
+
+What each collector still holds is always derived from the entries: cash payments
+they logged, less those reversed, less what they have handed over (counted or not).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from .. import audit
+from ..auth.models import User
+from ..committees.models import Committee, CommitteeMember, Position
+from ..dbtypes import local_today
+from ..errors import RuleError
+from ..extensions import db
+from ..registry.models import ManagementArea
+from .models import CashHandover, HandoverConfirmation, Method, Payment, Reversal
+
+
+@dataclass
+class CashPosition:
+    user: User
+    collected: int = 0  # cash payments logged, less reversals
+    handed: int = 0  # handed over, counted or not
+    pending: int = 0  # handed over, not yet counted by the treasurer
+    shortfall: int = 0  # handed over minus what the treasurer counted
+    is_keeper: bool = False  # the treasurer: the area's cash box, nothing to hand over
+
+    @property
+    def held(self) -> int:
+        return self.collected - self.handed
+
+
+def keepers(area_id: int, on: date | None = None) -> list[User]:
+    """Who counts hand-overs: the treasurer, or the chair while there is no treasurer."""
+    on = on or local_today()
+    seats = db.session.execute(
+        select(CommitteeMember.position, User)
+        .join(Committee, Committee.id == CommitteeMember.committee_id)
+        .join(User, User.id == CommitteeMember.user_id)
+        .where(
+            Committee.area_id == area_id,
+            CommitteeMember.term_start <= on,
+            CommitteeMember.term_end >= on,
+            CommitteeMember.position.in_((Position.TREASURER, Position.CHAIR)),
+        )
+    ).all()
+    treasurers = [u for pos, u in seats if pos == Position.TREASURER]
+    return treasurers or [u for pos, u in seats if pos == Position.CHAIR]
+
+
+def positions(area_id: int) -> list[CashPosition]:
+    """Every collector of the area with cash taken, handed over and still held."""
+    found: dict[int, CashPosition] = {}
+    users: dict[int, User] = {}
+    keeper_ids = {u.id for u in keepers(area_id)}
+
+    def at(user_id: int) -> CashPosition:
+        if user_id not in found:
+            found[user_id] = CashPosition(user=users[user_id], is_keeper=user_id in keeper_ids)
+        return found[user_id]
+
+    collected = db.session.execute(
+        select(Payment.collector_id, func.sum(Payment.amount_fen))
+        .where(Payment.area_id == area_id, Payment.method == Method.CASH)
+        .group_by(Payment.collector_id)
+    ).all()
+    reversed_ = db.session.execute(
+        select(Payment.collector_id, func.sum(Reversal.amount_fen))
+        .join(Reversal, Reversal.payment_id == Payment.id)
+        .where(Payment.area_id == area_id, Payment.method == Method.CASH)
+        .group_by(Payment.collector_id)
+    ).all()
+    handed = db.session.execute(
+        select(
+            CashHandover.collector_id,
+            CashHandover.amount_fen,
+            HandoverConfirmation.received_fen,
+        )
+        .outerjoin(HandoverConfirmation, HandoverConfirmation.handover_id == CashHandover.id)
+        .where(CashHandover.area_id == area_id)
+    ).all()
+    ids = {r[0] for r in collected} | {r[0] for r in handed}
+    if ids:
+        users.update({u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))})
+    for user_id, amount in collected:
+        at(user_id).collected += int(amount or 0)
+    for user_id, amount in reversed_:
+        at(user_id).collected -= int(amount or 0)
+    for user_id, amount, received in handed:
+        pos = at(user_id)
+        pos.handed += amount
+        if received is None:
+            pos.pending += amount
+        else:
+            pos.shortfall += amount - received
+    return sorted(found.values(), key=lambda p: (p.is_keeper, -p.held, p.user.name))
+
+
+def held_by(area_id: int, user_id: int) -> int:
+    for pos in positions(area_id):
+        if pos.user.id == user_id:
+            return pos.held
+    return 0
+
+
+def handovers(area_id: int, limit: int = 50) -> list[CashHandover]:
+    return list(
+        db.session.scalars(
+            select(CashHandover)
+            .where(CashHandover.area_id == area_id)
+            .order_by(CashHandover.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def hand_over(
+    area: ManagementArea,
+    collector: User,
+    *,
+    amount_fen: int,
+    handed_on: date,
+    request_key: str,
+) -> CashHandover:
+    earlier = db.session.scalar(select(CashHandover).where(CashHandover.request_key == request_key))
+    if earlier is not None:
+        return earlier  # the same form sent twice
+    if collector.id in {u.id for u in keepers(area.id)}:
+        raise RuleError(_("The treasurer keeps the area's cash; there is no one to hand it to."))
+    if not keepers(area.id):
+        raise RuleError(_("The area has no treasurer or chair to hand cash to."))
+    if handed_on > local_today():
+        raise RuleError(_("The date cannot be in the future."), "handed_on")
+    held = held_by(area.id, collector.id)
+    if amount_fen > held:
+        raise RuleError(
+            _("You hold %(held)s in cash; you cannot hand over more.", held=_fen(held)),
+            "amount",
+        )
+    handover = CashHandover(
+        area_id=area.id,
+        collector_id=collector.id,
+        amount_fen=amount_fen,
+        handed_on=handed_on,
+        request_key=request_key,
+    )
+    db.session.add(handover)
+    audit.record("create", handover)
+    return handover
+
+
+def may_confirm(handover: CashHandover, user: User) -> bool:
+    return handover.collector_id != user.id and user.id in {u.id for u in keepers(handover.area_id)}
+
+
+def confirm(
+    handover: CashHandover, actor: User, *, received_fen: int, note: str
+) -> HandoverConfirmation:
+    """The treasurer counts the cash; a different sum is kept as a discrepancy."""
+    if not may_confirm(handover, actor):
+        raise RuleError(_("Only the treasurer (or the chair, while there is none) counts cash."))
+    existing = db.session.scalar(
+        select(HandoverConfirmation).where(HandoverConfirmation.handover_id == handover.id)
+    )
+    if existing is not None:
+        raise RuleError(_("This hand-over has already been counted."))
+    if received_fen != handover.amount_fen and not note:
+        raise RuleError(
+            _("The count differs from the amount handed over: write down what happened."),
+            "note",
+        )
+    confirmation = HandoverConfirmation(
+        handover_id=handover.id,
+        received_fen=received_fen,
+        note=note,
+        confirmed_by_id=actor.id,
+    )
+    db.session.add(confirmation)
+    audit.record("create", confirmation)
+    return confirmation
+
+
+def _fen(value: int) -> str:
+    from ..money import format_fen
+
+    return format_fen(value)
+
+
+def pending_for(user: User, area_ids: set[int]) -> dict[int, int]:
+    """Hand-overs awaiting this keeper's count, per area (for the home page)."""
+    if not area_ids:
+        return {}
+    counts: dict[int, int] = defaultdict(int)
+    rows = db.session.execute(
+        select(CashHandover.area_id, func.count())
+        .outerjoin(HandoverConfirmation, HandoverConfirmation.handover_id == CashHandover.id)
+        .where(CashHandover.area_id.in_(area_ids), HandoverConfirmation.id.is_(None))
+        .group_by(CashHandover.area_id)
+    )
+    for area_id, n in rows:
+        if user.id in {u.id for u in keepers(area_id)}:
+            counts[area_id] = n
+    return dict(counts)

@@ -1,0 +1,130 @@
+"""Expenses: what the area's fees paid for, with a voucher photo.
+
+Above the area's threshold a second committee member approves before the expense
+counts (on the finance board and in the balance). Entries are never changed or deleted.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from .. import audit
+from ..auth.models import User
+from ..committees.models import Committee, CommitteeMember
+from ..dbtypes import local_today
+from ..errors import RuleError
+from ..extensions import db
+from ..registry.models import ManagementArea
+from . import ledger
+from .ledger import book_month
+from .models import AreaMonth, Expense, ExpenseApproval, ExpenseKind
+from .schedules import settings_of
+
+
+def expenses_of(area_id: int, limit: int = 100) -> list[Expense]:
+    return list(
+        db.session.scalars(
+            select(Expense)
+            .where(Expense.area_id == area_id)
+            .order_by(Expense.spent_on.desc(), Expense.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def record_expense(
+    area: ManagementArea,
+    actor: User,
+    *,
+    kind: ExpenseKind,
+    category: str,
+    amount_fen: int,
+    payee: str,
+    spent_on: date,
+    note: str,
+    voucher: str | None,
+    request_key: str,
+) -> Expense:
+    earlier = db.session.scalar(select(Expense).where(Expense.request_key == request_key))
+    if earlier is not None:
+        return earlier  # the same form sent twice
+    if spent_on > local_today():
+        raise RuleError(_("The date cannot be in the future."), "spent_on")
+    needs_approval = amount_fen > settings_of(area.id).approval_threshold_fen
+    expense = Expense(
+        area_id=area.id,
+        kind=kind,
+        category=category,
+        amount_fen=amount_fen,
+        payee=payee,
+        spent_on=spent_on,
+        book_month=book_month(area.id, spent_on),
+        note=note,
+        voucher=voucher,
+        needs_approval=needs_approval,
+        recorded_by_id=actor.id,
+        request_key=request_key,
+    )
+    db.session.add(expense)
+    if not needs_approval:
+        ledger.add_to(
+            AreaMonth, {"area_id": area.id, "month": expense.book_month}, spent_fen=amount_fen
+        )
+    audit.record("create", expense)
+    return expense
+
+
+def is_member(area_id: int, user: User, on: date | None = None) -> bool:
+    on = on or local_today()
+    return (
+        db.session.scalar(
+            select(CommitteeMember.id)
+            .join(Committee, Committee.id == CommitteeMember.committee_id)
+            .where(
+                Committee.area_id == area_id,
+                CommitteeMember.user_id == user.id,
+                CommitteeMember.term_start <= on,
+                CommitteeMember.term_end >= on,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def has_committee(area_id: int) -> bool:
+    return db.session.scalar(select(Committee.id).where(Committee.area_id == area_id)) is not None
+
+
+def may_approve(expense: Expense, user: User, staff: bool) -> bool:
+    """A second member of the committee; where community staff run the area, other staff."""
+    if expense.recorded_by_id == user.id:
+        return False
+    if has_committee(expense.area_id):
+        return is_member(expense.area_id, user)
+    return staff
+
+
+def approve_expense(expense: Expense, actor: User, *, staff: bool) -> ExpenseApproval:
+    if not expense.needs_approval:
+        raise RuleError(_("This expense needs no approval."))
+    existing = db.session.scalar(
+        select(ExpenseApproval).where(ExpenseApproval.expense_id == expense.id)
+    )
+    if existing is not None:
+        raise RuleError(_("This expense has already been approved."))
+    if expense.recorded_by_id == actor.id:
+        raise RuleError(_("A second committee member must approve it, not the one who entered it."))
+    if not may_approve(expense, actor, staff):
+        raise RuleError(_("Only a member of this area's committee can approve it."))
+    booked = book_month(expense.area_id, local_today())
+    approval = ExpenseApproval(expense_id=expense.id, approved_by_id=actor.id, book_month=booked)
+    db.session.add(approval)
+    ledger.add_to(
+        AreaMonth, {"area_id": expense.area_id, "month": booked}, spent_fen=expense.amount_fen
+    )
+    audit.record("create", approval)
+    return approval

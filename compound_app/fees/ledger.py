@@ -1,0 +1,644 @@
+"""Bills, payments and reversals, and the running totals kept in step with them.
+
+Payments settle a household's oldest bills first (by billing period, then item); what
+is left over is credit in hand and settles the next bills as they are issued. Which
+bill is settled is never stored: it follows from the entries, so ``allocate`` gives the
+same answer at any time. The totals (``Account``, ``AreaMonth``, ``IncomeMonth``) are
+changed in the same transaction as the entries; ``check_totals`` recomputes them.
+
+Concurrency: a money write first locks the household's account row (``FOR UPDATE`` on
+PostgreSQL; SQLite writers are serialised by ``BEGIN IMMEDIATE``), so two people logging
+a payment for the same household at once are applied one after the other. Counters
+and monthly totals are changed by single ``UPDATE … SET x = x + n`` statements.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, insert, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .. import audit
+from ..auth.models import User
+from ..dbtypes import local_today
+from ..errors import RuleError
+from ..extensions import db
+from ..money import area_charge, round_half_up
+from ..registry.models import Building, Compound, Household, ManagementArea, Occupancy, Unit
+from .models import (
+    Account,
+    AreaMonth,
+    Basis,
+    Bill,
+    FeeItem,
+    FeeRelief,
+    FeeSchedule,
+    FinanceBoard,
+    IncomeMonth,
+    Method,
+    Payment,
+    ReceiptCounter,
+    Reversal,
+    ScheduleStatus,
+)
+
+CREDIT = ""  # IncomeMonth.item_name of money not yet owed (预收)
+
+
+# --- months ---------------------------------------------------------------------------------
+
+
+def month_of(d: date) -> date:
+    return d.replace(day=1)
+
+
+def add_months(d: date, n: int) -> date:
+    index = d.year * 12 + d.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(a: date, b: date) -> int:
+    """Whole months from ``a``'s month to ``b``'s month."""
+    return (b.year - a.year) * 12 + b.month - a.month
+
+
+def book_month(area_id: int, on: date) -> date:
+    """The finance-board month an entry dated ``on`` counts in.
+
+    Its own month, unless that month's board is already published (frozen): then the
+    first month after the latest published one, where it shows as a late adjustment.
+    """
+    latest = db.session.scalar(
+        select(func.max(FinanceBoard.month)).where(FinanceBoard.area_id == area_id)
+    )
+    month = month_of(on)
+    if latest is not None and month <= latest:
+        return add_months(latest, 1)
+    return month
+
+
+# --- upserts that add, so concurrent writers never lose each other's sums ------------------
+
+
+def _dialect_insert(model: Any) -> Any:
+    name = db.session.get_bind().dialect.name
+    return (postgresql.insert if name == "postgresql" else sqlite.insert)(model)
+
+
+def add_to(model: Any, keys: dict[str, Any], **amounts: int) -> None:
+    amounts = {k: v for k, v in amounts.items() if v}
+    if not amounts:
+        return
+    stmt = _dialect_insert(model).values(**keys, **amounts)
+    table = model.__table__
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={k: table.c[k] + stmt.excluded[k] for k in amounts},
+    )
+    db.session.execute(stmt)
+
+
+def _insert_missing(model: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        db.session.execute(_dialect_insert(model).on_conflict_do_nothing(), rows)
+
+
+# --- accounts and allocation -------------------------------------------------------------
+
+
+def area_id_of(household: Household) -> int:
+    return household.unit.building.compound.area_id
+
+
+def lock_account(household_id: int, area_id: int) -> Account:
+    """The household's account row, locked until the transaction ends."""
+    _insert_missing(Account, [{"household_id": household_id, "area_id": area_id}])
+    db.session.flush()
+    account = db.session.scalars(
+        select(Account)
+        .where(Account.household_id == household_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    return account
+
+
+def account_of(household_id: int) -> Account | None:
+    return db.session.get(Account, household_id)
+
+
+@dataclass(frozen=True)
+class BillLine:
+    id: int
+    period: date
+    months: int
+    item: str
+    amount: int
+
+
+def bills_of(household_id: int) -> list[BillLine]:
+    """The household's bills in the order payments settle them."""
+    rows = db.session.execute(
+        select(Bill.id, Bill.period, Bill.months, FeeItem.name, Bill.amount_fen)
+        .join(FeeItem, FeeItem.id == Bill.item_id)
+        .where(Bill.household_id == household_id)
+        .order_by(Bill.period, FeeItem.sort_key, Bill.id)
+    )
+    return [BillLine(*row) for row in rows]
+
+
+def allocate(bills: Sequence[BillLine], paid: int) -> dict[int, int]:
+    """How much of each bill ``paid`` settles, oldest first."""
+    left = max(paid, 0)
+    settled: dict[int, int] = {}
+    for bill in bills:
+        if left <= 0:
+            break
+        take = min(left, bill.amount)
+        settled[bill.id] = take
+        left -= take
+    return settled
+
+
+def owing_since(bills: Sequence[BillLine], settled: dict[int, int]) -> date | None:
+    for bill in bills:
+        if settled.get(bill.id, 0) < bill.amount:
+            return bill.period
+    return None
+
+
+@dataclass
+class Settlement:
+    """What a change of a household's paid total did to its bills."""
+
+    by_period: dict[date, int]
+    by_item: dict[str, int]
+    periods: list[date]  # periods whose settled amount grew, oldest first
+
+
+def _settlement(bills: Sequence[BillLine], paid_before: int, paid_after: int) -> Settlement:
+    before, after = allocate(bills, paid_before), allocate(bills, paid_after)
+    by_period: dict[date, int] = defaultdict(int)
+    by_item: dict[str, int] = defaultdict(int)
+    grew: list[date] = []
+    for bill in bills:
+        delta = after.get(bill.id, 0) - before.get(bill.id, 0)
+        if delta:
+            by_period[bill.period] += delta
+            by_item[bill.item] += delta
+            if delta > 0 and bill.period not in grew:
+                grew.append(bill.period)
+    # What no bill takes is credit in hand (or, for a reversal, credit given back).
+    credit = (max(paid_after, 0) - max(paid_before, 0)) - sum(by_item.values())
+    credit += min(paid_after, 0) - min(paid_before, 0)
+    if credit:
+        by_item[CREDIT] += credit
+    return Settlement(dict(by_period), dict(by_item), grew)
+
+
+def _apply(area_id: int, settlement: Settlement, booked: date, received: int) -> None:
+    for period, amount in settlement.by_period.items():
+        add_to(AreaMonth, {"area_id": area_id, "month": period}, collected_fen=amount)
+    for item, amount in settlement.by_item.items():
+        add_to(
+            IncomeMonth,
+            {"area_id": area_id, "month": booked, "item_name": item},
+            amount_fen=amount,
+        )
+    add_to(AreaMonth, {"area_id": area_id, "month": booked}, received_fen=received)
+
+
+def _periods_text(periods: list[date]) -> str:
+    if not periods:
+        return ""
+    first, last = periods[0], periods[-1]
+    if first == last:
+        return f"{first:%Y-%m}"
+    return f"{first:%Y-%m}–{last:%Y-%m}"
+
+
+# --- payments ---------------------------------------------------------------------------
+
+
+def next_receipt_no(area: ManagementArea, year: int) -> str:
+    """The area's next receipt number for the year; a rolled-back payment leaves no gap."""
+    _insert_missing(ReceiptCounter, [{"area_id": area.id, "year": year, "last": 0}])
+    db.session.execute(
+        update(ReceiptCounter)
+        .where(ReceiptCounter.area_id == area.id, ReceiptCounter.year == year)
+        .values(last=ReceiptCounter.last + 1)
+    )
+    last = db.session.scalar(
+        select(ReceiptCounter.last).where(
+            ReceiptCounter.area_id == area.id, ReceiptCounter.year == year
+        )
+    )
+    return f"{area.code}-{year}-{last:06d}"
+
+
+def payment_for_key(request_key: str) -> Payment | None:
+    return db.session.scalar(select(Payment).where(Payment.request_key == request_key))
+
+
+@dataclass
+class Recorded:
+    payment: Payment
+    repeated: bool  # the same form was sent again: nothing new was written
+
+
+def record_payment(
+    household: Household,
+    *,
+    amount_fen: int,
+    method: Method,
+    paid_on: date,
+    collector: User,
+    request_key: str,
+    note: str = "",
+) -> Recorded:
+    """Log a payment; the same form sent twice records it once."""
+    earlier = payment_for_key(request_key)
+    if earlier is not None:
+        if earlier.household_id != household.id or earlier.amount_fen != amount_fen:
+            raise RuleError(_("This form was already used for another payment. Open it again."))
+        return Recorded(earlier, repeated=True)
+    today = local_today()
+    if paid_on > today:
+        raise RuleError(_("The payment date cannot be in the future."), "paid_on")
+    if paid_on < add_months(month_of(today), -12):
+        raise RuleError(_("Payments older than a year are entered by the treasurer."), "paid_on")
+    area = household.unit.building.compound.area
+    account = lock_account(household.id, area.id)
+    bills = bills_of(household.id)
+    settlement = _settlement(bills, account.paid_fen, account.paid_fen + amount_fen)
+    booked = book_month(area.id, paid_on)
+    payment = Payment(
+        area_id=area.id,
+        household_id=household.id,
+        receipt_no=next_receipt_no(area, today.year),
+        amount_fen=amount_fen,
+        method=method,
+        paid_on=paid_on,
+        book_month=booked,
+        collector_id=collector.id,
+        request_key=request_key,
+        covers=_periods_text(settlement.periods),
+        note=note,
+    )
+    db.session.add(payment)
+    account.paid_fen += amount_fen
+    account.owing_since = owing_since(bills, allocate(bills, account.paid_fen))
+    _apply(area.id, settlement, booked, amount_fen)
+    audit.record("create", payment)
+    return Recorded(payment, repeated=False)
+
+
+def reverse_payment(payment: Payment, reason: str, actor: User) -> Reversal:
+    """Void a payment with a reason; its receipt number stays used and shows as void."""
+    if not reason.strip():
+        raise RuleError(_("Please give the reason for the reversal."), "reason")
+    account = lock_account(payment.household_id, payment.area_id)
+    # Read after the lock: a reversal sent twice at once finds the first one here.
+    existing = db.session.scalar(select(Reversal).where(Reversal.payment_id == payment.id))
+    if existing is not None:
+        raise RuleError(_("This payment has already been reversed."), "reason")
+    bills = bills_of(payment.household_id)
+    settlement = _settlement(bills, account.paid_fen, account.paid_fen - payment.amount_fen)
+    booked = book_month(payment.area_id, local_today())
+    reversal = Reversal(
+        payment_id=payment.id,
+        area_id=payment.area_id,
+        household_id=payment.household_id,
+        amount_fen=payment.amount_fen,
+        reason=reason,
+        book_month=booked,
+        reversed_by_id=actor.id,
+    )
+    db.session.add(reversal)
+    account.paid_fen -= payment.amount_fen
+    account.owing_since = owing_since(bills, allocate(bills, account.paid_fen))
+    _apply(payment.area_id, settlement, booked, -payment.amount_fen)
+    audit.record("create", reversal)
+    return reversal
+
+
+# --- bills ------------------------------------------------------------------------------
+
+
+def bill_amount(
+    item: FeeItem | Any,
+    *,
+    area_dm2: int,
+    months: int,
+    vacant_percent: int | None,
+    relief_percent: int,
+) -> tuple[int, int]:
+    """(base, amount) in fen for one household, item and billing period.
+
+    Rounding: per m² rates multiply the exact area by the rate and the months and round
+    half up once; a vacancy share and then a relief are each applied to that whole sum
+    and rounded half up once more. Never per m² or per month.
+    """
+    match Basis(item.basis):
+        case Basis.PER_HOUSEHOLD:
+            base = item.rate_fen * months
+        case Basis.PER_M2:
+            base = area_charge(area_dm2, item.rate_fen, months)
+        case Basis.FIXED:
+            base = item.rate_fen
+    amount = base
+    if vacant_percent is not None:
+        amount = round_half_up(Decimal(amount) * vacant_percent / 100)
+    if relief_percent:
+        amount = round_half_up(Decimal(amount) * (100 - relief_percent) / 100)
+    return base, amount
+
+
+def schedule_for_month(area_id: int, month: date) -> FeeSchedule | None:
+    """The schedule that bills ``month`` in the area, if any."""
+    return db.session.scalar(
+        select(FeeSchedule)
+        .where(
+            FeeSchedule.area_id == area_id,
+            FeeSchedule.status.in_((ScheduleStatus.ACTIVE, ScheduleStatus.SUPERSEDED)),
+            FeeSchedule.start_month <= month,
+            (FeeSchedule.end_month.is_(None)) | (FeeSchedule.end_month >= month),
+        )
+        .order_by(FeeSchedule.version.desc())
+        .limit(1)
+    )
+
+
+def period_start(schedule: FeeSchedule, month: date) -> date:
+    """The first month of the billing period that contains ``month``."""
+    offset = months_between(schedule.start_month, month) % schedule.months
+    return add_months(month, -offset)
+
+
+def _area_households(area_id: int) -> list[tuple[int, int, str, int]]:
+    rows = db.session.execute(
+        select(Household.id, Household.area_dm2, Household.occupancy, FeeRelief.percent_off)
+        .join(Unit, Unit.id == Household.unit_id)
+        .join(Building, Building.id == Unit.building_id)
+        .join(Compound, Compound.id == Building.compound_id)
+        .outerjoin(FeeRelief, FeeRelief.household_id == Household.id)
+        .where(Compound.area_id == area_id)
+    )
+    return [(hid, dm2, occ, relief or 0) for hid, dm2, occ, relief in rows]
+
+
+def generate_bills(area_id: int, month: date) -> int:
+    """Issue the bills of the billing period starting in ``month``; returns how many.
+
+    Idempotent: bills already issued for a household, period and item are skipped (and
+    the database refuses duplicates), so running it twice issues nothing new.
+    """
+    month = month_of(month)
+    schedule = schedule_for_month(area_id, month)
+    if schedule is None or period_start(schedule, month) != month or not schedule.items:
+        return 0
+    done = {
+        (hid, item_id)
+        for hid, item_id in db.session.execute(
+            select(Bill.household_id, Bill.item_id).where(
+                Bill.area_id == area_id, Bill.period == month
+            )
+        )
+    }
+    rows: list[dict[str, Any]] = []
+    totals: dict[int, int] = defaultdict(int)
+    for hid, dm2, occupancy, relief in _area_households(area_id):
+        vacant = schedule.vacant_percent if occupancy == Occupancy.VACANT else None
+        for item in schedule.items:
+            if (hid, item.id) in done:
+                continue
+            base, amount = bill_amount(
+                item,
+                area_dm2=dm2,
+                months=schedule.months,
+                vacant_percent=vacant,
+                relief_percent=relief,
+            )
+            if amount <= 0:
+                continue  # fully exempt: no bill at all
+            rows.append(
+                {
+                    "area_id": area_id,
+                    "household_id": hid,
+                    "item_id": item.id,
+                    "period": month,
+                    "months": schedule.months,
+                    "base_fen": base,
+                    "amount_fen": amount,
+                }
+            )
+            totals[hid] += amount
+    if not rows:
+        return 0
+    accounts = _lock_accounts(area_id, list(totals))
+    # An earlier period billed after a later one changes which bills credit settled:
+    # those households are settled again from their full list of bills.
+    late = {hid: bills_of(hid) for hid, a in accounts.items() if _billed_after(a, month)}
+    for chunk in _chunks(rows, 5000):
+        db.session.execute(insert(Bill), chunk)
+    _post_bills(area_id, month, totals, accounts, late)
+    return len(rows)
+
+
+def _billed_after(account: Account, month: date) -> bool:
+    return account.last_period is not None and account.last_period > month
+
+
+def _chunks(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _lock_accounts(area_id: int, household_ids: list[int]) -> dict[int, Account]:
+    _insert_missing(Account, [{"household_id": hid, "area_id": area_id} for hid in household_ids])
+    found: dict[int, Account] = {}
+    for start in range(0, len(household_ids), 5000):
+        chunk = household_ids[start : start + 5000]
+        for account in db.session.scalars(
+            select(Account)
+            .where(Account.household_id.in_(chunk))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ):
+            found[account.household_id] = account
+    return found
+
+
+def _post_bills(
+    area_id: int,
+    month: date,
+    totals: dict[int, int],
+    accounts: dict[int, Account],
+    late: dict[int, list[BillLine]],
+) -> None:
+    """Add new bills to the accounts; credit in hand settles them at once."""
+    collected = 0
+    changes: list[dict[str, Any]] = []
+    for hid, amount in totals.items():
+        account = accounts[hid]
+        if hid in late:
+            bills = bills_of(hid)
+            before, after = allocate(late[hid], account.paid_fen), allocate(bills, account.paid_fen)
+            for bill in bills:
+                delta = after.get(bill.id, 0) - before.get(bill.id, 0)
+                if delta:
+                    add_to(
+                        AreaMonth, {"area_id": area_id, "month": bill.period}, collected_fen=delta
+                    )
+            since = owing_since(bills, after)
+            last = account.last_period
+        else:
+            credit = max(account.paid_fen - account.billed_fen, 0)
+            covered = min(credit, amount)
+            collected += covered
+            since = account.owing_since
+            if since is None and covered < amount:
+                since = month
+            last = month
+        changes.append(
+            {
+                "household_id": hid,
+                "billed_fen": account.billed_fen + amount,
+                "last_period": last,
+                "owing_since": since,
+            }
+        )
+    for chunk in _chunks(changes, 5000):
+        db.session.execute(update(Account), chunk)
+    add_to(
+        AreaMonth,
+        {"area_id": area_id, "month": month},
+        billed_fen=sum(totals.values()),
+        collected_fen=collected,
+        households_billed=len(totals),
+    )
+
+
+# --- proof ------------------------------------------------------------------------------
+
+
+def check_totals(area_id: int | None = None) -> list[str]:
+    """Recompute every running total from the entries; return the differences found.
+
+    Which bills a household's money settles depends only on its bills and its paid
+    total, so the collected figures are recomputed exactly; money received per month
+    and item must add up to the payments and reversals booked in that month.
+    """
+    from .models import Expense, ExpenseApproval
+
+    problems: list[str] = []
+
+    def where(model: Any) -> Any:
+        return model.area_id == area_id if area_id is not None else true()
+
+    billed = {
+        hid: int(amount)
+        for hid, amount in db.session.execute(
+            select(Bill.household_id, func.sum(Bill.amount_fen))
+            .where(where(Bill))
+            .group_by(Bill.household_id)
+        )
+    }
+    paid: dict[int, int] = defaultdict(int)
+    for hid, amount in db.session.execute(
+        select(Payment.household_id, func.sum(Payment.amount_fen))
+        .where(where(Payment))
+        .group_by(Payment.household_id)
+    ):
+        paid[hid] += int(amount)
+    for hid, amount in db.session.execute(
+        select(Reversal.household_id, func.sum(Reversal.amount_fen))
+        .where(where(Reversal))
+        .group_by(Reversal.household_id)
+    ):
+        paid[hid] -= int(amount)
+    collected: dict[tuple[int, date], int] = defaultdict(int)
+    for account in db.session.scalars(select(Account).where(where(Account))):
+        hid = account.household_id
+        if account.billed_fen != int(billed.get(hid, 0)) or account.paid_fen != paid.get(hid, 0):
+            problems.append(
+                f"household {hid}: account {account.billed_fen}/{account.paid_fen}, "
+                f"entries {billed.get(hid, 0)}/{paid.get(hid, 0)}"
+            )
+        bills = bills_of(hid)
+        settled = allocate(bills, account.paid_fen)
+        if account.owing_since != owing_since(bills, settled):
+            problems.append(f"household {hid}: owing since {account.owing_since}")
+        for bill in bills:
+            collected[(account.area_id, bill.period)] += settled.get(bill.id, 0)
+    missing = (set(billed) | set(paid)) - set(
+        db.session.scalars(select(Account.household_id).where(where(Account)))
+    )
+    problems += [f"household {hid}: entries without an account" for hid in sorted(missing)]
+
+    expected: dict[tuple[int, date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for a, m, amount, n in db.session.execute(
+        select(
+            Bill.area_id,
+            Bill.period,
+            func.sum(Bill.amount_fen),
+            func.count(Bill.household_id.distinct()),
+        )
+        .where(where(Bill))
+        .group_by(Bill.area_id, Bill.period)
+    ):
+        expected[(a, m)]["billed_fen"] += int(amount)
+        expected[(a, m)]["households_billed"] += int(n)
+    for key, amount in collected.items():
+        expected[key]["collected_fen"] += amount
+    for model in (Payment, Reversal):
+        sign = 1 if model is Payment else -1
+        for a, m, amount in db.session.execute(
+            select(model.area_id, model.book_month, func.sum(model.amount_fen))
+            .where(where(model))
+            .group_by(model.area_id, model.book_month)
+        ):
+            expected[(a, m)]["received_fen"] += sign * int(amount)
+    for a, m, amount in db.session.execute(
+        select(Expense.area_id, Expense.book_month, func.sum(Expense.amount_fen))
+        .where(where(Expense), Expense.needs_approval.is_(False))
+        .group_by(Expense.area_id, Expense.book_month)
+    ):
+        expected[(a, m)]["spent_fen"] += int(amount)
+    for a, m, amount in db.session.execute(
+        select(Expense.area_id, ExpenseApproval.book_month, func.sum(Expense.amount_fen))
+        .join(ExpenseApproval, ExpenseApproval.expense_id == Expense.id)
+        .where(where(Expense))
+        .group_by(Expense.area_id, ExpenseApproval.book_month)
+    ):
+        expected[(a, m)]["spent_fen"] += int(amount)
+    income = defaultdict(int)
+    for a, m, amount in db.session.execute(
+        select(IncomeMonth.area_id, IncomeMonth.month, func.sum(IncomeMonth.amount_fen))
+        .where(where(IncomeMonth))
+        .group_by(IncomeMonth.area_id, IncomeMonth.month)
+    ):
+        income[(a, m)] = int(amount)
+    kept = {
+        (r.area_id, r.month): r
+        for r in db.session.scalars(select(AreaMonth).where(where(AreaMonth)))
+    }
+    columns = ("billed_fen", "collected_fen", "households_billed", "received_fen", "spent_fen")
+    for key in set(kept) | set(expected):
+        row = kept.get(key)
+        for column in columns:
+            have = getattr(row, column) if row else 0
+            want = expected[key][column] if key in expected else 0
+            if have != want:
+                problems.append(f"area {key[0]} {key[1]:%Y-%m} {column}: {have} ≠ {want}")
+        received = row.received_fen if row else 0
+        if income.get(key, 0) != received:
+            problems.append(f"area {key[0]} {key[1]:%Y-%m}: income by item ≠ received")
+    return problems

@@ -1,0 +1,309 @@
+"""Fee schedules: draft → published for comment (公示) → active → superseded.
+
+An active schedule is never edited: a change is a new version from a future month,
+drafted, published and approved like the first; approving it ends the old one the
+month before. Who approved, when and how (meeting, vote) stays on the record.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from .. import audit
+from ..auth.models import User
+from ..dbtypes import local_today
+from ..errors import RuleError
+from ..extensions import db
+from ..registry.models import Compound, Household, ManagementArea, Pilot
+from . import ledger
+from .ledger import add_months, month_of, months_between
+from .models import (
+    ApprovalHow,
+    Basis,
+    Cycle,
+    FeeItem,
+    FeeRelief,
+    FeeSchedule,
+    FeeSettings,
+    ScheduleStatus,
+)
+
+# The pilots started charging two to three months after they began; earlier is a warning.
+MIN_MONTHS_AFTER_PILOT_START = 2
+MAX_ITEMS = 20
+
+
+def schedules_of(area_id: int) -> list[FeeSchedule]:
+    return list(
+        db.session.scalars(
+            select(FeeSchedule)
+            .where(FeeSchedule.area_id == area_id)
+            .order_by(FeeSchedule.version.desc())
+        )
+    )
+
+
+def active_schedule(area_id: int) -> FeeSchedule | None:
+    return db.session.scalar(
+        select(FeeSchedule).where(
+            FeeSchedule.area_id == area_id, FeeSchedule.status == ScheduleStatus.ACTIVE
+        )
+    )
+
+
+def pending_schedule(area_id: int) -> FeeSchedule | None:
+    """The draft or published version not yet approved, if there is one."""
+    return db.session.scalar(
+        select(FeeSchedule).where(
+            FeeSchedule.area_id == area_id,
+            FeeSchedule.status.in_((ScheduleStatus.DRAFT, ScheduleStatus.PUBLISHED)),
+        )
+    )
+
+
+def settings_of(area_id: int) -> FeeSettings:
+    found = db.session.get(FeeSettings, area_id)
+    return found or FeeSettings(area_id=area_id, approval_threshold_fen=50_000)
+
+
+def set_threshold(area: ManagementArea, threshold_fen: int) -> FeeSettings:
+    found = db.session.get(FeeSettings, area.id)
+    before = audit.snapshot(found) if found else None
+    if found is None:
+        found = FeeSettings(area_id=area.id)
+        db.session.add(found)
+    found.approval_threshold_fen = threshold_fen
+    audit.record("update" if before else "create", found, before)
+    return found
+
+
+def new_draft(area: ManagementArea, actor: User | None, today: date | None = None) -> FeeSchedule:
+    """A new version, copying the items of the latest one, to start next month."""
+    if pending_schedule(area.id) is not None:
+        raise RuleError(_("A new version is already being prepared. Finish or withdraw it first."))
+    today = today or local_today()
+    latest = db.session.scalar(
+        select(FeeSchedule)
+        .where(FeeSchedule.area_id == area.id)
+        .order_by(FeeSchedule.version.desc())
+        .limit(1)
+    )
+    version = (latest.version + 1) if latest else 1
+    schedule = FeeSchedule(
+        area_id=area.id,
+        version=version,
+        status=ScheduleStatus.DRAFT,
+        cycle=latest.cycle if latest else Cycle.MONTH,
+        start_month=add_months(month_of(today), 1),
+        vacant_percent=latest.vacant_percent if latest else 50,
+        publicity_days=latest.publicity_days if latest else 7,
+        created_by_id=actor.id if actor else None,
+    )
+    db.session.add(schedule)
+    db.session.flush()
+    for item in latest.items if latest else []:
+        db.session.add(
+            FeeItem(
+                schedule_id=schedule.id,
+                name=item.name,
+                scope=item.scope,
+                basis=item.basis,
+                rate_fen=item.rate_fen,
+                sort_key=item.sort_key,
+            )
+        )
+    audit.record("create", schedule)
+    return schedule
+
+
+def _editable(schedule: FeeSchedule) -> None:
+    if schedule.status != ScheduleStatus.DRAFT:
+        raise RuleError(_("Only a draft can be changed. Withdraw it from the notice board first."))
+
+
+def update_terms(
+    schedule: FeeSchedule,
+    *,
+    cycle: Cycle,
+    start_month: date,
+    vacant_percent: int,
+    publicity_days: int,
+    today: date | None = None,
+) -> None:
+    _editable(schedule)
+    start_month = month_of(start_month)
+    _check_start(schedule, start_month, today or local_today())
+    before = audit.snapshot(schedule)
+    schedule.cycle, schedule.start_month = cycle, start_month
+    schedule.vacant_percent, schedule.publicity_days = vacant_percent, publicity_days
+    audit.record("update", schedule, before)
+
+
+def _check_start(schedule: FeeSchedule, start_month: date, today: date) -> None:
+    current = active_schedule(schedule.area_id)
+    if current is not None and current.id != schedule.id:
+        # A change applies from a future month; months already billed keep their bills.
+        if start_month <= month_of(today) or start_month <= current.start_month:
+            raise RuleError(
+                _(
+                    "A new version starts in a future month (after %(month)s).",
+                    month=f"{max(month_of(today), current.start_month):%Y-%m}",
+                ),
+                "start_month",
+            )
+    elif start_month < add_months(month_of(today), -12):
+        raise RuleError(_("The start month is more than a year ago."), "start_month")
+
+
+def start_warning(schedule: FeeSchedule) -> str | None:
+    """A warning when charging starts less than two months after the pilot began."""
+    pilot_start = db.session.scalar(
+        select(func.min(Pilot.selected_on))
+        .join(Compound, Compound.id == Pilot.compound_id)
+        .where(Compound.area_id == schedule.area_id)
+    )
+    if pilot_start is None:
+        return None
+    gap = months_between(pilot_start, schedule.start_month)
+    if gap < MIN_MONTHS_AFTER_PILOT_START:
+        return _(
+            "Charging starts %(n)d month(s) after the pilot began (%(date)s). The pilots "
+            "that worked first agreed the service scope with residents and started "
+            "charging after two to three months.",
+            n=max(gap, 0),
+            date=f"{pilot_start:%Y-%m-%d}",
+        )
+    return None
+
+
+def add_item(
+    schedule: FeeSchedule, *, name: str, scope: str, basis: Basis, rate_fen: int
+) -> FeeItem:
+    _editable(schedule)
+    if any(item.name == name for item in schedule.items):
+        raise RuleError(_("The schedule already has an item with this name."), "name")
+    if len(schedule.items) >= MAX_ITEMS:
+        raise RuleError(_("A schedule has at most %(n)d items.", n=MAX_ITEMS))
+    item = FeeItem(
+        schedule_id=schedule.id,
+        name=name,
+        scope=scope,
+        basis=basis,
+        rate_fen=rate_fen,
+        sort_key=len(schedule.items),
+    )
+    db.session.add(item)
+    schedule.items.append(item)
+    audit.record("create", item)
+    return item
+
+
+def remove_item(item: FeeItem) -> None:
+    _editable(item.schedule)
+    audit.record("delete", item, audit.snapshot(item), {})
+    item.schedule.items.remove(item)
+    db.session.delete(item)
+
+
+def publish(schedule: FeeSchedule, today: date | None = None) -> None:
+    """Put the draft on the notice board for residents' comments."""
+    _editable(schedule)
+    if not schedule.items:
+        raise RuleError(_("Add at least one service item first."))
+    today = today or local_today()
+    _check_start(schedule, schedule.start_month, today)
+    before = audit.snapshot(schedule)
+    schedule.status, schedule.published_on = ScheduleStatus.PUBLISHED, today
+    audit.record("update", schedule, before)
+
+
+def withdraw(schedule: FeeSchedule) -> None:
+    """Take a published version back to draft to change it (it must be published again)."""
+    if schedule.status != ScheduleStatus.PUBLISHED:
+        raise RuleError(_("Only a version on the notice board can be withdrawn."))
+    before = audit.snapshot(schedule)
+    schedule.status, schedule.published_on = ScheduleStatus.DRAFT, None
+    audit.record("update", schedule, before)
+
+
+def publicity_ends(schedule: FeeSchedule) -> date | None:
+    if schedule.published_on is None:
+        return None
+    return schedule.published_on + timedelta(days=schedule.publicity_days)
+
+
+def approve(
+    schedule: FeeSchedule,
+    *,
+    how: ApprovalHow,
+    approved_on: date,
+    note: str,
+    actor: User,
+    today: date | None = None,
+) -> int:
+    """Put a published version into force; returns the bills issued for the current period."""
+    today = today or local_today()
+    if schedule.status != ScheduleStatus.PUBLISHED:
+        raise RuleError(_("Only a version that has been on the notice board can be approved."))
+    ends = publicity_ends(schedule)
+    if ends is not None and today < ends:
+        raise RuleError(
+            _("Residents can comment until %(date)s; approve it after that.", date=f"{ends}")
+        )
+    if approved_on > today or (schedule.published_on and approved_on < schedule.published_on):
+        raise RuleError(
+            _("The approval date must lie between publication and today."), "approved_on"
+        )
+    _check_start(schedule, schedule.start_month, today)
+    current = active_schedule(schedule.area_id)
+    if current is not None:
+        before = audit.snapshot(current)
+        current.status = ScheduleStatus.SUPERSEDED
+        current.end_month = add_months(schedule.start_month, -1)
+        audit.record("update", current, before)
+        db.session.flush()
+    before = audit.snapshot(schedule)
+    schedule.status = ScheduleStatus.ACTIVE
+    schedule.approved_on, schedule.approved_how = approved_on, how
+    schedule.approval_note, schedule.approved_by_id = note, actor.id
+    audit.record("update", schedule, before)
+    db.session.flush()
+    return catch_up(schedule.area_id, today)
+
+
+def catch_up(area_id: int, today: date | None = None) -> int:
+    """Issue every bill due up to this month that has not been issued; returns how many."""
+    today = today or local_today()
+    issued = 0
+    for schedule in schedules_of(area_id):
+        if schedule.status not in (ScheduleStatus.ACTIVE, ScheduleStatus.SUPERSEDED):
+            continue
+        month = schedule.start_month
+        last = min(schedule.end_month or month_of(today), month_of(today))
+        while month <= last:
+            issued += ledger.generate_bills(area_id, month)
+            month = add_months(month, schedule.months)
+    return issued
+
+
+def set_relief(household: Household, percent_off: int, reason: str, since: date) -> FeeRelief:
+    """Exempt (100 %) or discount a household's future bills, e.g. 低保户."""
+    found = db.session.get(FeeRelief, household.id)
+    before = audit.snapshot(found) if found else None
+    if found is None:
+        found = FeeRelief(household_id=household.id)
+        db.session.add(found)
+    found.percent_off, found.reason, found.since = percent_off, reason, since
+    audit.record("update" if before else "create", found, before)
+    return found
+
+
+def clear_relief(household: Household) -> None:
+    found = db.session.get(FeeRelief, household.id)
+    if found is None:
+        return
+    audit.record("delete", found, audit.snapshot(found), {})
+    db.session.delete(found)

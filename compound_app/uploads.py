@@ -1,0 +1,86 @@
+"""Uploaded photos: type checked by content, re-encoded, metadata (EXIF, GPS) stripped.
+
+A photo is decoded with Pillow whatever its name says, drawn onto a fresh image and
+saved as JPEG under a random name in ``instance/uploads``; nothing of the original file
+(its name, its metadata, anything hidden after the image data) is kept. Files are
+served as downloads only (see ``send_upload``).
+"""
+
+from __future__ import annotations
+
+import secrets
+import warnings
+from pathlib import Path
+from typing import Any
+
+from flask import Response, current_app, send_file
+from flask_babel import gettext as _
+
+from .errors import RuleError
+
+MAX_BYTES = 6 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+MAX_SIDE = 2000  # longer side after re-encoding: enough to read a receipt
+ACCEPTED = {"JPEG", "PNG", "WEBP", "GIF", "BMP"}
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_photo(storage: Any, field: str = "photo") -> str:
+    """Check, re-encode and store an uploaded photo; returns its new file name."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    data = storage.read(MAX_BYTES + 1) if storage else b""
+    if not data:
+        raise RuleError(_("Choose a photo to upload."), field)
+    if len(data) > MAX_BYTES:
+        raise RuleError(_("A photo can be at most 6 MB."), field)
+    import io
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+            with Image.open(io.BytesIO(data)) as probe:
+                if probe.format not in ACCEPTED:
+                    raise RuleError(_("Upload a photo (JPEG, PNG or WebP)."), field)
+                probe.verify()
+            with Image.open(io.BytesIO(data)) as image:
+                image.seek(0)
+                image = ImageOps.exif_transpose(image)
+                image = image.convert("RGB")
+                image.thumbnail((MAX_SIDE, MAX_SIDE))
+                clean = Image.new("RGB", image.size)
+                clean.paste(image)
+    except RuleError:
+        raise
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        Warning,
+        Image.DecompressionBombError,
+    ):
+        raise RuleError(_("This file is not a photo we can read."), field) from None
+    name = f"{secrets.token_urlsafe(18)}.jpg"
+    clean.save(upload_dir() / name, "JPEG", quality=85, optimize=True)
+    return name
+
+
+def send_upload(name: str, download_name: str) -> Response:
+    """A stored photo, as a download under a neutral name."""
+    path = upload_dir() / name
+    if not name or "/" in name or not path.is_file():
+        from flask import abort
+
+        abort(404)
+    response = send_file(
+        path, mimetype="image/jpeg", as_attachment=True, download_name=download_name
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
