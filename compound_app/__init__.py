@@ -54,11 +54,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from .auth.views import bp as auth_bp
     from .committees.views import bp as committees_bp
+    from .fees.views import bp as fees_bp
     from .home.views import bp as home_bp
     from .people.views import bp as people_bp
     from .registry.views import bp as registry_bp
 
-    for bp in (home_bp, auth_bp, registry_bp, committees_bp, people_bp):
+    for bp in (home_bp, auth_bp, registry_bp, committees_bp, fees_bp, people_bp):
         app.register_blueprint(bp)
 
     from .cli import init_cli

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, false, or_, select, union
 from .auth.models import Role, RoleGrant, User
 from .committees.models import Committee, CommitteeMember
 from .extensions import db
+from .fees.models import CashHandover, Expense, FeeItem, FeeSchedule, Payment
 from .registry.models import (
     Building,
     Community,
@@ -39,6 +40,8 @@ class Action(StrEnum):
     IMPORT = "import"  # spreadsheet import of the roster
     MANAGE = "manage"  # model, party organisation, areas, committee, pilots
     MANAGE_PEOPLE = "manage_people"  # accounts, role grants, invite codes
+    COLLECT = "collect"  # log a household's payment: the committee, the unit's representative
+    MANAGE_FEES = "manage_fees"  # schedules, bills, reversals, expenses, finance boards
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Principal:
     rep_compounds: set[int] = field(default_factory=set)
     resident_compounds: set[int] = field(default_factory=set)
     member_areas: set[int] = field(default_factory=set)
+    rep_areas: set[int] = field(default_factory=set)
 
     @property
     def is_anonymous(self) -> bool:
@@ -120,6 +124,7 @@ def load_principal(user: User | None) -> Principal:
         for compound_id, area_id in rows:
             p.rep_compounds.add(compound_id)
             p.member_areas.add(area_id)
+            p.rep_areas.add(area_id)
     if p.resident_households:
         rows = db.session.execute(
             select(Compound.id, Compound.area_id)
@@ -180,7 +185,17 @@ def locate(obj: Any) -> Location:
             return locate(obj.area)
         case CommitteeMember():
             return locate(obj.committee.area)
+        case FeeSchedule() | CashHandover() | Expense():
+            return locate(obj.area if isinstance(obj, FeeSchedule) else _area(obj.area_id))
+        case FeeItem():
+            return locate(obj.schedule)
+        case Payment():
+            return locate(obj.household)
     raise TypeError(f"access has no rule for {type(obj).__name__}")
+
+
+def _area(area_id: int) -> ManagementArea:
+    return db.session.get(ManagementArea, area_id)
 
 
 def _with(loc: Location, **changes: int) -> Location:
@@ -202,7 +217,12 @@ def can(action: Action, obj: Any, p: Principal | None = None) -> bool:
     if loc.compound_id is None:  # a management area
         if action is Action.VIEW:
             return committee or loc.area_id in p.member_areas
-        return committee and action in (Action.VIEW_ROSTER, Action.VIEW_CONTACTS)
+        return committee and action in (
+            Action.VIEW_ROSTER,
+            Action.VIEW_CONTACTS,
+            Action.COLLECT,
+            Action.MANAGE_FEES,
+        )
     if committee:
         return action is not Action.MANAGE and action is not Action.MANAGE_PEOPLE
     if loc.unit_id is not None and loc.unit_id in p.rep_units:
@@ -211,6 +231,7 @@ def can(action: Action, obj: Any, p: Principal | None = None) -> bool:
             Action.VIEW_ROSTER,
             Action.VIEW_CONTACTS,
             Action.EDIT_ROSTER,
+            Action.COLLECT,
         )
     if loc.household_id is not None and loc.household_id in p.resident_households:
         # Residents see who lives in their home, but never other residents' numbers.
@@ -219,6 +240,12 @@ def can(action: Action, obj: Any, p: Principal | None = None) -> bool:
         # Buildings and units are common knowledge within a compound; homes are not.
         return loc.compound_id in p.rep_compounds or loc.compound_id in p.resident_compounds
     return False
+
+
+def collects_in(area: ManagementArea, p: Principal | None = None) -> bool:
+    """Whether the user takes payments somewhere in the area (and so may hand over cash)."""
+    p = p or principal()
+    return can(Action.COLLECT, area, p) or area.id in p.rep_areas
 
 
 def require(action: Action, obj: Any) -> Any:

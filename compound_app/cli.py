@@ -20,6 +20,10 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
 
+    from .fees.cli import fees_cli
+
+    app.cli.add_command(fees_cli)
+
 
 @click.command("demo")
 @click.option(

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from .auth.models import Role
 from .committees.models import Background, Position
+from .fees.models import ApprovalHow, Basis, Cycle, ExpenseKind, Method, ScheduleStatus
 from .registry.models import ManagementModel, Occupancy, PartyOrgKind, PilotStage, Relation
 
 LABELS = {
@@ -49,6 +50,40 @@ LABELS = {
         Background.RETIRED_CADRE: _l("Retired cadre"),
         Background.GRID_WORKER: _l("Grid worker"),
         Background.KEEN_RESIDENT: _l("Keen resident"),
+    },
+    "basis": {
+        Basis.PER_HOUSEHOLD: _l("per household per month"),
+        Basis.PER_M2: _l("per m² per month"),
+        Basis.FIXED: _l("fixed, per household per billing period"),
+    },
+    "cycle": {
+        Cycle.MONTH: _l("Monthly"),
+        Cycle.QUARTER: _l("Quarterly"),
+        Cycle.HALF_YEAR: _l("Half-yearly"),
+        Cycle.YEAR: _l("Yearly"),
+    },
+    "schedule_status": {
+        ScheduleStatus.DRAFT: _l("Draft"),
+        ScheduleStatus.PUBLISHED: _l("On the notice board"),
+        ScheduleStatus.ACTIVE: _l("In force"),
+        ScheduleStatus.SUPERSEDED: _l("Superseded"),
+    },
+    "approval": {
+        ApprovalHow.RESIDENTS_MEETING: _l("Residents' meeting"),
+        ApprovalHow.OWNERS_VOTE: _l("Owners' vote"),
+        ApprovalHow.COMMITTEE_MEETING: _l("Committee meeting"),
+        ApprovalHow.COMMUNITY: _l("Community decision (trusteeship)"),
+    },
+    "method": {
+        Method.CASH: _l("Cash"),
+        Method.WECHAT: _l("WeChat Pay"),
+        Method.ALIPAY: _l("Alipay"),
+        Method.BANK: _l("Bank transfer"),
+    },
+    "expense_kind": {
+        ExpenseKind.SERVICE: _l("Service item"),
+        ExpenseKind.REPAIR: _l("Repairs"),
+        ExpenseKind.OTHER: _l("Other"),
     },
     "role": {
         Role.SUBDISTRICT_ADMIN: _l("Subdistrict administrator"),

@@ -107,3 +107,48 @@ def area_charge(area_dm2: int, rate_fen_per_m2: int, months: int = 1) -> int:
     """Fee for an area at a monthly rate per m², rounded half up once for the whole bill."""
     exact = Decimal(area_dm2) * rate_fen_per_m2 * months / 100
     return round_half_up(exact)
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_SMALL = ("", "拾", "佰", "仟")
+_GROUPS = ("", "万", "亿")
+
+
+def fen_in_words(fen: int) -> str:
+    """The amount in capital Chinese numerals, as receipts write it: 壹佰贰拾元伍角整."""
+    if fen < 0:
+        return "负" + fen_in_words(-fen)
+    yuan, rest = divmod(fen, 100)
+    jiao, fen_part = divmod(rest, 10)
+    words = ""
+    if yuan:
+        groups: list[str] = []
+        index = 0
+        while yuan:
+            yuan, group = divmod(yuan, 10_000)
+            if group:
+                text, zero = "", False
+                for position in range(3, -1, -1):
+                    digit = group // 10**position % 10
+                    if digit:
+                        text += ("零" if zero else "") + _DIGITS[digit] + _SMALL[position]
+                        zero = False
+                    elif text:
+                        zero = True
+                # A group below a thousand after a higher one reads with 零: 壹万零伍.
+                lead = "零" if yuan and group < 1000 else ""
+                groups.append(lead + text + _GROUPS[index])
+            index += 1
+        words = "".join(reversed(groups))
+        words += "元"
+    if not jiao and not fen_part:
+        return (words or "零元") + "整"
+    if jiao:
+        words += _DIGITS[jiao] + "角"
+    elif words:
+        words += "零"
+    if fen_part:
+        words += _DIGITS[fen_part] + "分"
+    else:
+        words += "整"
+    return words

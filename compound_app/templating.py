@@ -11,7 +11,7 @@ from flask_babel import format_date, get_locale
 
 from .dbtypes import local_today
 from .labels import label
-from .money import format_fen, format_hundredths
+from .money import fen_in_words, format_fen, format_hundredths
 
 
 def fmt_date(value: date | datetime | None) -> str:
@@ -19,6 +19,16 @@ def fmt_date(value: date | datetime | None) -> str:
         return ""
     # Babel's long format reads 2026年11月27日 in Chinese and November 27, 2026 in English.
     return format_date(value, "long")
+
+
+def fmt_month(value: date | str | None) -> str:
+    """A month as people write it: 2026年11月 (Chinese) or 2026-11."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        return value
+    locale = str(get_locale() or "zh_CN")
+    return f"{value.year}年{value.month}月" if locale.startswith("zh") else f"{value:%Y-%m}"
 
 
 def fmt_area(dm2: int | None) -> str:
@@ -81,6 +91,8 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         date=fmt_date,
         fen=format_fen,
+        fen_words=fen_in_words,
+        month=fmt_month,
         area=fmt_area,
     )
     from .committees.service import is_current

@@ -215,3 +215,54 @@ def fee_schedule(
     )
     db.session.commit()
     return draft
+
+
+def fee_objects(c: Compound, collector: User, recorder: User) -> dict[str, int]:
+    """A schedule in force with bills, a cash payment, a hand-over and an expense awaiting
+    approval in the compound's area: the ids the fee routes take."""
+    from compound_app.dbtypes import local_today
+    from compound_app.fees import ledger
+    from compound_app.fees.models import CashHandover, Expense, Method
+
+    today = local_today()
+    area = c.area
+    schedule = fee_schedule(
+        area, start=ledger.add_months(ledger.month_of(today), -1), approver=recorder
+    )
+    schedules.catch_up(area.id)
+    payment = ledger.record_payment(
+        first_household(c),
+        amount_fen=1500,
+        method=Method.CASH,
+        paid_on=today,
+        collector=collector,
+        request_key=f"fixture-payment-{area.id:08d}",
+    ).payment
+    handover = CashHandover(
+        area_id=area.id,
+        collector_id=collector.id,
+        amount_fen=1000,
+        handed_on=today,
+        request_key=f"fixture-handover-{area.id:08d}",
+    )
+    expense = Expense(
+        area_id=area.id,
+        kind="service",
+        category="保洁",
+        amount_fen=80_000,
+        payee="保洁员",
+        spent_on=today,
+        book_month=ledger.month_of(today),
+        needs_approval=True,
+        recorded_by_id=recorder.id,
+        request_key=f"fixture-expense-{area.id:08d}",
+    )
+    db.session.add_all([handover, expense])
+    db.session.commit()
+    return {
+        "schedule_id": schedule.id,
+        "item_id": schedule.items[0].id,
+        "payment_id": payment.id,
+        "handover_id": handover.id,
+        "expense_id": expense.id,
+    }

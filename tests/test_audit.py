@@ -1096,3 +1096,6 @@ def test_unaudited_routes_change_no_audited_data(app: Flask, world: World, login
     assert changed_tables(before, after) == ["user"]
     db.session.expire_all()
     assert db.session.get(User, resident.id).locale == "en"
+
+
+from . import audit_fees  # noqa: E402,F401  (registers the fee routes' cases)

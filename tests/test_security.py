@@ -23,7 +23,7 @@ from compound_app.committees.models import CommitteeMember
 from compound_app.extensions import db
 
 from .conftest import _config, make_app
-from .factories import PASSWORD, World, first_household
+from .factories import PASSWORD, World, fee_objects, first_household
 
 ROOT = Path(__file__).resolve().parent.parent
 COOKIE = "compound_session"
@@ -517,7 +517,9 @@ def _url_args(world: World, app: Flask) -> dict[str, object]:
         select(CommitteeMember).where(CommitteeMember.user_id == world.users["committee"].id)
     )
     grant = db.session.scalar(select(RoleGrant).where(RoleGrant.user_id == world.users["rep"].id))
+    fees = fee_objects(world.branch, world.users["rep"], world.users["committee"])
     return {
+        **fees,
         "compound_id": objs["compound"].id,
         "community_id": world.community.id,
         "area_id": world.contiguous_area.id,

@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select, text
 from ..auth.models import Role, RoleGrant, User
 from ..auth.service import hash_password
 from ..committees.models import Background, Committee, CommitteeMember, Position
-from ..dbtypes import utcnow
+from ..dbtypes import local_today, utcnow
 from ..extensions import db
 from ..registry.models import (
     Building,
@@ -39,6 +39,7 @@ from ..registry.models import (
     Unit,
 )
 from . import names
+from .fees import ORDER as FEE_ORDER
 
 DEMO_PASSWORD = "xinyi2026"  # noqa: S105 — the published password of the demo accounts only
 SEED = 20261127
@@ -99,9 +100,10 @@ class Rows:
 
     def add(self, model: Any, /, **values: Any) -> int:
         rows = self.tables.setdefault(model, [])
-        values.setdefault("id", len(rows) + 1)
+        if "id" in model.__table__.c:
+            values.setdefault("id", len(rows) + 1)
         rows.append(values)
-        return values["id"]
+        return values.get("id", 0)
 
 
 ORDER = [
@@ -120,6 +122,7 @@ ORDER = [
     Committee,
     CommitteeMember,
     RoleGrant,
+    *FEE_ORDER,
 ]
 
 
@@ -146,6 +149,10 @@ def generate(scale: str = "story", seed: int = SEED) -> dict[str, int]:
         counts[model.__tablename__] = len(table_rows)
     _reset_sequences()
     db.session.commit()
+    if scale == "story":
+        from .fees import finish_story
+
+        finish_story()
     # A bulk load leaves the query planner's statistics behind; refresh them.
     db.session.execute(text("ANALYZE"))
     db.session.commit()
@@ -162,6 +169,8 @@ def _reset_sequences() -> None:
     if db.engine.dialect.name != "postgresql":
         return
     for model in ORDER:
+        if "id" not in model.__table__.c:
+            continue
         table = model.__tablename__  # our own table names, never user input
         sql = (
             f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # noqa: S608
@@ -236,7 +245,77 @@ class _Builder:
             self._story()
         else:
             self._bench_people()
+        self._fees()
         return self.rows
+
+    def _fees(self) -> None:
+        """Money for the areas that charge fees: the pilots that have started charging in
+        the story; every area, for three years, in the benchmark datasets."""
+        from . import fees
+
+        tables = self.rows.tables
+        today = local_today()
+        this_month = today.replace(day=1)
+        if self.spec.story:
+            started = {
+                p["compound_id"]: p["stage"]
+                for p in tables.get(Pilot, [])
+                if p["stage"] in (PilotStage.FEES_STARTED.value, PilotStage.SELF_GOVERNING.value)
+            }
+            starts: dict[int, date] = {}
+            for info in self.compounds.values():
+                stage = started.get(info["id"])
+                if stage is None:
+                    continue
+                months_ago = 4 if stage == PilotStage.SELF_GOVERNING.value else 2
+                start = fees.add_months(this_month, -months_ago)
+                area_id = info["area_id"]
+                starts[area_id] = min(starts.get(area_id, start), start)
+        else:
+            starts = {
+                info["area_id"]: fees.add_months(this_month, -35)
+                for info in self.compounds.values()
+            }
+        committee_area = {c["id"]: c["area_id"] for c in tables.get(Committee, [])}
+        positions = fees.keepers_of(self.rows, committee_area)
+        reps = {
+            g["unit_id"]: g["user_id"]
+            for g in tables.get(RoleGrant, [])
+            if g["role"] == Role.UNIT_REP.value
+        }
+        staff = {
+            g["community_id"]: g["user_id"]
+            for g in reversed(tables.get(RoleGrant, []))
+            if g["role"] == Role.COMMUNITY_STAFF.value
+        }
+        households = tables[Household]
+        areas: dict[int, fees.FeeArea] = {}
+        for info in self.compounds.values():
+            area_id = info["area_id"]
+            if area_id not in starts:
+                continue
+            if area_id not in areas:
+                held = positions.get(area_id, {})
+                areas[area_id] = fees.FeeArea(
+                    area_id=area_id,
+                    code=tables[ManagementArea][area_id - 1]["code"],
+                    start=starts[area_id],
+                    households=[],
+                    reps={},
+                    treasurer=held.get(Position.TREASURER),
+                    chair=held.get(Position.CHAIR),
+                    staff=staff.get(info["community_id"]),
+                )
+            area = areas[area_id]
+            for hid in info["households"]:
+                h = households[hid - 1]
+                area.households.append((hid, h["unit_id"], h["area_dm2"], h["occupancy"]))
+            for unit_id in info["units"]:
+                if unit_id in reps:
+                    area.reps[unit_id] = reps[unit_id]
+        fees.FeeBuilder(self.rows, self.rng, today, self.spec.story).build(
+            [areas[k] for k in sorted(areas)]
+        )
 
     def _compound_names(self, community: str, count: int) -> list[str]:
         chosen: list[str] = []

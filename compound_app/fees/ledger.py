@@ -449,7 +449,26 @@ def generate_bills(area_id: int, month: date) -> int:
     for chunk in _chunks(rows, 5000):
         db.session.execute(insert(Bill), chunk)
     _post_bills(area_id, month, totals, accounts, late)
+    audit.record(
+        "issue_bills",
+        db.session.get(ManagementArea, area_id),
+        after={"period": f"{month:%Y-%m}", "bills": len(rows), "households": len(totals)},
+    )
     return len(rows)
+
+
+def ensure_current_bills(area_id: int, today: date | None = None) -> int:
+    """Issue this period's bills if nobody has yet: the first money write of a new period
+    opens it (``flask fees bills`` does the same for every area from a timer)."""
+    month = month_of(today or local_today())
+    schedule = schedule_for_month(area_id, month)
+    if schedule is None:
+        return 0
+    start = period_start(schedule, month)
+    issued = db.session.scalar(
+        select(Bill.id).where(Bill.area_id == area_id, Bill.period == start).limit(1)
+    )
+    return 0 if issued is not None else generate_bills(area_id, start)
 
 
 def _billed_after(account: Account, month: date) -> bool:

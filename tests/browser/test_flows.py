@@ -87,7 +87,8 @@ def test_representative_on_a_phone_sees_the_unit_roster(page_factory, live_serve
     world = live_server.world
     unit = first_unit(world.branch)
     page = page_factory(world.users["rep"], phone=True)
-    page.locator(".card", has_text=unit.name).first.click()
+    card = page.locator(".card", has_text=unit.name).first
+    card.get_by_role("link", name="居民", exact=True).click()
     page.locator(f"#unit-{unit.id}-rows").wait_for()
     assert no_horizontal_scroll(page)
     assert page.locator(f"#unit-{unit.id}-rows tr").count() == len(unit.households)

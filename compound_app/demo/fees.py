@@ -1,0 +1,455 @@
+"""Demo and benchmark money: schedules, bills since the fee start, payments by several
+collectors, cash hand-overs and expenses, written in bulk with the running totals the
+services would have kept (``flask fees check`` proves they agree)."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from ..committees.models import Position
+from ..fees.ledger import add_months, bill_amount
+from ..fees.models import (
+    Account,
+    ApprovalHow,
+    AreaMonth,
+    Basis,
+    Bill,
+    CashHandover,
+    Cycle,
+    Expense,
+    ExpenseApproval,
+    ExpenseKind,
+    FeeItem,
+    FeeRelief,
+    FeeSchedule,
+    FeeSettings,
+    HandoverConfirmation,
+    IncomeMonth,
+    Method,
+    Payment,
+    ReceiptCounter,
+    ScheduleStatus,
+)
+from ..registry.models import Occupancy
+
+# Tables in insert order (after the organisation tree and the people).
+ORDER = [
+    FeeSettings,
+    FeeSchedule,
+    FeeItem,
+    FeeRelief,
+    Bill,
+    Payment,
+    Account,
+    AreaMonth,
+    IncomeMonth,
+    ReceiptCounter,
+    CashHandover,
+    HandoverConfirmation,
+    Expense,
+    ExpenseApproval,
+]
+
+STORY_ITEMS = [
+    (
+        "保洁",
+        "楼道每日清扫一次，扶手每周擦拭；院内道路每日清扫。",
+        Basis.PER_HOUSEHOLD,
+        (1000, 1500),
+    ),
+    ("垃圾清运", "生活垃圾每日清运，建筑垃圾另行收费。", Basis.PER_HOUSEHOLD, (500, 800)),
+    ("公共照明电费", "楼道、院内路灯电费，按户建筑面积分摊。", Basis.PER_M2, (3, 5)),
+    ("秩序维护", "门岗夜间值守，车辆有序停放。", Basis.PER_HOUSEHOLD, (500, 1000)),
+]
+BENCH_ITEMS = [
+    ("物业服务费", "保洁、垃圾清运、公共照明、秩序维护。", Basis.PER_HOUSEHOLD, (2000, 2000))
+]
+
+
+@dataclass
+class FeeArea:
+    """What the generator knows of an area: its homes, its collectors, its committee."""
+
+    area_id: int
+    code: str
+    start: date
+    households: list[tuple[int, int, int, str]]  # id, unit id, area dm², occupancy
+    reps: dict[int, int]  # unit id → representative's user id
+    treasurer: int | None
+    chair: int | None
+    staff: int | None = None  # community staff who collect in trusteeship areas
+    members: list[int] = field(default_factory=list)
+
+
+class FeeBuilder:
+    def __init__(self, rows: Any, rng: random.Random, today: date, story: bool) -> None:
+        self.rows, self.rng, self.today, self.story = rows, rng, today, story
+        self.this_month = today.replace(day=1)
+
+    def build(self, areas: list[FeeArea]) -> None:
+        for area in areas:
+            self._area(area)
+
+    # --- one area ---------------------------------------------------------------------------
+
+    def _area(self, fa: FeeArea) -> None:
+        rng, rows = self.rng, self.rows
+        rows.add(FeeSettings, area_id=fa.area_id, approval_threshold_fen=50_000)
+        approver = fa.chair or fa.staff
+        schedule_id = rows.add(
+            FeeSchedule,
+            area_id=fa.area_id,
+            version=1,
+            status=ScheduleStatus.ACTIVE.value,
+            cycle=Cycle.MONTH.value,
+            start_month=fa.start,
+            end_month=None,
+            vacant_percent=50,
+            publicity_days=7,
+            published_on=fa.start - timedelta(days=20),
+            approved_on=fa.start - timedelta(days=10),
+            approved_how=(
+                ApprovalHow.RESIDENTS_MEETING if fa.chair else ApprovalHow.COMMUNITY
+            ).value,
+            approval_note="居民会议表决通过，到会户数过半" if fa.chair else "社区托管，社区决定",
+            approved_by_id=approver,
+            created_by_id=approver,
+        )
+        items = []
+        for sort_key, (name, scope, basis, (low, high)) in enumerate(
+            STORY_ITEMS if self.story else BENCH_ITEMS
+        ):
+            rate = (
+                rng.randrange(low, high + 1, 100)
+                if basis != Basis.PER_M2
+                else rng.randint(low, high)
+            )
+            item_id = rows.add(
+                FeeItem,
+                schedule_id=schedule_id,
+                name=name,
+                scope=scope,
+                basis=basis.value,
+                rate_fen=rate,
+                sort_key=sort_key,
+            )
+            items.append(_Item(item_id, name, basis.value, rate))
+
+        relief: dict[int, int] = {}
+        if self.story:
+            for hid, *_rest in fa.households:
+                if rng.random() < 0.03:
+                    relief[hid] = rng.choice((50, 100))
+                    rows.add(
+                        FeeRelief,
+                        household_id=hid,
+                        percent_off=relief[hid],
+                        reason="低保户",
+                        since=fa.start,
+                        id=None,
+                    )
+
+        months: list[date] = []
+        month = fa.start
+        while month <= self.this_month:
+            months.append(month)
+            month = add_months(month, 1)
+
+        billed: dict[date, int] = defaultdict(int)
+        households_billed: dict[date, int] = defaultdict(int)
+        collected: dict[date, int] = defaultdict(int)
+        received: dict[date, int] = defaultdict(int)
+        income: dict[tuple[date, str], int] = defaultdict(int)
+        payments: list[dict[str, Any]] = []
+        cash_by_collector: dict[tuple[int, date], int] = defaultdict(int)
+
+        for hid, unit_id, dm2, occupancy in fa.households:
+            habit = rng.random()  # how this home pays
+            open_bills: list[list[Any]] = []  # [left, period, item name]
+            credit = 0
+            total_billed = total_paid = 0
+            last_period = None
+            for n, period in enumerate(months):
+                month_total = 0
+                for item in items:
+                    base, amount = bill_amount(
+                        item,
+                        area_dm2=dm2,
+                        months=1,
+                        vacant_percent=50 if occupancy == Occupancy.VACANT.value else None,
+                        relief_percent=relief.get(hid, 0),
+                    )
+                    if amount <= 0:
+                        continue
+                    rows.add(
+                        Bill,
+                        area_id=fa.area_id,
+                        household_id=hid,
+                        item_id=item.id,
+                        period=period,
+                        months=1,
+                        base_fen=base,
+                        amount_fen=amount,
+                    )
+                    take = min(credit, amount)
+                    credit -= take
+                    collected[period] += take
+                    if take < amount:
+                        open_bills.append([amount - take, period, item.name])
+                    month_total += amount
+                if month_total:
+                    billed[period] += month_total
+                    households_billed[period] += 1
+                    total_billed += month_total
+                    last_period = period
+                # Does the home pay this month, and how much?
+                owed = sum(b[0] for b in open_bills)
+                pay = 0
+                if habit < 0.62:  # pays every month
+                    pay = owed
+                elif habit < 0.77:  # pays every quarter
+                    pay = owed if n % 3 == 2 or period == self.this_month else 0
+                elif habit < 0.82:  # pays a year ahead once
+                    pay = owed + month_total * 11 if n == 0 else 0
+                elif habit < 0.93:  # falls behind, catches up now and then
+                    pay = owed if rng.random() < 0.25 else 0
+                if period == self.this_month and rng.random() < 0.5:
+                    pay = 0  # the month is not over: half have not paid yet
+                if pay <= 0:
+                    continue
+                paid_on = _day_in(rng, period, self.today)
+                collector, method = self._collector(fa, unit_id)
+                payment = {
+                    "area_id": fa.area_id,
+                    "household_id": hid,
+                    "amount_fen": pay,
+                    "method": method,
+                    "paid_on": paid_on,
+                    "book_month": period,
+                    "collector_id": collector,
+                    "request_key": f"demo-{fa.area_id}-{hid}-{n}",
+                    "note": "",
+                }
+                left = pay
+                covered: list[date] = []
+                while left and open_bills:
+                    bill = open_bills[0]
+                    take = min(bill[0], left)
+                    bill[0] -= take
+                    left -= take
+                    collected[bill[1]] += take
+                    income[(period, bill[2])] += take
+                    if not covered or covered[-1] != bill[1]:
+                        covered.append(bill[1])
+                    if bill[0] == 0:
+                        open_bills.pop(0)
+                if left:
+                    credit += left
+                    income[(period, "")] += left
+                payment["covers"] = _covers(covered)
+                payments.append(payment)
+                received[period] += pay
+                total_paid += pay
+                if method == Method.CASH.value:
+                    cash_by_collector[(collector, period)] += pay
+            owing = open_bills[0][1] if open_bills else None
+            rows.add(
+                Account,
+                household_id=hid,
+                area_id=fa.area_id,
+                billed_fen=total_billed,
+                paid_fen=total_paid,
+                last_period=last_period,
+                owing_since=owing,
+            )
+
+        # Receipt numbers run per year in the order the money came in.
+        payments.sort(key=lambda p: (p["paid_on"], p["household_id"]))
+        counters: dict[int, int] = defaultdict(int)
+        for payment in payments:
+            year = payment["paid_on"].year
+            counters[year] += 1
+            payment["receipt_no"] = f"{fa.code}-{year}-{counters[year]:06d}"
+            rows.add(Payment, **payment)
+        for year, last in counters.items():
+            rows.add(ReceiptCounter, area_id=fa.area_id, year=year, last=last)
+
+        spent = self._expenses(fa, months, billed) if self.story else {}
+        if self.story:
+            self._handovers(fa, cash_by_collector)
+        for month in sorted(set(billed) | set(received) | set(spent)):
+            rows.add(
+                AreaMonth,
+                area_id=fa.area_id,
+                month=month,
+                billed_fen=billed.get(month, 0),
+                collected_fen=collected.get(month, 0),
+                households_billed=households_billed.get(month, 0),
+                received_fen=received.get(month, 0),
+                spent_fen=spent.get(month, 0),
+            )
+        for (month, item), amount in income.items():
+            rows.add(
+                IncomeMonth, area_id=fa.area_id, month=month, item_name=item, amount_fen=amount
+            )
+
+    def _collector(self, fa: FeeArea, unit_id: int) -> tuple[int, str]:
+        rng = self.rng
+        rep = fa.reps.get(unit_id)
+        if rep is not None and rng.random() < 0.75:
+            return rep, (Method.CASH if rng.random() < 0.8 else Method.WECHAT).value
+        keeper = fa.treasurer or fa.chair or fa.staff
+        assert keeper is not None
+        return keeper, rng.choice((Method.WECHAT, Method.ALIPAY, Method.BANK, Method.CASH)).value
+
+    def _handovers(self, fa: FeeArea, cash: dict[tuple[int, date], int]) -> None:
+        """Representatives hand each month's cash to the treasurer, who counts it."""
+        keeper = fa.treasurer or fa.chair
+        if keeper is None:
+            return
+        rng = self.rng
+        for (collector, month), amount in sorted(cash.items()):
+            if collector == keeper or month == self.this_month:
+                continue
+            handed_on = min(add_months(month, 1) + timedelta(days=rng.randrange(0, 4)), self.today)
+            handover_id = self.rows.add(
+                CashHandover,
+                area_id=fa.area_id,
+                collector_id=collector,
+                amount_fen=amount,
+                handed_on=handed_on,
+                request_key=f"demo-handover-{fa.area_id}-{collector}-{month:%Y%m}",
+            )
+            if month == add_months(self.this_month, -1) and rng.random() < 0.4:
+                continue  # handed over in the last days: not counted yet
+            short = 1000 if rng.random() < 0.03 else 0
+            self.rows.add(
+                HandoverConfirmation,
+                handover_id=handover_id,
+                received_fen=amount - short,
+                note="点收时少 ¥10.00，已记录，待核实" if short else "",
+                confirmed_by_id=keeper,
+            )
+
+    def _expenses(
+        self, fa: FeeArea, months: list[date], billed: dict[date, int]
+    ) -> dict[date, int]:
+        """Monthly wages and bills, and now and then a repair that needed a second approval."""
+        rng = self.rng
+        recorder = fa.treasurer or fa.staff
+        approver = fa.chair or fa.staff
+        if recorder is None:
+            return {}
+        spent: dict[date, int] = defaultdict(int)
+        for n, month in enumerate(months):
+            if month == self.this_month:
+                break
+            day = min(add_months(month, 1) - timedelta(days=3), self.today)
+            budget = billed.get(month, 0)
+            lines = [
+                (ExpenseKind.SERVICE, "保洁", "保洁员工资", int(budget * 0.38)),
+                (ExpenseKind.SERVICE, "垃圾清运", "环卫清运队", int(budget * 0.2)),
+                (ExpenseKind.SERVICE, "公共照明电费", "国网孝义供电公司", int(budget * 0.06)),
+            ]
+            if n % 2 == 1:
+                lines.append(
+                    (ExpenseKind.REPAIR, "", "小区维修队", rng.randrange(30_000, 260_000, 100))
+                )
+            for kind, category, payee, amount in lines:
+                amount = max(amount // 100 * 100, 100)
+                needs = amount > 50_000
+                expense_id = self.rows.add(
+                    Expense,
+                    area_id=fa.area_id,
+                    kind=kind.value,
+                    category=category,
+                    amount_fen=amount,
+                    payee=payee,
+                    spent_on=day,
+                    book_month=month,
+                    note=f"{month.month}月" + ("维修" if kind == ExpenseKind.REPAIR else "费用"),
+                    voucher=None,
+                    needs_approval=needs,
+                    recorded_by_id=recorder,
+                    request_key=f"demo-expense-{fa.area_id}-{n}-{payee}",
+                )
+                if needs and approver and approver != recorder:
+                    self.rows.add(
+                        ExpenseApproval,
+                        expense_id=expense_id,
+                        approved_by_id=approver,
+                        book_month=month,
+                    )
+                    spent[month] += amount
+                elif not needs:
+                    spent[month] += amount
+        return spent
+
+
+@dataclass(frozen=True)
+class _Item:
+    id: int
+    name: str
+    basis: str
+    rate_fen: int
+
+
+def _day_in(rng: random.Random, month: date, today: date) -> date:
+    last = add_months(month, 1) - timedelta(days=1)
+    day = month + timedelta(days=rng.randrange(2, max(3, last.day - 2)))
+    return min(day, today)
+
+
+def _covers(periods: list[date]) -> str:
+    if not periods:
+        return ""
+    if len(periods) == 1:
+        return f"{periods[0]:%Y-%m}"
+    return f"{periods[0]:%Y-%m}–{periods[-1]:%Y-%m}"
+
+
+def keepers_of(rows: Any, committee_area: dict[int, int]) -> dict[int, dict[Position, int]]:
+    """Per area, the user holding each committee position (from the generated rows)."""
+    from ..committees.models import CommitteeMember
+
+    found: dict[int, dict[Position, int]] = defaultdict(dict)
+    for member in rows.tables.get(CommitteeMember, []):
+        area_id = committee_area[member["committee_id"]]
+        found[area_id].setdefault(Position(member["position"]), member["user_id"])
+    return found
+
+
+def finish_story() -> None:
+    """Through the services: publish each finished month's finance board, and void a few
+    payments entered twice by mistake, as committees do."""
+    from sqlalchemy import select
+
+    from ..auth.models import User
+    from ..dbtypes import local_today
+    from ..extensions import db
+    from ..fees import ledger, reports
+    from ..registry.models import ManagementArea
+
+    this_month = local_today().replace(day=1)
+    schedules = db.session.scalars(select(FeeSchedule).order_by(FeeSchedule.area_id)).all()
+    for n, schedule in enumerate(schedules):
+        area = db.session.get(ManagementArea, schedule.area_id)
+        publisher = db.session.get(User, schedule.approved_by_id)
+        month = schedule.start_month
+        while month < this_month:
+            reports.publish_board(area, month, publisher)
+            month = add_months(month, 1)
+        if n % 5 == 0:
+            payment = db.session.scalars(
+                select(Payment)
+                .where(Payment.area_id == area.id)
+                .order_by(Payment.paid_on.desc(), Payment.id.desc())
+                .limit(1)
+            ).first()
+            if payment is not None:
+                ledger.reverse_payment(payment, "重复登记，已与住户核对", publisher)
+    db.session.commit()

@@ -1,0 +1,185 @@
+"""The area's ledger for a year as an Excel workbook, with Chinese headers (台账)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..labels import LABELS
+from ..registry.models import Building, Household, ManagementArea, Unit
+from .models import CashHandover, Expense, HandoverConfirmation, Payment, Reversal
+
+_HOME = (
+    joinedload(Payment.household)
+    .joinedload(Household.unit)
+    .joinedload(Unit.building)
+    .joinedload(Building.compound)
+)
+
+
+def _room(household: Household) -> str:
+    unit = household.unit
+    return "-".join((unit.building.compound.name, unit.building.name, unit.name, household.room))
+
+
+def _yuan(fen: int) -> float:
+    # Excel shows money as numbers; the workbook is for reading and summing, the ledger
+    # itself stays in integer fen.
+    return round(fen / 100, 2)
+
+
+def _zh(kind: str, code: str) -> str:
+    text = LABELS[kind].get(code)
+    if text is None:
+        return code
+    from flask_babel import force_locale
+
+    with force_locale("zh_CN"):
+        return str(text)
+
+
+def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
+    from openpyxl import Workbook
+
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    wb = Workbook()
+    sheets: list[tuple[str, list[str], list[list[Any]]]] = []
+
+    payments = db.session.scalars(
+        select(Payment)
+        .where(Payment.area_id == area.id, Payment.paid_on >= first, Payment.paid_on <= last)
+        .options(_HOME, joinedload(Payment.collector), joinedload(Payment.reversal))
+        .order_by(Payment.id)
+    ).all()
+    sheets.append(
+        (
+            "收款",
+            [
+                "收据号",
+                "收款日期",
+                "房屋",
+                "金额(元)",
+                "方式",
+                "收款人",
+                "所缴期间",
+                "备注",
+                "状态",
+            ],
+            [
+                [
+                    p.receipt_no,
+                    p.paid_on,
+                    _room(p.household),
+                    _yuan(p.amount_fen),
+                    _zh("method", p.method),
+                    p.collector.name,
+                    p.covers,
+                    p.note,
+                    "已冲正" if p.reversal else "有效",
+                ]
+                for p in payments
+            ],
+        )
+    )
+    reversals = db.session.scalars(
+        select(Reversal)
+        .join(Payment, Payment.id == Reversal.payment_id)
+        .where(
+            Reversal.area_id == area.id, Reversal.book_month >= first, Reversal.book_month <= last
+        )
+        .options(joinedload(Reversal.payment), joinedload(Reversal.reversed_by))
+        .order_by(Reversal.id)
+    ).all()
+    sheets.append(
+        (
+            "冲正",
+            ["原收据号", "冲正日期", "金额(元)", "原因", "经办人"],
+            [
+                [
+                    r.payment.receipt_no,
+                    r.created_at.date(),
+                    _yuan(r.amount_fen),
+                    r.reason,
+                    r.reversed_by.name,
+                ]
+                for r in reversals
+            ],
+        )
+    )
+    expenses = db.session.scalars(
+        select(Expense)
+        .where(Expense.area_id == area.id, Expense.spent_on >= first, Expense.spent_on <= last)
+        .options(joinedload(Expense.recorded_by), joinedload(Expense.approval))
+        .order_by(Expense.spent_on, Expense.id)
+    ).all()
+    sheets.append(
+        (
+            "支出",
+            ["日期", "类别", "项目", "金额(元)", "收款方", "用途", "登记人", "审批"],
+            [
+                [
+                    e.spent_on,
+                    _zh("expense_kind", e.kind),
+                    e.category,
+                    _yuan(e.amount_fen),
+                    e.payee,
+                    e.note,
+                    e.recorded_by.name,
+                    ("已审批：" + e.approval.approved_by.name)
+                    if e.approval
+                    else ("待审批" if e.needs_approval else "无需审批"),
+                ]
+                for e in expenses
+            ],
+        )
+    )
+    handovers = db.session.execute(
+        select(CashHandover, HandoverConfirmation)
+        .outerjoin(HandoverConfirmation, HandoverConfirmation.handover_id == CashHandover.id)
+        .where(
+            CashHandover.area_id == area.id,
+            CashHandover.handed_on >= first,
+            CashHandover.handed_on <= last,
+        )
+        .options(joinedload(CashHandover.collector))
+        .order_by(CashHandover.id)
+    ).all()
+    sheets.append(
+        (
+            "现金交接",
+            ["交接日期", "交款人", "交款金额(元)", "点收金额(元)", "点收人", "说明"],
+            [
+                [
+                    h.handed_on,
+                    h.collector.name,
+                    _yuan(h.amount_fen),
+                    _yuan(c.received_fen) if c else "待点收",
+                    c.confirmed_by.name if c else "",
+                    c.note if c else "",
+                ]
+                for h, c in handovers
+            ],
+        )
+    )
+    wb.remove(wb.active)
+    for title, header, rows in sheets:
+        ws = wb.create_sheet(title)
+        ws.append(header)
+        for row in rows:
+            ws.append(row)
+        for cells in ws.iter_rows(min_row=2):
+            for cell in cells:
+                if isinstance(cell.value, str) and cell.data_type == "f":
+                    cell.data_type = "s"  # text typed by people is never a formula
+                if isinstance(cell.value, date):
+                    cell.number_format = "yyyy-mm-dd"
+        for column in ws.columns:
+            ws.column_dimensions[column[0].column_letter].width = 14
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,290 @@
+"""An area's money: arrears, cash hand-over, expenses, the finance board, the ledger export."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, make_response, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from .. import access
+from ..access import Action
+from ..dbtypes import local_today
+from ..errors import RuleError
+from ..extensions import db
+from ..forms import form_status, refuse, whole_number
+from ..htmx import redirect_after_post, render
+from ..registry.models import ManagementArea
+from ..uploads import save_photo, send_upload
+from . import cash, expenses, reports, schedules
+from .export import ledger_xlsx
+from .forms import ConfirmForm, ExpenseForm, HandoverForm, MonthForm, new_key, parse_month
+from .ledger import add_months, month_of
+from .models import CashHandover, Expense, ExpenseKind
+from .views import _done, _refused, _user, bp
+
+# --- arrears -------------------------------------------------------------------------------------
+
+
+@bp.get("/areas/<int:area_id>/arrears")
+def arrears(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id, Action.MANAGE_FEES)
+    return render(
+        "fees/arrears.html",
+        area=area,
+        arrears=reports.area_arrears(area),
+        months=reports.area_months(area.id, 12),
+        rate=reports.rate,
+    )
+
+
+# --- cash ---------------------------------------------------------------------------------------
+
+
+def _cash_page(
+    area: ManagementArea, form: HandoverForm | None = None, status: int = 200
+) -> Response:
+    user = _user()
+    manages = access.can(Action.MANAGE_FEES, area)
+    positions = cash.positions(area.id)
+    mine = next((p for p in positions if p.user.id == user.id), None)
+    keeper_ids = {u.id for u in cash.keepers(area.id)}
+    if form is None and mine is not None and not mine.is_keeper and mine.held > 0:
+        form = HandoverForm(formdata=None, amount=mine.held, handed_on=local_today(), key=new_key())
+    shown = positions if manages else [p for p in positions if p.user.id == user.id]
+    handovers = cash.handovers(area.id)
+    if not manages:
+        handovers = [h for h in handovers if h.collector_id == user.id]
+    return render(
+        "fees/cash.html",
+        area=area,
+        positions=shown,
+        mine=mine,
+        form=form,
+        handovers=handovers,
+        keepers=cash.keepers(area.id),
+        is_keeper=user.id in keeper_ids,
+        confirm_form=ConfirmForm(formdata=None),
+        status=status,
+    )
+
+
+@bp.get("/areas/<int:area_id>/cash")
+def cash_page(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id)
+    if not access.collects_in(area):
+        abort(403)
+    return _cash_page(area)
+
+
+@bp.post("/areas/<int:area_id>/cash")
+def hand_over(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id)
+    if not access.collects_in(area):
+        abort(403)
+    form = HandoverForm()
+    if form.validate_on_submit():
+        try:
+            handover = cash.hand_over(
+                area,
+                _user(),
+                amount_fen=form.amount.data,
+                handed_on=form.handed_on.data,
+                request_key=form.key.data,
+            )
+            db.session.commit()
+        except RuleError as err:
+            refuse(form, err)
+        else:
+            return _done(
+                _(
+                    "%(amount)s handed over; the treasurer will count it.",
+                    amount=_fen(handover.amount_fen),
+                ),
+                url_for(".cash_page", area_id=area.id),
+            )
+    return _cash_page(area, form, form_status(form) if form.errors or form.form_errors else 422)
+
+
+@bp.post("/handovers/<int:handover_id>/confirm")
+def confirm(handover_id: int) -> Response:
+    handover = access.get_or_404(CashHandover, handover_id)
+    area = db.session.get(ManagementArea, handover.area_id)
+    here = url_for(".cash_page", area_id=area.id)
+    if not cash.may_confirm(handover, _user()):
+        abort(403)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash(next(iter(form.errors.values()))[0], "error")
+        return redirect_after_post(here)
+    try:
+        confirmation = cash.confirm(
+            handover, _user(), received_fen=form.received.data, note=form.note.data
+        )
+        db.session.commit()
+    except RuleError as err:
+        return _refused(err, here)
+    if confirmation.received_fen != handover.amount_fen:
+        flash(_("Counted with a discrepancy; it stays on record."), "info")
+        return redirect_after_post(here)
+    return _done(_("Hand-over confirmed."), here)
+
+
+# --- expenses -----------------------------------------------------------------------------------
+
+
+def _item_names(area_id: int) -> list[str]:
+    active = schedules.active_schedule(area_id)
+    return [item.name for item in active.items] if active else []
+
+
+def _expenses_page(
+    area: ManagementArea, form: ExpenseForm | None = None, status: int = 200
+) -> Response:
+    if form is None:
+        form = ExpenseForm(
+            formdata=None, item_names=_item_names(area.id), spent_on=local_today(), key=new_key()
+        )
+    return render(
+        "fees/expenses.html",
+        area=area,
+        form=form,
+        expenses=expenses.expenses_of(area.id),
+        threshold=schedules.settings_of(area.id).approval_threshold_fen,
+        may_approve=lambda e: expenses.may_approve(e, _user(), access.principal().is_staff),
+        status=status,
+    )
+
+
+@bp.get("/areas/<int:area_id>/expenses")
+def expenses_page(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id, Action.MANAGE_FEES)
+    return _expenses_page(area)
+
+
+@bp.post("/areas/<int:area_id>/expenses")
+def new_expense(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id, Action.MANAGE_FEES)
+    form = ExpenseForm(item_names=_item_names(area.id))
+    if form.validate_on_submit():
+        kind, _sep, category = form.category.data.partition(":")
+        try:
+            voucher = save_photo(form.voucher.data, "voucher") if form.voucher.data else None
+            expenses.record_expense(
+                area,
+                _user(),
+                kind=ExpenseKind(kind),
+                category=category,
+                amount_fen=form.amount.data,
+                payee=form.payee.data,
+                spent_on=form.spent_on.data,
+                note=form.note.data,
+                voucher=voucher,
+                request_key=form.key.data,
+            )
+            db.session.commit()
+        except RuleError as err:
+            refuse(form, err)
+        else:
+            return _done(_("Expense recorded."), url_for(".expenses_page", area_id=area.id))
+    return _expenses_page(area, form, 422)
+
+
+@bp.post("/expenses/<int:expense_id>/approve")
+def approve_expense(expense_id: int) -> Response:
+    expense = access.get_or_404(Expense, expense_id, Action.MANAGE_FEES)
+    here = url_for(".expenses_page", area_id=expense.area_id)
+    try:
+        expenses.approve_expense(expense, _user(), staff=access.principal().is_staff)
+        db.session.commit()
+    except RuleError as err:
+        return _refused(err, here)
+    return _done(_("Expense approved; it now counts."), here)
+
+
+@bp.get("/expenses/<int:expense_id>/voucher")
+def voucher(expense_id: int) -> Response:
+    expense = access.get_or_404(Expense, expense_id, Action.MANAGE_FEES)
+    if not expense.voucher:
+        abort(404)
+    return send_upload(expense.voucher, f"voucher-{expense.id}.jpg")
+
+
+# --- the finance board ---------------------------------------------------------------------------
+
+
+def _board_month(area: ManagementArea) -> date:
+    wanted = parse_month(request.args.get("month", ""))
+    last_month = add_months(month_of(local_today()), -1)
+    if wanted is None or wanted > month_of(local_today()):
+        published = reports.published_months(area.id)
+        return published[0] if published else last_month
+    return wanted
+
+
+def _board_context(area: ManagementArea) -> dict[str, Any]:
+    month = _board_month(area)
+    board = reports.board_for(area.id, month)
+    return {
+        "area": area,
+        "month": month,
+        "board": board,
+        "figures": board.figures if board else reports.figures(area, month),
+        "published": reports.published_months(area.id),
+        "previous": add_months(month, -1),
+        "next": add_months(month, 1) if month < month_of(local_today()) else None,
+        "manages": access.can(Action.MANAGE_FEES, area),
+        "label_credit": _("Paid in advance"),
+        "board_url": url_for(".board", area_id=area.id, month=f"{month:%Y-%m}", _external=True),
+        "rate": reports.rate,
+    }
+
+
+@bp.get("/areas/<int:area_id>/board")
+def board(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id)
+    context = _board_context(area)
+    context["publish_form"] = MonthForm(formdata=None, month=context["month"])
+    return render("fees/board.html", **context)
+
+
+@bp.get("/areas/<int:area_id>/board/poster")
+def poster(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id)
+    return render("fees/poster.html", **_board_context(area))
+
+
+@bp.post("/areas/<int:area_id>/board")
+def publish_board(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id, Action.MANAGE_FEES)
+    form = MonthForm()
+    if not form.validate_on_submit():
+        flash(form.month.errors[0] if form.month.errors else _("Please try again."), "error")
+        return redirect_after_post(url_for(".board", area_id=area.id))
+    here = url_for(".board", area_id=area.id, month=f"{form.month.data:%Y-%m}")
+    try:
+        reports.publish_board(area, form.month.data, _user())
+        db.session.commit()
+    except RuleError as err:
+        return _refused(err, here)
+    return _done(_("Published. The figures of this month are now fixed."), here)
+
+
+@bp.get("/areas/<int:area_id>/ledger.xlsx")
+def export(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id, Action.MANAGE_FEES)
+    year = whole_number(request.args.get("year"), 2100) or local_today().year
+    if year < 2000:
+        year = local_today().year
+    response = make_response(ledger_xlsx(area, year))
+    response.mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response.headers["Content-Disposition"] = f"attachment; filename=ledger-{area.id}-{year}.xlsx"
+    return response
+
+
+def _fen(value: int) -> str:
+    from ..money import format_fen
+
+    return format_fen(value)

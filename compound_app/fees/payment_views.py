@@ -1,0 +1,199 @@
+"""Households and units: statements, logging a payment, receipts, reversals, arrears."""
+
+from __future__ import annotations
+
+from flask import flash, url_for
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from .. import access
+from ..access import Action
+from ..dbtypes import local_today
+from ..errors import RuleError
+from ..extensions import db
+from ..forms import form_status, refuse
+from ..htmx import redirect_after_post, render
+from ..registry.models import Household, Unit
+from . import ledger, reports, schedules
+from .forms import PaymentForm, ReliefForm, ReverseForm, new_key
+from .models import FeeRelief, Method, Payment
+from .views import _done, _refused, _user, bp
+
+
+@bp.get("/households/<int:household_id>")
+def household(household_id: int) -> Response:
+    household = access.get_or_404(Household, household_id)
+    manages = access.can(Action.MANAGE_FEES, household)
+    relief = db.session.get(FeeRelief, household.id)
+    return render(
+        "fees/household.html",
+        household=household,
+        area=household.unit.building.compound.area,
+        statement=reports.statement(household),
+        relief=relief,
+        manages=manages,
+        collects=access.can(Action.COLLECT, household),
+        relief_form=ReliefForm(
+            formdata=None,
+            percent_off=relief.percent_off if relief else 50,
+            reason=relief.reason if relief else _("Minimum living allowance (低保户)"),
+            since=local_today(),
+        )
+        if manages
+        else None,
+    )
+
+
+def _pay_page(household: Household, form: PaymentForm, status: int = 200) -> Response:
+    return render(
+        "fees/pay.html",
+        household=household,
+        statement=reports.statement(household, payments=5),
+        form=form,
+        status=status,
+    )
+
+
+@bp.route("/households/<int:household_id>/pay", methods=["GET", "POST"])
+def pay(household_id: int) -> Response:
+    household = access.get_or_404(Household, household_id, Action.COLLECT)
+    form = PaymentForm()
+    if not form.is_submitted():
+        form = PaymentForm(formdata=None, method=Method.CASH, paid_on=local_today(), key=new_key())
+        owed = reports.statement(household, payments=0).balance
+        if owed > 0:
+            form.amount.data = owed
+        return _pay_page(household, form)
+    if not form.validate_on_submit():
+        return _pay_page(household, form, form_status(form))
+    area_id = household.unit.building.compound.area_id
+    try:
+        ledger.ensure_current_bills(area_id)
+        recorded = ledger.record_payment(
+            household,
+            amount_fen=form.amount.data,
+            method=Method(form.method.data),
+            paid_on=form.paid_on.data,
+            collector=_user(),
+            request_key=form.key.data,
+            note=form.note.data,
+        )
+        db.session.commit()
+    except RuleError as err:
+        refuse(form, err)
+        return _pay_page(household, form, 422)
+    except IntegrityError:
+        # The same form, sent twice at the same moment: the other request recorded it.
+        db.session.rollback()
+        earlier = ledger.payment_for_key(form.key.data)
+        if earlier is None or earlier.household_id != household.id:
+            raise
+        recorded = ledger.Recorded(earlier, repeated=True)
+    payment = recorded.payment
+    if recorded.repeated:
+        flash(
+            _("This payment was already recorded: receipt %(no)s.", no=payment.receipt_no), "info"
+        )
+    else:
+        flash(_("Payment recorded: receipt %(no)s.", no=payment.receipt_no), "success")
+    return redirect_after_post(url_for(".receipt", payment_id=payment.id))
+
+
+@bp.get("/payments/<int:payment_id>")
+def receipt(payment_id: int) -> Response:
+    payment = access.get_or_404(Payment, payment_id)
+    manages = access.can(Action.MANAGE_FEES, payment)
+    return render(
+        "fees/receipt.html",
+        payment=payment,
+        household=payment.household,
+        area=payment.household.unit.building.compound.area,
+        reverse_form=ReverseForm(formdata=None) if manages and not payment.reversal else None,
+    )
+
+
+@bp.post("/payments/<int:payment_id>/reverse")
+def reverse(payment_id: int) -> Response:
+    payment = access.get_or_404(Payment, payment_id, Action.MANAGE_FEES)
+    form = ReverseForm()
+    if form.validate_on_submit():
+        try:
+            ledger.reverse_payment(payment, form.reason.data, _user())
+            db.session.commit()
+        except RuleError as err:
+            refuse(form, err)
+        else:
+            return _done(
+                _("Receipt %(no)s is void; the amount is owed again.", no=payment.receipt_no),
+                url_for(".receipt", payment_id=payment.id),
+            )
+    return render(
+        "fees/receipt.html",
+        payment=payment,
+        household=payment.household,
+        area=payment.household.unit.building.compound.area,
+        reverse_form=form,
+        status=422,
+    )
+
+
+@bp.post("/households/<int:household_id>/relief")
+def relief(household_id: int) -> Response:
+    household = access.get_or_404(Household, household_id, Action.MANAGE_FEES)
+    form = ReliefForm()
+    here = url_for(".household", household_id=household.id)
+    if not form.validate_on_submit():
+        first = next(iter(form.errors.values()), [_("Please try again.")])
+        flash(first[0], "error")
+        return redirect_after_post(here)
+    schedules.set_relief(household, form.percent_off.data, form.reason.data, form.since.data)
+    db.session.commit()
+    return _done(_("The reduction applies to bills issued from now on."), here)
+
+
+@bp.post("/households/<int:household_id>/relief/clear")
+def clear_relief(household_id: int) -> Response:
+    household = access.get_or_404(Household, household_id, Action.MANAGE_FEES)
+    here = url_for(".household", household_id=household.id)
+    try:
+        schedules.clear_relief(household)
+        db.session.commit()
+    except RuleError as err:
+        return _refused(err, here)
+    return _done(_("The reduction ends; bills issued from now on are in full."), here)
+
+
+# --- a unit's arrears: the representative's page ------------------------------------------------
+
+
+@bp.get("/units/<int:unit_id>")
+def unit(unit_id: int) -> Response:
+    unit = access.get_or_404(Unit, unit_id, Action.COLLECT)
+    owing = reports.unit_arrears(unit)
+    return render(
+        "fees/unit.html",
+        unit=unit,
+        building=unit.building,
+        compound=unit.building.compound,
+        owing=owing,
+        total=sum(o.balance for o in owing if o.balance > 0),
+        show_names=access.can(Action.VIEW_ROSTER, unit),
+    )
+
+
+@bp.get("/units/<int:unit_id>/notice")
+def notice(unit_id: int) -> Response:
+    unit = access.get_or_404(Unit, unit_id, Action.COLLECT)
+    owing = [o for o in reports.unit_arrears(unit) if o.balance > 0]
+    area = unit.building.compound.area
+    return render(
+        "fees/notice.html",
+        unit=unit,
+        building=unit.building,
+        compound=unit.building.compound,
+        area=area,
+        owing=owing,
+        total=sum(o.balance for o in owing),
+        board_url=url_for(".board", area_id=area.id, _external=True),
+    )

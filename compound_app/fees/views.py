@@ -1,0 +1,271 @@
+"""The fee pages of a management area: its overview, and its fee schedules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from .. import access
+from ..access import Action
+from ..dbtypes import local_today
+from ..errors import RuleError
+from ..extensions import db
+from ..forms import form_status, submit
+from ..htmx import redirect_after_post, render
+from ..registry.models import ManagementArea
+from . import cash, ledger, reports, schedules
+from .forms import ApproveForm, ItemForm, MonthForm, TermsForm, ThresholdForm
+from .models import ApprovalHow, Basis, Cycle, FeeItem, FeeSchedule, ScheduleStatus
+
+bp = Blueprint("fees", __name__, url_prefix="/fees")
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+def _done(message: str, location: str) -> Response:
+    flash(message, "success")
+    return redirect_after_post(location)
+
+
+def _refused(err: RuleError, location: str) -> Response:
+    db.session.rollback()
+    flash(err.message, "error")
+    return redirect_after_post(location)
+
+
+# --- the area's fee overview -----------------------------------------------------------------
+
+
+@bp.get("/areas/<int:area_id>")
+def area(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id)
+    manages = access.can(Action.MANAGE_FEES, area)
+    context: dict[str, Any] = {
+        "area": area,
+        "manages": manages,
+        "collects": access.collects_in(area),
+        "active": schedules.active_schedule(area.id),
+        "pending": schedules.pending_schedule(area.id) if manages else None,
+        "months": reports.area_months(area.id, 6),
+        "rate": reports.rate,
+    }
+    if manages:
+        context["positions"] = cash.positions(area.id)
+        context["bills_form"] = MonthForm(formdata=None, month=ledger.month_of(local_today()))
+        context["threshold_form"] = ThresholdForm(
+            formdata=None, threshold=schedules.settings_of(area.id).approval_threshold_fen
+        )
+        context["schedules"] = schedules.schedules_of(area.id)
+        context["recent"] = reports.recent_payments(area.id, limit=10)
+    return render("fees/area.html", **context)
+
+
+@bp.post("/areas/<int:area_id>/bills")
+def bills(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id, Action.MANAGE_FEES)
+    form = MonthForm()
+    here = url_for(".area", area_id=area.id)
+    if not form.validate_on_submit():
+        flash(form.month.errors[0] if form.month.errors else _("Please try again."), "error")
+        return redirect_after_post(here)
+    if form.month.data > ledger.month_of(local_today()):
+        flash(_("Bills are issued when their month has begun."), "error")
+        return redirect_after_post(here)
+    schedule = ledger.schedule_for_month(area.id, form.month.data)
+    if schedule is None:
+        flash(
+            _("No fee schedule is in force for %(month)s.", month=f"{form.month.data:%Y-%m}"),
+            "error",
+        )
+        return redirect_after_post(here)
+    period = ledger.period_start(schedule, form.month.data)
+    issued = ledger.generate_bills(area.id, period)
+    db.session.commit()
+    if issued:
+        return _done(
+            _("%(n)d bills issued for %(month)s.", n=issued, month=f"{period:%Y-%m}"), here
+        )
+    flash(_("The bills for %(month)s were already issued.", month=f"{period:%Y-%m}"), "info")
+    return redirect_after_post(here)
+
+
+@bp.post("/areas/<int:area_id>/threshold")
+def threshold(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id, Action.MANAGE_FEES)
+    form = ThresholdForm()
+    here = url_for(".area", area_id=area.id)
+    if submit(form, lambda: schedules.set_threshold(area, form.threshold.data)).ok:
+        return _done(_("Saved."), here)
+    flash(form.threshold.errors[0] if form.threshold.errors else _("Please try again."), "error")
+    return redirect_after_post(here)
+
+
+# --- schedules --------------------------------------------------------------------------------
+
+
+@bp.post("/areas/<int:area_id>/schedules")
+def new_schedule(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id, Action.MANAGE_FEES)
+    try:
+        schedule = schedules.new_draft(area, _user())
+        db.session.commit()
+    except RuleError as err:
+        return _refused(err, url_for(".area", area_id=area.id))
+    return _done(
+        _("Version %(n)d drafted. Set its terms and items, then publish it.", n=schedule.version),
+        url_for(".schedule", schedule_id=schedule.id),
+    )
+
+
+def _schedule(schedule_id: int, action: Action = Action.VIEW) -> FeeSchedule:
+    schedule = access.get_or_404(FeeSchedule, schedule_id, action)
+    if schedule.status == ScheduleStatus.DRAFT and not access.can(Action.MANAGE_FEES, schedule):
+        access.deny()  # drafts are the committee's until published
+    return schedule
+
+
+def _schedule_page(schedule: FeeSchedule, status: int = 200, **forms: Any) -> Response:
+    manages = access.can(Action.MANAGE_FEES, schedule)
+    draft = schedule.status == ScheduleStatus.DRAFT
+    context: dict[str, Any] = {
+        "schedule": schedule,
+        "area": schedule.area,
+        "manages": manages,
+        "warning": schedules.start_warning(schedule),
+        "publicity_ends": schedules.publicity_ends(schedule),
+        "Basis": Basis,
+    }
+    if manages and draft:
+        context["terms_form"] = forms.get("terms_form") or TermsForm(
+            formdata=None,
+            cycle=schedule.cycle,
+            start_month=schedule.start_month,
+            vacant_percent=schedule.vacant_percent,
+            publicity_days=schedule.publicity_days,
+        )
+        context["item_form"] = forms.get("item_form") or ItemForm(
+            formdata=None, basis=Basis.PER_HOUSEHOLD
+        )
+    if manages and schedule.status == ScheduleStatus.PUBLISHED:
+        context["approve_form"] = forms.get("approve_form") or ApproveForm(
+            formdata=None, approved_on=local_today(), how=ApprovalHow.RESIDENTS_MEETING
+        )
+    return render("fees/schedule.html", status=status, **context)
+
+
+@bp.get("/schedules/<int:schedule_id>")
+def schedule(schedule_id: int) -> Response:
+    return _schedule_page(_schedule(schedule_id))
+
+
+@bp.post("/schedules/<int:schedule_id>/terms")
+def terms(schedule_id: int) -> Response:
+    schedule = _schedule(schedule_id, Action.MANAGE_FEES)
+    form = TermsForm()
+    done = submit(
+        form,
+        lambda: schedules.update_terms(
+            schedule,
+            cycle=Cycle(form.cycle.data),
+            start_month=form.start_month.data,
+            vacant_percent=form.vacant_percent.data,
+            publicity_days=form.publicity_days.data,
+        ),
+    )
+    if done.ok:
+        return _done(_("Saved."), url_for(".schedule", schedule_id=schedule.id))
+    return _schedule_page(schedule, form_status(form), terms_form=form)
+
+
+@bp.post("/schedules/<int:schedule_id>/items")
+def add_item(schedule_id: int) -> Response:
+    schedule = _schedule(schedule_id, Action.MANAGE_FEES)
+    form = ItemForm()
+    done = submit(
+        form,
+        lambda: schedules.add_item(
+            schedule,
+            name=form.name.data,
+            scope=form.scope.data,
+            basis=Basis(form.basis.data),
+            rate_fen=form.rate.data,
+        ),
+    )
+    if done.ok:
+        return _done(
+            _("%(name)s added.", name=form.name.data),
+            url_for(".schedule", schedule_id=schedule.id, _anchor="items"),
+        )
+    return _schedule_page(schedule, form_status(form), item_form=form)
+
+
+@bp.post("/items/<int:item_id>/delete")
+def delete_item(item_id: int) -> Response:
+    item = access.get_or_404(FeeItem, item_id, Action.MANAGE_FEES)
+    schedule_id, name = item.schedule_id, item.name
+    here = url_for(".schedule", schedule_id=schedule_id, _anchor="items")
+    try:
+        schedules.remove_item(item)
+        db.session.commit()
+    except RuleError as err:
+        return _refused(err, here)
+    return _done(_("%(name)s removed.", name=name), here)
+
+
+@bp.post("/schedules/<int:schedule_id>/publish")
+def publish(schedule_id: int) -> Response:
+    schedule = _schedule(schedule_id, Action.MANAGE_FEES)
+    here = url_for(".schedule", schedule_id=schedule.id)
+    try:
+        schedules.publish(schedule)
+        db.session.commit()
+    except RuleError as err:
+        return _refused(err, here)
+    return _done(_("Published on the notice board for residents' comments."), here)
+
+
+@bp.post("/schedules/<int:schedule_id>/withdraw")
+def withdraw(schedule_id: int) -> Response:
+    schedule = _schedule(schedule_id, Action.MANAGE_FEES)
+    here = url_for(".schedule", schedule_id=schedule.id)
+    try:
+        schedules.withdraw(schedule)
+        db.session.commit()
+    except RuleError as err:
+        return _refused(err, here)
+    return _done(_("Withdrawn to draft."), here)
+
+
+@bp.post("/schedules/<int:schedule_id>/approve")
+def approve(schedule_id: int) -> Response:
+    schedule = _schedule(schedule_id, Action.MANAGE_FEES)
+    form = ApproveForm()
+    done = submit(
+        form,
+        lambda: schedules.approve(
+            schedule,
+            how=ApprovalHow(form.how.data),
+            approved_on=form.approved_on.data,
+            note=form.note.data,
+            actor=_user(),
+        ),
+    )
+    if done.ok:
+        return _done(
+            _(
+                "Version %(n)d is in force; %(bills)d bills issued.",
+                n=schedule.version,
+                bills=done.result or 0,
+            ),
+            url_for(".schedule", schedule_id=schedule.id),
+        )
+    return _schedule_page(schedule, form_status(form), approve_form=form)
+
+
+from . import money_views, payment_views  # noqa: E402,F401  (same blueprint)
