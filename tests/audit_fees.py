@@ -137,14 +137,10 @@ def _withdraw(w: World, client: Any) -> Post:
 @case("fees.approve", "committee")
 def _approve(w: World, client: Any) -> Post:
     draft = _draft(w, published=True)
-    area = w.branch.area
     return Post(
         f"/fees/schedules/{draft.id}/approve",
         {"how": "owners_vote", "approved_on": TODAY.isoformat(), "note": "业主表决通过"},
-        lambda: [
-            changed(draft, "update", status="active", approved_how="owners_vote"),
-            Changed("management_area", area.id, {"bills": lambda n: n > 0}, "issue_bills"),
-        ],
+        lambda: [changed(draft, "update", status="active", approved_how="owners_vote")],
     )
 
 

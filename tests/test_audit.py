@@ -873,6 +873,8 @@ def _client(app: Flask, world: World, login_as: Any, role: str | None) -> Any:
     return login_as(world.users[role]) if role else app.test_client()
 
 
+from . import audit_fees  # noqa: E402,F401  (registers the fee routes' cases before the tests)
+
 # --- the tests --------------------------------------------------------------------------------
 
 
@@ -1096,6 +1098,3 @@ def test_unaudited_routes_change_no_audited_data(app: Flask, world: World, login
     assert changed_tables(before, after) == ["user"]
     db.session.expire_all()
     assert db.session.get(User, resident.id).locale == "en"
-
-
-from . import audit_fees  # noqa: E402,F401  (registers the fee routes' cases)

@@ -203,9 +203,10 @@ def add_item(
 
 def remove_item(item: FeeItem) -> None:
     _editable(item.schedule)
-    audit.record("delete", item, audit.snapshot(item), {})
+    before = audit.snapshot(item)
     item.schedule.items.remove(item)
     db.session.delete(item)
+    audit.record("delete", item, before)
 
 
 def publish(schedule: FeeSchedule, today: date | None = None) -> None:
@@ -305,5 +306,6 @@ def clear_relief(household: Household) -> None:
     found = db.session.get(FeeRelief, household.id)
     if found is None:
         return
-    audit.record("delete", found, audit.snapshot(found), {})
+    before = audit.snapshot(found)
     db.session.delete(found)
+    audit.record("delete", found, before)

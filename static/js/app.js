@@ -36,7 +36,8 @@
   // Disabled after the browser has collected the form, so the pressed button still counts.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (event.defaultPrevented || form.method.toLowerCase() !== "post" || form.hasAttribute("hx-post")) return;
+    // getAttribute: a field named "method" (the payment form has one) shadows form.method.
+    if (event.defaultPrevented || (form.getAttribute("method") || "").toLowerCase() !== "post" || form.hasAttribute("hx-post")) return;
     setTimeout(function () {
       form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
     }, 0);
