@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 import re
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,22 +15,11 @@ from sqlalchemy import func, select
 from . import common
 
 _TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def tag(n: int) -> str:
-    """A name made of letters only (names may not contain digits): 0 → A, 27 → BB…"""
-    out = ""
-    n += 1
-    while n:
-        n, r = divmod(n - 1, 26)
-        out = _LETTERS[r] + out
-    return out
 
 
 @dataclass
 class Actor:
-    """A committee member or unit representative with the homes they may add residents to."""
+    """A committee member or unit representative with the homes they may take payments from."""
 
     mobile: str
     role: str
@@ -93,7 +82,6 @@ class Record:
     errors: dict[str, int] = field(default_factory=dict)
     acknowledged: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    counter: itertools.count = field(default_factory=itertools.count)
 
     def seen(self, kind: str, ms: float) -> None:
         with self.lock:
@@ -146,47 +134,66 @@ class Session:
         if response.status_code != 200:
             self.record.failed(f"{kind}: HTTP {response.status_code}")
 
-    def add_resident(self, household_id: int) -> str | None:
-        """Add a resident with a unique name; returns the name once the server confirmed it."""
-        name = "压测" + tag(next(self.record.counter))
-        response = self._call(
-            "add_resident",
-            "POST",
-            f"/registry/households/{household_id}/occupants",
-            data={"name": name, "mobile": "", "relation": "family", "csrf_token": self.token},
-        )
-        if response.status_code == 303:
-            with self.record.lock:
-                self.record.acknowledged.append(name)
-            return name
-        self.record.failed(f"add_resident: HTTP {response.status_code}")
-        return None
+    def pay(self, household_id: int, again: bool = False) -> str | None:
+        """Log a ¥10 cash payment as the representative would (the form, then the post);
+        ``again`` sends the same form twice, as a double tap does. Returns the form's key
+        once the server confirmed it with a receipt."""
+        from compound_app.dbtypes import local_today
+
+        path = f"/fees/households/{household_id}/pay"
+        self.read("pay_form", path)
+        key = secrets.token_urlsafe(24)
+        data = {
+            "amount": "10",
+            "method": "cash",
+            "paid_on": local_today().isoformat(),
+            "note": "",
+            "key": key,
+            "csrf_token": self.token,
+        }
+        response = self._call("pay", "POST", path, data=data)
+        if response.status_code != 303:
+            self.record.failed(f"pay: HTTP {response.status_code}")
+            return None
+        with self.record.lock:
+            self.record.acknowledged.append(key)
+        if again:
+            repeat = self._call("pay", "POST", path, data=data)
+            if repeat.headers.get("Location") != response.headers.get("Location"):
+                self.record.failed("pay: a double submission got another receipt")
+        return key
 
 
-def verify(names: list[str]) -> list[str]:
-    """Every acknowledged resident is stored exactly once, with its audit row."""
+def verify_payments(keys: list[str], *, exact: bool = True) -> list[str]:
+    """Every acknowledged payment stored exactly once, audited, and every balance and
+    monthly total equal to the sum of the ledger's entries. Not ``exact``: after a kill,
+    a payment may be stored whose answer never reached the client; it must be whole."""
     from compound_app.audit import AuditLog
     from compound_app.extensions import db
-    from compound_app.registry.models import Occupant
+    from compound_app.fees.ledger import check_totals
+    from compound_app.fees.models import Payment
 
     problems = []
-    counts = dict(
-        db.session.execute(
-            select(Occupant.name, func.count(Occupant.id))
-            .where(Occupant.name.like("压测%"))
-            .group_by(Occupant.name)
-        ).all()
+    stored = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        stored |= set(
+            db.session.scalars(select(Payment.request_key).where(Payment.request_key.in_(chunk)))
+        )
+    problems += [f"payment {key}: acknowledged, not stored" for key in keys if key not in stored]
+    if len(set(keys)) != len(keys):
+        problems.append("one form key acknowledged twice")
+    payments = db.session.scalar(
+        select(func.count(Payment.id)).where(~Payment.request_key.like("demo-%"))
     )
     audited = db.session.scalar(
         select(func.count(AuditLog.id)).where(
-            AuditLog.entity == "occupant",
-            AuditLog.action == "create",
-            AuditLog.entity_id.in_(select(Occupant.id).where(Occupant.name.like("压测%"))),
+            AuditLog.entity == "payment", AuditLog.action == "create"
         )
     )
-    for name in names:
-        if counts.get(name, 0) != 1:
-            problems.append(f"{name}: stored {counts.get(name, 0)} times")
-    if audited != sum(counts.values()):
-        problems.append(f"{sum(counts.values())} residents added but {audited} audit rows")
+    if payments < len(keys) or (exact and payments != len(keys)):
+        problems.append(f"{len(keys)} payments acknowledged but {payments} stored")
+    if audited != payments:
+        problems.append(f"{payments} payments stored but {audited} audit rows")
+    problems += check_totals()
     return problems

@@ -116,6 +116,8 @@ class Cast:
     area_id: int
     community_id: int
     users: dict[str, int]
+    unit_id: int = 0
+    payment_id: int = 0
 
 
 def cast() -> Cast:
@@ -150,8 +152,22 @@ def cast() -> Cast:
         "unit_rep": holder(Role.UNIT_REP, "unit_id", first_unit),
         "resident": holder(Role.RESIDENT, "household_id", household.id),
     }
+    from compound_app.fees.models import Payment
+
     building_id = db.session.scalar(select(Unit.building_id).where(Unit.id == first_unit))
-    return Cast(compound.id, building_id, household.id, compound.area_id, community.id, users)
+    payment_id = db.session.scalar(
+        select(Payment.id).where(Payment.household_id == household.id).order_by(Payment.id.desc())
+    )
+    return Cast(
+        compound.id,
+        building_id,
+        household.id,
+        compound.area_id,
+        community.id,
+        users,
+        unit_id=first_unit,
+        payment_id=payment_id or 0,
+    )
 
 
 def machine() -> dict[str, Any]:

@@ -72,7 +72,46 @@ PAGES = [
     Page("communities_admin", "subdistrict_admin", lambda c: "/registry/communities", False, 10.0),
     Page("home_admin", "subdistrict_admin", lambda c: "/", False, 10.0),
     Page("people_staff", "community_staff", lambda c: "/people/", False),
+    # Fees: the representative's stairwell pages, the resident's bills, the committee's books.
+    Page("fees_unit_rep", "unit_rep", lambda c: f"/fees/units/{c.unit_id}", True),
+    Page("pay_form_rep", "unit_rep", lambda c: f"/fees/households/{c.household_id}/pay", True),
+    Page("arrears_notice_rep", "unit_rep", lambda c: f"/fees/units/{c.unit_id}/notice", True),
+    Page(
+        "household_fees_resident",
+        "resident",
+        lambda c: f"/fees/households/{c.household_id}",
+        True,
+    ),
+    Page("receipt_resident", "resident", lambda c: f"/fees/payments/{c.payment_id}", True),
+    Page(
+        "finance_board_resident",
+        "resident",
+        lambda c: f"/fees/areas/{c.area_id}/board?month={_last_month()}",
+        True,
+    ),
+    Page("fees_area_committee", "committee_member", lambda c: f"/fees/areas/{c.area_id}", True),
+    Page(
+        "arrears_committee",
+        "committee_member",
+        lambda c: f"/fees/areas/{c.area_id}/arrears",
+        True,
+    ),
+    Page("cash_committee", "committee_member", lambda c: f"/fees/areas/{c.area_id}/cash", True),
+    Page(
+        "expenses_committee",
+        "committee_member",
+        lambda c: f"/fees/areas/{c.area_id}/expenses",
+        True,
+    ),
 ]
+
+
+def _last_month() -> str:
+    from compound_app.dbtypes import local_today
+    from compound_app.fees.ledger import add_months, month_of
+
+    return f"{add_months(month_of(local_today()), -1):%Y-%m}"
+
 
 FLOOR = "/_bench/floor"
 
@@ -206,6 +245,7 @@ def run() -> dict[str, Any]:
     floor_p50 = statistics.median(floors)
     for site in sites.values():
         site.engine.dispose()
+    jobs.update(bill_jobs(common.dataset_url("bench_city")))
     return {
         "engine": engine,
         "pages": pages,
@@ -215,6 +255,41 @@ def run() -> dict[str, Any]:
         "machine": common.machine(),
         "samples_per_page": SAMPLES,
     }
+
+
+def bill_jobs(url: str) -> dict[str, dict[str, float]]:
+    """Issue next month's bills for every household of the city, then run it again."""
+    from sqlalchemy import func, select
+
+    from compound_app.database import writing
+    from compound_app.dbtypes import local_today
+    from compound_app.extensions import db
+    from compound_app.fees import ledger
+    from compound_app.registry.models import Household, ManagementArea
+
+    app = common.make_app(url)
+    jobs = {}
+    with app.app_context(), writing():
+        month = ledger.add_months(ledger.month_of(local_today()), 1)
+        households = db.session.scalar(select(func.count(Household.id)))
+        areas = db.session.scalars(select(ManagementArea.id)).all()
+        for name in ("bill_generation_city_month", "bill_generation_rerun"):
+            started = time.perf_counter()
+            issued = 0
+            for area_id in areas:
+                issued += ledger.generate_bills(area_id, month)
+                db.session.commit()
+            seconds = time.perf_counter() - started
+            jobs[name] = {
+                "seconds": round(seconds, 2),
+                "per_second": round(households / seconds, 1),
+                "bills": issued,
+            }
+            print(f"  {name}: {issued} bills for {households} households in {seconds:.2f} s")
+        problems = ledger.check_totals(areas[0])
+        assert not problems, problems[:5]
+        db.engine.dispose()
+    return jobs
 
 
 def verdicts(result: dict[str, Any]) -> list[str]:

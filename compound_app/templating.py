@@ -14,9 +14,14 @@ from .labels import label
 from .money import fen_in_words, format_fen, format_hundredths
 
 
-def fmt_date(value: date | datetime | None) -> str:
-    if value is None:
+def fmt_date(value: date | datetime | str | None) -> str:
+    if not value:
         return ""
+    if isinstance(value, str):  # an ISO date kept in JSON (a published board's figures)
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
     # Babel's long format reads 2026年11月27日 in Chinese and November 27, 2026 in English.
     return format_date(value, "long")
 

@@ -72,6 +72,12 @@ def save_photo(storage: Any, field: str = "photo") -> str:
     return name
 
 
+def discard_upload(name: str | None) -> None:
+    """Remove a stored photo whose record was not kept."""
+    if name and "/" not in name:
+        (upload_dir() / name).unlink(missing_ok=True)
+
+
 def send_upload(name: str, download_name: str) -> Response:
     """A stored photo, as a download under a neutral name."""
     path = upload_dir() / name

@@ -29,7 +29,7 @@ from compound_app.fees.models import (
 )
 from compound_app.registry.models import Occupancy
 
-from .factories import World, compound, fee_schedule, first_household
+from .factories import World, compound, fee_schedule, first_household, first_unit
 
 THIS_MONTH = month_of(local_today())
 
@@ -421,3 +421,98 @@ def test_random_bills_payments_and_reversals_keep_totals_equal_to_entries(
             )
         )
         assert (account.balance_fen if account else 0) == entries
+
+
+def test_the_proof_finds_a_total_that_drifted_from_the_entries(world: World) -> None:
+    from sqlalchemy import update
+
+    from compound_app.fees.models import AreaMonth, IncomeMonth
+
+    fee_schedule(world.branch.area, start=_start(1))
+    schedules.catch_up(world.branch.area_id)
+    home = first_household(world.branch)
+    _pay(world, home, 1500)
+    db.session.commit()
+    assert ledger.check_totals() == []
+    for model, change in (
+        (Account, {"paid_fen": Account.paid_fen + 1}),
+        (AreaMonth, {"collected_fen": AreaMonth.collected_fen - 1}),
+        (IncomeMonth, {"amount_fen": IncomeMonth.amount_fen + 1}),
+    ):
+        db.session.execute(update(model).values(**change))
+        assert ledger.check_totals(), model.__name__
+        db.session.rollback()
+    assert ledger.check_totals() == []
+
+
+def test_each_period_is_issued_once_so_later_homes_are_not_back_billed(world: World) -> None:
+    from compound_app.registry import roster
+
+    area = world.branch.area
+    fee_schedule(area, start=_start(2))
+    schedules.catch_up(area.id)
+    db.session.commit()
+    newcomer = roster.add_household(first_unit(world.branch), "901", 7000, Occupancy.OWNER_OCCUPIED)
+    exempt = first_household(world.branch)
+    db.session.commit()
+    assert schedules.catch_up(area.id) == 0  # the issued months stay as they were
+    assert ledger.generate_bills(area.id, _start(1)) == 0
+    billed = db.session.scalar(select(func.count(Bill.id)).where(Bill.household_id == newcomer.id))
+    assert billed == 0
+    # Next month the newcomer is billed like everyone; a reduction counts from its date.
+    schedules.set_relief(exempt, 100, "低保户", add_months(THIS_MONTH, 2))
+    db.session.commit()
+    assert ledger.generate_bills(area.id, add_months(THIS_MONTH, 1)) > 0
+    next_bills = dict(
+        db.session.execute(
+            select(Bill.household_id, Bill.amount_fen).where(
+                Bill.period == add_months(THIS_MONTH, 1)
+            )
+        ).all()
+    )
+    assert next_bills[newcomer.id] == 1000 and next_bills[exempt.id] == 1000
+    assert ledger.check_totals() == []
+
+
+def test_a_new_version_starts_when_a_period_of_the_old_one_begins(world: World) -> None:
+    area = world.trust.area
+    fee_schedule(area, start=_start(2), cycle="quarter")
+    draft = schedules.new_draft(area, None)
+    for months, ok in ((2, False), (1, True), (4, True)):
+        start = add_months(_start(2), 3 * months if ok else months)
+        if not ok:
+            with pytest.raises(RuleError):
+                schedules.update_terms(
+                    draft, cycle=Cycle.MONTH, start_month=start, vacant_percent=50, publicity_days=7
+                )
+        else:
+            schedules.update_terms(
+                draft, cycle=Cycle.MONTH, start_month=start, vacant_percent=50, publicity_days=7
+            )
+
+
+def test_a_compound_with_fee_records_keeps_its_area(world: World) -> None:
+    from compound_app.registry import service as registry
+
+    area = world.contiguous_area
+    fee_schedule(area, start=THIS_MONTH)
+    db.session.commit()
+    with pytest.raises(RuleError):
+        registry.remove_from_area(world.contiguous[2], local_today())
+    db.session.rollback()
+    assert world.contiguous[2].area_id == area.id
+
+
+def test_boards_are_published_month_after_month(world: World) -> None:
+    from compound_app.fees import reports
+
+    area = world.branch.area
+    chair = world.users["committee"]
+    reports.publish_board(area, _start(3), chair)
+    with pytest.raises(RuleError):
+        reports.publish_board(area, _start(1), chair)  # _start(2) first
+    with pytest.raises(RuleError):
+        reports.publish_board(area, _start(3), chair)  # again
+    reports.publish_board(area, _start(2), chair)
+    with pytest.raises(RuleError):
+        reports.publish_board(area, THIS_MONTH, chair)  # not over yet

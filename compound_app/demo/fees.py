@@ -18,6 +18,7 @@ from ..fees.models import (
     AreaMonth,
     Basis,
     Bill,
+    BillRun,
     CashHandover,
     Cycle,
     Expense,
@@ -43,6 +44,7 @@ ORDER = [
     FeeItem,
     FeeRelief,
     Bill,
+    BillRun,
     Payment,
     Account,
     AreaMonth,
@@ -291,6 +293,10 @@ class FeeBuilder:
                 households_billed=households_billed.get(month, 0),
                 received_fen=received.get(month, 0),
                 spent_fen=spent.get(month, 0),
+            )
+        for month in months:
+            self.rows.add(
+                BillRun, area_id=fa.area_id, period=month, bills=len(fa.households) * len(items)
             )
         for (month, item), amount in income.items():
             rows.add(

@@ -12,6 +12,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..auth.models import User
@@ -20,6 +21,7 @@ from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..registry.models import ManagementArea
+from .ledger import check_date, lock_area
 from .models import CashHandover, HandoverConfirmation, Method, Payment, Reversal
 
 
@@ -115,6 +117,10 @@ def handovers(area_id: int, limit: int = 50) -> list[CashHandover]:
         db.session.scalars(
             select(CashHandover)
             .where(CashHandover.area_id == area_id)
+            .options(
+                joinedload(CashHandover.collector),
+                joinedload(CashHandover.confirmation).joinedload(HandoverConfirmation.confirmed_by),
+            )
             .order_by(CashHandover.id.desc())
             .limit(limit)
         )
@@ -129,15 +135,17 @@ def hand_over(
     handed_on: date,
     request_key: str,
 ) -> CashHandover:
+    lock_area(area.id)  # what is held is read and handed over by one writer at a time
     earlier = db.session.scalar(select(CashHandover).where(CashHandover.request_key == request_key))
     if earlier is not None:
+        if earlier.area_id != area.id or earlier.collector_id != collector.id:
+            raise RuleError(_("This form was already used. Please open it again."))
         return earlier  # the same form sent twice
     if collector.id in {u.id for u in keepers(area.id)}:
         raise RuleError(_("The treasurer keeps the area's cash; there is no one to hand it to."))
     if not keepers(area.id):
         raise RuleError(_("The area has no treasurer or chair to hand cash to."))
-    if handed_on > local_today():
-        raise RuleError(_("The date cannot be in the future."), "handed_on")
+    check_date(handed_on, "handed_on")
     held = held_by(area.id, collector.id)
     if amount_fen > held:
         raise RuleError(
@@ -166,6 +174,7 @@ def confirm(
     """The treasurer counts the cash; a different sum is kept as a discrepancy."""
     if not may_confirm(handover, actor):
         raise RuleError(_("Only the treasurer (or the chair, while there is none) counts cash."))
+    lock_area(handover.area_id)
     existing = db.session.scalar(
         select(HandoverConfirmation).where(HandoverConfirmation.handover_id == handover.id)
     )

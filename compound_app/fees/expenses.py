@@ -10,6 +10,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..auth.models import User
@@ -29,6 +30,10 @@ def expenses_of(area_id: int, limit: int = 100) -> list[Expense]:
         db.session.scalars(
             select(Expense)
             .where(Expense.area_id == area_id)
+            .options(
+                joinedload(Expense.recorded_by),
+                joinedload(Expense.approval).joinedload(ExpenseApproval.approved_by),
+            )
             .order_by(Expense.spent_on.desc(), Expense.id.desc())
             .limit(limit)
         )
@@ -48,11 +53,13 @@ def record_expense(
     voucher: str | None,
     request_key: str,
 ) -> Expense:
+    ledger.lock_area(area.id)
     earlier = db.session.scalar(select(Expense).where(Expense.request_key == request_key))
     if earlier is not None:
+        if earlier.area_id != area.id or earlier.amount_fen != amount_fen:
+            raise RuleError(_("This form was already used. Please open it again."))
         return earlier  # the same form sent twice
-    if spent_on > local_today():
-        raise RuleError(_("The date cannot be in the future."), "spent_on")
+    ledger.check_date(spent_on, "spent_on")
     needs_approval = amount_fen > settings_of(area.id).approval_threshold_fen
     expense = Expense(
         area_id=area.id,
@@ -111,6 +118,7 @@ def may_approve(expense: Expense, user: User, staff: bool) -> bool:
 def approve_expense(expense: Expense, actor: User, *, staff: bool) -> ExpenseApproval:
     if not expense.needs_approval:
         raise RuleError(_("This expense needs no approval."))
+    ledger.lock_area(expense.area_id)
     existing = db.session.scalar(
         select(ExpenseApproval).where(ExpenseApproval.expense_id == expense.id)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -14,6 +15,7 @@ from ..labels import LABELS
 from ..registry.models import Building, Household, ManagementArea, Unit
 from .models import CashHandover, Expense, HandoverConfirmation, Payment, Reversal
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 _HOME = (
     joinedload(Payment.household)
     .joinedload(Household.unit)
@@ -102,7 +104,7 @@ def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
             [
                 [
                     r.payment.receipt_no,
-                    r.created_at.date(),
+                    r.created_at.astimezone(SHANGHAI).date(),
                     _yuan(r.amount_fen),
                     r.reason,
                     r.reversed_by.name,

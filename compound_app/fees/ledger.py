@@ -37,6 +37,7 @@ from .models import (
     AreaMonth,
     Basis,
     Bill,
+    BillRun,
     FeeItem,
     FeeRelief,
     FeeSchedule,
@@ -108,6 +109,48 @@ def add_to(model: Any, keys: dict[str, Any], **amounts: int) -> None:
 def _insert_missing(model: Any, rows: list[dict[str, Any]]) -> None:
     if rows:
         db.session.execute(_dialect_insert(model).on_conflict_do_nothing(), rows)
+
+
+# --- locks -------------------------------------------------------------------------------
+
+
+def lock_area(area_id: int) -> None:
+    """Serialise money writes within one area until the transaction ends.
+
+    On PostgreSQL every writer of an area's money (payments, reversals, bills, expenses,
+    hand-overs, publishing a board) first locks the area's row, so the totals, the
+    receipt counter, "what is already issued" and "which month is frozen" are always read
+    and changed by one writer at a time, and locks are always taken in the same order (no
+    deadlocks). SQLite writers are serialised by ``BEGIN IMMEDIATE`` already.
+    """
+    db.session.execute(
+        select(ManagementArea.id).where(ManagementArea.id == area_id).with_for_update()
+    )
+
+
+def check_date(on: date, field: str) -> None:
+    """Money dates lie between a year ago and today."""
+    today = local_today()
+    if on > today:
+        raise RuleError(_("The date cannot be in the future."), field)
+    if on < add_months(month_of(today), -12):
+        raise RuleError(_("The date can be at most a year ago."), field)
+
+
+def has_fee_records(compound: Compound) -> bool:
+    """Whether any home of the compound has bills or payments (an account)."""
+    homes = (
+        select(Household.id)
+        .join(Unit, Unit.id == Household.unit_id)
+        .join(Building, Building.id == Unit.building_id)
+        .where(Building.compound_id == compound.id)
+    )
+    return (
+        db.session.scalar(
+            select(Account.household_id).where(Account.household_id.in_(homes)).limit(1)
+        )
+        is not None
+    )
 
 
 # --- accounts and allocation -------------------------------------------------------------
@@ -264,17 +307,15 @@ def record_payment(
     note: str = "",
 ) -> Recorded:
     """Log a payment; the same form sent twice records it once."""
+    area = household.unit.building.compound.area
+    lock_area(area.id)
     earlier = payment_for_key(request_key)
     if earlier is not None:
         if earlier.household_id != household.id or earlier.amount_fen != amount_fen:
             raise RuleError(_("This form was already used for another payment. Open it again."))
         return Recorded(earlier, repeated=True)
+    check_date(paid_on, "paid_on")
     today = local_today()
-    if paid_on > today:
-        raise RuleError(_("The payment date cannot be in the future."), "paid_on")
-    if paid_on < add_months(month_of(today), -12):
-        raise RuleError(_("Payments older than a year are entered by the treasurer."), "paid_on")
-    area = household.unit.building.compound.area
     account = lock_account(household.id, area.id)
     bills = bills_of(household.id)
     settlement = _settlement(bills, account.paid_fen, account.paid_fen + amount_fen)
@@ -304,6 +345,7 @@ def reverse_payment(payment: Payment, reason: str, actor: User) -> Reversal:
     """Void a payment with a reason; its receipt number stays used and shows as void."""
     if not reason.strip():
         raise RuleError(_("Please give the reason for the reversal."), "reason")
+    lock_area(payment.area_id)
     account = lock_account(payment.household_id, payment.area_id)
     # Read after the lock: a reversal sent twice at once finds the first one here.
     existing = db.session.scalar(select(Reversal).where(Reversal.payment_id == payment.id))
@@ -382,13 +424,17 @@ def period_start(schedule: FeeSchedule, month: date) -> date:
     return add_months(month, -offset)
 
 
-def _area_households(area_id: int) -> list[tuple[int, int, str, int]]:
+def _area_households(area_id: int, period: date) -> list[tuple[int, int, str, int]]:
+    """The area's homes with the reduction in force for a period starting in ``period``."""
     rows = db.session.execute(
         select(Household.id, Household.area_dm2, Household.occupancy, FeeRelief.percent_off)
         .join(Unit, Unit.id == Household.unit_id)
         .join(Building, Building.id == Unit.building_id)
         .join(Compound, Compound.id == Building.compound_id)
-        .outerjoin(FeeRelief, FeeRelief.household_id == Household.id)
+        .outerjoin(
+            FeeRelief,
+            (FeeRelief.household_id == Household.id) & (FeeRelief.since < add_months(period, 1)),
+        )
         .where(Compound.area_id == area_id)
     )
     return [(hid, dm2, occ, relief or 0) for hid, dm2, occ, relief in rows]
@@ -397,28 +443,21 @@ def _area_households(area_id: int) -> list[tuple[int, int, str, int]]:
 def generate_bills(area_id: int, month: date) -> int:
     """Issue the bills of the billing period starting in ``month``; returns how many.
 
-    Idempotent: bills already issued for a household, period and item are skipped (and
-    the database refuses duplicates), so running it twice issues nothing new.
+    Each period of an area is issued once (``BillRun``): running it again issues nothing,
+    and the database refuses a second bill for a household, period and item anyway.
     """
     month = month_of(month)
     schedule = schedule_for_month(area_id, month)
     if schedule is None or period_start(schedule, month) != month or not schedule.items:
         return 0
-    done = {
-        (hid, item_id)
-        for hid, item_id in db.session.execute(
-            select(Bill.household_id, Bill.item_id).where(
-                Bill.area_id == area_id, Bill.period == month
-            )
-        )
-    }
+    lock_area(area_id)
+    if db.session.get(BillRun, (area_id, month)) is not None:
+        return 0
     rows: list[dict[str, Any]] = []
     totals: dict[int, int] = defaultdict(int)
-    for hid, dm2, occupancy, relief in _area_households(area_id):
+    for hid, dm2, occupancy, relief in _area_households(area_id, month):
         vacant = schedule.vacant_percent if occupancy == Occupancy.VACANT else None
         for item in schedule.items:
-            if (hid, item.id) in done:
-                continue
             base, amount = bill_amount(
                 item,
                 area_dm2=dm2,
@@ -440,6 +479,7 @@ def generate_bills(area_id: int, month: date) -> int:
                 }
             )
             totals[hid] += amount
+    db.session.add(BillRun(area_id=area_id, period=month, bills=len(rows)))
     if not rows:
         return 0
     accounts = _lock_accounts(area_id, list(totals))
@@ -465,9 +505,7 @@ def ensure_current_bills(area_id: int, today: date | None = None) -> int:
     if schedule is None:
         return 0
     start = period_start(schedule, month)
-    issued = db.session.scalar(
-        select(Bill.id).where(Bill.area_id == area_id, Bill.period == start).limit(1)
-    )
+    issued = db.session.get(BillRun, (area_id, start))
     return 0 if issued is not None else generate_bills(area_id, start)
 
 
@@ -548,6 +586,52 @@ def _post_bills(
 # --- proof ------------------------------------------------------------------------------
 
 
+def _check_places(area_id: int | None) -> list[str]:
+    """Every account and entry belongs to the area its household is in."""
+    home_area = (
+        select(Household.id.label("hid"), Compound.area_id.label("area_id"))
+        .join(Unit, Unit.id == Household.unit_id)
+        .join(Building, Building.id == Unit.building_id)
+        .join(Compound, Compound.id == Building.compound_id)
+        .subquery()
+    )
+    problems = []
+    for model in (Account, Bill, Payment):
+        stmt = (
+            select(func.count())
+            .select_from(model)
+            .join(home_area, home_area.c.hid == model.household_id)
+            .where(home_area.c.area_id != model.area_id)
+        )
+        if area_id is not None:
+            stmt = stmt.where(model.area_id == area_id)
+        wrong = db.session.scalar(stmt)
+        if wrong:
+            problems.append(f"{wrong} {model.__tablename__} rows in another area than their home")
+    return problems
+
+
+def _check_receipts(area_id: int | None) -> list[str]:
+    """Receipt numbers of each area and year run 1, 2, 3… up to the counter, no gaps."""
+    problems = []
+    stmt = select(ReceiptCounter)
+    if area_id is not None:
+        stmt = stmt.where(ReceiptCounter.area_id == area_id)
+    for counter in db.session.scalars(stmt):
+        numbers = sorted(
+            int(no.rsplit("-", 1)[1])
+            for no in db.session.scalars(
+                select(Payment.receipt_no).where(
+                    Payment.area_id == counter.area_id,
+                    Payment.receipt_no.like(f"%-{counter.year}-%"),
+                )
+            )
+        )
+        if numbers != list(range(1, counter.last + 1)):
+            problems.append(f"area {counter.area_id} {counter.year}: receipt numbers have gaps")
+    return problems
+
+
 def check_totals(area_id: int | None = None) -> list[str]:
     """Recompute every running total from the entries; return the differences found.
 
@@ -595,8 +679,11 @@ def check_totals(area_id: int | None = None) -> list[str]:
         settled = allocate(bills, account.paid_fen)
         if account.owing_since != owing_since(bills, settled):
             problems.append(f"household {hid}: owing since {account.owing_since}")
+        if account.last_period != max((b.period for b in bills), default=None):
+            problems.append(f"household {hid}: last period {account.last_period}")
         for bill in bills:
             collected[(account.area_id, bill.period)] += settled.get(bill.id, 0)
+    problems += _check_places(area_id) + _check_receipts(area_id)
     missing = (set(billed) | set(paid)) - set(
         db.session.scalars(select(Account.household_id).where(where(Account)))
     )

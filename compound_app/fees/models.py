@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -180,6 +181,19 @@ class Bill(db.Model):
     )
 
 
+class BillRun(db.Model):
+    """A billing period issued for an area: each period is issued once, when it opens.
+
+    Homes added or relieved later are billed from the next period on, never back-billed
+    for months already issued.
+    """
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), primary_key=True)
+    period: Mapped[date] = mapped_column(primary_key=True)
+    bills: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ReceiptCounter(db.Model):
     """The last receipt number issued per area and year: numbers run without gaps."""
 
@@ -213,6 +227,9 @@ class Payment(db.Model):
 
     __table_args__ = (
         Index("ix_payment_area_book_month", "area_id", "book_month"),
+        Index("ix_payment_area_latest", "area_id", "id"),  # the latest payments of an area
+        # What each collector took in cash, summed from the index alone.
+        Index("ix_payment_area_cash", "area_id", "method", "collector_id", "amount_fen"),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         CheckConstraint(_in("method", Method), name="method"),
     )
@@ -242,8 +259,8 @@ class Account(db.Model):
 
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), primary_key=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), index=True)
-    billed_fen: Mapped[int] = mapped_column(default=0)
-    paid_fen: Mapped[int] = mapped_column(default=0)  # payments less reversals
+    billed_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # payments less reversals
     last_period: Mapped[date | None]  # the latest billing period billed
     owing_since: Mapped[date | None]  # the oldest billing period not fully paid
 
@@ -263,11 +280,11 @@ class AreaMonth(db.Model):
 
     area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), primary_key=True)
     month: Mapped[date] = mapped_column(primary_key=True)
-    billed_fen: Mapped[int] = mapped_column(default=0)
-    collected_fen: Mapped[int] = mapped_column(default=0)
+    billed_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    collected_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     households_billed: Mapped[int] = mapped_column(default=0)
-    received_fen: Mapped[int] = mapped_column(default=0)
-    spent_fen: Mapped[int] = mapped_column(default=0)
+    received_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    spent_fen: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class IncomeMonth(db.Model):
@@ -276,7 +293,7 @@ class IncomeMonth(db.Model):
     area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), primary_key=True)
     month: Mapped[date] = mapped_column(primary_key=True)
     item_name: Mapped[str] = mapped_column(String(30), primary_key=True)
-    amount_fen: Mapped[int] = mapped_column(default=0)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class CashHandover(db.Model):

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..forms import form_status, refuse, whole_number
 from ..htmx import redirect_after_post, render
 from ..registry.models import ManagementArea
-from ..uploads import save_photo, send_upload
+from ..uploads import discard_upload, save_photo, send_upload
 from . import cash, expenses, reports, schedules
 from .export import ledger_xlsx
 from .forms import ConfirmForm, ExpenseForm, HandoverForm, MonthForm, new_key, parse_month
@@ -170,9 +170,10 @@ def new_expense(area_id: int) -> Response:
     form = ExpenseForm(item_names=_item_names(area.id))
     if form.validate_on_submit():
         kind, _sep, category = form.category.data.partition(":")
+        voucher = None
         try:
             voucher = save_photo(form.voucher.data, "voucher") if form.voucher.data else None
-            expenses.record_expense(
+            expense = expenses.record_expense(
                 area,
                 _user(),
                 kind=ExpenseKind(kind),
@@ -187,7 +188,10 @@ def new_expense(area_id: int) -> Response:
             db.session.commit()
         except RuleError as err:
             refuse(form, err)
+            discard_upload(voucher)
         else:
+            if expense.voucher != voucher:
+                discard_upload(voucher)  # the same form again: the first photo stays
             return _done(_("Expense recorded."), url_for(".expenses_page", area_id=area.id))
     return _expenses_page(area, form, 422)
 

@@ -17,7 +17,7 @@ from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..registry.models import Building, Compound, Household, ManagementArea, Unit
-from .ledger import BillLine, add_months, allocate, bills_of, month_of
+from .ledger import BillLine, add_months, allocate, bills_of, lock_area, month_of
 from .models import (
     Account,
     AreaMonth,
@@ -103,7 +103,14 @@ class Owing:
 
 def unit_arrears(unit: Unit) -> list[Owing]:
     """Every household of the unit with what it owes for which months (all, paid or not)."""
-    households = list(unit.households)
+    households = list(
+        db.session.scalars(
+            select(Household)
+            .where(Household.unit_id == unit.id)
+            .options(selectinload(Household.occupants))
+            .order_by(Household.sort_key, Household.room)
+        )
+    )
     ids = [h.id for h in households]
     accounts = {
         a.household_id: a
@@ -295,6 +302,8 @@ def figures(area: ManagementArea, month: date) -> dict[str, Any]:
             for c, b, u, r, owed, s, _hid in arrears.rows
         ],
         "arrears_total": arrears.total,
+        # Arrears are as they stand on this day (for a published board: the day it was).
+        "arrears_on": local_today().isoformat(),
     }
 
 
@@ -303,6 +312,7 @@ def publish_board(area: ManagementArea, month: date, actor: User) -> FinanceBoar
     month = month_of(month)
     if month >= month_of(local_today()):
         raise RuleError(_("A month can be published once it has ended."), "month")
+    lock_area(area.id)
     latest = db.session.scalar(
         select(func.max(FinanceBoard.month)).where(FinanceBoard.area_id == area.id)
     )
@@ -313,6 +323,11 @@ def publish_board(area: ManagementArea, month: date, actor: User) -> FinanceBoar
                 month=f"{latest:%Y-%m}",
             ),
             "month",
+        )
+    if latest is not None and month != add_months(latest, 1):
+        # Months are published in order, so none is left open behind a frozen one.
+        raise RuleError(
+            _("Publish %(month)s first.", month=f"{add_months(latest, 1):%Y-%m}"), "month"
         )
     board = FinanceBoard(
         area_id=area.id, month=month, figures=figures(area, month), published_by_id=actor.id

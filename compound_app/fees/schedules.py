@@ -17,6 +17,7 @@ from ..auth.models import User
 from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
+from ..labels import label
 from ..registry.models import Compound, Household, ManagementArea, Pilot
 from . import ledger
 from .ledger import add_months, month_of, months_between
@@ -151,6 +152,17 @@ def _check_start(schedule: FeeSchedule, start_month: date, today: date) -> None:
                 _(
                     "A new version starts in a future month (after %(month)s).",
                     month=f"{max(month_of(today), current.start_month):%Y-%m}",
+                ),
+                "start_month",
+            )
+        if months_between(current.start_month, start_month) % current.months:
+            # Bills already issued for the old version's period cover those months.
+            raise RuleError(
+                _(
+                    "The current version bills %(cycle)s from %(month)s: a new version starts "
+                    "when one of its billing periods begins.",
+                    cycle=str(label("cycle", current.cycle)),
+                    month=f"{current.start_month:%Y-%m}",
                 ),
                 "start_month",
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, url_for
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
@@ -93,8 +94,11 @@ def index() -> Response:
         if p.resident_households
         else []
     )
+    from ..fees.cash import pending_for
+
     return render(
         "home/index.html",
+        waiting=pending_for(current_user, p.committee_areas),
         overview=overview,
         communities=communities,
         areas=areas,

@@ -213,6 +213,18 @@ def remove_from_area(compound: Compound, effective_on: date) -> ManagementArea:
 
 
 def _move(compound: Compound, area: ManagementArea) -> None:
+    from ..fees.ledger import has_fee_records
+
+    if has_fee_records(compound):
+        # Its bills, payments and receipts belong to the area that issued them.
+        raise RuleError(
+            _(
+                "%(name)s already has fee records in its management area, so it cannot move "
+                "to another area.",
+                name=compound.name,
+            ),
+            "compound",
+        )
     before = audit.snapshot(compound)
     compound.area = area  # the back-reference also takes it out of the old area's list
     audit.record("move_area", compound, before)

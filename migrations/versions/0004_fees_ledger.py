@@ -22,11 +22,11 @@ def upgrade():
     op.create_table('area_month',
     sa.Column('area_id', sa.Integer(), nullable=False),
     sa.Column('month', sa.Date(), nullable=False),
-    sa.Column('billed_fen', sa.Integer(), nullable=False),
-    sa.Column('collected_fen', sa.Integer(), nullable=False),
+    sa.Column('billed_fen', sa.BigInteger(), nullable=False),
+    sa.Column('collected_fen', sa.BigInteger(), nullable=False),
     sa.Column('households_billed', sa.Integer(), nullable=False),
-    sa.Column('received_fen', sa.Integer(), nullable=False),
-    sa.Column('spent_fen', sa.Integer(), nullable=False),
+    sa.Column('received_fen', sa.BigInteger(), nullable=False),
+    sa.Column('spent_fen', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['area_id'], ['management_area.id'], name=op.f('fk_area_month_area_id_management_area')),
     sa.PrimaryKeyConstraint('area_id', 'month', name=op.f('pk_area_month'))
     )
@@ -126,9 +126,17 @@ def upgrade():
     sa.Column('area_id', sa.Integer(), nullable=False),
     sa.Column('month', sa.Date(), nullable=False),
     sa.Column('item_name', sa.String(length=30), nullable=False),
-    sa.Column('amount_fen', sa.Integer(), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['area_id'], ['management_area.id'], name=op.f('fk_income_month_area_id_management_area')),
     sa.PrimaryKeyConstraint('area_id', 'month', 'item_name', name=op.f('pk_income_month'))
+    )
+    op.create_table('bill_run',
+    sa.Column('area_id', sa.Integer(), nullable=False),
+    sa.Column('period', sa.Date(), nullable=False),
+    sa.Column('bills', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['area_id'], ['management_area.id'], name=op.f('fk_bill_run_area_id_management_area')),
+    sa.PrimaryKeyConstraint('area_id', 'period', name=op.f('pk_bill_run'))
     )
     op.create_table('receipt_counter',
     sa.Column('area_id', sa.Integer(), nullable=False),
@@ -181,8 +189,8 @@ def upgrade():
     op.create_table('account',
     sa.Column('household_id', sa.Integer(), nullable=False),
     sa.Column('area_id', sa.Integer(), nullable=False),
-    sa.Column('billed_fen', sa.Integer(), nullable=False),
-    sa.Column('paid_fen', sa.Integer(), nullable=False),
+    sa.Column('billed_fen', sa.BigInteger(), nullable=False),
+    sa.Column('paid_fen', sa.BigInteger(), nullable=False),
     sa.Column('last_period', sa.Date(), nullable=True),
     sa.Column('owing_since', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['area_id'], ['management_area.id'], name=op.f('fk_account_area_id_management_area')),
@@ -247,6 +255,8 @@ def upgrade():
     )
     with op.batch_alter_table('payment', schema=None) as batch_op:
         batch_op.create_index('ix_payment_area_book_month', ['area_id', 'book_month'], unique=False)
+        batch_op.create_index('ix_payment_area_latest', ['area_id', 'id'], unique=False)
+        batch_op.create_index('ix_payment_area_cash', ['area_id', 'method', 'collector_id', 'amount_fen'], unique=False)
         batch_op.create_index(batch_op.f('ix_payment_collector_id'), ['collector_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_payment_household_id'), ['household_id'], unique=False)
 
@@ -288,6 +298,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_payment_household_id'))
         batch_op.drop_index(batch_op.f('ix_payment_collector_id'))
         batch_op.drop_index('ix_payment_area_book_month')
+        batch_op.drop_index('ix_payment_area_latest')
+        batch_op.drop_index('ix_payment_area_cash')
 
     op.drop_table('payment')
     op.drop_table('fee_relief')
@@ -306,6 +318,7 @@ def downgrade():
     op.drop_table('fee_item')
     op.drop_table('expense_approval')
     op.drop_table('receipt_counter')
+    op.drop_table('bill_run')
     op.drop_table('income_month')
     op.drop_table('finance_board')
     op.drop_table('fee_settings')
