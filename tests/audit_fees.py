@@ -14,10 +14,13 @@ from compound_app.extensions import db
 from compound_app.fees import expenses, ledger, schedules
 from compound_app.fees.models import (
     Basis,
+    Bill,
+    BillAdjustment,
     CashHandover,
     Expense,
     ExpenseApproval,
     ExpenseKind,
+    ExpenseVoid,
     FeeItem,
     FeeRelief,
     FeeSchedule,
@@ -291,6 +294,40 @@ def _approve_expense(w: World, client: Any) -> Post:
         f"/fees/expenses/{expense.id}/approve",
         {},
         lambda: [changed(one(select(ExpenseApproval)), "create", expense_id=expense.id)],
+    )
+
+
+@case("fees.void_expense", "committee")
+def _void_expense(w: World, client: Any) -> Post:
+    expense = expenses.record_expense(
+        w.branch.area,
+        w.users["committee"],
+        kind=ExpenseKind.OTHER,
+        category="",
+        amount_fen=3_000,
+        payee="文具店",
+        spent_on=TODAY,
+        note="",
+        voucher=None,
+        request_key="audit-case-expense-0000002",
+    )
+    db.session.commit()
+    return Post(
+        f"/fees/expenses/{expense.id}/void",
+        {"reason": "重复登记"},
+        lambda: [changed(one(select(ExpenseVoid)), "create", counted=True, reason="重复登记")],
+    )
+
+
+@case("fees.adjust", "committee")
+def _adjust(w: World, client: Any) -> Post:
+    _active(w)
+    home = first_household(w.branch)
+    bill = one(select(Bill).where(Bill.household_id == home.id))
+    return Post(
+        f"/fees/households/{home.id}/adjust",
+        {"bill": str(bill.id), "amount": "4", "reason": "当月空置"},
+        lambda: [changed(one(select(BillAdjustment)), "create", amount_fen=400, bill_id=bill.id)],
     )
 
 

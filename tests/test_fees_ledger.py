@@ -20,6 +20,7 @@ from compound_app.fees.models import (
     ApprovalHow,
     Basis,
     Bill,
+    BillAdjustment,
     Cycle,
     LedgerChangeRefused,
     Method,
@@ -359,6 +360,7 @@ ACTIONS = st.lists(
         st.tuples(st.just("bill"), st.integers(0, 5)),
         st.tuples(st.just("pay"), st.integers(0, 3), st.integers(1, 5000)),
         st.tuples(st.just("reverse"), st.integers(0, 30)),
+        st.tuples(st.just("adjust"), st.integers(0, 200), st.integers(1, 3000)),
     ),
     min_size=1,
     max_size=25,
@@ -388,6 +390,18 @@ def test_random_bills_payments_and_reversals_keep_totals_equal_to_entries(
                 ledger.generate_bills(area.id, _start(back))  # in any order, even late
             case ("pay", who, amount):
                 _pay(world, homes[who], amount, key=f"{area.id}-{n}")
+            case ("adjust", which, amount):
+                bills = db.session.scalars(
+                    select(Bill).where(Bill.area_id == area.id).order_by(Bill.id)
+                ).all()
+                if bills:
+                    try:
+                        ledger.adjust_bill(
+                            bills[which % len(bills)], amount, "更正", world.users["committee"]
+                        )
+                    except RuleError:
+                        db.session.rollback()
+                        continue
             case ("reverse", which):
                 payments = db.session.scalars(
                     select(Payment).where(Payment.area_id == area.id).order_by(Payment.id)
@@ -407,6 +421,11 @@ def test_random_bills_payments_and_reversals_keep_totals_equal_to_entries(
             db.session.scalar(
                 select(func.coalesce(func.sum(Bill.amount_fen), 0)).where(
                     Bill.household_id == home.id
+                )
+            )
+            - db.session.scalar(
+                select(func.coalesce(func.sum(BillAdjustment.amount_fen), 0)).where(
+                    BillAdjustment.household_id == home.id
                 )
             )
             - db.session.scalar(
@@ -516,3 +535,28 @@ def test_boards_are_published_month_after_month(world: World) -> None:
     reports.publish_board(area, _start(2), chair)
     with pytest.raises(RuleError):
         reports.publish_board(area, THIS_MONTH, chair)  # not over yet
+
+
+def test_a_wrong_bill_is_corrected_by_an_adjustment(world: World) -> None:
+    area = world.branch.area
+    fee_schedule(area, start=_start(1), items=(("保洁", "per_household", 1000),))
+    schedules.catch_up(area.id)
+    home = first_household(world.branch)
+    _pay(world, home, 1500)  # the first month and half of this one
+    db.session.commit()
+    first = db.session.scalars(
+        select(Bill).where(Bill.household_id == home.id).order_by(Bill.period)
+    ).first()
+    chair = world.users["committee"]
+    with pytest.raises(RuleError):
+        ledger.adjust_bill(first, 1001, "空置", chair)  # more than the bill
+    db.session.rollback()
+    ledger.adjust_bill(first, 1000, "当月空置，误开账单", chair)
+    db.session.commit()
+    account = db.session.get(Account, home.id)
+    assert account.balance_fen == 1000 - 1500  # only this month's bill is owed: credit 500
+    assert account.owing_since is None
+    with pytest.raises(RuleError):
+        ledger.adjust_bill(first, 1, "再减", chair)  # nothing left of it
+    db.session.rollback()
+    assert ledger.check_totals() == []

@@ -411,3 +411,37 @@ def test_a_published_month_is_frozen(billed: World, login_as) -> None:
     assert ledger.check_totals() == []
     poster = chair.get(f"/fees/areas/{area_id}/board/poster?month={last_month:%Y-%m}")
     assert poster.status_code == 200 and "data:image/svg+xml" in poster.get_data(as_text=True)
+
+
+def test_an_expense_entered_by_mistake_is_voided_not_deleted(billed: World, login_as) -> None:
+    chair = login_as(billed.users["committee"])
+    area_id = billed.branch.area_id
+    data = {
+        "category": "other:",
+        "amount": "60",
+        "payee": "五金店",
+        "spent_on": local_today().isoformat(),
+        "key": _key(9),
+    }
+    chair.post(f"/fees/areas/{area_id}/expenses", data=data)
+    expense = db.session.scalars(select(Expense)).one()
+    url = f"/fees/expenses/{expense.id}/void"
+    assert login_as(billed.users["rep"]).post(url, data={"reason": "x"}).status_code in (403, 404)
+    assert chair.post(url, data={"reason": ""}).status_code == 303  # refused: no reason
+    db.session.expire_all()
+    assert expense.void is None
+    assert chair.post(url, data={"reason": "重复登记"}).status_code == 303
+    assert chair.post(url, data={"reason": "再作废一次"}).status_code == 303  # refused
+    db.session.expire_all()
+    assert expense.void.reason == "重复登记" and not expense.counts
+    page = chair.get(f"/fees/areas/{area_id}/expenses").get_data(as_text=True)
+    assert "重复登记" in page and "作废" in page
+    board = reports_figures(billed)
+    assert board["spent"] == 0 and board["expenses"] == []
+    assert ledger.check_totals() == []
+
+
+def reports_figures(world: World) -> dict:
+    from compound_app.fees import reports
+
+    return reports.figures(world.branch.area, THIS_MONTH)

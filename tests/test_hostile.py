@@ -55,6 +55,7 @@ from compound_app.committees.forms import CommitteeForm, EndTermForm, MemberForm
 from compound_app.committees.models import Background, Position
 from compound_app.extensions import db
 from compound_app.fees.forms import (
+    AdjustForm,
     ApproveForm,
     ConfirmForm,
     ExpenseForm,
@@ -171,6 +172,8 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "fees.confirm": ConfirmForm,
     "fees.new_expense": ExpenseForm,
     "fees.approve_expense": {},
+    "fees.void_expense": ReverseForm,
+    "fees.adjust": AdjustForm,
     "fees.publish_board": MonthForm,
 }
 # Reading and planning an import writes nothing, whatever the answer.

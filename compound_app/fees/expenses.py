@@ -21,7 +21,7 @@ from ..extensions import db
 from ..registry.models import ManagementArea
 from . import ledger
 from .ledger import book_month
-from .models import AreaMonth, Expense, ExpenseApproval, ExpenseKind
+from .models import AreaMonth, Expense, ExpenseApproval, ExpenseKind, ExpenseVoid
 from .schedules import settings_of
 
 
@@ -33,6 +33,7 @@ def expenses_of(area_id: int, limit: int = 100) -> list[Expense]:
             .options(
                 joinedload(Expense.recorded_by),
                 joinedload(Expense.approval).joinedload(ExpenseApproval.approved_by),
+                joinedload(Expense.void).joinedload(ExpenseVoid.voided_by),
             )
             .order_by(Expense.spent_on.desc(), Expense.id.desc())
             .limit(limit)
@@ -124,6 +125,8 @@ def approve_expense(expense: Expense, actor: User, *, staff: bool) -> ExpenseApp
     )
     if existing is not None:
         raise RuleError(_("This expense has already been approved."))
+    if db.session.scalar(select(ExpenseVoid.id).where(ExpenseVoid.expense_id == expense.id)):
+        raise RuleError(_("This expense is void."))
     if expense.recorded_by_id == actor.id:
         raise RuleError(_("A second committee member must approve it, not the one who entered it."))
     if not may_approve(expense, actor, staff):
@@ -136,3 +139,29 @@ def approve_expense(expense: Expense, actor: User, *, staff: bool) -> ExpenseApp
     )
     audit.record("create", approval)
     return approval
+
+
+def void_expense(expense: Expense, reason: str, actor: User) -> ExpenseVoid:
+    """Cancel an expense entered by mistake; it stays on record, marked void with the reason."""
+    if not reason.strip():
+        raise RuleError(_("Please give the reason."), "reason")
+    ledger.lock_area(expense.area_id)
+    db.session.refresh(expense)  # read its approval and void as they are now, under the lock
+    if expense.void is not None:
+        raise RuleError(_("This expense is already void."), "reason")
+    counted = expense.counts
+    booked = book_month(expense.area_id, local_today())
+    void = ExpenseVoid(
+        expense_id=expense.id,
+        reason=reason,
+        counted=counted,
+        book_month=booked,
+        voided_by_id=actor.id,
+    )
+    db.session.add(void)
+    if counted:
+        ledger.add_to(
+            AreaMonth, {"area_id": expense.area_id, "month": booked}, spent_fen=-expense.amount_fen
+        )
+    audit.record("create", void)
+    return void

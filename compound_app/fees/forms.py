@@ -131,6 +131,16 @@ class ReverseForm(AppForm):
     reason = TextField(_l("Reason for the reversal"), max_len=200, required=True)
 
 
+class AdjustForm(AppForm):
+    bill = SelectField(_l("Bill"))
+    amount = MoneyField(_l("Reduce by (yuan)"))
+    reason = TextField(_l("Reason"), max_len=200, required=True)
+
+    def __init__(self, *args: Any, bills: list[tuple[str, str]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.bill.choices = bills or []
+
+
 class TermsForm(AppForm):
     cycle = SelectField(_l("Billing cycle"))
     start_month = MonthField(_l("First month billed"))

@@ -30,13 +30,14 @@ from ..auth.models import User
 from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
-from ..money import area_charge, round_half_up
+from ..money import area_charge, format_fen, round_half_up
 from ..registry.models import Building, Compound, Household, ManagementArea, Occupancy, Unit
 from .models import (
     Account,
     AreaMonth,
     Basis,
     Bill,
+    BillAdjustment,
     BillRun,
     FeeItem,
     FeeRelief,
@@ -186,15 +187,33 @@ class BillLine:
     amount: int
 
 
-def bills_of(household_id: int) -> list[BillLine]:
-    """The household's bills in the order payments settle them."""
-    rows = db.session.execute(
-        select(Bill.id, Bill.period, Bill.months, FeeItem.name, Bill.amount_fen)
-        .join(FeeItem, FeeItem.id == Bill.item_id)
-        .where(Bill.household_id == household_id)
-        .order_by(Bill.period, FeeItem.sort_key, Bill.id)
+def bill_lines(household_ids: Sequence[int]) -> dict[int, list[BillLine]]:
+    """Each household's bills, less their adjustments, in the order payments settle them."""
+    if not household_ids:
+        return {}
+    off = (
+        select(BillAdjustment.bill_id, func.sum(BillAdjustment.amount_fen).label("off"))
+        .where(BillAdjustment.household_id.in_(household_ids))
+        .group_by(BillAdjustment.bill_id)
+        .subquery()
     )
-    return [BillLine(*row) for row in rows]
+    owed = Bill.amount_fen - func.coalesce(off.c.off, 0)
+    rows = db.session.execute(
+        select(Bill.household_id, Bill.id, Bill.period, Bill.months, FeeItem.name, owed)
+        .join(FeeItem, FeeItem.id == Bill.item_id)
+        .outerjoin(off, off.c.bill_id == Bill.id)
+        .where(Bill.household_id.in_(household_ids), owed > 0)
+        .order_by(Bill.household_id, Bill.period, FeeItem.sort_key, Bill.id)
+    )
+    found: dict[int, list[BillLine]] = {hid: [] for hid in household_ids}
+    for hid, *line in rows:
+        found[hid].append(BillLine(*line))
+    return found
+
+
+def bills_of(household_id: int) -> list[BillLine]:
+    """The household's bills (less adjustments) in the order payments settle them."""
+    return bill_lines([household_id])[household_id]
 
 
 def allocate(bills: Sequence[BillLine], paid: int) -> dict[int, int]:
@@ -369,6 +388,44 @@ def reverse_payment(payment: Payment, reason: str, actor: User) -> Reversal:
     _apply(payment.area_id, settlement, booked, -payment.amount_fen)
     audit.record("create", reversal)
     return reversal
+
+
+def adjust_bill(bill: Bill, amount_fen: int, reason: str, actor: User) -> BillAdjustment:
+    """Reduce (or cancel) a bill issued wrongly; the bill stays, the correction is a row."""
+    if not reason.strip():
+        raise RuleError(_("Please give the reason."), "reason")
+    lock_area(bill.area_id)
+    account = lock_account(bill.household_id, bill.area_id)
+    before_bills = bills_of(bill.household_id)
+    left = next((b.amount for b in before_bills if b.id == bill.id), 0)
+    if amount_fen > left:
+        raise RuleError(
+            _("At most %(amount)s of this bill is left to correct.", amount=format_fen(left)),
+            "amount",
+        )
+    adjustment = BillAdjustment(
+        bill_id=bill.id,
+        area_id=bill.area_id,
+        household_id=bill.household_id,
+        amount_fen=amount_fen,
+        reason=reason,
+        adjusted_by_id=actor.id,
+    )
+    db.session.add(adjustment)
+    db.session.flush()
+    after_bills = bills_of(bill.household_id)
+    before = allocate(before_bills, account.paid_fen)
+    after = allocate(after_bills, account.paid_fen)
+    periods = {b.id: b.period for b in before_bills}
+    for bill_id, period in periods.items():
+        delta = after.get(bill_id, 0) - before.get(bill_id, 0)
+        if delta:
+            add_to(AreaMonth, {"area_id": bill.area_id, "month": period}, collected_fen=delta)
+    add_to(AreaMonth, {"area_id": bill.area_id, "month": bill.period}, billed_fen=-amount_fen)
+    account.billed_fen -= amount_fen
+    account.owing_since = owing_since(after_bills, after)
+    audit.record("create", adjustment)
+    return adjustment
 
 
 # --- bills ------------------------------------------------------------------------------
@@ -639,21 +696,28 @@ def check_totals(area_id: int | None = None) -> list[str]:
     total, so the collected figures are recomputed exactly; money received per month
     and item must add up to the payments and reversals booked in that month.
     """
-    from .models import Expense, ExpenseApproval
+    from .models import Expense, ExpenseApproval, ExpenseVoid
 
     problems: list[str] = []
 
     def where(model: Any) -> Any:
         return model.area_id == area_id if area_id is not None else true()
 
-    billed = {
-        hid: int(amount)
+    billed: dict[int, int] = defaultdict(int)
+    for model, sign in ((Bill, 1), (BillAdjustment, -1)):
         for hid, amount in db.session.execute(
-            select(Bill.household_id, func.sum(Bill.amount_fen))
+            select(model.household_id, func.sum(model.amount_fen))
+            .where(where(model))
+            .group_by(model.household_id)
+        ):
+            billed[hid] += sign * int(amount)
+    last_periods = dict(
+        db.session.execute(
+            select(Bill.household_id, func.max(Bill.period))
             .where(where(Bill))
             .group_by(Bill.household_id)
-        )
-    }
+        ).all()
+    )
     paid: dict[int, int] = defaultdict(int)
     for hid, amount in db.session.execute(
         select(Payment.household_id, func.sum(Payment.amount_fen))
@@ -679,7 +743,7 @@ def check_totals(area_id: int | None = None) -> list[str]:
         settled = allocate(bills, account.paid_fen)
         if account.owing_since != owing_since(bills, settled):
             problems.append(f"household {hid}: owing since {account.owing_since}")
-        if account.last_period != max((b.period for b in bills), default=None):
+        if account.last_period != last_periods.get(hid):
             problems.append(f"household {hid}: last period {account.last_period}")
         for bill in bills:
             collected[(account.area_id, bill.period)] += settled.get(bill.id, 0)
@@ -702,6 +766,13 @@ def check_totals(area_id: int | None = None) -> list[str]:
     ):
         expected[(a, m)]["billed_fen"] += int(amount)
         expected[(a, m)]["households_billed"] += int(n)
+    for a, m, amount in db.session.execute(
+        select(Bill.area_id, Bill.period, func.sum(BillAdjustment.amount_fen))
+        .join(BillAdjustment, BillAdjustment.bill_id == Bill.id)
+        .where(where(Bill))
+        .group_by(Bill.area_id, Bill.period)
+    ):
+        expected[(a, m)]["billed_fen"] -= int(amount)
     for key, amount in collected.items():
         expected[key]["collected_fen"] += amount
     for model in (Payment, Reversal):
@@ -725,6 +796,13 @@ def check_totals(area_id: int | None = None) -> list[str]:
         .group_by(Expense.area_id, ExpenseApproval.book_month)
     ):
         expected[(a, m)]["spent_fen"] += int(amount)
+    for a, m, amount in db.session.execute(
+        select(Expense.area_id, ExpenseVoid.book_month, func.sum(Expense.amount_fen))
+        .join(ExpenseVoid, ExpenseVoid.expense_id == Expense.id)
+        .where(where(Expense), ExpenseVoid.counted.is_(True))
+        .group_by(Expense.area_id, ExpenseVoid.book_month)
+    ):
+        expected[(a, m)]["spent_fen"] -= int(amount)
     income = defaultdict(int)
     for a, m, amount in db.session.execute(
         select(IncomeMonth.area_id, IncomeMonth.month, func.sum(IncomeMonth.amount_fen))

@@ -181,6 +181,28 @@ class Bill(db.Model):
     )
 
 
+class BillAdjustment(db.Model):
+    """Reduces or cancels a bill issued wrongly, with the reason. Ledger row.
+
+    The bill stays as issued; what the household owes for it is its amount less its
+    adjustments.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id"), index=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    amount_fen: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(200))
+    adjusted_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    bill: Mapped[Bill] = relationship()
+    adjusted_by: Mapped[User] = relationship()
+
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),)
+
+
 class BillRun(db.Model):
     """A billing period issued for an area: each period is issued once, when it opens.
 
@@ -351,6 +373,7 @@ class Expense(db.Model):
 
     recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
     approval: Mapped[ExpenseApproval | None] = relationship(back_populates="expense", uselist=False)
+    void: Mapped[ExpenseVoid | None] = relationship(back_populates="expense", uselist=False)
 
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),
@@ -359,7 +382,7 @@ class Expense(db.Model):
 
     @property
     def counts(self) -> bool:
-        return not self.needs_approval or self.approval is not None
+        return self.void is None and (not self.needs_approval or self.approval is not None)
 
 
 class ExpenseApproval(db.Model):
@@ -373,6 +396,25 @@ class ExpenseApproval(db.Model):
 
     expense: Mapped[Expense] = relationship(back_populates="approval")
     approved_by: Mapped[User] = relationship()
+
+
+class ExpenseVoid(db.Model):
+    """Cancels an expense entered by mistake, with the reason. Ledger row.
+
+    The expense stays on record, marked void; if it already counted, the amount comes
+    back into the balance in the month the void is booked.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expense_id: Mapped[int] = mapped_column(ForeignKey("expense.id"), unique=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    counted: Mapped[bool]  # whether the expense had counted (so the balance changes)
+    book_month: Mapped[date]
+    voided_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    expense: Mapped[Expense] = relationship(back_populates="void")
+    voided_by: Mapped[User] = relationship()
 
 
 class FinanceBoard(db.Model):
@@ -393,12 +435,14 @@ class FinanceBoard(db.Model):
 # Rows that are never changed or deleted once written.
 LEDGER = (
     Bill,
+    BillAdjustment,
     Payment,
     Reversal,
     CashHandover,
     HandoverConfirmation,
     Expense,
     ExpenseApproval,
+    ExpenseVoid,
     FinanceBoard,
 )
 LEDGER_TABLES = tuple(model.__tablename__ for model in LEDGER)

@@ -20,7 +20,15 @@ from ..registry.models import ManagementArea
 from ..uploads import discard_upload, save_photo, send_upload
 from . import cash, expenses, reports, schedules
 from .export import ledger_xlsx
-from .forms import ConfirmForm, ExpenseForm, HandoverForm, MonthForm, new_key, parse_month
+from .forms import (
+    ConfirmForm,
+    ExpenseForm,
+    HandoverForm,
+    MonthForm,
+    ReverseForm,
+    new_key,
+    parse_month,
+)
 from .ledger import add_months, month_of
 from .models import CashHandover, Expense, ExpenseKind
 from .views import _done, _refused, _user, bp
@@ -206,6 +214,22 @@ def approve_expense(expense_id: int) -> Response:
     except RuleError as err:
         return _refused(err, here)
     return _done(_("Expense approved; it now counts."), here)
+
+
+@bp.post("/expenses/<int:expense_id>/void")
+def void_expense(expense_id: int) -> Response:
+    expense = access.get_or_404(Expense, expense_id, Action.MANAGE_FEES)
+    form = ReverseForm()
+    here = url_for(".expenses_page", area_id=expense.area_id)
+    if not form.validate_on_submit():
+        flash(next(iter(form.errors.values()), [_("Please try again.")])[0], "error")
+        return redirect_after_post(here)
+    try:
+        expenses.void_expense(expense, form.reason.data, _user())
+        db.session.commit()
+    except RuleError as err:
+        return _refused(err, here)
+    return _done(_("The expense is void; it stays on record with the reason."), here)
 
 
 @bp.get("/expenses/<int:expense_id>/voucher")

@@ -14,25 +14,39 @@ from ..errors import RuleError
 from ..extensions import db
 from ..forms import form_status, refuse
 from ..htmx import redirect_after_post, render
+from ..money import format_fen
 from ..registry.models import Household, Unit
 from . import ledger, reports, schedules
-from .forms import PaymentForm, ReliefForm, ReverseForm, new_key
-from .models import FeeRelief, Method, Payment
+from .forms import AdjustForm, PaymentForm, ReliefForm, ReverseForm, new_key
+from .models import Bill, FeeRelief, Method, Payment
 from .views import _done, _refused, _user, bp
 
 
-@bp.get("/households/<int:household_id>")
-def household(household_id: int) -> Response:
-    household = access.get_or_404(Household, household_id)
+def _bill_choices(statement: reports.Statement) -> list[tuple[str, str]]:
+    return [
+        (str(bill_id), f"{line.period:%Y-%m} {name} {format_fen(amount)}")
+        for line in statement.periods
+        for name, amount, bill_id in line.items
+    ]
+
+
+def _household_page(
+    household: Household, adjust_form: AdjustForm | None = None, status: int = 200
+) -> Response:
     manages = access.can(Action.MANAGE_FEES, household)
     relief = db.session.get(FeeRelief, household.id)
+    statement = reports.statement(household)
+    if manages and adjust_form is None:
+        adjust_form = AdjustForm(formdata=None, bills=_bill_choices(statement))
     return render(
         "fees/household.html",
         household=household,
         area=household.unit.building.compound.area,
-        statement=reports.statement(household),
+        statement=statement,
         relief=relief,
         manages=manages,
+        adjust_form=adjust_form if manages else None,
+        status=status,
         collects=access.can(Action.COLLECT, household),
         relief_form=ReliefForm(
             formdata=None,
@@ -43,6 +57,32 @@ def household(household_id: int) -> Response:
         if manages
         else None,
     )
+
+
+@bp.get("/households/<int:household_id>")
+def household(household_id: int) -> Response:
+    return _household_page(access.get_or_404(Household, household_id))
+
+
+@bp.post("/households/<int:household_id>/adjust")
+def adjust(household_id: int) -> Response:
+    household = access.get_or_404(Household, household_id, Action.MANAGE_FEES)
+    form = AdjustForm(bills=_bill_choices(reports.statement(household)))
+    if form.validate_on_submit():
+        bill = db.session.get(Bill, int(form.bill.data))
+        try:
+            if bill is None or bill.household_id != household.id:
+                raise RuleError(_("Choose one of this home's bills."), "bill")
+            ledger.adjust_bill(bill, form.amount.data, form.reason.data, _user())
+            db.session.commit()
+        except RuleError as err:
+            refuse(form, err)
+        else:
+            return _done(
+                _("The bill is corrected; the correction stays on record with its reason."),
+                url_for(".household", household_id=household.id, _anchor="bills"),
+            )
+    return _household_page(household, form, 422)
 
 
 def _pay_page(household: Household, form: PaymentForm, status: int = 200) -> Response:

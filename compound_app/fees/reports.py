@@ -17,14 +17,13 @@ from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..registry.models import Building, Compound, Household, ManagementArea, Unit
-from .ledger import BillLine, add_months, allocate, bills_of, lock_area, month_of
+from .ledger import BillLine, add_months, allocate, bill_lines, bills_of, lock_area, month_of
 from .models import (
     Account,
     AreaMonth,
-    Bill,
     Expense,
     ExpenseApproval,
-    FeeItem,
+    ExpenseVoid,
     FinanceBoard,
     IncomeMonth,
     Payment,
@@ -37,7 +36,7 @@ from .models import (
 class PeriodLine:
     period: date
     months: int
-    items: list[tuple[str, int]] = field(default_factory=list)
+    items: list[tuple[str, int, int]] = field(default_factory=list)  # item, amount, bill id
     amount: int = 0
     settled: int = 0
 
@@ -50,7 +49,7 @@ def _by_period(bills: list[BillLine], settled: dict[int, int]) -> list[PeriodLin
     lines: dict[date, PeriodLine] = {}
     for bill in bills:
         line = lines.setdefault(bill.period, PeriodLine(bill.period, bill.months))
-        line.items.append((bill.item, bill.amount))
+        line.items.append((bill.item, bill.amount, bill.id))
         line.amount += bill.amount
         line.settled += settled.get(bill.id, 0)
     return list(lines.values())
@@ -116,23 +115,7 @@ def unit_arrears(unit: Unit) -> list[Owing]:
         a.household_id: a
         for a in db.session.scalars(select(Account).where(Account.household_id.in_(ids)))
     }
-    bills: dict[int, list[BillLine]] = defaultdict(list)
-    if ids:
-        rows = db.session.execute(
-            select(
-                Bill.household_id,
-                Bill.id,
-                Bill.period,
-                Bill.months,
-                FeeItem.name,
-                Bill.amount_fen,
-            )
-            .join(FeeItem, FeeItem.id == Bill.item_id)
-            .where(Bill.household_id.in_(ids))
-            .order_by(Bill.household_id, Bill.period, FeeItem.sort_key, Bill.id)
-        )
-        for hid, *line in rows:
-            bills[hid].append(BillLine(*line))
+    bills = bill_lines(ids)
     found = []
     for household in households:
         account = accounts.get(household.id)
@@ -259,7 +242,8 @@ def figures(area: ManagementArea, month: date) -> dict[str, Any]:
         .order_by(IncomeMonth.item_name)
     ).all()
     approved_here = select(ExpenseApproval.expense_id).where(ExpenseApproval.book_month == month)
-    spent = db.session.execute(
+    spending: dict[tuple[str, str], int] = defaultdict(int)
+    for kind, category, amount in db.session.execute(
         select(Expense.kind, Expense.category, func.sum(Expense.amount_fen))
         .where(
             Expense.area_id == area.id,
@@ -269,8 +253,20 @@ def figures(area: ManagementArea, month: date) -> dict[str, Any]:
             ),
         )
         .group_by(Expense.kind, Expense.category)
-        .order_by(Expense.kind, Expense.category)
-    ).all()
+    ):
+        spending[(kind, category)] += int(amount)
+    # An expense voided this month gives its amount back, under its own category.
+    for kind, category, amount in db.session.execute(
+        select(Expense.kind, Expense.category, func.sum(Expense.amount_fen))
+        .join(ExpenseVoid, ExpenseVoid.expense_id == Expense.id)
+        .where(
+            Expense.area_id == area.id,
+            ExpenseVoid.book_month == month,
+            ExpenseVoid.counted.is_(True),
+        )
+        .group_by(Expense.kind, Expense.category)
+    ):
+        spending[(kind, category)] -= int(amount)
     this = db.session.get(AreaMonth, (area.id, month))
     before = db.session.execute(
         select(
@@ -287,8 +283,9 @@ def figures(area: ManagementArea, month: date) -> dict[str, Any]:
         "income": [{"item": name, "amount": int(amount)} for name, amount in income if amount],
         "received": received,
         "expenses": [
-            {"kind": kind, "category": category, "amount": int(amount)}
-            for kind, category, amount in spent
+            {"kind": kind, "category": category, "amount": amount}
+            for (kind, category), amount in sorted(spending.items())
+            if amount
         ],
         "spent": spent_total,
         "opening": opening,

@@ -145,6 +145,19 @@ def upgrade():
     sa.ForeignKeyConstraint(['area_id'], ['management_area.id'], name=op.f('fk_receipt_counter_area_id_management_area')),
     sa.PrimaryKeyConstraint('area_id', 'year', name=op.f('pk_receipt_counter'))
     )
+    op.create_table('expense_void',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('expense_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=200), nullable=False),
+    sa.Column('counted', sa.Boolean(), nullable=False),
+    sa.Column('book_month', sa.Date(), nullable=False),
+    sa.Column('voided_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['expense_id'], ['expense.id'], name=op.f('fk_expense_void_expense_id_expense')),
+    sa.ForeignKeyConstraint(['voided_by_id'], ['user.id'], name=op.f('fk_expense_void_voided_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_expense_void')),
+    sa.UniqueConstraint('expense_id', name=op.f('uq_expense_void_expense_id'))
+    )
     op.create_table('expense_approval',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('expense_id', sa.Integer(), nullable=False),
@@ -220,6 +233,27 @@ def upgrade():
     )
     with op.batch_alter_table('bill', schema=None) as batch_op:
         batch_op.create_index('ix_bill_area_period', ['area_id', 'period'], unique=False)
+
+    op.create_table('bill_adjustment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('bill_id', sa.Integer(), nullable=False),
+    sa.Column('area_id', sa.Integer(), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=False),
+    sa.Column('amount_fen', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=200), nullable=False),
+    sa.Column('adjusted_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('amount_fen > 0', name=op.f('ck_bill_adjustment_amount_positive')),
+    sa.ForeignKeyConstraint(['adjusted_by_id'], ['user.id'], name=op.f('fk_bill_adjustment_adjusted_by_id_user')),
+    sa.ForeignKeyConstraint(['area_id'], ['management_area.id'], name=op.f('fk_bill_adjustment_area_id_management_area')),
+    sa.ForeignKeyConstraint(['bill_id'], ['bill.id'], name=op.f('fk_bill_adjustment_bill_id_bill')),
+    sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_bill_adjustment_household_id_household')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bill_adjustment'))
+    )
+    with op.batch_alter_table('bill_adjustment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bill_adjustment_area_id'), ['area_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bill_adjustment_bill_id'), ['bill_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bill_adjustment_household_id'), ['household_id'], unique=False)
 
     op.create_table('fee_relief',
     sa.Column('household_id', sa.Integer(), nullable=False),
@@ -303,6 +337,7 @@ def downgrade():
 
     op.drop_table('payment')
     op.drop_table('fee_relief')
+    op.drop_table('bill_adjustment')
     with op.batch_alter_table('bill', schema=None) as batch_op:
         batch_op.drop_index('ix_bill_area_period')
 
@@ -317,6 +352,7 @@ def downgrade():
 
     op.drop_table('fee_item')
     op.drop_table('expense_approval')
+    op.drop_table('expense_void')
     op.drop_table('receipt_counter')
     op.drop_table('bill_run')
     op.drop_table('income_month')
@@ -342,12 +378,14 @@ def downgrade():
 # Ledger rows are never changed or deleted, whatever program talks to the database.
 LEDGER_TABLES = (
     'bill',
+    'bill_adjustment',
     'payment',
     'reversal',
     'cash_handover',
     'handover_confirmation',
     'expense',
     'expense_approval',
+    'expense_void',
     'finance_board',
 )
 
