@@ -872,7 +872,11 @@ def _snapshot_query(tables: list[Table], dialect: str) -> Any:
 
 
 def _rows(snapshot: dict[str, str | None], name: str) -> list[tuple[Any, ...]]:
-    return [tuple(row) for row in json.loads(snapshot[name] or "[]")]
+    # JSON columns (a published board's figures) come back as objects: kept as text here.
+    return [
+        tuple(json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v for v in row)
+        for row in json.loads(snapshot[name] or "[]")
+    ]
 
 
 def _check_unchanged(before: dict[str, Any], after: dict[str, Any], where: str) -> None:
