@@ -157,10 +157,6 @@ def has_fee_records(compound: Compound) -> bool:
 # --- accounts and allocation -------------------------------------------------------------
 
 
-def area_id_of(household: Household) -> int:
-    return household.unit.building.compound.area_id
-
-
 def lock_account(household_id: int, area_id: int) -> Account:
     """The household's account row, locked until the transaction ends."""
     _insert_missing(Account, [{"household_id": household_id, "area_id": area_id}])
@@ -172,10 +168,6 @@ def lock_account(household_id: int, area_id: int) -> Account:
         .execution_options(populate_existing=True)
     ).one()
     return account
-
-
-def account_of(household_id: int) -> Account | None:
-    return db.session.get(Account, household_id)
 
 
 @dataclass(frozen=True)

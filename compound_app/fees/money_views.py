@@ -31,7 +31,7 @@ from .forms import (
 )
 from .ledger import add_months, month_of
 from .models import CashHandover, Expense, ExpenseKind
-from .views import _done, _refused, _user, bp
+from .views import _act, _done, _refused, _user, bp
 
 # --- arrears -------------------------------------------------------------------------------------
 
@@ -207,13 +207,11 @@ def new_expense(area_id: int) -> Response:
 @bp.post("/expenses/<int:expense_id>/approve")
 def approve_expense(expense_id: int) -> Response:
     expense = access.get_or_404(Expense, expense_id, Action.MANAGE_FEES)
-    here = url_for(".expenses_page", area_id=expense.area_id)
-    try:
-        expenses.approve_expense(expense, _user(), staff=access.principal().is_staff)
-        db.session.commit()
-    except RuleError as err:
-        return _refused(err, here)
-    return _done(_("Expense approved; it now counts."), here)
+    return _act(
+        lambda: expenses.approve_expense(expense, _user(), staff=access.principal().is_staff),
+        url_for(".expenses_page", area_id=expense.area_id),
+        _("Expense approved; it now counts."),
+    )
 
 
 @bp.post("/expenses/<int:expense_id>/void")
@@ -224,12 +222,11 @@ def void_expense(expense_id: int) -> Response:
     if not form.validate_on_submit():
         flash(next(iter(form.errors.values()), [_("Please try again.")])[0], "error")
         return redirect_after_post(here)
-    try:
-        expenses.void_expense(expense, form.reason.data, _user())
-        db.session.commit()
-    except RuleError as err:
-        return _refused(err, here)
-    return _done(_("The expense is void; it stays on record with the reason."), here)
+    return _act(
+        lambda: expenses.void_expense(expense, form.reason.data, _user()),
+        here,
+        _("The expense is void; it stays on record with the reason."),
+    )
 
 
 @bp.get("/expenses/<int:expense_id>/voucher")
@@ -291,13 +288,11 @@ def publish_board(area_id: int) -> Response:
     if not form.validate_on_submit():
         flash(form.month.errors[0] if form.month.errors else _("Please try again."), "error")
         return redirect_after_post(url_for(".board", area_id=area.id))
-    here = url_for(".board", area_id=area.id, month=f"{form.month.data:%Y-%m}")
-    try:
-        reports.publish_board(area, form.month.data, _user())
-        db.session.commit()
-    except RuleError as err:
-        return _refused(err, here)
-    return _done(_("Published. The figures of this month are now fixed."), here)
+    return _act(
+        lambda: reports.publish_board(area, form.month.data, _user()),
+        url_for(".board", area_id=area.id, month=f"{form.month.data:%Y-%m}"),
+        _("Published. The figures of this month are now fixed."),
+    )
 
 
 @bp.get("/areas/<int:area_id>/ledger.xlsx")

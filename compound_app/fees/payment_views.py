@@ -19,7 +19,7 @@ from ..registry.models import Household, Unit
 from . import ledger, reports, schedules
 from .forms import AdjustForm, PaymentForm, ReliefForm, ReverseForm, new_key
 from .models import Bill, FeeRelief, Method, Payment
-from .views import _done, _refused, _user, bp
+from .views import _act, _done, _user, bp
 
 
 def _bill_choices(statement: reports.Statement) -> list[tuple[str, str]]:
@@ -195,13 +195,11 @@ def relief(household_id: int) -> Response:
 @bp.post("/households/<int:household_id>/relief/clear")
 def clear_relief(household_id: int) -> Response:
     household = access.get_or_404(Household, household_id, Action.MANAGE_FEES)
-    here = url_for(".household", household_id=household.id)
-    try:
-        schedules.clear_relief(household)
-        db.session.commit()
-    except RuleError as err:
-        return _refused(err, here)
-    return _done(_("The reduction ends; bills issued from now on are in full."), here)
+    return _act(
+        lambda: schedules.clear_relief(household),
+        url_for(".household", household_id=household.id),
+        _("The reduction ends; bills issued from now on are in full."),
+    )
 
 
 # --- a unit's arrears: the representative's page ------------------------------------------------

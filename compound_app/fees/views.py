@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, url_for
@@ -37,6 +38,16 @@ def _refused(err: RuleError, location: str) -> Response:
     db.session.rollback()
     flash(err.message, "error")
     return redirect_after_post(location)
+
+
+def _act(change: Callable[[], object], location: str, message: str) -> Response:
+    """Make a change that needs no form; a refusal is flashed. Either way back to ``location``."""
+    try:
+        change()
+        db.session.commit()
+    except RuleError as err:
+        return _refused(err, location)
+    return _done(message, location)
 
 
 # --- the area's fee overview -----------------------------------------------------------------
@@ -208,38 +219,29 @@ def add_item(schedule_id: int) -> Response:
 @bp.post("/items/<int:item_id>/delete")
 def delete_item(item_id: int) -> Response:
     item = access.get_or_404(FeeItem, item_id, Action.MANAGE_FEES)
-    schedule_id, name = item.schedule_id, item.name
-    here = url_for(".schedule", schedule_id=schedule_id, _anchor="items")
-    try:
-        schedules.remove_item(item)
-        db.session.commit()
-    except RuleError as err:
-        return _refused(err, here)
-    return _done(_("%(name)s removed.", name=name), here)
+    here = url_for(".schedule", schedule_id=item.schedule_id, _anchor="items")
+    message = _("%(name)s removed.", name=item.name)
+    return _act(lambda: schedules.remove_item(item), here, message)
 
 
 @bp.post("/schedules/<int:schedule_id>/publish")
 def publish(schedule_id: int) -> Response:
     schedule = _schedule(schedule_id, Action.MANAGE_FEES)
-    here = url_for(".schedule", schedule_id=schedule.id)
-    try:
-        schedules.publish(schedule)
-        db.session.commit()
-    except RuleError as err:
-        return _refused(err, here)
-    return _done(_("Published on the notice board for residents' comments."), here)
+    return _act(
+        lambda: schedules.publish(schedule),
+        url_for(".schedule", schedule_id=schedule.id),
+        _("Published on the notice board for residents' comments."),
+    )
 
 
 @bp.post("/schedules/<int:schedule_id>/withdraw")
 def withdraw(schedule_id: int) -> Response:
     schedule = _schedule(schedule_id, Action.MANAGE_FEES)
-    here = url_for(".schedule", schedule_id=schedule.id)
-    try:
-        schedules.withdraw(schedule)
-        db.session.commit()
-    except RuleError as err:
-        return _refused(err, here)
-    return _done(_("Withdrawn to draft."), here)
+    return _act(
+        lambda: schedules.withdraw(schedule),
+        url_for(".schedule", schedule_id=schedule.id),
+        _("Withdrawn to draft."),
+    )
 
 
 @bp.post("/schedules/<int:schedule_id>/approve")
