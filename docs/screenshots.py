@@ -14,9 +14,15 @@ from werkzeug.serving import make_server
 from compound_app import create_app
 from compound_app.demo import generate
 from compound_app.extensions import db
-from compound_app.registry.models import Compound
+from compound_app.registry.models import Compound, ManagementArea
 
 HERE = Path(__file__).parent
+DESKTOP: dict = {"viewport": {"width": 1280, "height": 900}}
+PHONE: dict = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "device_scale_factor": 2,
+}
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -39,33 +45,31 @@ def main() -> None:
             upgrade()
             generate.generate("story")
             generate.set_demo_passwords()
-            compound_id = db.session.scalar(
-                select(Compound.id).where(Compound.name == "新国土小区")
+            xgt = db.session.scalar(select(Compound).where(Compound.name == "新国土小区"))
+            first_unit = xgt.buildings[0].units[0].id
+            area = db.session.scalar(
+                select(ManagementArea).where(ManagementArea.name == "绿城一片区")
             )
+            shots = [
+                ("compound-desktop.png", "13900000007", f"/registry/compounds/{xgt.id}", DESKTOP),
+                ("compound-phone.png", "13900000007", f"/registry/compounds/{xgt.id}", PHONE),
+                ("fees-unit-phone.png", "13900000008", f"/fees/units/{first_unit}", PHONE),
+                ("board-desktop.png", "13900000006", f"/fees/areas/{area.id}/board", DESKTOP),
+            ]
             db.session.remove()
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_port}"
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            for name, options in (
-                ("compound-desktop.png", {"viewport": {"width": 1280, "height": 900}}),
-                (
-                    "compound-phone.png",
-                    {
-                        "viewport": {"width": 390, "height": 844},
-                        "is_mobile": True,
-                        "device_scale_factor": 2,
-                    },
-                ),
-            ):
+            for name, mobile, path, options in shots:
                 page = browser.new_context(base_url=base, locale="zh-CN", **options).new_page()
                 page.goto("/auth/login")
-                page.fill("#mobile", "13900000007")
+                page.fill("#mobile", mobile)
                 page.fill("#password", generate.DEMO_PASSWORD)
                 page.click("button[type=submit].primary")
                 page.wait_for_url(base + "/")
-                page.goto(f"/registry/compounds/{compound_id}")
+                page.goto(path)
                 page.screenshot(path=str(HERE / name))
             browser.close()
         server.shutdown()
