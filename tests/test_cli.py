@@ -49,6 +49,26 @@ def test_demo_tells_the_story_of_xinyi(app):
         .all()
     )
     assert sizes and all(3 <= n <= 5 for n in sizes)
+    # A living ledger: every charging pilot has a schedule, bills, payments by several
+    # collectors (a few reversed), hand-overs, expenses and published boards — and the
+    # running totals equal the entries.
+    from compound_app.fees import ledger
+    from compound_app.fees.models import (
+        CashHandover,
+        Expense,
+        FeeSchedule,
+        FinanceBoard,
+        Payment,
+        Reversal,
+    )
+
+    assert scalar(select(func.count()).select_from(FeeSchedule)) >= 10
+    for model in (CashHandover, Expense, FinanceBoard, Reversal):
+        assert scalar(select(func.count()).select_from(model)) > 0, model.__name__
+    assert scalar(select(func.count(Payment.collector_id.distinct()))) > 10
+    assert ledger.check_totals() == []
+    assert runner.invoke(args=["fees", "check"]).exit_code == 0
+    assert "0 bills issued" in runner.invoke(args=["fees", "bills"]).output
     # Every demo account can sign in and has its role.
     for n in range(1, 11):
         user = scalar(select(User).where(User.mobile == f"139000000{n:02d}"))

@@ -13,7 +13,15 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..labels import LABELS
 from ..registry.models import Building, Household, ManagementArea, Unit
-from .models import CashHandover, Expense, HandoverConfirmation, Payment, Reversal
+from .models import (
+    Bill,
+    BillAdjustment,
+    CashHandover,
+    Expense,
+    HandoverConfirmation,
+    Payment,
+    Reversal,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _HOME = (
@@ -113,10 +121,42 @@ def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
             ],
         )
     )
+    adjustments = db.session.scalars(
+        select(BillAdjustment)
+        .where(BillAdjustment.area_id == area.id)
+        .options(
+            joinedload(BillAdjustment.bill).joinedload(Bill.item),
+            joinedload(BillAdjustment.adjusted_by),
+        )
+        .order_by(BillAdjustment.id)
+    ).all()
+    sheets.append(
+        (
+            "账单更正",
+            ["更正日期", "房屋", "计费期", "项目", "核减金额(元)", "原因", "经办人"],
+            [
+                [
+                    a.created_at.astimezone(SHANGHAI).date(),
+                    _room(db.session.get(Household, a.household_id)),
+                    f"{a.bill.period:%Y-%m}",
+                    a.bill.item.name,
+                    _yuan(a.amount_fen),
+                    a.reason,
+                    a.adjusted_by.name,
+                ]
+                for a in adjustments
+                if a.created_at.astimezone(SHANGHAI).year == year
+            ],
+        )
+    )
     expenses = db.session.scalars(
         select(Expense)
         .where(Expense.area_id == area.id, Expense.spent_on >= first, Expense.spent_on <= last)
-        .options(joinedload(Expense.recorded_by), joinedload(Expense.approval))
+        .options(
+            joinedload(Expense.recorded_by),
+            joinedload(Expense.approval),
+            joinedload(Expense.void),
+        )
         .order_by(Expense.spent_on, Expense.id)
     ).all()
     sheets.append(
@@ -132,7 +172,9 @@ def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
                     e.payee,
                     e.note,
                     e.recorded_by.name,
-                    ("已审批：" + e.approval.approved_by.name)
+                    ("已作废：" + e.void.reason)
+                    if e.void
+                    else ("已审批：" + e.approval.approved_by.name)
                     if e.approval
                     else ("待审批" if e.needs_approval else "无需审批"),
                 ]
