@@ -15,6 +15,7 @@ from compound_app.fees import ledger
 from compound_app.fees.ledger import add_months, month_of
 from compound_app.fees.models import (
     Bill,
+    BillAdjustment,
     CashHandover,
     Expense,
     FeeSchedule,
@@ -445,3 +446,44 @@ def reports_figures(world: World) -> dict:
     from compound_app.fees import reports
 
     return reports.figures(world.branch.area, THIS_MONTH)
+
+
+def test_committee_money_actions_are_refused_to_reps_and_residents(billed: World, login_as) -> None:
+    area_id = billed.branch.area_id
+    home = first_household(billed.branch)
+    bill = db.session.scalars(select(Bill).where(Bill.household_id == home.id)).first()
+    last_month = add_months(THIS_MONTH, -1)
+    posts = {
+        f"/fees/areas/{area_id}/threshold": {"threshold": "0"},
+        f"/fees/areas/{area_id}/bills": {"month": f"{THIS_MONTH:%Y-%m}"},
+        f"/fees/areas/{area_id}/board": {"month": f"{last_month:%Y-%m}"},
+        f"/fees/areas/{area_id}/schedules": {},
+        f"/fees/households/{home.id}/relief": {
+            "percent_off": "100",
+            "reason": "x",
+            "since": "2026-01-01",
+        },
+        f"/fees/households/{home.id}/adjust": {"bill": str(bill.id), "amount": "1", "reason": "x"},
+    }
+    before = _ledger_rows()
+    for role in ("rep", "resident"):
+        client = login_as(billed.users[role])
+        for url, data in posts.items():
+            assert client.post(url, data=data).status_code == 403, (role, url)
+    assert _ledger_rows() == before
+    assert db.session.scalar(select(func.count(FeeSchedule.id))) == 1
+
+
+def test_a_correction_larger_than_the_bill_is_refused(billed: World, login_as) -> None:
+    chair = login_as(billed.users["committee"])
+    home = first_household(billed.branch)
+    bill = db.session.scalars(select(Bill).where(Bill.household_id == home.id)).first()
+    url = f"/fees/households/{home.id}/adjust"
+    too_much = f"{bill.amount_fen / 100 + 1:.2f}"
+    response = chair.post(url, data={"bill": str(bill.id), "amount": too_much, "reason": "空置"})
+    assert response.status_code == 422 and "最多" in response.get_data(as_text=True)
+    assert too_much in response.get_data(as_text=True)  # the typed amount stays in the form
+    other = db.session.scalars(select(Bill).where(Bill.household_id != home.id)).first()
+    stray = chair.post(url, data={"bill": str(other.id), "amount": "1", "reason": "空置"})
+    assert stray.status_code == 422
+    assert db.session.scalar(select(func.count(BillAdjustment.id))) == 0

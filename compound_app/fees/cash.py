@@ -20,6 +20,7 @@ from ..committees.models import Committee, CommitteeMember, Position
 from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
+from ..money import format_fen
 from ..registry.models import ManagementArea
 from .ledger import check_date, lock_area
 from .models import CashHandover, HandoverConfirmation, Method, Payment, Reversal
@@ -149,7 +150,7 @@ def hand_over(
     held = held_by(area.id, collector.id)
     if amount_fen > held:
         raise RuleError(
-            _("You hold %(held)s in cash; you cannot hand over more.", held=_fen(held)),
+            _("You hold %(held)s in cash; you cannot hand over more.", held=format_fen(held)),
             "amount",
         )
     handover = CashHandover(
@@ -194,12 +195,6 @@ def confirm(
     db.session.add(confirmation)
     audit.record("create", confirmation)
     return confirmation
-
-
-def _fen(value: int) -> str:
-    from ..money import format_fen
-
-    return format_fen(value)
 
 
 def pending_for(user: User, area_ids: set[int]) -> dict[int, int]:

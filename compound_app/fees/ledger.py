@@ -250,8 +250,7 @@ def _settlement(bills: Sequence[BillLine], paid_before: int, paid_after: int) ->
             if delta > 0 and bill.period not in grew:
                 grew.append(bill.period)
     # What no bill takes is credit in hand (or, for a reversal, credit given back).
-    credit = (max(paid_after, 0) - max(paid_before, 0)) - sum(by_item.values())
-    credit += min(paid_after, 0) - min(paid_before, 0)
+    credit = paid_after - paid_before - sum(by_item.values())
     if credit:
         by_item[CREDIT] += credit
     return Settlement(dict(by_period), dict(by_item), grew)

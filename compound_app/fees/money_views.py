@@ -14,8 +14,9 @@ from ..access import Action
 from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
-from ..forms import form_status, refuse, whole_number
+from ..forms import refuse, whole_number
 from ..htmx import redirect_after_post, render
+from ..money import format_fen
 from ..registry.models import ManagementArea
 from ..uploads import discard_upload, save_photo, send_upload
 from . import cash, expenses, reports, schedules
@@ -109,11 +110,11 @@ def hand_over(area_id: int) -> Response:
             return _done(
                 _(
                     "%(amount)s handed over; the treasurer will count it.",
-                    amount=_fen(handover.amount_fen),
+                    amount=format_fen(handover.amount_fen),
                 ),
                 url_for(".cash_page", area_id=area.id),
             )
-    return _cash_page(area, form, form_status(form) if form.errors or form.form_errors else 422)
+    return _cash_page(area, form, 422)
 
 
 @bp.post("/handovers/<int:handover_id>/confirm")
@@ -305,9 +306,3 @@ def export(area_id: int) -> Response:
     response.mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response.headers["Content-Disposition"] = f"attachment; filename=ledger-{area.id}-{year}.xlsx"
     return response
-
-
-def _fen(value: int) -> str:
-    from ..money import format_fen
-
-    return format_fen(value)

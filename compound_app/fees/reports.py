@@ -179,9 +179,9 @@ def area_arrears(area: ManagementArea) -> AreaArrears:
     )
 
 
-def area_months(area_id: int, months: int = 12, until: date | None = None) -> list[AreaMonth]:
+def area_months(area_id: int, months: int = 12) -> list[AreaMonth]:
     """The last ``months`` months of the area's figures, oldest first (gaps filled)."""
-    until = month_of(until or local_today())
+    until = month_of(local_today())
     first = add_months(until, -(months - 1))
     found = {
         m.month: m
@@ -334,9 +334,7 @@ def publish_board(area: ManagementArea, month: date, actor: User) -> FinanceBoar
     return board
 
 
-def recent_payments(
-    area_id: int, collector_id: int | None = None, limit: int = 20
-) -> list[Payment]:
+def recent_payments(area_id: int, limit: int = 20) -> list[Payment]:
     stmt = (
         select(Payment)
         .where(Payment.area_id == area_id)
@@ -351,6 +349,4 @@ def recent_payments(
         .order_by(Payment.id.desc())
         .limit(limit)
     )
-    if collector_id is not None:
-        stmt = stmt.where(Payment.collector_id == collector_id)
     return list(db.session.scalars(stmt))
