@@ -58,8 +58,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .home.views import bp as home_bp
     from .people.views import bp as people_bp
     from .registry.views import bp as registry_bp
+    from .repairs import works_views  # noqa: F401  (adds its routes to the repairs blueprint)
+    from .repairs.views import bp as repairs_bp
 
-    for bp in (home_bp, auth_bp, registry_bp, committees_bp, fees_bp, people_bp):
+    for bp in (home_bp, auth_bp, registry_bp, committees_bp, fees_bp, people_bp, repairs_bp):
         app.register_blueprint(bp)
 
     from .cli import init_cli

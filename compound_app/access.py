@@ -19,6 +19,7 @@ from .auth.models import Role, RoleGrant, User
 from .committees.models import Committee, CommitteeMember
 from .extensions import db
 from .fees.models import CashHandover, Expense, FeeItem, FeeSchedule, Payment
+from .repairs.models import Meeting, Place, RepairTask, Work
 from .registry.models import (
     Building,
     Community,
@@ -42,6 +43,9 @@ class Action(StrEnum):
     MANAGE_PEOPLE = "manage_people"  # accounts, role grants, invite codes
     COLLECT = "collect"  # log a household's payment: the committee, the unit's representative
     MANAGE_FEES = "manage_fees"  # schedules, bills, reversals, expenses, finance boards
+    REPORT = "report"  # report a repair: for a home (its residents, its representative), or
+    # for the compound's common parts (anyone who lives or serves there)
+    TRIAGE = "triage"  # repairs: assign, reject, works, facilities, meetings
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,15 @@ def locate(obj: Any) -> Location:
             return locate(obj.schedule)
         case Payment():
             return locate(obj.household)
+        case RepairTask():
+            # A task inside a home belongs to that home; the rest to the common parts.
+            if obj.place == Place.HOME and obj.household is not None:
+                return locate(obj.household)
+            if obj.unit is not None:
+                return locate(obj.unit)
+            return locate(obj.compound)
+        case Work() | Meeting():
+            return locate(obj.compound)
     raise TypeError(f"access has no rule for {type(obj).__name__}")
 
 
@@ -232,14 +245,46 @@ def can(action: Action, obj: Any, p: Principal | None = None) -> bool:
             Action.VIEW_CONTACTS,
             Action.EDIT_ROSTER,
             Action.COLLECT,
+            Action.REPORT,
         )
     if loc.household_id is not None and loc.household_id in p.resident_households:
         # Residents see who lives in their home, but never other residents' numbers.
-        return action in (Action.VIEW, Action.VIEW_ROSTER)
-    if action is Action.VIEW and loc.household_id is None:
+        return action in (Action.VIEW, Action.VIEW_ROSTER, Action.REPORT)
+    if action in (Action.VIEW, Action.REPORT) and loc.household_id is None:
         # Buildings and units are common knowledge within a compound; homes are not.
         return loc.compound_id in p.rep_compounds or loc.compound_id in p.resident_compounds
     return False
+
+
+class TaskView(StrEnum):
+    FULL = "full"  # the committee, staff, the assignee, the unit's representative
+    REPORTER = "reporter"  # who reported it, and the residents of the home it was for
+    PUBLIC = "public"  # a neighbour: common parts only, no reporter's name or details
+
+
+def is_reporter(task: RepairTask, p: Principal | None = None) -> bool:
+    p = p or principal()
+    return task.reported_by_id == p.user_id or (
+        task.household_id is not None and task.household_id in p.resident_households
+    )
+
+
+def task_view(task: RepairTask | None, p: Principal | None = None) -> TaskView | None:
+    """How much of a repair task the user sees; None when it is out of their sight."""
+    p = p or principal()
+    if task is None or p.is_anonymous:
+        return None
+    if can(Action.TRIAGE, task.compound, p) or task.assignee_id == p.user_id:
+        return TaskView.FULL
+    if task.unit_id is not None and task.unit_id in p.rep_units:
+        return TaskView.FULL
+    if is_reporter(task, p):
+        return TaskView.REPORTER
+    if task.place == Place.PUBLIC and (
+        task.compound_id in p.rep_compounds or task.compound_id in p.resident_compounds
+    ):
+        return TaskView.PUBLIC
+    return None
 
 
 def collects_in(area: ManagementArea, p: Principal | None = None) -> bool:

@@ -11,9 +11,8 @@ from typing import Any, Generic, TypeVar
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
-from wtforms import Field, Form, StringField
+from wtforms import Field, FileField, Form, StringField
 from wtforms.validators import ValidationError
 
 from .errors import RuleError

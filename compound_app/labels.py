@@ -8,6 +8,20 @@ from .auth.models import Role
 from .committees.models import Background, Position
 from .fees.models import ApprovalHow, Basis, Cycle, ExpenseKind, Method, ScheduleStatus
 from .registry.models import ManagementModel, Occupancy, PartyOrgKind, PilotStage, Relation
+from .repairs.models import (
+    AssigneeKind,
+    Category,
+    Channel,
+    FacilityKind,
+    Funding,
+    MeetingKind,
+    PhotoStage,
+    Place,
+    Priority,
+    Status,
+    WorkKind,
+    WorkStatus,
+)
 
 LABELS = {
     "model": {
@@ -91,6 +105,95 @@ LABELS = {
         Role.COMMITTEE_MEMBER: _l("Committee member"),
         Role.UNIT_REP: _l("Unit representative"),
         Role.RESIDENT: _l("Resident"),
+    },
+    "repair_category": {
+        Category.CLEANING: _l("Cleaning"),
+        Category.SEPTIC: _l("Septic tank"),
+        Category.STREET_LIGHT: _l("Street light"),
+        Category.SEWER: _l("Sewer pipe"),
+        Category.ROAD: _l("Road surface"),
+        Category.BUILDING_DOOR: _l("Building door"),
+        Category.PARKING: _l("Parking marking"),
+        Category.CAMERA: _l("Surveillance camera"),
+        Category.PLUMBING: _l("Water and heating"),
+        Category.ELECTRICAL: _l("Wiring"),
+        Category.OTHER: _l("Other"),
+    },
+    "repair_status": {
+        Status.REPORTED: _l("Waiting to be taken on"),
+        Status.ASSIGNED: _l("Assigned"),
+        Status.IN_PROGRESS: _l("In progress"),
+        Status.DONE: _l("Done, awaiting check"),
+        Status.CLOSED: _l("Completed"),
+        Status.REJECTED: _l("Returned"),
+    },
+    "repair_place": {
+        Place.PUBLIC: _l("Common area (stairwell, road, yard)"),
+        Place.HOME: _l("Inside a home"),
+    },
+    "priority": {
+        Priority.NORMAL: _l("Normal"),
+        Priority.URGENT: _l("Urgent"),
+    },
+    "channel": {
+        Channel.RESIDENT: _l("Reported by the resident"),
+        Channel.ASSISTED: _l("Reported by the unit representative for a resident"),
+        Channel.COMMITTEE: _l("Reported by the committee"),
+        Channel.MEETING: _l("Decided at a meeting"),
+    },
+    "assignee": {
+        AssigneeKind.MEMBER: _l("A committee member"),
+        AssigneeKind.CONTRACTOR: _l("A contractor"),
+        AssigneeKind.STAFF: _l("Community staff"),
+    },
+    "work_kind": {
+        WorkKind.ROAD: _l("Road hardening"),
+        WorkKind.BUILDING_DOOR: _l("Building doors"),
+        WorkKind.PARKING: _l("Parking space marking"),
+        WorkKind.CAMERA: _l("Camera installation"),
+        WorkKind.STREET_LIGHT: _l("Street lights"),
+        WorkKind.CHARGING: _l("Charging piles"),
+        WorkKind.SEWER: _l("Sewer renewal"),
+        WorkKind.OTHER: _l("Other"),
+    },
+    "funding": {
+        Funding.FEES: _l("The area's fee balance"),
+        Funding.MAINTENANCE_FUND: _l("Special maintenance fund"),
+        Funding.COMMUNITY: _l("Community funds"),
+        Funding.GOVERNMENT: _l("Government renovation funds"),
+    },
+    "work_status": {
+        WorkStatus.PLANNED: _l("Planned"),
+        WorkStatus.UNDERWAY: _l("Under way"),
+        WorkStatus.COMPLETED: _l("Completed"),
+    },
+    "facility": {
+        FacilityKind.CAMERA: _l("Surveillance cameras"),
+        FacilityKind.CHARGING_PILE: _l("Charging piles"),
+        FacilityKind.STREET_LIGHT: _l("Street lights"),
+        FacilityKind.BUILDING_DOOR: _l("Building doors"),
+        FacilityKind.PARKING_SPACE: _l("Parking spaces"),
+        FacilityKind.OTHER: _l("Other"),
+    },
+    "meeting": {
+        MeetingKind.REVIEW: _l("Review meeting"),
+        MeetingKind.RESIDENTS: _l("Residents' meeting"),
+    },
+    "repair_event": {
+        "reported": _l("Reported"),
+        "assigned": _l("Assigned"),
+        "started": _l("Work started"),
+        "done": _l("Work done, awaiting check"),
+        "confirmed": _l("Checked and completed"),
+        "closed": _l("Closed by the committee"),
+        "sent_back": _l("Sent back: not fixed"),
+        "rejected": _l("Returned"),
+        "reopened": _l("Reopened"),
+        "rated": _l("Rated"),
+    },
+    "photo_stage": {
+        PhotoStage.BEFORE: _l("Before"),
+        PhotoStage.AFTER: _l("After"),
     },
 }
 

@@ -36,3 +36,14 @@ from .registry.models import (  # noqa: F401
     Subdistrict,
     Unit,
 )
+from .repairs.models import (  # noqa: F401
+    Facility,
+    Meeting,
+    MeetingDecision,
+    RepairEvent,
+    RepairMonth,
+    RepairPhoto,
+    RepairTarget,
+    RepairTask,
+    Work,
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +24,14 @@ def fmt_date(value: date | datetime | str | None) -> str:
             return value
     # Babel's long format reads 2026年11月27日 in Chinese and November 27, 2026 in English.
     return format_date(value, "long")
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    """A moment as a date and a time of day in Asia/Shanghai: 2026年11月27日 18:54."""
+    if not value:
+        return ""
+    local = value + timedelta(hours=8)  # stored in UTC; Shanghai keeps no daylight saving
+    return f"{format_date(local.date(), 'long')} {local:%H:%M}"
 
 
 def fmt_month(value: date | str | None) -> str:
@@ -95,6 +103,7 @@ def _return_path() -> str:
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters.update(
         date=fmt_date,
+        datetime=fmt_datetime,
         fen=format_fen,
         fen_words=fen_in_words,
         month=fmt_month,

@@ -1,0 +1,386 @@
+"""Repair pages: report, follow and work a task; the works board; my reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from .. import access
+from ..access import Action, TaskView
+from ..dbtypes import local_today
+from ..errors import RuleError
+from ..extensions import db
+from ..fees.forms import new_key
+from ..forms import form_status, refuse, whole_number
+from ..htmx import redirect_after_post, render
+from ..registry.models import Building, Compound, Household, Subdistrict, Unit
+from ..uploads import send_upload
+from . import service
+from .forms import AssignForm, MoveForm, RateForm, ReportForm, TargetsForm
+from .models import FINISHED, AssigneeKind, Category, Place, RepairPhoto, RepairTask, Status
+
+bp = Blueprint("repairs", __name__, url_prefix="/repairs")
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+def _compound(compound_id: int, action: Action = Action.VIEW) -> Compound:
+    return access.get_or_404(Compound, compound_id, action)
+
+
+# --- the works board and the committee's list -------------------------------------------------
+
+
+@bp.get("/compounds/<int:compound_id>/board")
+def board(compound_id: int) -> Response:
+    compound = _compound(compound_id)
+    return render(
+        "repairs/board.html",
+        compound=compound,
+        tasks=service.board(compound.id),
+        counts=service.counts(compound.id),
+        levels=service.service_levels(compound.id, months=3),
+        today=local_today(),
+        is_overdue=service.is_overdue,
+        triage=access.can(Action.TRIAGE, compound),
+        may_report=access.can(Action.REPORT, compound),
+    )
+
+
+@bp.get("/compounds/<int:compound_id>")
+def tasks(compound_id: int) -> Response:
+    compound = _compound(compound_id, Action.TRIAGE)
+    status = request.args.get("status", "open")
+    wanted = service.TaskFilter(
+        status=status if status in {"open", "overdue", "finished", *Status} else "open",
+        category=request.args.get("category", "")
+        if request.args.get("category") in set(Category)
+        else "",
+        page=whole_number(request.args.get("page"), 10_000) or 1,
+    )
+    found, pages = service.compound_tasks(compound.id, wanted)
+    return render(
+        "repairs/tasks.html",
+        "repairs/_task_table.html",
+        target="task-table",
+        compound=compound,
+        found=found,
+        pages=pages,
+        wanted=wanted,
+        counts=service.counts(compound.id),
+        levels=service.service_levels(compound.id),
+        is_overdue=service.is_overdue,
+        statuses=list(Status),
+        categories=list(Category),
+    )
+
+
+@bp.get("/mine")
+def mine() -> Response:
+    p = access.principal()
+    if p.is_anonymous:
+        abort(404)
+    return render(
+        "repairs/mine.html",
+        tasks=service.my_reports(_user(), p),
+        is_overdue=service.is_overdue,
+        compounds=_reporting_compounds(p),
+    )
+
+
+def _reporting_compounds(p: access.Principal) -> list[Compound]:
+    ids = p.rep_compounds | p.resident_compounds
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(select(Compound).where(Compound.id.in_(ids)).order_by(Compound.name))
+    )
+
+
+# --- reporting --------------------------------------------------------------------------------
+
+
+def _homes_for(compound: Compound, p: access.Principal) -> list[tuple[Household, str]]:
+    """The homes the user may report for: their own, their units', or (committee) all."""
+    query = (
+        select(Household, Unit, Building)
+        .join(Unit, Unit.id == Household.unit_id)
+        .join(Building, Building.id == Unit.building_id)
+        .where(Building.compound_id == compound.id)
+        .order_by(Building.sort_key, Unit.sort_key, Household.sort_key)
+    )
+    if not access.can(Action.TRIAGE, compound, p):
+        query = query.where(Household.id.in_(p.resident_households) | Unit.id.in_(p.rep_units))
+    return [
+        (home, f"{building.name}-{unit.name}-{home.room}")
+        for home, unit, building in db.session.execute(query.limit(2000))
+    ]
+
+
+def _units_of(compound: Compound) -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        select(Unit.id, Unit.name, Building.name)
+        .join(Building, Building.id == Unit.building_id)
+        .where(Building.compound_id == compound.id)
+        .order_by(Building.sort_key, Unit.sort_key)
+    )
+    return [(unit_id, f"{building}-{unit}") for unit_id, unit, building in rows]
+
+
+def _report_page(compound: Compound, form: ReportForm, status: int = 200) -> Response:
+    p = access.principal()
+    homes = _homes_for(compound, p)
+    decision = None
+    if form.decision_id.data and access.can(Action.TRIAGE, compound, p):
+        from .models import MeetingDecision
+
+        decision = db.session.get(MeetingDecision, form.decision_id.data)
+        if decision is None or decision.meeting.compound_id != compound.id:
+            decision = None
+    return render(
+        "repairs/new.html",
+        status=status,
+        compound=compound,
+        form=form,
+        homes=homes,
+        own_homes={h.id for h, _label in homes if h.id in p.resident_households},
+        units=_units_of(compound),
+        decision=decision,
+        max_photos=service.MAX_PHOTOS,
+    )
+
+
+@bp.get("/compounds/<int:compound_id>/new")
+def new(compound_id: int) -> Response:
+    compound = _compound(compound_id, Action.REPORT)
+    form = ReportForm(formdata=None, key=new_key(), place=Place.PUBLIC)
+    p = access.principal()
+    chosen = whole_number(request.args.get("household"))
+    own = [h for h, _label in _homes_for(compound, p) if h.id in p.resident_households]
+    form.household_id.data = chosen or (own[0].id if own else None)
+    form.decision_id.data = whole_number(request.args.get("decision"))
+    if request.args.get("category") in set(Category):
+        form.category.data = request.args["category"]
+    return _report_page(compound, form)
+
+
+@bp.post("/compounds/<int:compound_id>/new")
+def create(compound_id: int) -> Response:
+    compound = _compound(compound_id, Action.REPORT)
+    form = ReportForm()
+    if not form.validate_on_submit():
+        return _report_page(compound, form, form_status(form))
+    report = service.Report(
+        category=form.category.data,
+        description=form.description.data,
+        priority=form.priority.data,
+        place=form.place.data,
+        building_id=form.building_id.data,
+        unit_id=form.unit_id.data,
+        household_id=form.household_id.data,
+        resident_name=form.resident_name.data or "",
+        decision_id=form.decision_id.data,
+        request_key=form.key.data,
+    )
+    try:
+        task = service.report_task(compound, report, _user(), request.files.getlist("photos"))
+        db.session.commit()
+    except RuleError as err:
+        refuse(form, err)
+        return _report_page(compound, form, form_status(form))
+    except IntegrityError:
+        # The same form sent twice at once: the first one made the task.
+        db.session.rollback()
+        task = db.session.scalar(select(RepairTask).where(RepairTask.request_key == form.key.data))
+        if task is None:
+            raise
+    flash(_("Reported. You can follow it here."), "success")
+    return redirect_after_post(url_for(".task", task_id=task.id))
+
+
+# --- one task ------------------------------------------------------------------------------------
+
+
+def _task(task_id: int) -> tuple[RepairTask, TaskView]:
+    task = db.session.get(RepairTask, task_id) if 0 < task_id < 2**63 else None
+    view = access.task_view(task)
+    if task is None or view is None:
+        abort(404)
+    return task, view
+
+
+def _task_context(task: RepairTask, view: TaskView, **forms: Any) -> dict[str, Any]:
+    user = _user()
+    triage = access.can(Action.TRIAGE, task.compound)
+    context: dict[str, Any] = {
+        "task": task,
+        "view": view,
+        "moves": service.moves_for(task, user),
+        "move_form": forms.get("move_form") or MoveForm(formdata=None, version=task.version),
+        "is_overdue": service.is_overdue(task),
+        "reporters": _reporter_ids(task),
+        "may_rate": task.status == Status.CLOSED
+        and task.rating is None
+        and access.is_reporter(task),
+        "rate_form": forms.get("rate_form") or RateForm(formdata=None),
+        "contacts": triage and access.can(Action.VIEW_CONTACTS, task.compound),
+        "live": task.status not in FINISHED,
+    }
+    if service.can_assign(task):
+        people = service.assignable_people(task)
+        form = forms.get("assign_form") or AssignForm(
+            formdata=None,
+            version=task.version,
+            kind=task.assignee_kind or AssigneeKind.MEMBER,
+            member_id=task.assignee_id,
+            contractor=task.assignee_name if task.assignee_kind == AssigneeKind.CONTRACTOR else "",
+            category=task.category,
+            priority=task.priority,
+        )
+        context.update(assign_form=form, people=people)
+    return context
+
+
+def _reporter_ids(task: RepairTask) -> set[int]:
+    """Accounts whose steps a neighbour sees as "the reporter", not by name."""
+    ids = {task.reported_by_id}
+    if task.household is not None:
+        ids |= {o.user_id for o in task.household.occupants if o.user_id}
+    return ids
+
+
+@bp.get("/<int:task_id>")
+def task(task_id: int) -> Response:
+    task, view = _task(task_id)
+    return render("repairs/task.html", **_task_context(task, view))
+
+
+@bp.get("/<int:task_id>/live")
+def live(task_id: int) -> Response:
+    """The task's status, steps and timeline, for the open page to refresh itself.
+
+    Answers 204 (htmx swaps nothing) while the version the page shows is current, so a
+    note being typed is not wiped by a refresh that changes nothing.
+    """
+    task, view = _task(task_id)
+    if whole_number(request.args.get("v")) == task.version:
+        return Response(status=204)
+    return render("repairs/_live.html", **_task_context(task, view))
+
+
+def _back(task: RepairTask) -> str:
+    return url_for(".task", task_id=task.id)
+
+
+def _task_refused(task: RepairTask, view: TaskView, **forms: Any) -> Response:
+    db.session.rollback()
+    db.session.refresh(task)
+    return render("repairs/task.html", status=422, **_task_context(task, view, **forms))
+
+
+@bp.post("/<int:task_id>/move")
+def move(task_id: int) -> Response:
+    task, view = _task(task_id)
+    form = MoveForm()
+    if not form.validate_on_submit():
+        return _task_refused(task, view, move_form=form)
+    try:
+        service.move(
+            task,
+            form.move.data or "",
+            _user(),
+            version=form.version.data,
+            note=form.note.data or "",
+            photos=request.files.getlist("photos"),
+        )
+        db.session.commit()
+    except RuleError as err:
+        refuse(form, err)
+        return _task_refused(task, view, move_form=form)
+    flash(
+        _("Done: the task is now “%(status)s”.", status=service.status_label(task.status)),
+        "success",
+    )
+    return redirect_after_post(_back(task))
+
+
+@bp.post("/<int:task_id>/assign")
+def assign(task_id: int) -> Response:
+    task, view = _task(task_id)
+    if not access.can(Action.TRIAGE, task.compound):
+        abort(403)
+    form = AssignForm()
+    if not form.validate_on_submit():
+        return _task_refused(task, view, assign_form=form)
+    assignment = service.Assignment(
+        kind=form.kind.data,
+        member_id=form.member_id.data,
+        contractor=form.contractor.data or "",
+        category=form.category.data,
+        priority=form.priority.data,
+        note=form.note.data or "",
+    )
+    try:
+        service.assign(task, assignment, _user(), version=form.version.data)
+        db.session.commit()
+    except RuleError as err:
+        refuse(form, err)
+        return _task_refused(task, view, assign_form=form)
+    flash(_("Assigned to %(name)s.", name=task.assignee_name), "success")
+    return redirect_after_post(_back(task))
+
+
+@bp.post("/<int:task_id>/rate")
+def rate(task_id: int) -> Response:
+    task, view = _task(task_id)
+    form = RateForm()
+    if not form.validate_on_submit():
+        return _task_refused(task, view, rate_form=form)
+    try:
+        service.rate(task, _user(), form.rating.data, form.comment.data or "")
+        db.session.commit()
+    except RuleError as err:
+        refuse(form, err)
+        return _task_refused(task, view, rate_form=form)
+    flash(_("Thank you for your rating."), "success")
+    return redirect_after_post(_back(task))
+
+
+@bp.get("/photos/<int:photo_id>")
+def photo(photo_id: int) -> Response:
+    photo = db.session.get(RepairPhoto, photo_id) if 0 < photo_id < 2**63 else None
+    if photo is None:
+        abort(404)
+    if photo.task is not None:
+        _task(photo.task_id)
+    else:
+        _compound(photo.work.compound_id)
+    return send_upload(photo.file, f"photo-{photo.id}.jpg")
+
+
+# --- service levels --------------------------------------------------------------------------------
+
+
+@bp.route("/subdistricts/<int:subdistrict_id>/targets", methods=["GET", "POST"])
+def targets(subdistrict_id: int) -> Response:
+    subdistrict = access.get_or_404(Subdistrict, subdistrict_id, Action.MANAGE)
+    current = service.target_days(subdistrict.id)
+    form = TargetsForm(data={f"days_{k}": v for k, v in current.items()})
+    if request.method == "POST":
+        if form.validate_on_submit():
+            service.set_target_days(subdistrict.id, form.days())
+            db.session.commit()
+            flash(_("Saved. New tasks are due by these targets."), "success")
+            return redirect_after_post(url_for(".targets", subdistrict_id=subdistrict.id))
+        return render(
+            "repairs/targets.html", status=form_status(form), subdistrict=subdistrict, form=form
+        )
+    return render("repairs/targets.html", subdistrict=subdistrict, form=form)
