@@ -19,7 +19,6 @@ from .auth.models import Role, RoleGrant, User
 from .committees.models import Committee, CommitteeMember
 from .extensions import db
 from .fees.models import CashHandover, Expense, FeeItem, FeeSchedule, Payment
-from .repairs.models import Meeting, Place, RepairTask, Work
 from .registry.models import (
     Building,
     Community,
@@ -30,6 +29,7 @@ from .registry.models import (
     Subdistrict,
     Unit,
 )
+from .repairs.models import Meeting, Place, RepairTask, Work
 
 
 class Action(StrEnum):

@@ -821,6 +821,9 @@ def counts(compound_id: int) -> dict[str, int]:
 # --- proof --------------------------------------------------------------------------------------
 
 
+MONTH_FIELDS = ("reported", "reopened", "closed", "rejected", "closed_in_target", "close_days")
+
+
 def check_months(compound_ids: Sequence[int] | None = None) -> list[str]:
     """Recount every ``RepairMonth`` from the timeline; the differences, if any."""
     recount: dict[tuple[int, date], dict[str, int]] = {}
@@ -828,17 +831,7 @@ def check_months(compound_ids: Sequence[int] | None = None) -> list[str]:
     def bump(key: tuple[int, date], **deltas: int) -> None:
         row = recount.setdefault(
             key,
-            {
-                k: 0
-                for k in (
-                    "reported",
-                    "reopened",
-                    "closed",
-                    "rejected",
-                    "closed_in_target",
-                    "close_days",
-                )
-            },
+            dict.fromkeys(MONTH_FIELDS, 0),
         )
         for k, v in deltas.items():
             row[k] += v
@@ -881,7 +874,6 @@ def check_months(compound_ids: Sequence[int] | None = None) -> list[str]:
             have = getattr(row, field) if row else 0
             if have != value:
                 problems.append(f"compound {key[0]} {key[1]:%Y-%m} {field}: {have} ≠ {value}")
-        if row is not None and key not in recount:
-            if any(getattr(row, f) for f in ("reported", "reopened", "closed", "rejected")):
-                problems.append(f"compound {key[0]} {key[1]:%Y-%m}: counts without events")
+        if row is not None and key not in recount and any(getattr(row, f) for f in MONTH_FIELDS):
+            problems.append(f"compound {key[0]} {key[1]:%Y-%m}: counts without events")
     return problems

@@ -206,7 +206,7 @@ def create(compound_id: int) -> Response:
     return redirect_after_post(url_for(".task", task_id=task.id))
 
 
-# --- one task ------------------------------------------------------------------------------------
+# --- one task ---------------------------------------------------------------------------------
 
 
 def _task(task_id: int) -> tuple[RepairTask, TaskView]:
@@ -366,7 +366,7 @@ def photo(photo_id: int) -> Response:
     return send_upload(photo.file, f"photo-{photo.id}.jpg")
 
 
-# --- service levels --------------------------------------------------------------------------------
+# --- service levels ---------------------------------------------------------------------------
 
 
 @bp.route("/subdistricts/<int:subdistrict_id>/targets", methods=["GET", "POST"])

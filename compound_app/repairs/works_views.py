@@ -30,7 +30,7 @@ from .forms import (
 from .models import Facility, FacilityKind, Meeting, MeetingKind, PhotoStage, Work, WorkStatus
 from .views import _user, bp
 
-# --- works ------------------------------------------------------------------------------------------
+# --- works ------------------------------------------------------------------------------------
 
 
 def _works_page(compound: Compound, form: WorkForm | None = None, status: int = 200) -> Response:
@@ -177,7 +177,7 @@ def work_photos(work_id: int) -> Response:
     return _work_refused(work, photo_form=form)
 
 
-# --- facility register ----------------------------------------------------------------------------
+# --- facility register ------------------------------------------------------------------------
 
 
 def _facilities_page(
@@ -233,7 +233,7 @@ def remove_facility(facility_id: int) -> Response:
     return redirect_after_post(here)
 
 
-# --- meetings --------------------------------------------------------------------------------------
+# --- meetings ---------------------------------------------------------------------------------
 
 
 def _meetings_page(
