@@ -21,8 +21,10 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(restore_command)
 
     from .fees.cli import fees_cli
+    from .repairs.cli import repairs_cli
 
     app.cli.add_command(fees_cli)
+    app.cli.add_command(repairs_cli)
 
 
 @click.command("demo")
