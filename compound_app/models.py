@@ -23,6 +23,7 @@ from .fees.models import (  # noqa: F401
     ReceiptCounter,
     Reversal,
 )
+from .oversight.models import Certification, Milestone, OversightSettings, StageChange  # noqa: F401
 from .registry.models import (  # noqa: F401
     Building,
     Community,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..dbtypes import UTCDateTime, utcnow
@@ -162,10 +162,19 @@ class Pilot(db.Model):
     selected_on: Mapped[date]
     stage: Mapped[str] = mapped_column(String(20), default=PilotStage.SELECTED)
     stage_since: Mapped[date]
+    # The plan (一小区一方案): the model it is to follow, what the service covers, the fee
+    # standard in words (the schedule itself is the area's), and who organises it.
+    model: Mapped[str] = mapped_column(String(20), default=ManagementModel.CONTIGUOUS)
+    service_scope: Mapped[str] = mapped_column(Text, default="")
+    fee_note: Mapped[str] = mapped_column(String(200), default="")
+    organisation: Mapped[str] = mapped_column(String(20), default="committee")
 
     compound: Mapped[Compound] = relationship(back_populates="pilot")
 
-    __table_args__ = (CheckConstraint(_in("stage", PilotStage), name="stage"),)
+    __table_args__ = (
+        CheckConstraint(_in("stage", PilotStage), name="stage"),
+        CheckConstraint("model IN ('contiguous', 'party_branch', 'trusteeship')", name="model"),
+    )
 
 
 class Building(db.Model):

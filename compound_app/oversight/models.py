@@ -1,0 +1,82 @@
+"""Pilot oversight: the subdistrict's thresholds, a pilot's stage history, milestones and
+certifications of self-governance.
+
+A certification keeps the checklist as it stood when staff signed it, so the record says
+what the decision rested on even after the figures move on.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import User
+from ..dbtypes import UTCDateTime, utcnow
+from ..extensions import db
+from ..registry.models import Pilot
+
+
+class OversightSettings(db.Model):
+    """What "self-governing" demands in a subdistrict (percentages, whole numbers)."""
+
+    subdistrict_id: Mapped[int] = mapped_column(ForeignKey("subdistrict.id"), primary_key=True)
+    rep_coverage_pct: Mapped[int] = mapped_column(default=90)  # branch-managed: units with a rep
+    collection_pct: Mapped[int] = mapped_column(default=80)  # in each of the last months
+    repairs_in_target_pct: Mapped[int] = mapped_column(default=80)
+    window_months: Mapped[int] = mapped_column(default=3)
+
+    __table_args__ = (
+        CheckConstraint("rep_coverage_pct BETWEEN 0 AND 100", name="rep_coverage"),
+        CheckConstraint("collection_pct BETWEEN 0 AND 100", name="collection"),
+        CheckConstraint("repairs_in_target_pct BETWEEN 0 AND 100", name="repairs"),
+        CheckConstraint("window_months BETWEEN 1 AND 12", name="window"),
+    )
+
+
+class StageChange(db.Model):
+    """One dated step of a pilot's stage history."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pilot_id: Mapped[int] = mapped_column(ForeignKey("pilot.id"), index=True)
+    from_stage: Mapped[str] = mapped_column(String(20), default="")
+    to_stage: Mapped[str] = mapped_column(String(20))
+    on: Mapped[date]
+    note: Mapped[str] = mapped_column(String(200), default="")
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    pilot: Mapped[Pilot] = relationship()
+    changed_by: Mapped[User | None] = relationship()
+
+
+class Milestone(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pilot_id: Mapped[int] = mapped_column(ForeignKey("pilot.id"), index=True)
+    title: Mapped[str] = mapped_column(String(60))
+    due_on: Mapped[date]
+    done_on: Mapped[date | None]
+    # A decision that reached it, e.g. the owners' vote on the fee standard.
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+    pilot: Mapped[Pilot] = relationship()
+
+
+class Certification(db.Model):
+    """Staff declared the pilot self-governing: on the checklist, or overriding it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pilot_id: Mapped[int] = mapped_column(ForeignKey("pilot.id"), index=True)
+    on: Mapped[date]
+    passed: Mapped[bool]  # the checklist passed when certified
+    override_reason: Mapped[str] = mapped_column(String(500), default="")
+    checklist: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    certified_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    certified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    pilot: Mapped[Pilot] = relationship()
+    certified_by: Mapped[User] = relationship()
+
+    __table_args__ = (CheckConstraint("passed OR override_reason <> ''", name="override_reason"),)
