@@ -56,12 +56,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .committees.views import bp as committees_bp
     from .fees.views import bp as fees_bp
     from .home.views import bp as home_bp
+    from .oversight.views import bp as oversight_bp
     from .people.views import bp as people_bp
     from .registry.views import bp as registry_bp
     from .repairs import works_views  # noqa: F401  (adds its routes to the repairs blueprint)
     from .repairs.views import bp as repairs_bp
 
-    for bp in (home_bp, auth_bp, registry_bp, committees_bp, fees_bp, people_bp, repairs_bp):
+    for bp in (
+        home_bp,
+        auth_bp,
+        registry_bp,
+        committees_bp,
+        fees_bp,
+        people_bp,
+        repairs_bp,
+        oversight_bp,
+    ):
         app.register_blueprint(bp)
 
     from .cli import init_cli

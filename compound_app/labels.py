@@ -191,6 +191,19 @@ LABELS = {
         "reopened": _l("Reopened"),
         "rated": _l("Rated"),
     },
+    "organisation": {
+        "committee": _l("Property committee"),
+        "branch": _l("Compound party branch"),
+        "group": _l("Compound party group"),
+    },
+    "check": {
+        "organisation": _l("Organisation"),
+        "representatives": _l("Unit representatives"),
+        "schedule": _l("Fee schedule"),
+        "collection": _l("Collection rate"),
+        "boards": _l("Finance boards"),
+        "repairs": _l("Repairs on time"),
+    },
     "photo_stage": {
         PhotoStage.BEFORE: _l("Before"),
         PhotoStage.AFTER: _l("After"),

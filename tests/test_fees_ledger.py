@@ -343,10 +343,10 @@ def test_schedule_lifecycle_and_versions(world: World) -> None:
 
 
 def test_starting_fees_soon_after_the_pilot_began_is_a_warning(world: World) -> None:
-    from compound_app.registry import service as registry
+    from compound_app.oversight.pilots import select_pilot
 
-    registry.select_pilot(world.branch, THIS_MONTH)
-    draft = schedules.new_draft(world.branch.area, None)
+    select_pilot(world.unmanaged, "contiguous", THIS_MONTH)
+    draft = schedules.new_draft(world.unmanaged.area, None)
     draft.start_month = THIS_MONTH
     assert schedules.start_warning(draft)
     draft.start_month = add_months(THIS_MONTH, 3)

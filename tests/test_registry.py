@@ -34,9 +34,9 @@ def count(model) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_compound_list_filters_by_name_model_and_pilot(world, login_as):
-    from compound_app.registry.service import select_pilot
+    from compound_app.oversight.pilots import select_pilot
 
-    select_pilot(world.branch, date(2026, 4, 15))
+    select_pilot(world.unmanaged, "party_branch", date(2026, 4, 15))
     db.session.commit()
     client = login_as(world.users["staff"])
     html = client.get("/registry/compounds?q=绿城").get_data(as_text=True)
@@ -44,9 +44,9 @@ def test_compound_list_filters_by_name_model_and_pilot(world, login_as):
     html = client.get("/registry/compounds?model=trusteeship").get_data(as_text=True)
     assert "城建小区" in html and "新国土小区" not in html
     html = client.get("/registry/compounds?pilot=pilot").get_data(as_text=True)
-    assert "新国土小区" in html and "城建小区" not in html
+    assert "粮食局宿舍" in html and "城建小区" not in html
     html = client.get("/registry/compounds?pilot=not_pilot").get_data(as_text=True)
-    assert "新国土小区" not in html and "城建小区" in html
+    assert "粮食局宿舍" not in html and "城建小区" in html
     # Staff of community A never see community B's compounds.
     assert "供电家属院" not in client.get("/registry/compounds").get_data(as_text=True)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..labels import LABELS
 from ..registry.models import Building, Household, ManagementArea, Unit
+from ..xlsx import workbook, yuan, zh
 from .models import (
     Bill,
     BillAdjustment,
@@ -37,27 +36,8 @@ def _room(household: Household) -> str:
     return "-".join((unit.building.compound.name, unit.building.name, unit.name, household.room))
 
 
-def _yuan(fen: int) -> float:
-    # Excel shows money as numbers; the workbook is for reading and summing, the ledger
-    # itself stays in integer fen.
-    return round(fen / 100, 2)
-
-
-def _zh(kind: str, code: str) -> str:
-    text = LABELS[kind].get(code)
-    if text is None:
-        return code
-    from flask_babel import force_locale
-
-    with force_locale("zh_CN"):
-        return str(text)
-
-
 def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
-    from openpyxl import Workbook
-
     first, last = date(year, 1, 1), date(year, 12, 31)
-    wb = Workbook()
     sheets: list[tuple[str, list[str], list[list[Any]]]] = []
 
     payments = db.session.scalars(
@@ -85,8 +65,8 @@ def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
                     p.receipt_no,
                     p.paid_on,
                     _room(p.household),
-                    _yuan(p.amount_fen),
-                    _zh("method", p.method),
+                    yuan(p.amount_fen),
+                    zh("method", p.method),
                     p.collector.name,
                     p.covers,
                     p.note,
@@ -113,7 +93,7 @@ def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
                 [
                     r.payment.receipt_no,
                     r.created_at.astimezone(SHANGHAI).date(),
-                    _yuan(r.amount_fen),
+                    yuan(r.amount_fen),
                     r.reason,
                     r.reversed_by.name,
                 ]
@@ -140,7 +120,7 @@ def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
                     _room(db.session.get(Household, a.household_id)),
                     f"{a.bill.period:%Y-%m}",
                     a.bill.item.name,
-                    _yuan(a.amount_fen),
+                    yuan(a.amount_fen),
                     a.reason,
                     a.adjusted_by.name,
                 ]
@@ -166,9 +146,9 @@ def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
             [
                 [
                     e.spent_on,
-                    _zh("expense_kind", e.kind),
+                    zh("expense_kind", e.kind),
                     e.category,
-                    _yuan(e.amount_fen),
+                    yuan(e.amount_fen),
                     e.payee,
                     e.note,
                     e.recorded_by.name,
@@ -201,8 +181,8 @@ def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
                 [
                     h.handed_on,
                     h.collector.name,
-                    _yuan(h.amount_fen),
-                    _yuan(c.received_fen) if c else "待点收",
+                    yuan(h.amount_fen),
+                    yuan(c.received_fen) if c else "待点收",
                     c.confirmed_by.name if c else "",
                     c.note if c else "",
                 ]
@@ -210,20 +190,4 @@ def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
             ],
         )
     )
-    wb.remove(wb.active)
-    for title, header, rows in sheets:
-        ws = wb.create_sheet(title)
-        ws.append(header)
-        for row in rows:
-            ws.append(row)
-        for cells in ws.iter_rows(min_row=2):
-            for cell in cells:
-                if isinstance(cell.value, str) and cell.data_type == "f":
-                    cell.data_type = "s"  # text typed by people is never a formula
-                if isinstance(cell.value, date):
-                    cell.number_format = "yyyy-mm-dd"
-        for column in ws.columns:
-            ws.column_dimensions[column[0].column_letter].width = 14
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return workbook(sheets)

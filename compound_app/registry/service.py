@@ -20,8 +20,6 @@ from .models import (
     ModelChange,
     PartyOrganisation,
     PartyOrgKind,
-    Pilot,
-    PilotStage,
     Subdistrict,
 )
 from .roster import Coverage
@@ -248,21 +246,6 @@ def set_party_organisation(
     org.member_count, org.founded_on = member_count, founded_on
     audit.record("update" if before else "create", org, before)
     return org
-
-
-def select_pilot(compound: Compound, selected_on: date) -> Pilot:
-    if compound.pilot is not None:
-        raise RuleError(_("This compound is already a pilot."))
-    pilot = Pilot(
-        compound_id=compound.id,
-        selected_on=selected_on,
-        stage=PilotStage.SELECTED,
-        stage_since=selected_on,
-    )
-    db.session.add(pilot)
-    compound.pilot = pilot
-    audit.record("create", pilot)
-    return pilot
 
 
 # --- the compound page ----------------------------------------------------------------------

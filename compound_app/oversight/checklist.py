@@ -1,0 +1,158 @@
+"""The self-governance checklist: each rule computed from the records, with its evidence.
+
+A pilot is self-governing when every rule that applies to it passes over the last
+``window_months`` complete months. The thresholds are the subdistrict's own
+(``OversightSettings``); the defaults are the pilots' experience.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from flask import url_for
+from flask_babel import gettext as _
+
+from ..registry.models import ManagementModel, PartyOrgKind
+from .facts import Facts, window
+from .models import OversightSettings
+
+
+@dataclass
+class Check:
+    code: str
+    label: str
+    passed: bool
+    detail: str
+    evidence: str | None  # a link to the page that shows it
+
+    def as_record(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def settings_for(subdistrict_id: int) -> OversightSettings:
+    from ..extensions import db
+
+    found = db.session.get(OversightSettings, subdistrict_id)
+    return found or OversightSettings(
+        subdistrict_id=subdistrict_id,
+        rep_coverage_pct=90,
+        collection_pct=80,
+        repairs_in_target_pct=80,
+        window_months=3,
+    )
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}%"
+
+
+def _month(d: Any) -> str:
+    return f"{d:%Y-%m}"
+
+
+def checklist(f: Facts, s: OversightSettings) -> list[Check]:
+    compound, area_id = f.compound, f.compound.area_id
+    model = f.pilot.model
+    checks: list[Check] = []
+
+    # 1. An organisation with members: a committee, the party branch, or community staff.
+    if model == ManagementModel.TRUSTEESHIP:
+        ok = f.staff > 0
+        detail = _("%(n)d community staff", n=f.staff)
+        link = url_for("registry.compound", compound_id=compound.id)
+    elif model == ManagementModel.PARTY_BRANCH and f.party_kind == PartyOrgKind.BRANCH:
+        ok = f.party_members > 0
+        detail = _("party branch, %(n)d members", n=f.party_members)
+        link = url_for("registry.party", compound_id=compound.id)
+    else:
+        ok = f.committee_members > 0
+        detail = _("committee, %(n)d members in office", n=f.committee_members)
+        link = url_for("committees.area", area_id=area_id)
+    checks.append(Check("organisation", _("Organisation formed with members"), ok, detail, link))
+
+    # 2. Branch-managed: a representative in (nearly) every stairwell.
+    if model == ManagementModel.PARTY_BRANCH:
+        coverage = f.rep_coverage
+        checks.append(
+            Check(
+                "representatives",
+                _("Unit representatives cover at least %(n)d%% of units", n=s.rep_coverage_pct),
+                coverage is not None and coverage >= s.rep_coverage_pct,
+                _("%(a)d of %(b)d units", a=f.units_with_rep, b=f.units),
+                url_for("registry.compound", compound_id=compound.id),
+            )
+        )
+
+    # 3. A fee schedule in force.
+    checks.append(
+        Check(
+            "schedule",
+            _("Fee schedule in force"),
+            f.schedule_id is not None,
+            _("in force") if f.schedule_id else _("none in force"),
+            url_for("fees.schedule", schedule_id=f.schedule_id)
+            if f.schedule_id
+            else url_for("fees.area", area_id=area_id),
+        )
+    )
+
+    # 4. Collection rate in each month of the window.
+    rates = [(month, m.rate) for month, m in sorted(f.months.items())]
+    checks.append(
+        Check(
+            "collection",
+            _(
+                "Collection rate at least %(n)d%% in each of the last %(m)d months",
+                n=s.collection_pct,
+                m=s.window_months,
+            ),
+            bool(rates) and all(r is not None and r >= s.collection_pct for _m, r in rates),
+            " · ".join(f"{_month(m)} {_pct(r)}" for m, r in rates),
+            url_for("fees.arrears", area_id=area_id),
+        )
+    )
+
+    # 5. The finance board published for each month of the window.
+    missing = [month for month, m in sorted(f.months.items()) if not m.board]
+    checks.append(
+        Check(
+            "boards",
+            _("Finance board published for each of the last %(m)d months", m=s.window_months),
+            bool(f.months) and not missing,
+            _("missing: %(months)s", months=", ".join(_month(m) for m in missing))
+            if missing
+            else _("all published"),
+            url_for("fees.board", area_id=area_id),
+        )
+    )
+
+    # 6. Repairs completed within their target days.
+    share = f.in_target_share
+    closed = sum(m.closed for m in f.months.values())
+    checks.append(
+        Check(
+            "repairs",
+            _(
+                "At least %(n)d%% of repairs completed within target",
+                n=s.repairs_in_target_pct,
+            ),
+            share is not None and share >= s.repairs_in_target_pct,
+            _("%(share)s of %(n)d completed", share=_pct(share), n=closed)
+            if closed
+            else _("no repair completed in these months"),
+            url_for("repairs.tasks", compound_id=compound.id, status="finished"),
+        )
+    )
+    return checks
+
+
+def passes(checks: list[Check]) -> bool:
+    return all(c.passed for c in checks)
+
+
+def checklists(facts: list[Facts], s: OversightSettings) -> dict[int, list[Check]]:
+    return {f.pilot.id: checklist(f, s) for f in facts}
+
+
+__all__ = ["Check", "checklist", "checklists", "passes", "settings_for", "window"]

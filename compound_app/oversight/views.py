@@ -1,0 +1,372 @@
+"""Oversight pages for community and subdistrict staff: the dashboard, each pilot, reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, make_response, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from .. import access
+from ..access import Action
+from ..dbtypes import local_today
+from ..errors import RuleError
+from ..extensions import db
+from ..forms import form_status, refuse, submit, whole_number
+from ..htmx import redirect_after_post, render
+from ..registry.models import Community, Compound, ManagementModel, Pilot, PilotStage
+from . import dashboard, pilots
+from .checklist import checklist, passes, settings_for
+from .export import pilot_ledger_xlsx
+from .facts import gather, window
+from .forms import (
+    CertifyForm,
+    MilestoneDoneForm,
+    MilestoneForm,
+    PlanForm,
+    SelectPilotForm,
+    SettingsForm,
+    StageForm,
+)
+from .models import Milestone
+
+bp = Blueprint("oversight", __name__, url_prefix="/oversight")
+
+
+def _staff() -> access.Principal:
+    p = access.principal()
+    if not p.is_staff:
+        abort(404)
+    return p
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+# --- the dashboard ----------------------------------------------------------------------------
+
+
+def _filters() -> dashboard.Filters:
+    args = request.args
+    sort = args.get("sort", "name")
+    return dashboard.Filters(
+        community=whole_number(args.get("community")),
+        model=args.get("model", "") if args.get("model") in pilots.PILOT_MODELS else "",
+        stage=args.get("stage", "") if args.get("stage") in set(PilotStage) else "",
+        sort=sort if sort in dashboard.SORTS else "name",
+        descending=args.get("dir") == "desc",
+    )
+
+
+def _selectable(p: access.Principal) -> list[Compound]:
+    """Unmanaged compounds that are not pilots yet, for the subdistrict admin's choice."""
+    if not p.admin_subdistricts:
+        return []
+    return list(
+        db.session.scalars(
+            select(Compound)
+            .where(
+                access.compound_filter(p),
+                Compound.model == ManagementModel.UNMANAGED,
+                ~Compound.pilot.has(),
+            )
+            .order_by(Compound.name)
+        )
+    )
+
+
+def _dashboard_page(select_form: SelectPilotForm | None = None, status: int = 200) -> Response:
+    p = _staff()
+    wanted = _filters()
+    board = dashboard.build(wanted, p)
+    selectable = _selectable(p)
+    if selectable and select_form is None:
+        select_form = SelectPilotForm(
+            formdata=None, selected_on=local_today(), model=ManagementModel.CONTIGUOUS
+        )
+    return render(
+        "oversight/dashboard.html",
+        "oversight/_pilot_table.html",
+        target="pilot-table",
+        status=status,
+        board=board,
+        wanted=wanted,
+        communities=sorted({r.facts.community for r in board.rows}, key=lambda c: c.name),
+        stages=list(PilotStage),
+        models=list(pilots.PILOT_MODELS),
+        selectable=selectable,
+        select_form=select_form if selectable else None,
+        subdistrict_id=dashboard.subdistrict_of(p),
+    )
+
+
+@bp.get("/")
+def index() -> Response:
+    return _dashboard_page()
+
+
+@bp.post("/pilots")
+def select_pilot() -> Response:
+    p = _staff()
+    if not p.admin_subdistricts:
+        abort(403)
+    form = SelectPilotForm()
+    if not form.validate_on_submit():
+        return _dashboard_page(form, form_status(form))
+    compound = db.session.get(Compound, form.compound_id.data) if form.compound_id.data else None
+    if compound is None or not access.can(Action.VIEW, compound, p):
+        refuse(form, RuleError(_("Choose a compound from the list."), "compound_id"))
+        return _dashboard_page(form, 422)
+    done = submit(
+        form,
+        lambda: pilots.select_pilot(compound, form.model.data, form.selected_on.data, _user()),
+    )
+    if done.ok:
+        flash(_("%(name)s is now a pilot.", name=compound.name), "success")
+        return redirect_after_post(url_for(".pilot", pilot_id=done.result.id))
+    return _dashboard_page(form, form_status(form))
+
+
+# --- one pilot --------------------------------------------------------------------------------
+
+
+def _pilot(pilot_id: int, action: Action = Action.VIEW) -> Pilot:
+    _staff()
+    pilot = db.session.get(Pilot, pilot_id) if 0 < pilot_id < 2**63 else None
+    if pilot is None:
+        abort(404)
+    access.require(action, pilot.compound)
+    return pilot
+
+
+def _pilot_page(pilot: Pilot, status: int = 200, **forms: Any) -> Response:
+    settings = settings_for(pilot.compound.community.subdistrict_id)
+    facts = gather([pilot], window(settings.window_months))[0]
+    checks = checklist(facts, settings)
+    rate, open_, _trend_facts = dashboard.trends(pilot)
+    manages = access.can(Action.MANAGE, pilot.compound)
+    context: dict[str, Any] = {
+        "pilot": pilot,
+        "compound": pilot.compound,
+        "facts": facts,
+        "checks": checks,
+        "passes": passes(checks),
+        "settings": settings,
+        "rate": rate,
+        "open_": open_,
+        "history": pilots.history(pilot),
+        "milestones": pilots.milestones(pilot),
+        "certifications": pilots.certifications(pilot),
+        "manages": manages,
+        "today": local_today(),
+    }
+    if manages:
+        stages = [s.value for s in pilots.next_stages(pilot)]
+        context["stage_form"] = forms.get("stage_form") or StageForm(
+            formdata=None, stages=stages, on=local_today()
+        )
+        context["stage_form"].to.choices = [
+            c for c in context["stage_form"].to.choices if c[0] in stages
+        ]
+        context["plan_form"] = forms.get("plan_form") or PlanForm(
+            formdata=None,
+            model=pilot.model,
+            organisation=pilot.organisation,
+            service_scope=pilot.service_scope,
+            fee_note=pilot.fee_note,
+        )
+        context["milestone_form"] = forms.get("milestone_form") or MilestoneForm(formdata=None)
+        context["done_form"] = MilestoneDoneForm(formdata=None, done_on=local_today())
+        context["certify_form"] = forms.get("certify_form") or CertifyForm(
+            formdata=None, on=local_today()
+        )
+    return render("oversight/pilot.html", status=status, **context)
+
+
+@bp.get("/pilots/<int:pilot_id>")
+def pilot(pilot_id: int) -> Response:
+    return _pilot_page(_pilot(pilot_id))
+
+
+def _back(pilot: Pilot, message: str) -> Response:
+    flash(message, "success")
+    return redirect_after_post(url_for(".pilot", pilot_id=pilot.id))
+
+
+@bp.post("/pilots/<int:pilot_id>/stage")
+def stage(pilot_id: int) -> Response:
+    pilot = _pilot(pilot_id, Action.MANAGE)
+    form = StageForm(stages=[s.value for s in pilots.next_stages(pilot)])
+    done = submit(
+        form,
+        lambda: pilots.change_stage(
+            pilot, form.to.data, form.on.data, form.note.data or "", _user()
+        ),
+    )
+    if done.ok:
+        return _back(pilot, _("Stage saved."))
+    return _pilot_page(pilot, form_status(form), stage_form=form)
+
+
+@bp.post("/pilots/<int:pilot_id>/plan")
+def plan(pilot_id: int) -> Response:
+    pilot = _pilot(pilot_id, Action.MANAGE)
+    form = PlanForm()
+    done = submit(
+        form,
+        lambda: pilots.update_plan(
+            pilot,
+            pilots.Plan(
+                model=form.model.data,
+                service_scope=form.service_scope.data or "",
+                fee_note=form.fee_note.data or "",
+                organisation=form.organisation.data,
+            ),
+        ),
+    )
+    if done.ok:
+        return _back(pilot, _("Plan saved."))
+    return _pilot_page(pilot, form_status(form), plan_form=form)
+
+
+@bp.post("/pilots/<int:pilot_id>/milestones")
+def add_milestone(pilot_id: int) -> Response:
+    pilot = _pilot(pilot_id, Action.MANAGE)
+    form = MilestoneForm()
+    done = submit(form, lambda: pilots.add_milestone(pilot, form.title.data, form.due_on.data))
+    if done.ok:
+        return _back(pilot, _("Milestone added."))
+    return _pilot_page(pilot, form_status(form), milestone_form=form)
+
+
+@bp.post("/milestones/<int:milestone_id>/done")
+def milestone_done(milestone_id: int) -> Response:
+    milestone = db.session.get(Milestone, milestone_id) if 0 < milestone_id < 2**63 else None
+    if milestone is None:
+        abort(404)
+    pilot = _pilot(milestone.pilot_id, Action.MANAGE)
+    form = MilestoneDoneForm()
+    done = submit(
+        form,
+        lambda: pilots.complete_milestone(milestone, form.done_on.data, form.note.data or ""),
+    )
+    if done.ok:
+        return _back(pilot, _("Milestone reached."))
+    problem = (form.done_on.errors or form.note.errors or form.form_errors or [""])[0]
+    flash(problem or _("Please try again."), "error")
+    return redirect_after_post(url_for(".pilot", pilot_id=pilot.id))
+
+
+@bp.post("/compounds/<int:compound_id>/certify")
+def certify(compound_id: int) -> Response:
+    _staff()
+    compound = access.get_or_404(Compound, compound_id, Action.MANAGE)
+    form = CertifyForm()
+    done = submit(
+        form,
+        lambda: pilots.certify(
+            compound.pilot, _user(), form.on.data, form.override_reason.data or ""
+        ),
+    )
+    if done.ok:
+        return _back(compound.pilot, _("%(name)s is certified self-governing.", name=compound.name))
+    if compound.pilot is None:
+        flash((form.form_errors or [_("Only a pilot can be certified.")])[0], "error")
+        return redirect_after_post(url_for("registry.compound", compound_id=compound.id))
+    return _pilot_page(compound.pilot, form_status(form), certify_form=form)
+
+
+# --- reports and the ledger -------------------------------------------------------------------
+
+
+@bp.get("/pilots/<int:pilot_id>/report")
+def pilot_report(pilot_id: int) -> Response:
+    pilot = _pilot(pilot_id)
+    settings = settings_for(pilot.compound.community.subdistrict_id)
+    facts = gather([pilot], window(settings.window_months))[0]
+    checks = checklist(facts, settings)
+    rate, open_, _f = dashboard.trends(pilot)
+    return render(
+        "oversight/pilot_report.html",
+        pilot=pilot,
+        facts=facts,
+        checks=checks,
+        passes=passes(checks),
+        rate=rate,
+        open_=open_,
+        history=pilots.history(pilot),
+        milestones=pilots.milestones(pilot),
+        today=local_today(),
+    )
+
+
+@bp.get("/communities/<int:community_id>/report")
+def community_report(community_id: int) -> Response:
+    p = _staff()
+    community = access.get_or_404(Community, community_id)
+    board = dashboard.build(dashboard.Filters(community=community.id), p)
+    return render(
+        "oversight/community_report.html",
+        community=community,
+        board=board,
+        summary=dashboard.summarise(board.shown),
+        today=local_today(),
+    )
+
+
+@bp.get("/ledger.xlsx")
+def ledger() -> Response:
+    p = _staff()
+    board = dashboard.build(_filters(), p)
+    response = make_response(pilot_ledger_xlsx(board))
+    response.headers["Content-Type"] = (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=pilot-ledger-{local_today():%Y%m%d}.xlsx"
+    )
+    return response
+
+
+# --- thresholds -------------------------------------------------------------------------------
+
+
+@bp.route("/subdistricts/<int:subdistrict_id>/settings", methods=["GET", "POST"])
+def settings(subdistrict_id: int) -> Response:
+    from ..registry.models import Subdistrict
+
+    subdistrict = access.get_or_404(Subdistrict, subdistrict_id, Action.MANAGE)
+    current = settings_for(subdistrict.id)
+    form = SettingsForm(
+        data={
+            "rep_coverage_pct": current.rep_coverage_pct,
+            "collection_pct": current.collection_pct,
+            "repairs_in_target_pct": current.repairs_in_target_pct,
+            "window_months": current.window_months,
+        }
+    )
+    if request.method == "POST":
+        done = submit(
+            form,
+            lambda: pilots.save_settings(
+                subdistrict.id,
+                rep_coverage_pct=form.rep_coverage_pct.data,
+                collection_pct=form.collection_pct.data,
+                repairs_in_target_pct=form.repairs_in_target_pct.data,
+                window_months=form.window_months.data,
+            ),
+        )
+        if done.ok:
+            flash(_("Saved. The checklist now uses these thresholds."), "success")
+            return redirect_after_post(url_for(".settings", subdistrict_id=subdistrict.id))
+        return render(
+            "oversight/settings.html",
+            status=form_status(form),
+            subdistrict=subdistrict,
+            form=form,
+        )
+    return render("oversight/settings.html", subdistrict=subdistrict, form=form)
