@@ -266,8 +266,8 @@ def report_task(
     try:
         db.session.add(task)
         _attach(task, names, PhotoStage.REPORT, actor)
-        _event(task, actor, EventKind.REPORTED, "", Status.REPORTED)
-        _count(task, reported=1)
+        _event(task, actor, EventKind.REPORTED, "", Status.REPORTED, at=task.reported_at)
+        _count(task, local_date(task.reported_at), reported=1)
         db.session.flush()
         audit.record("report_repair", task)
     except Exception:
@@ -278,10 +278,23 @@ def report_task(
 
 
 def _event(
-    task: RepairTask, actor: User, kind: EventKind, before: str, after: str, note: str = ""
+    task: RepairTask,
+    actor: User,
+    kind: EventKind,
+    before: str,
+    after: str,
+    note: str = "",
+    at: datetime | None = None,
 ) -> RepairEvent:
+    # The event's moment is the one its monthly figures were counted for.
     event = RepairEvent(
-        task=task, actor_id=actor.id, kind=kind, from_status=before, to_status=after, note=note
+        task=task,
+        actor_id=actor.id,
+        kind=kind,
+        from_status=before,
+        to_status=after,
+        note=note,
+        at=at or utcnow(),
     )
     if kind in (EventKind.CONFIRMED, EventKind.CLOSED):
         event.due_on = task.due_on
@@ -516,7 +529,7 @@ def move(
             case EventKind.SENT_BACK:
                 task.done_at = None
         _attach(task, names, PhotoStage.AFTER, actor)
-        _event(task, actor, chosen.kind, before, task.status, note)
+        _event(task, actor, chosen.kind, before, task.status, note, at=now)
         _flush_versioned()
         audit.record(f"repair_{chosen.name}", task, before={"status": before})
     except Exception:
