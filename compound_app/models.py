@@ -48,3 +48,4 @@ from .repairs.models import (  # noqa: F401
     RepairTask,
     Work,
 )
+from .votes.models import Answer, Ballot, Consultation, Elector, ElectorHome, Vote  # noqa: F401

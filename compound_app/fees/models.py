@@ -102,6 +102,8 @@ class FeeSchedule(db.Model):
     approved_on: Mapped[date | None]
     approved_how: Mapped[str | None] = mapped_column(String(20))
     approval_note: Mapped[str] = mapped_column(String(200), default="")
+    # The owners' vote that decided it, when it was decided by one.
+    approval_vote_id: Mapped[int | None] = mapped_column(ForeignKey("vote.id"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

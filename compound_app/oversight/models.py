@@ -58,8 +58,9 @@ class Milestone(db.Model):
     title: Mapped[str] = mapped_column(String(60))
     due_on: Mapped[date]
     done_on: Mapped[date | None]
-    # A decision that reached it, e.g. the owners' vote on the fee standard.
     note: Mapped[str] = mapped_column(String(200), default="")
+    # The residents' decision that reached it, e.g. the owners' vote on the fee standard.
+    vote_id: Mapped[int | None] = mapped_column(ForeignKey("vote.id"))
 
     pilot: Mapped[Pilot] = relationship()
 

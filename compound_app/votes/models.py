@@ -1,0 +1,223 @@
+"""Consultations of residents (征求意见) and owners' votes under Civil Code art. 278.
+
+A vote's electorate is fixed when it opens: one ``Elector`` per owner (one person per
+exclusive unit, except that an owner of several units is one person with their areas
+summed; a co-owned unit votes through its designated co-owner), each holding the homes
+it votes for. Ballots are append-only; an elector's latest ballot counts. Closing
+freezes the counts on the vote itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from ..auth.models import User
+from ..dbtypes import UTCDateTime, utcnow
+from ..extensions import db
+from ..registry.models import Household, ManagementArea, _in
+
+
+class ScopeKind(StrEnum):
+    AREA = "area"
+    COMPOUND = "compound"
+    BUILDING = "building"
+    UNIT = "unit"
+
+
+class Matter(StrEnum):
+    """Art. 278 matters; the last three need three quarters, the rest more than half."""
+
+    RULES = "rules"  # 制定和修改业主大会议事规则、管理规约
+    COMMITTEE = "committee"  # 选举业主委员会或者更换业主委员会成员
+    MANAGER = "manager"  # 选聘和解聘物业服务企业或者其他管理人
+    USE_FUND = "use_fund"  # 使用建筑物及其附属设施的维修资金
+    OTHER = "other"  # 有关共有和共同管理权利的其他重大事项
+    RAISE_FUND = "raise_fund"  # 筹集建筑物及其附属设施的维修资金
+    REBUILD = "rebuild"  # 改建、重建建筑物及其附属设施
+    CHANGE_USE = "change_use"  # 改变共有部分的用途或者利用共有部分从事经营活动
+
+
+SPECIAL = (Matter.RAISE_FUND, Matter.REBUILD, Matter.CHANGE_USE)
+
+
+class VoteStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Choice(StrEnum):
+    YES = "yes"
+    NO = "no"
+    ABSTAIN = "abstain"
+
+
+class BallotChannel(StrEnum):
+    ONLINE = "online"  # the owner, signed in
+    PAPER = "paper"  # a paper ballot collected door to door, entered with its photo
+
+
+class Vote(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), index=True)
+    scope_kind: Mapped[str] = mapped_column(String(10))
+    scope_id: Mapped[int]
+    scope_label: Mapped[str] = mapped_column(String(100))
+    matter: Mapped[str] = mapped_column(String(12))
+    title: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8), default=VoteStatus.DRAFT)
+    closes_on: Mapped[date]
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Frozen at closing: the electorate's totals, the counts and the result.
+    total_area_dm2: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_heads: Mapped[int] = mapped_column(default=0)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    passed: Mapped[bool | None]
+
+    area: Mapped[ManagementArea] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    electors: Mapped[list[Elector]] = relationship(back_populates="vote", order_by="Elector.id")
+
+    __table_args__ = (
+        CheckConstraint(_in("scope_kind", ScopeKind), name="scope_kind"),
+        CheckConstraint(_in("matter", Matter), name="matter"),
+        CheckConstraint(_in("status", VoteStatus), name="status"),
+    )
+
+    @property
+    def special(self) -> bool:
+        return self.matter in SPECIAL
+
+
+class Elector(db.Model):
+    """One owner of the vote's electorate (fixed when the vote opened)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), index=True)
+    # Who the owner is: their account, else their mobile, else the home's record.
+    identity: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(50))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    area_dm2: Mapped[int] = mapped_column(BigInteger)
+
+    vote: Mapped[Vote] = relationship(back_populates="electors")
+    homes: Mapped[list[ElectorHome]] = relationship(
+        back_populates="elector", order_by="ElectorHome.id"
+    )
+
+    __table_args__ = (UniqueConstraint("vote_id", "identity"),)
+
+
+class ElectorHome(db.Model):
+    """A home an elector votes for; each home of the electorate belongs to one elector."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"))
+    elector_id: Mapped[int] = mapped_column(ForeignKey("elector.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
+    area_dm2: Mapped[int] = mapped_column(BigInteger)
+
+    elector: Mapped[Elector] = relationship(back_populates="homes")
+    household: Mapped[Household] = relationship()
+
+    __table_args__ = (UniqueConstraint("vote_id", "household_id"),)
+
+
+class Ballot(db.Model):
+    """A ballot as cast. Never changed; an elector's latest ballot is the one that counts."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"))
+    elector_id: Mapped[int] = mapped_column(ForeignKey("elector.id"))
+    choice: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(8))
+    entered_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    photo: Mapped[str | None] = mapped_column(String(60))  # the paper ballot, photographed
+    cast_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    elector: Mapped[Elector] = relationship()
+    entered_by: Mapped[User] = relationship()
+
+    __table_args__ = (
+        Index("ix_ballot_vote_elector", "vote_id", "elector_id"),
+        CheckConstraint(_in("choice", Choice), name="choice"),
+        CheckConstraint(_in("channel", BallotChannel), name="channel"),
+        CheckConstraint("channel = 'online' OR photo IS NOT NULL", name="paper_photo"),
+    )
+
+
+# --- consultations ----------------------------------------------------------------------------
+
+
+class Consultation(db.Model):
+    """A question or a plan put to the households of a unit, building, compound or area."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), index=True)
+    scope_kind: Mapped[str] = mapped_column(String(10))
+    scope_id: Mapped[int]
+    scope_label: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    options: Mapped[list[str]] = mapped_column(JSON)
+    closes_on: Mapped[date]
+    closed: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    area: Mapped[ManagementArea] = relationship()
+
+    __table_args__ = (CheckConstraint(_in("scope_kind", ScopeKind), name="scope_kind"),)
+
+
+class Answer(db.Model):
+    """A household's answer; a later one from the same home replaces it (kept in audit)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id"))
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
+    option: Mapped[str] = mapped_column(String(40))
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    answered_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    # Assisted mode: a representative entered it for this resident.
+    resident_name: Mapped[str] = mapped_column(String(50), default="")
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    household: Mapped[Household] = relationship()
+    answered_by: Mapped[User] = relationship()
+
+    __table_args__ = (UniqueConstraint("consultation_id", "household_id"),)
+
+
+class BallotChangeRefused(RuntimeError):
+    """A ballot was about to be changed or deleted."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_ballot_changes(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in session.dirty:
+        if isinstance(obj, Ballot) and session.is_modified(obj, include_collections=False):
+            raise BallotChangeRefused("ballots are never changed")
+    for obj in session.deleted:
+        if isinstance(obj, Ballot):
+            raise BallotChangeRefused("ballots are never deleted")
