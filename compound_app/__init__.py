@@ -61,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .registry.views import bp as registry_bp
     from .repairs import works_views  # noqa: F401  (adds its routes to the repairs blueprint)
     from .repairs.views import bp as repairs_bp
+    from .votes.views import bp as votes_bp
 
     for bp in (
         home_bp,
@@ -71,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         people_bp,
         repairs_bp,
         oversight_bp,
+        votes_bp,
     ):
         app.register_blueprint(bp)
 

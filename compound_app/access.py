@@ -30,6 +30,7 @@ from .registry.models import (
     Unit,
 )
 from .repairs.models import Meeting, Place, RepairTask, Work
+from .votes.models import Consultation, Vote
 
 
 class Action(StrEnum):
@@ -46,6 +47,7 @@ class Action(StrEnum):
     REPORT = "report"  # report a repair: for a home (its residents, its representative), or
     # for the compound's common parts (anyone who lives or serves there)
     TRIAGE = "triage"  # repairs: assign, reject, works, facilities, meetings
+    CONSULT = "consult"  # put questions and votes to residents, close them, enter ballots
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,8 @@ def locate(obj: Any) -> Location:
             return locate(obj.compound)
         case Work() | Meeting():
             return locate(obj.compound)
+        case Vote() | Consultation():
+            return locate(obj.area)
     raise TypeError(f"access has no rule for {type(obj).__name__}")
 
 
@@ -235,6 +239,7 @@ def can(action: Action, obj: Any, p: Principal | None = None) -> bool:
             Action.VIEW_CONTACTS,
             Action.COLLECT,
             Action.MANAGE_FEES,
+            Action.CONSULT,
         )
     if committee:
         return action is not Action.MANAGE and action is not Action.MANAGE_PEOPLE

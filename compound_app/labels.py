@@ -22,6 +22,7 @@ from .repairs.models import (
     WorkKind,
     WorkStatus,
 )
+from .votes.models import BallotChannel, Choice, Matter, VoteStatus
 
 LABELS = {
     "model": {
@@ -203,6 +204,32 @@ LABELS = {
         "collection": _l("Collection rate"),
         "boards": _l("Finance boards"),
         "repairs": _l("Repairs on time"),
+    },
+    "matter": {
+        Matter.RULES: _l("Rules of procedure or the management statute"),
+        Matter.COMMITTEE: _l("Electing or changing the committee"),
+        Matter.MANAGER: _l("Hiring or dismissing the property manager"),
+        Matter.USE_FUND: _l("Using the maintenance fund"),
+        Matter.OTHER: _l("Another major matter of common property"),
+        Matter.RAISE_FUND: _l("Raising the maintenance fund (three quarters)"),
+        Matter.REBUILD: _l("Rebuilding or reconstruction (three quarters)"),
+        Matter.CHANGE_USE: _l(
+            "Changing the use of common parts, or business on them (three quarters)"
+        ),
+    },
+    "choice": {
+        Choice.YES: _l("Yes"),
+        Choice.NO: _l("No"),
+        Choice.ABSTAIN: _l("Abstain"),
+    },
+    "vote_status": {
+        VoteStatus.DRAFT: _l("Draft"),
+        VoteStatus.OPEN: _l("Open"),
+        VoteStatus.CLOSED: _l("Closed"),
+    },
+    "ballot_channel": {
+        BallotChannel.ONLINE: _l("online"),
+        BallotChannel.PAPER: _l("paper ballot"),
     },
     "photo_stage": {
         PhotoStage.BEFORE: _l("Before"),

@@ -137,6 +137,7 @@ class ElectorHome(db.Model):
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
     area_dm2: Mapped[int] = mapped_column(BigInteger)
 
+    vote: Mapped[Vote] = relationship()
     elector: Mapped[Elector] = relationship(back_populates="homes")
     household: Mapped[Household] = relationship()
 

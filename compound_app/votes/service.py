@@ -1,0 +1,435 @@
+"""Owners' votes: the electorate, ballots online and on paper, the live tally, closing.
+
+Who is an owner comes from the roster: an occupant recorded as owner or co-owner. A
+co-owned home votes through its designated co-owner (the one recorded as owner, else the
+first co-owner). One person is recognised across homes by their account, else by their
+mobile number; such an owner of several homes is one elector with the areas summed
+(Supreme People's Court interpretation on building distinct ownership, art. 9). A home
+with no owner recorded still counts in the totals, as an elector nobody can sign for
+online: their ballot comes on paper.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import access, audit
+from ..access import Action, Principal
+from ..auth.models import User
+from ..dbtypes import local_today, utcnow
+from ..errors import RuleError
+from ..extensions import db
+from ..registry.models import (
+    Building,
+    Compound,
+    Household,
+    ManagementArea,
+    Occupant,
+    Relation,
+    Unit,
+)
+from ..uploads import discard_upload, save_photo
+from .models import (
+    Ballot,
+    BallotChannel,
+    Choice,
+    Elector,
+    ElectorHome,
+    Matter,
+    ScopeKind,
+    Vote,
+    VoteStatus,
+)
+from .tally import Cast, Tally, count
+
+# --- scopes -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Scope:
+    kind: ScopeKind
+    obj: Any
+    area: ManagementArea
+    label: str
+
+
+def resolve_scope(kind: str, scope_id: int | None) -> Scope:
+    """The area, compound, building or unit a vote or consultation is put to."""
+    models = {
+        ScopeKind.AREA: ManagementArea,
+        ScopeKind.COMPOUND: Compound,
+        ScopeKind.BUILDING: Building,
+        ScopeKind.UNIT: Unit,
+    }
+    if kind not in models or not scope_id:
+        raise RuleError(_("Choose who is asked."), "scope")
+    obj = db.session.get(models[ScopeKind(kind)], scope_id)
+    if obj is None:
+        raise RuleError(_("Choose who is asked."), "scope")
+    match obj:
+        case ManagementArea():
+            return Scope(ScopeKind.AREA, obj, obj, obj.name)
+        case Compound():
+            return Scope(ScopeKind.COMPOUND, obj, obj.area, obj.name)
+        case Building():
+            return Scope(
+                ScopeKind.BUILDING, obj, obj.compound.area, f"{obj.compound.name}{obj.name}"
+            )
+        case _:
+            b = obj.building
+            return Scope(
+                ScopeKind.UNIT, obj, b.compound.area, f"{b.compound.name}{b.name}{obj.name}"
+            )
+
+
+def households_in(kind: str, scope_id: int) -> Any:
+    """A select of (Household, Unit, Building, Compound) rows in the scope."""
+    query = (
+        select(Household, Unit, Building, Compound)
+        .join(Unit, Unit.id == Household.unit_id)
+        .join(Building, Building.id == Unit.building_id)
+        .join(Compound, Compound.id == Building.compound_id)
+    )
+    match kind:
+        case ScopeKind.AREA:
+            query = query.where(Compound.area_id == scope_id)
+        case ScopeKind.COMPOUND:
+            query = query.where(Compound.id == scope_id)
+        case ScopeKind.BUILDING:
+            query = query.where(Building.id == scope_id)
+        case _:
+            query = query.where(Unit.id == scope_id)
+    return query.order_by(Compound.name, Building.sort_key, Unit.sort_key, Household.sort_key)
+
+
+def room(unit: Unit, building: Building, compound: Compound, home: Household) -> str:
+    return f"{compound.name}-{building.name}-{unit.name}-{home.room}"
+
+
+# --- the vote's life --------------------------------------------------------------------------
+
+
+def may_run(area: ManagementArea, p: Principal | None = None) -> bool:
+    """The area's committee and the community's staff put questions and close votes."""
+    return access.can(Action.CONSULT, area, p)
+
+
+def create_vote(
+    scope: Scope, matter: str, title: str, text: str, closes_on: date, actor: User
+) -> Vote:
+    if matter not in set(Matter):
+        raise RuleError(_("Choose the kind of matter."), "matter")
+    if closes_on < local_today():
+        raise RuleError(_("The closing date cannot be in the past."), "closes_on")
+    vote = Vote(
+        area_id=scope.area.id,
+        scope_kind=scope.kind,
+        scope_id=scope.obj.id,
+        scope_label=scope.label,
+        matter=matter,
+        title=title,
+        text=text,
+        closes_on=closes_on,
+        created_by_id=actor.id,
+    )
+    db.session.add(vote)
+    db.session.flush()
+    audit.record("create_vote", vote)
+    return vote
+
+
+def _designated(occupants: Sequence[Occupant]) -> Occupant | None:
+    owners = [o for o in occupants if o.relation == Relation.OWNER]
+    co_owners = [o for o in occupants if o.relation == Relation.CO_OWNER]
+    chosen = sorted(owners, key=lambda o: o.id) or sorted(co_owners, key=lambda o: o.id)
+    return chosen[0] if chosen else None
+
+
+def _identity(owner: Occupant | None, home: Household) -> str:
+    if owner is None:
+        return f"home:{home.id}"
+    if owner.user_id:
+        return f"user:{owner.user_id}"
+    if owner.mobile:
+        return f"mobile:{owner.mobile}"
+    return f"occupant:{owner.id}"
+
+
+def open_vote(vote: Vote, actor: User) -> int:
+    """Fix the electorate and open the vote; returns the number of electors."""
+    if vote.status != VoteStatus.DRAFT:
+        raise RuleError(_("This vote is open or closed already."))
+    rows = db.session.execute(
+        households_in(vote.scope_kind, vote.scope_id).options(selectinload(Household.occupants))
+    ).all()
+    if not rows:
+        raise RuleError(_("There are no homes to vote in this scope."))
+    electors: dict[str, Elector] = {}
+    for home, _unit, _building, _compound in rows:
+        owner = _designated(home.occupants)
+        key = _identity(owner, home)
+        elector = electors.get(key)
+        if elector is None:
+            elector = Elector(
+                vote=vote,
+                identity=key,
+                name=owner.name if owner else "",
+                user_id=owner.user_id if owner else None,
+                area_dm2=0,
+            )
+            electors[key] = elector
+            db.session.add(elector)
+        elector.area_dm2 += home.area_dm2
+        elector.homes.append(ElectorHome(vote=vote, household_id=home.id, area_dm2=home.area_dm2))
+    vote.status, vote.opened_at = VoteStatus.OPEN, utcnow()
+    vote.total_area_dm2 = sum(e.area_dm2 for e in electors.values())
+    vote.total_heads = len(electors)
+    db.session.flush()
+    audit.record("open_vote", vote)
+    return len(electors)
+
+
+def _accepting(vote: Vote) -> None:
+    if vote.status != VoteStatus.OPEN:
+        raise RuleError(_("This vote is not open for ballots."))
+    if local_today() > vote.closes_on:
+        raise RuleError(_("Voting closed on %(date)s.", date=f"{vote.closes_on:%Y-%m-%d}"))
+
+
+def latest_ballots(vote: Vote) -> dict[int, Ballot]:
+    latest: dict[int, Ballot] = {}
+    for ballot in db.session.scalars(
+        select(Ballot).where(Ballot.vote_id == vote.id).order_by(Ballot.id)
+    ):
+        latest[ballot.elector_id] = ballot
+    return latest
+
+
+def _ballots_of(vote: Vote, elector: Elector) -> list[Ballot]:
+    return list(
+        db.session.scalars(
+            select(Ballot)
+            .where(Ballot.vote_id == vote.id, Ballot.elector_id == elector.id)
+            .order_by(Ballot.id)
+        )
+    )
+
+
+def elector_for_user(vote: Vote, user: User) -> Elector | None:
+    return db.session.scalar(
+        select(Elector).where(Elector.vote_id == vote.id, Elector.user_id == user.id)
+    )
+
+
+def why_not_elector(vote: Vote, user: User, p: Principal) -> str:
+    """A plain reason an account holder cannot vote online (renters, family, co-owners)."""
+    homes = db.session.scalars(
+        select(ElectorHome).where(
+            ElectorHome.vote_id == vote.id,
+            ElectorHome.household_id.in_(p.resident_households or {0}),
+        )
+    ).all()
+    if not homes:
+        return _("Your home is not among the homes asked in this vote.")
+    mine = db.session.scalars(
+        select(Occupant).where(
+            Occupant.user_id == user.id,
+            Occupant.household_id.in_([h.household_id for h in homes]),
+        )
+    ).all()
+    if any(o.relation == Relation.CO_OWNER for o in mine):
+        designated = homes[0].elector.name or _("the designated co-owner")
+        return _("A co-owned home votes once, through %(name)s.", name=designated)
+    return _("Only owners vote; tenants and family members do not.")
+
+
+def cast_online(vote: Vote, user: User, choice: str) -> Ballot:
+    _accepting(vote)
+    if choice not in set(Choice):
+        raise RuleError(_("Choose yes, no or abstain."), "choice")
+    elector = elector_for_user(vote, user)
+    if elector is None:
+        raise RuleError(why_not_elector(vote, user, access.principal()))
+    earlier = _ballots_of(vote, elector)
+    if any(b.channel == BallotChannel.PAPER for b in earlier):
+        raise RuleError(_("Your paper ballot is already counted; it cannot be changed online."))
+    ballot = Ballot(
+        vote_id=vote.id,
+        elector_id=elector.id,
+        choice=choice,
+        channel=BallotChannel.ONLINE,
+        entered_by_id=user.id,
+    )
+    db.session.add(ballot)
+    db.session.flush()
+    audit.record("ballot", ballot)
+    return ballot
+
+
+def may_enter_paper(household: Household, p: Principal | None = None) -> bool:
+    """The home's unit representative, the committee and community staff enter paper ballots."""
+    p = p or access.principal()
+    return household.unit_id in p.rep_units or access.can(Action.CONSULT, household, p)
+
+
+def enter_paper(
+    vote: Vote, household_id: int | None, choice: str, photo: Any, actor: User
+) -> Ballot:
+    _accepting(vote)
+    if choice not in set(Choice):
+        raise RuleError(_("Choose yes, no or abstain."), "choice")
+    home = db.session.scalar(
+        select(ElectorHome).where(
+            ElectorHome.vote_id == vote.id, ElectorHome.household_id == household_id
+        )
+    )
+    if home is None:
+        raise RuleError(_("That home is not in this vote's electorate."), "household_id")
+    if not may_enter_paper(home.household):
+        raise RuleError(
+            _("You enter paper ballots for the units you represent only."), "household_id"
+        )
+    earlier = _ballots_of(vote, home.elector)
+    if earlier:
+        how = earlier[-1].channel
+        raise RuleError(
+            _("This owner has voted online already; a paper ballot would count twice.")
+            if how == BallotChannel.ONLINE
+            else _("This owner's paper ballot is in already."),
+            "household_id",
+        )
+    name = save_photo(photo, "photo")
+    try:
+        ballot = Ballot(
+            vote_id=vote.id,
+            elector_id=home.elector_id,
+            choice=choice,
+            channel=BallotChannel.PAPER,
+            entered_by_id=actor.id,
+            photo=name,
+        )
+        db.session.add(ballot)
+        db.session.flush()
+        audit.record("paper_ballot", ballot)
+    except Exception:
+        discard_upload(name)
+        raise
+    return ballot
+
+
+def tally(vote: Vote) -> Tally:
+    """The live count (or, once closed, the same count, frozen on the vote)."""
+    latest = latest_ballots(vote)
+    electors = db.session.scalars(select(Elector).where(Elector.vote_id == vote.id)).all()
+    casts = [Cast(e.area_dm2, latest[e.id].choice if e.id in latest else None) for e in electors]
+    return count(casts, vote.special)
+
+
+@dataclass
+class HomeLine:
+    room: str
+    household_id: int
+    unit_id: int
+    choice: str | None
+    channel: str | None
+
+
+def homes(vote: Vote) -> list[HomeLine]:
+    """Every home of the electorate with its owner's counted choice (no names)."""
+    latest = latest_ballots(vote)
+    rows = db.session.execute(
+        select(ElectorHome, Household, Unit, Building, Compound)
+        .join(Household, Household.id == ElectorHome.household_id)
+        .join(Unit, Unit.id == Household.unit_id)
+        .join(Building, Building.id == Unit.building_id)
+        .join(Compound, Compound.id == Building.compound_id)
+        .where(ElectorHome.vote_id == vote.id)
+        .order_by(Compound.name, Building.sort_key, Unit.sort_key, Household.sort_key)
+    ).all()
+    lines = []
+    for eh, home, unit, building, compound in rows:
+        ballot = latest.get(eh.elector_id)
+        lines.append(
+            HomeLine(
+                room(unit, building, compound, home),
+                home.id,
+                unit.id,
+                ballot.choice if ballot else None,
+                ballot.channel if ballot else None,
+            )
+        )
+    return lines
+
+
+def close_vote(vote: Vote, actor: User) -> Tally:
+    if vote.status != VoteStatus.OPEN:
+        raise RuleError(_("Only an open vote can be closed."))
+    result = tally(vote)
+    vote.status, vote.closed_at, vote.closed_by_id = VoteStatus.CLOSED, utcnow(), actor.id
+    vote.result, vote.passed = result.as_record(), result.passed
+    db.session.flush()
+    audit.record("close_vote", vote)
+    return result
+
+
+def votes_of(area_ids: Sequence[int]) -> list[Vote]:
+    return list(
+        db.session.scalars(
+            select(Vote).where(Vote.area_id.in_(area_ids)).order_by(Vote.id.desc()).limit(100)
+        )
+    )
+
+
+def voter_votes(p: Principal) -> list[Vote]:
+    """Votes whose electorate holds one of the user's homes, or a unit they represent."""
+    if not (p.resident_households or p.rep_units):
+        return []
+    homes_ = select(ElectorHome.vote_id).join(Household, Household.id == ElectorHome.household_id)
+    conditions = []
+    if p.resident_households:
+        conditions.append(ElectorHome.household_id.in_(p.resident_households))
+    if p.rep_units:
+        conditions.append(Household.unit_id.in_(p.rep_units))
+    from sqlalchemy import or_
+
+    return list(
+        db.session.scalars(
+            select(Vote).where(Vote.id.in_(homes_.where(or_(*conditions)))).order_by(Vote.id.desc())
+        )
+    )
+
+
+def in_electorate(vote: Vote, p: Principal) -> bool:
+    if not (p.resident_households or p.rep_units):
+        return False
+    return (
+        db.session.scalar(
+            select(ElectorHome.id)
+            .join(Household, Household.id == ElectorHome.household_id)
+            .where(
+                ElectorHome.vote_id == vote.id,
+                Household.id.in_(p.resident_households or {0})
+                | Household.unit_id.in_(p.rep_units or {0}),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def not_voted_by_unit(lines: list[HomeLine]) -> dict[str, list[str]]:
+    """Rooms still to visit, grouped by their stairwell."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for line in lines:
+        if line.choice is None:
+            stairwell, _sep, room_ = line.room.rpartition("-")
+            found[stairwell].append(room_)
+    return dict(found)

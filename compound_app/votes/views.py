@@ -1,0 +1,427 @@
+"""Consultation and vote pages: put a question, answer it, vote, count, publish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from .. import access
+from ..dbtypes import local_today
+from ..errors import RuleError
+from ..extensions import db
+from ..forms import form_status, refuse, submit
+from ..htmx import redirect_after_post, render
+from ..registry.models import Building, Compound, ManagementArea, Unit
+from ..uploads import send_upload
+from . import consultations, service
+from .forms import AnswerForm, BallotForm, ConsultationForm, PaperBallotForm, VoteForm
+from .models import Ballot, BallotChannel, Consultation, Vote, VoteStatus
+from .tally import MAJORITY, PARTICIPATION, SPECIAL_MAJORITY, percent
+
+bp = Blueprint("votes", __name__, url_prefix="/votes")
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+def _scopes(area: ManagementArea) -> list[tuple[str, str]]:
+    """The area, its compounds, buildings and units, as "kind:id" choices."""
+    found = [(f"area:{area.id}", _("The whole area: %(name)s", name=area.name))]
+    rows = db.session.execute(
+        select(Compound, Building, Unit)
+        .join(Building, Building.compound_id == Compound.id)
+        .join(Unit, Unit.building_id == Building.id)
+        .where(Compound.area_id == area.id)
+        .order_by(Compound.name, Building.sort_key, Unit.sort_key)
+    ).all()
+    seen: set[str] = set()
+    for compound, building, unit in rows:
+        for key, text in (
+            (f"compound:{compound.id}", compound.name),
+            (f"building:{building.id}", f"{compound.name} {building.name}"),
+            (f"unit:{unit.id}", f"{compound.name} {building.name} {unit.name}"),
+        ):
+            if key not in seen:
+                seen.add(key)
+                found.append((key, text))
+    return found
+
+
+def _scope(area: ManagementArea, value: str | None) -> service.Scope:
+    kind, _sep, ident = (value or "").partition(":")
+    scope = service.resolve_scope(kind, int(ident) if ident.isdigit() else None)
+    if scope.area.id != area.id:
+        raise RuleError(_("Choose who is asked."), "scope")
+    return scope
+
+
+# --- the list ------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index() -> Response:
+    p = access.principal()
+    if p.is_anonymous:
+        abort(404)
+    areas = db.session.scalars(
+        select(ManagementArea)
+        .where(ManagementArea.id.in_(select(Compound.area_id).where(access.compound_filter(p))))
+        .order_by(ManagementArea.name)
+    ).all()
+    running = [a for a in areas if service.may_run(a, p)]
+    run_ids = {a.id for a in running}
+    return render(
+        "votes/index.html",
+        running=running,
+        votes=service.votes_of(run_ids) if run_ids else [],
+        consultations=consultations.consultations_of(run_ids) if run_ids else [],
+        my_votes=[v for v in service.voter_votes(p) if v.status != VoteStatus.DRAFT],
+        my_consultations=consultations.concerning(p),
+    )
+
+
+# --- votes ------------------------------------------------------------------------------------
+
+
+def _run_area(area_id: int) -> ManagementArea:
+    area = access.get_or_404(ManagementArea, area_id)
+    if not service.may_run(area):
+        abort(403)
+    return area
+
+
+def _vote_form_page(area: ManagementArea, form: VoteForm, status: int = 200) -> Response:
+    return render("votes/new_vote.html", status=status, area=area, form=form)
+
+
+@bp.route("/areas/<int:area_id>/new", methods=["GET", "POST"])
+def new_vote(area_id: int) -> Response:
+    area = _run_area(area_id)
+    if request.method == "GET":
+        form = VoteForm(formdata=None, scopes=_scopes(area), closes_on=local_today())
+        return _vote_form_page(area, form)
+    form = VoteForm(scopes=_scopes(area))
+    done = submit(
+        form,
+        lambda: service.create_vote(
+            _scope(area, form.scope.data),
+            form.matter.data,
+            form.title.data,
+            form.text.data,
+            form.closes_on.data,
+            _user(),
+        ),
+    )
+    if done.ok:
+        flash(_("Vote drafted. Check it, then open it: the electorate is fixed then."), "success")
+        return redirect_after_post(url_for(".vote", vote_id=done.result.id))
+    return _vote_form_page(area, form, form_status(form))
+
+
+def _vote(vote_id: int) -> tuple[Vote, bool]:
+    """The vote and whether the user runs it; 404 unless they run it or are asked."""
+    vote = db.session.get(Vote, vote_id) if 0 < vote_id < 2**63 else None
+    if vote is None:
+        abort(404)
+    p = access.principal()
+    runs = service.may_run(vote.area, p)
+    if not runs and (vote.status == VoteStatus.DRAFT or not service.in_electorate(vote, p)):
+        abort(404)
+    return vote, runs
+
+
+def _vote_context(vote: Vote, runs: bool, **forms: Any) -> dict[str, Any]:
+    p = access.principal()
+    user = _user()
+    context: dict[str, Any] = {"vote": vote, "runs": runs}
+    if vote.status == VoteStatus.DRAFT:
+        return context
+    tally = service.tally(vote)
+    lines = service.homes(vote)
+    accepting = vote.status == VoteStatus.OPEN and local_today() <= vote.closes_on
+    elector = service.elector_for_user(vote, user)
+    mine = service.latest_ballots(vote).get(elector.id) if elector else None
+    paper_homes = [
+        line for line in lines if line.choice is None and _may_paper(vote, line.unit_id, p, runs)
+    ]
+    context.update(
+        tally=tally,
+        lines=lines,
+        shares=_shares(tally),
+        accepting=accepting,
+        elector=elector,
+        mine=mine,
+        why_not=None
+        if elector or not p.resident_households
+        else service.why_not_elector(vote, user, p),
+        ballot_form=forms.get("ballot_form")
+        or BallotForm(formdata=None, choice=mine.choice if mine else None),
+        paper_form=forms.get("paper_form") or PaperBallotForm(formdata=None),
+        paper_homes=paper_homes,
+        to_visit=service.not_voted_by_unit(
+            [line for line in lines if runs or line.unit_id in p.rep_units]
+        ),
+    )
+    return context
+
+
+def _may_paper(vote: Vote, unit_id: int, p: access.Principal, runs: bool) -> bool:
+    return runs or unit_id in p.rep_units
+
+
+def _shares(tally: Any) -> list[dict[str, Any]]:
+    needed = SPECIAL_MAJORITY if tally.special else MAJORITY
+    return [
+        {
+            "name": _("Participation by area"),
+            "value": percent(tally.participation_area),
+            "needed": percent(PARTICIPATION),
+            "met": tally.participation_area >= PARTICIPATION,
+            "strict": False,
+        },
+        {
+            "name": _("Participation by owners"),
+            "value": percent(tally.participation_heads),
+            "needed": percent(PARTICIPATION),
+            "met": tally.participation_heads >= PARTICIPATION,
+            "strict": False,
+        },
+        {
+            "name": _("Yes by participating area"),
+            "value": percent(tally.approval_area),
+            "needed": percent(needed),
+            "met": tally._approves(tally.approval_area) and tally.voted_heads > 0,
+            "strict": not tally.special,
+        },
+        {
+            "name": _("Yes by participating owners"),
+            "value": percent(tally.approval_heads),
+            "needed": percent(needed),
+            "met": tally._approves(tally.approval_heads) and tally.voted_heads > 0,
+            "strict": not tally.special,
+        },
+    ]
+
+
+@bp.get("/<int:vote_id>")
+def vote(vote_id: int) -> Response:
+    vote, runs = _vote(vote_id)
+    return render("votes/vote.html", **_vote_context(vote, runs))
+
+
+@bp.get("/<int:vote_id>/tally")
+def live_tally(vote_id: int) -> Response:
+    vote, runs = _vote(vote_id)
+    return render("votes/_tally.html", **_vote_context(vote, runs))
+
+
+def _vote_refused(vote: Vote, runs: bool, **forms: Any) -> Response:
+    db.session.rollback()
+    form = next(iter(forms.values()))
+    return render(
+        "votes/vote.html", status=form_status(form) or 422, **_vote_context(vote, runs, **forms)
+    )
+
+
+def _act(vote: Vote, change: Any, message: str) -> Response:
+    try:
+        change()
+        db.session.commit()
+    except RuleError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect_after_post(url_for(".vote", vote_id=vote.id))
+    flash(message, "success")
+    return redirect_after_post(url_for(".vote", vote_id=vote.id))
+
+
+@bp.post("/<int:vote_id>/open")
+def open_vote(vote_id: int) -> Response:
+    vote, runs = _vote(vote_id)
+    if not runs:
+        abort(403)
+    return _act(vote, lambda: service.open_vote(vote, _user()), _("The vote is open."))
+
+
+@bp.post("/<int:vote_id>/close")
+def close_vote(vote_id: int) -> Response:
+    vote, runs = _vote(vote_id)
+    if not runs:
+        abort(403)
+    return _act(
+        vote, lambda: service.close_vote(vote, _user()), _("The vote is closed and counted.")
+    )
+
+
+@bp.post("/<int:vote_id>/ballot")
+def ballot(vote_id: int) -> Response:
+    vote, runs = _vote(vote_id)
+    form = BallotForm()
+    if not form.validate_on_submit():
+        return _vote_refused(vote, runs, ballot_form=form)
+    try:
+        service.cast_online(vote, _user(), form.choice.data)
+        db.session.commit()
+    except RuleError as err:
+        refuse(form, err)
+        return _vote_refused(vote, runs, ballot_form=form)
+    flash(_("Your vote is counted. You may change it until the vote closes."), "success")
+    return redirect_after_post(url_for(".vote", vote_id=vote.id))
+
+
+@bp.post("/<int:vote_id>/paper")
+def paper(vote_id: int) -> Response:
+    vote, runs = _vote(vote_id)
+    form = PaperBallotForm()
+    if not form.validate_on_submit():
+        return _vote_refused(vote, runs, paper_form=form)
+    try:
+        service.enter_paper(
+            vote, form.household_id.data, form.choice.data, request.files.get("photo"), _user()
+        )
+        db.session.commit()
+    except RuleError as err:
+        refuse(form, err)
+        return _vote_refused(vote, runs, paper_form=form)
+    flash(_("Paper ballot entered."), "success")
+    return redirect_after_post(url_for(".vote", vote_id=vote.id))
+
+
+@bp.get("/<int:vote_id>/notice")
+def notice(vote_id: int) -> Response:
+    vote, _runs = _vote(vote_id)
+    if vote.status != VoteStatus.CLOSED:
+        abort(404)
+    return render(
+        "votes/notice.html",
+        vote=vote,
+        tally=service.tally(vote),
+        lines=service.homes(vote),
+        page_url=url_for(".vote", vote_id=vote.id, _external=True),
+    )
+
+
+@bp.get("/ballots/<int:ballot_id>/photo")
+def ballot_photo(ballot_id: int) -> Response:
+    found = db.session.get(Ballot, ballot_id) if 0 < ballot_id < 2**63 else None
+    if found is None or found.channel != BallotChannel.PAPER:
+        abort(404)
+    vote = db.session.get(Vote, found.vote_id)
+    if not service.may_run(vote.area):
+        abort(404)
+    return send_upload(found.photo, f"ballot-{found.id}.jpg")
+
+
+# --- consultations --------------------------------------------------------------------------------
+
+
+@bp.route("/areas/<int:area_id>/consultations/new", methods=["GET", "POST"])
+def new_consultation(area_id: int) -> Response:
+    area = _run_area(area_id)
+    if request.method == "GET":
+        form = ConsultationForm(
+            formdata=None,
+            scopes=_scopes(area),
+            closes_on=local_today(),
+            options="\n".join([_("Agree"), _("Disagree")]),
+        )
+        return render("votes/new_consultation.html", area=area, form=form)
+    form = ConsultationForm(scopes=_scopes(area))
+    done = submit(
+        form,
+        lambda: consultations.create_consultation(
+            _scope(area, form.scope.data),
+            form.title.data,
+            form.text.data,
+            list(form.options.lines),
+            form.closes_on.data,
+            _user(),
+        ),
+    )
+    if done.ok:
+        flash(_("The consultation is open."), "success")
+        return redirect_after_post(url_for(".consultation", consultation_id=done.result.id))
+    return render("votes/new_consultation.html", status=form_status(form), area=area, form=form)
+
+
+def _consultation(consultation_id: int) -> tuple[Consultation, bool]:
+    found = db.session.get(Consultation, consultation_id) if 0 < consultation_id < 2**63 else None
+    if found is None:
+        abort(404)
+    p = access.principal()
+    runs = service.may_run(found.area, p)
+    if not runs and found not in consultations.concerning(p):
+        abort(404)
+    return found, runs
+
+
+def _consultation_page(found: Consultation, runs: bool, status: int = 200, **forms: Any):  # type: ignore[no-untyped-def]
+    p = access.principal()
+    rows = db.session.execute(service.households_in(found.scope_kind, found.scope_id)).all()
+    homes = [
+        (home, service.room(unit, building, compound, home))
+        for home, unit, building, compound in rows
+        if home.id in p.resident_households or unit.id in p.rep_units or runs
+    ]
+    mine = consultations.answers_for(found, {h.id for h, _label in homes})
+    return render(
+        "votes/consultation.html",
+        status=status,
+        consultation=found,
+        runs=runs,
+        open_=consultations.is_open(found),
+        summary=consultations.summary(found),
+        homes=homes,
+        mine=mine,
+        own=p.resident_households,
+        form=forms.get("form") or AnswerForm(formdata=None, options=found.options),
+    )
+
+
+@bp.get("/consultations/<int:consultation_id>")
+def consultation(consultation_id: int) -> Response:
+    found, runs = _consultation(consultation_id)
+    return _consultation_page(found, runs)
+
+
+@bp.post("/consultations/<int:consultation_id>/answer")
+def answer(consultation_id: int) -> Response:
+    found, runs = _consultation(consultation_id)
+    form = AnswerForm(options=found.options)
+    done = submit(
+        form,
+        lambda: consultations.answer(
+            found,
+            form.household_id.data,
+            form.option.data,
+            form.comment.data or "",
+            _user(),
+            access.principal(),
+            form.resident_name.data or "",
+        ),
+    )
+    if done.ok:
+        flash(_("Thank you: the answer is recorded."), "success")
+        return redirect_after_post(url_for(".consultation", consultation_id=found.id))
+    return _consultation_page(found, runs, form_status(form), form=form)
+
+
+@bp.post("/consultations/<int:consultation_id>/close")
+def close_consultation(consultation_id: int) -> Response:
+    found, runs = _consultation(consultation_id)
+    if not runs:
+        abort(403)
+    try:
+        consultations.close_consultation(found)
+        db.session.commit()
+        flash(_("The consultation is closed; residents see its outcome."), "success")
+    except RuleError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    return redirect_after_post(url_for(".consultation", consultation_id=found.id))
