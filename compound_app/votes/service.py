@@ -2,8 +2,8 @@
 
 Who is an owner comes from the roster: an occupant recorded as owner or co-owner. A
 co-owned home votes through its designated co-owner (the one recorded as owner, else the
-first co-owner). One person is recognised across homes by their account, else by their
-mobile number; such an owner of several homes is one elector with the areas summed
+first co-owner). One person is recognised across homes by their mobile number (as recorded,
+or their account's); such an owner of several homes is one elector with the areas summed
 (Supreme People's Court interpretation on building distinct ownership, art. 9). A home
 with no owner recorded still counts in the totals, as an elector nobody can sign for
 online: their ballot comes on paper.
@@ -154,13 +154,22 @@ def _designated(occupants: Sequence[Occupant]) -> Occupant | None:
 
 
 def _identity(owner: Occupant | None, home: Household) -> str:
+    """One key per person: their mobile number (as recorded, or their account's)."""
     if owner is None:
         return f"home:{home.id}"
+    mobile = owner.mobile or (db.session.get(User, owner.user_id).mobile if owner.user_id else None)
+    return f"mobile:{mobile}" if mobile else f"occupant:{owner.id}"
+
+
+def _account(owner: Occupant | None, identity: str) -> int | None:
+    """The owner's account, through which they vote online (if they have one)."""
+    if owner is None:
+        return None
     if owner.user_id:
-        return f"user:{owner.user_id}"
-    if owner.mobile:
-        return f"mobile:{owner.mobile}"
-    return f"occupant:{owner.id}"
+        return owner.user_id
+    if identity.startswith("mobile:"):
+        return db.session.scalar(select(User.id).where(User.mobile == identity[7:]))
+    return None
 
 
 def open_vote(vote: Vote, actor: User) -> int:
@@ -182,7 +191,7 @@ def open_vote(vote: Vote, actor: User) -> int:
                 vote=vote,
                 identity=key,
                 name=owner.name if owner else "",
-                user_id=owner.user_id if owner else None,
+                user_id=_account(owner, key),
                 area_dm2=0,
             )
             electors[key] = elector
@@ -251,13 +260,13 @@ def why_not_elector(vote: Vote, user: User, p: Principal) -> str:
     return _("Only owners vote; tenants and family members do not.")
 
 
-def cast_online(vote: Vote, user: User, choice: str) -> Ballot:
+def cast_online(vote: Vote, user: User, choice: str, p: Principal | None = None) -> Ballot:
     _accepting(vote)
     if choice not in set(Choice):
         raise RuleError(_("Choose yes, no or abstain."), "choice")
     elector = elector_for_user(vote, user)
     if elector is None:
-        raise RuleError(why_not_elector(vote, user, access.principal()))
+        raise RuleError(why_not_elector(vote, user, p or access.load_principal(user)))
     earlier = _ballots_of(vote, elector)
     if any(b.channel == BallotChannel.PAPER for b in earlier):
         raise RuleError(_("Your paper ballot is already counted; it cannot be changed online."))
@@ -281,7 +290,12 @@ def may_enter_paper(household: Household, p: Principal | None = None) -> bool:
 
 
 def enter_paper(
-    vote: Vote, household_id: int | None, choice: str, photo: Any, actor: User
+    vote: Vote,
+    household_id: int | None,
+    choice: str,
+    photo: Any,
+    actor: User,
+    p: Principal | None = None,
 ) -> Ballot:
     _accepting(vote)
     if choice not in set(Choice):
@@ -293,7 +307,7 @@ def enter_paper(
     )
     if home is None:
         raise RuleError(_("That home is not in this vote's electorate."), "household_id")
-    if not may_enter_paper(home.household):
+    if not may_enter_paper(home.household, p):
         raise RuleError(
             _("You enter paper ballots for the units you represent only."), "household_id"
         )
