@@ -542,3 +542,73 @@ def test_a_consultation_needs_two_to_six_answers(world: World, login_as) -> None
         },
     )
     assert response.status_code == 422
+
+
+# --- a decision cites its vote ----------------------------------------------------------------
+
+
+def _decided(world: World, passes: bool) -> Vote:
+    unit = first_unit(world.branch)
+    vote = _vote(world, "unit", unit)
+    if passes:
+        p = access.load_principal(world.users["committee"])
+        for home in unit.households:
+            service.enter_paper(vote, home.id, "yes", Upload(), world.users["committee"], p)
+    service.close_vote(vote, world.users["committee"])
+    db.session.commit()
+    return vote
+
+
+def test_a_fee_schedule_approval_cites_a_passed_vote_only(world: World) -> None:
+    from compound_app.fees import schedules
+    from compound_app.fees.models import ApprovalHow, Basis, Cycle, ScheduleStatus
+
+    area = world.branch.area
+    start = local_today().replace(day=1)
+    failed, passed = _decided(world, False), _decided(world, True)
+    assert passed.passed and not failed.passed
+
+    def draft():  # type: ignore[no-untyped-def]
+        d = schedules.new_draft(area, None, today=start - timedelta(days=40))
+        schedules.update_terms(
+            d,
+            cycle=Cycle.MONTH,
+            start_month=start,
+            vacant_percent=100,
+            publicity_days=0,
+            today=start - timedelta(days=40),
+        )
+        schedules.add_item(d, name="保洁", scope="", basis=Basis.PER_HOUSEHOLD, rate_fen=1000)
+        schedules.publish(d, today=start - timedelta(days=20))
+        return d
+
+    d = draft()
+    kwargs = {
+        "how": ApprovalHow.OWNERS_VOTE,
+        "approved_on": start - timedelta(days=10),
+        "note": "业主表决",
+        "actor": world.users["committee"],
+        "today": start,
+    }
+    with pytest.raises(RuleError, match=r"passed|通过"):
+        schedules.approve(d, vote_id=failed.id, **kwargs)
+    with pytest.raises(RuleError):
+        schedules.approve(d, vote_id=10**9, **kwargs)
+    schedules.approve(d, vote_id=passed.id, **kwargs)
+    db.session.commit()
+    assert d.status == ScheduleStatus.ACTIVE and d.approval_vote_id == passed.id
+
+
+def test_a_milestone_cites_the_vote_that_reached_it(world: World) -> None:
+    from compound_app.oversight import pilots
+    from compound_app.oversight.models import Milestone
+
+    pilot = pilots.select_pilot(world.unmanaged, "contiguous", local_today() - timedelta(days=30))
+    db.session.commit()
+    milestone = pilots.add_milestone(pilot, "业主表决通过收费标准", local_today())
+    other_area_vote = _decided(world, True)  # the branch's area, not this pilot's
+    with pytest.raises(RuleError):
+        pilots.complete_milestone(milestone, local_today(), "", other_area_vote.id)
+    db.session.rollback()
+    milestone = db.session.get(Milestone, milestone.id)
+    assert milestone.done_on is None

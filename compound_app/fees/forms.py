@@ -35,6 +35,11 @@ def amount_problem(code: str) -> str:
     }.get(code, str(_l("Enter an amount in yuan, e.g. 45 or 45.50.")))
 
 
+def _optional_id(value: Any) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+
+
 class MoneyField(Field):
     """An amount of money in yuan (12, 12.5, ¥12.50, １２.５), kept as integer fen."""
 
@@ -167,6 +172,7 @@ class ApproveForm(AppForm):
     how = SelectField(_l("Approved by"))
     approved_on = DateField(_l("Date of the decision"))
     note = TextField(_l("Record of the decision"), max_len=200, required=True)
+    vote_id = SelectField(_l("The owners' vote that decided it"), coerce=_optional_id)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

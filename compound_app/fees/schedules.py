@@ -256,8 +256,15 @@ def approve(
     note: str,
     actor: User,
     today: date | None = None,
+    vote_id: int | None = None,
 ) -> int:
-    """Put a published version into force; returns the bills issued for the current period."""
+    """Put a published version into force; returns the bills issued for the current period.
+
+    ``vote_id`` cites the owners' vote that decided it (it must be the area's, and passed).
+    """
+    from ..votes.service import decided_by
+
+    vote = decided_by(schedule.area_id, vote_id)
     today = today or local_today()
     if schedule.status != ScheduleStatus.PUBLISHED:
         raise RuleError(_("Only a version that has been on the notice board can be approved."))
@@ -282,6 +289,7 @@ def approve(
     schedule.status = ScheduleStatus.ACTIVE
     schedule.approved_on, schedule.approved_how = approved_on, how
     schedule.approval_note, schedule.approved_by_id = note, actor.id
+    schedule.approval_vote_id = vote.id if vote else None
     audit.record("update", schedule, before)
     db.session.flush()
     return catch_up(schedule.area_id, today)

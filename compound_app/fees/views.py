@@ -167,6 +167,7 @@ def _schedule_page(schedule: FeeSchedule, status: int = 200, **forms: Any) -> Re
         context["approve_form"] = forms.get("approve_form") or ApproveForm(
             formdata=None, approved_on=local_today(), how=ApprovalHow.RESIDENTS_MEETING
         )
+        _vote_choices(context["approve_form"], schedule.area_id)
     return render("fees/schedule.html", status=status, **context)
 
 
@@ -248,6 +249,7 @@ def withdraw(schedule_id: int) -> Response:
 def approve(schedule_id: int) -> Response:
     schedule = _schedule(schedule_id, Action.MANAGE_FEES)
     form = ApproveForm()
+    _vote_choices(form, schedule.area_id)
     done = submit(
         form,
         lambda: schedules.approve(
@@ -256,6 +258,7 @@ def approve(schedule_id: int) -> Response:
             approved_on=form.approved_on.data,
             note=form.note.data,
             actor=_user(),
+            vote_id=form.vote_id.data,
         ),
     )
     if done.ok:
@@ -268,6 +271,14 @@ def approve(schedule_id: int) -> Response:
             url_for(".schedule", schedule_id=schedule.id),
         )
     return _schedule_page(schedule, form_status(form), approve_form=form)
+
+
+def _vote_choices(form: ApproveForm, area_id: int) -> None:
+    from ..votes.service import passed_votes
+
+    form.vote_id.choices = [(None, _("None"))] + [
+        (v.id, f"{v.title} ({v.closed_at:%Y-%m-%d})") for v in passed_votes(area_id)
+    ]
 
 
 from . import money_views, payment_views  # noqa: E402,F401  (same blueprint)

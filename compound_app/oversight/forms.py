@@ -61,6 +61,7 @@ class MilestoneForm(AppForm):
 class MilestoneDoneForm(AppForm):
     done_on = DateField(_l("Reached on"))
     note = TextField(_l("Note"), max_len=200)
+    vote_id = IdField(_l("The owners' vote that decided it"))
 
 
 class CertifyForm(AppForm):

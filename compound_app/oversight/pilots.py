@@ -178,7 +178,13 @@ def add_milestone(pilot: Pilot, title: str, due_on: date) -> Milestone:
     return milestone
 
 
-def complete_milestone(milestone: Milestone, done_on: date, note: str) -> None:
+def complete_milestone(
+    milestone: Milestone, done_on: date, note: str, vote_id: int | None = None
+) -> None:
+    """Mark a milestone reached, citing the owners' vote that reached it if there was one."""
+    from ..votes.service import decided_by
+
+    vote = decided_by(milestone.pilot.compound.area_id, vote_id)
     if milestone.done_on is not None:
         raise RuleError(_("This milestone is reached already."))
     _not_future(done_on, "done_on")
@@ -186,6 +192,7 @@ def complete_milestone(milestone: Milestone, done_on: date, note: str) -> None:
         raise RuleError(_("The date cannot be before the pilot began."), "done_on")
     before = audit.snapshot(milestone)
     milestone.done_on, milestone.note = done_on, note
+    milestone.vote_id = vote.id if vote else None
     db.session.flush()
     audit.record("complete_milestone", milestone, before=before)
 

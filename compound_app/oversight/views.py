@@ -181,6 +181,9 @@ def _pilot_page(pilot: Pilot, status: int = 200, **forms: Any) -> Response:
         )
         context["milestone_form"] = forms.get("milestone_form") or MilestoneForm(formdata=None)
         context["done_form"] = MilestoneDoneForm(formdata=None, done_on=local_today())
+        from ..votes.service import passed_votes
+
+        context["votes"] = passed_votes(pilot.compound.area_id)
         context["certify_form"] = forms.get("certify_form") or CertifyForm(
             formdata=None, on=local_today()
         )
@@ -252,11 +255,15 @@ def milestone_done(milestone_id: int) -> Response:
     form = MilestoneDoneForm()
     done = submit(
         form,
-        lambda: pilots.complete_milestone(milestone, form.done_on.data, form.note.data or ""),
+        lambda: pilots.complete_milestone(
+            milestone, form.done_on.data, form.note.data or "", form.vote_id.data
+        ),
     )
     if done.ok:
         return _back(pilot, _("Milestone reached."))
-    problem = (form.done_on.errors or form.note.errors or form.form_errors or [""])[0]
+    problem = (
+        form.done_on.errors or form.note.errors or form.vote_id.errors or form.form_errors or [""]
+    )[0]
     flash(problem or _("Please try again."), "error")
     return redirect_after_post(url_for(".pilot", pilot_id=pilot.id))
 

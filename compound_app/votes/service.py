@@ -447,3 +447,30 @@ def not_voted_by_unit(lines: list[HomeLine]) -> dict[str, list[str]]:
             stairwell, _sep, room_ = line.room.rpartition("-")
             found[stairwell].append(room_)
     return dict(found)
+
+
+def passed_votes(area_id: int) -> list[Vote]:
+    """Closed votes of the area that passed: what a fee schedule or a milestone can cite."""
+    return list(
+        db.session.scalars(
+            select(Vote)
+            .where(
+                Vote.area_id == area_id,
+                Vote.status == VoteStatus.CLOSED,
+                Vote.passed.is_(True),
+            )
+            .order_by(Vote.closed_at.desc())
+        )
+    )
+
+
+def decided_by(area_id: int, vote_id: int | None) -> Vote | None:
+    """The vote a decision cites, checked to be the area's and to have passed."""
+    if vote_id is None:
+        return None
+    vote = db.session.get(Vote, vote_id)
+    if vote is None or vote.area_id != area_id:
+        raise RuleError(_("Choose one of this area's votes."), "vote_id")
+    if vote.status != VoteStatus.CLOSED or not vote.passed:
+        raise RuleError(_("Only a closed vote that passed can be cited."), "vote_id")
+    return vote
