@@ -612,3 +612,15 @@ def test_a_milestone_cites_the_vote_that_reached_it(world: World) -> None:
     db.session.rollback()
     milestone = db.session.get(Milestone, milestone.id)
     assert milestone.done_on is None
+
+
+def test_staff_choose_the_area_to_ask_from_the_list(world: World, login_as) -> None:
+    admin = login_as(world.users["admin"])
+    page = admin.get("/votes/").get_data(as_text=True)
+    assert 'name="area"' in page  # many areas: a chooser, not a wall of buttons
+    response = admin.get(f"/votes/start?area={world.branch.area_id}&kind=vote")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/votes/areas/{world.branch.area_id}/new")
+    assert admin.get("/votes/start?area=abc").status_code == 404
+    resident = login_as(world.users["resident"])
+    assert resident.get(f"/votes/start?area={world.branch.area_id}").status_code == 403

@@ -86,6 +86,17 @@ def index() -> Response:
     )
 
 
+@bp.get("/start")
+def start() -> Response:
+    """Where the area chooser on the list leads: a new vote or consultation for that area."""
+    from ..forms import whole_number
+
+    area = _run_area(whole_number(request.args.get("area")) or 0)
+    if request.args.get("kind") == "vote":
+        return redirect_after_post(url_for(".new_vote", area_id=area.id))
+    return redirect_after_post(url_for(".new_consultation", area_id=area.id))
+
+
 # --- votes ------------------------------------------------------------------------------------
 
 
