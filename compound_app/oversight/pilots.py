@@ -261,5 +261,5 @@ def save_settings(subdistrict_id: int, **values: int) -> OversightSettings:
     for key, value in values.items():
         setattr(row, key, value)
     db.session.flush()
-    audit.record("oversight_settings", row, before=before)
+    audit.record("oversight_settings", row, before=before).entity_id = subdistrict_id
     return row
