@@ -371,3 +371,12 @@ def _refuse_timeline_changes(session: Session, _context: Any, _instances: Any) -
     for obj in session.deleted:
         if isinstance(obj, RepairEvent):
             raise TimelineChangeRefused("timeline events are never deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_timeline_statements(state: Any) -> None:
+    # update(RepairEvent) / delete(RepairEvent) bypass the flush check above.
+    if (state.is_update or state.is_delete) and any(
+        mapper.class_ is RepairEvent for mapper in state.all_mappers
+    ):
+        raise TimelineChangeRefused("timeline events are never changed")

@@ -482,10 +482,12 @@ def move(
                     status=status_label(task.status),
                 )
             )
+        if not roles_on(task, actor, p).intersection(chosen.who):
+            # Before the waiting rules: a week's wait never makes a step somebody else's.
+            raise RuleError(_("This step is not yours to take on this task."))
         if chosen.name == "reopen":
-            raise RuleError(
-                _("A task can be reopened only within %(n)d days.", n=REOPEN_DAYS), "note"
-            )
+            # Not next to the note: the page may offer no step (and so no note) any more.
+            raise RuleError(_("A task can be reopened only within %(n)d days.", n=REOPEN_DAYS))
         if chosen.name == "close":
             raise RuleError(
                 _(

@@ -246,6 +246,18 @@ def _task_context(task: RepairTask, view: TaskView, **forms: Any) -> dict[str, A
             priority=task.priority,
         )
         context.update(assign_form=form, people=people)
+    # A refusal must be read even when its form is no longer offered (the step was taken
+    # by somebody else meanwhile, or was never this user's to take).
+    unshown = [] if context["moves"] else [context["move_form"]]
+    unshown += [] if context["may_rate"] else [context["rate_form"]]
+    unshown += [] if "assign_form" in context else [forms.get("assign_form")]
+    context["refusals"] = [
+        message
+        for form in unshown
+        if form
+        for messages in form.errors.values()
+        for message in messages
+    ]
     return context
 
 

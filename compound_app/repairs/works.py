@@ -140,7 +140,8 @@ def complete_work(
 
 
 def linkable_expenses(work: Work) -> list[Expense]:
-    """The area's repair expenses not yet linked to a work (newest first)."""
+    """The area's repair expenses not yet linked to a work (newest first); a void one
+    (entered by mistake) is no work's cost."""
     taken = select(Work.expense_id).where(Work.expense_id.is_not(None))
     return list(
         db.session.scalars(
@@ -150,6 +151,7 @@ def linkable_expenses(work: Work) -> list[Expense]:
                 Expense.kind == ExpenseKind.REPAIR,
                 Expense.amount_fen > 0,
                 Expense.id.not_in(taken),
+                ~Expense.void.has(),
             )
             .order_by(Expense.spent_on.desc(), Expense.id.desc())
             .limit(50)
