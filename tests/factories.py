@@ -266,3 +266,55 @@ def fee_objects(c: Compound, collector: User, recorder: User) -> dict[str, int]:
         "handover_id": handover.id,
         "expense_id": expense.id,
     }
+
+
+def repair_objects(c: Compound, reporter: User, recorder: User) -> dict[str, int]:
+    """A reported task with a photo, a planned work, a facility line and a residents'
+    meeting in the compound: the ids the repair routes take."""
+    import io
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from compound_app import access
+    from compound_app.repairs import service, works
+    from compound_app.repairs.models import MeetingKind
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (90, 90, 90)).save(buffer, "JPEG")
+    buffer.seek(0)
+    p = access.load_principal(reporter)
+    home = next(iter(p.resident_households), None)
+    task = service.report_task(
+        c,
+        service.Report(
+            category="plumbing",
+            description="楼道水管漏水",
+            household_id=home if home and p.resident_compounds == {c.id} else None,
+        ),
+        reporter,
+        [FileStorage(buffer, "leak.jpg")],
+        p=p,
+    )
+    work = works.plan_work(
+        c, works.WorkPlan("camera", "安装监控", "", 100_000, "fees", date(2026, 6, 1)), recorder
+    )
+    facility = works.add_facility(
+        c, works.FacilityEntry("street_light", 2, "大门", date(2026, 1, 1)), recorder
+    )
+    meeting = works.record_meeting(
+        c,
+        works.MeetingRecord(
+            MeetingKind.RESIDENTS, date(2026, 6, 1), "居民代表", 12, "路灯不亮", ["修路灯"]
+        ),
+        recorder,
+    )
+    db.session.commit()
+    return {
+        "task_id": task.id,
+        "photo_id": task.photos[0].id,
+        "work_id": work.id,
+        "facility_id": facility.id,
+        "meeting_id": meeting.id,
+        "subdistrict_id": c.community.subdistrict_id,
+    }

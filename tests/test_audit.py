@@ -873,7 +873,8 @@ def _client(app: Flask, world: World, login_as: Any, role: str | None) -> Any:
     return login_as(world.users[role]) if role else app.test_client()
 
 
-from . import audit_fees  # noqa: E402,F401  (registers the fee routes' cases before the tests)
+# Register the fee and repair routes' cases before the tests.
+from . import audit_fees, audit_repairs  # noqa: E402,F401
 
 # --- the tests --------------------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, MultipleFileField
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from itsdangerous import URLSafeSerializer
@@ -101,8 +101,24 @@ from compound_app.registry.forms import (
     UnitForm,
 )
 from compound_app.registry.models import Compound, Household, Occupant, Relation, Unit
+from compound_app.repairs.forms import (
+    AssignForm,
+    FacilityForm,
+    IdField,
+    LinkExpenseForm,
+    MeetingForm,
+    MoveForm,
+    RateForm,
+    RemoveFacilityForm,
+    ReportForm,
+    TargetsForm,
+    VersionField,
+    WorkForm,
+    WorkPhotoForm,
+    WorkStepForm,
+)
 
-from .factories import PASSWORD, World, fee_objects, first_unit, user
+from .factories import PASSWORD, World, fee_objects, first_unit, repair_objects, user
 from .test_routes_access import _url
 
 ROLES = [
@@ -175,6 +191,18 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "fees.void_expense": ReverseForm,
     "fees.adjust": AdjustForm,
     "fees.publish_board": MonthForm,
+    "repairs.create": ReportForm,
+    "repairs.move": MoveForm,
+    "repairs.assign": AssignForm,
+    "repairs.rate": RateForm,
+    "repairs.targets": TargetsForm,
+    "repairs.new_work": WorkForm,
+    "repairs.work_step": WorkStepForm,
+    "repairs.work_expense": LinkExpenseForm,
+    "repairs.work_photos": WorkPhotoForm,
+    "repairs.add_facility": FacilityForm,
+    "repairs.remove_facility": RemoveFacilityForm,
+    "repairs.new_meeting": MeetingForm,
 }
 # Reading and planning an import writes nothing, whatever the answer.
 WRITES_NOTHING = {"registry.import_roster"}
@@ -200,7 +228,10 @@ KINDS: list[tuple[type, str]] = [
     (SelectMultipleField, "multi"),
     (SelectField, "select"),
     (PasswordField, "password"),
+    (MultipleFileField, "photos"),
     (FileField, "file"),
+    (IdField, "id"),
+    (VersionField, "version"),
     (StringField, "string"),
 ]
 
@@ -364,6 +395,9 @@ def valid_values(world: World) -> dict[str, list[Any]]:
         "money": ["45", "１２.５", "¥0.50", "1,200"],
         "month": ["2026-11", "2026年10月", "2026/9"],
         "file": [valid_csv()],
+        "photos": [valid_photo()],
+        "id": [""],  # none chosen; ids that fit each role are endpoint-specific below
+        "version": ["1"],
         # by field name
         "model": [str(m) for m in LABELS["model"]],
         "occupancy": [str(o) for o in LABELS["occupancy"]],
@@ -385,11 +419,24 @@ def valid_values(world: World) -> dict[str, list[Any]]:
         "category": ["service:保洁", "repair:", "other:"],
         "new_password": ["another horse 43", PASSWORD],
         "confirm": ["another horse 43", PASSWORD],
+        # by endpoint and field name, where the same name means another list
+        "repairs.create:category": ["plumbing", "street_light"],
+        "repairs.create:place": ["public", "home"],
+        "repairs.create:priority": ["normal", "urgent"],
+        "repairs.move:move": ["reject", "start", "done", "confirm", "close", "reopen"],
+        "repairs.assign:kind": ["contractor", "member", "staff"],
+        "repairs.assign:category": ["road", "plumbing"],
+        "repairs.assign:priority": ["urgent", "normal"],
+        "repairs.new_work:kind": ["camera", "road"],
+        "repairs.new_work:funding": ["fees", "government"],
+        "repairs.work_photos:stage": ["before", "after"],
+        "repairs.add_facility:kind": ["camera", "charging_pile"],
+        "repairs.new_meeting:kind": ["residents", "review"],
     }
 
 
-def valid_for(valid: dict[str, list[Any]], name: str, kind: str) -> list[Any]:
-    return valid.get(name) or valid[kind]
+def valid_for(valid: dict[str, list[Any]], name: str, kind: str, endpoint: str = "") -> list[Any]:
+    return valid.get(f"{endpoint}:{name}") or valid.get(name) or valid[kind]
 
 
 HEADER = [title for title, _aliases in importer.COLUMNS.values()]
@@ -426,6 +473,18 @@ def xlsx_upload(rows: list[list[str]]) -> Upload:
 
 def valid_csv() -> Upload:
     return csv_upload([HEADER, ["7号楼", "1单元", "101", "68.5", "自住", "张秀英", "", "业主"]])
+
+
+def image_upload(fmt: str = "JPEG", size: tuple[int, int] = (16, 12), mode: str = "RGB") -> Upload:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new(mode, size).save(buffer, fmt)
+    return Upload(buffer.getvalue(), f"photo.{fmt.lower()}", f"image/{fmt.lower()}")
+
+
+def valid_photo() -> Upload:
+    return image_upload()
 
 
 # --- the fixed payloads of the deterministic test --------------------------------------------
@@ -473,6 +532,20 @@ NASTY_FILES: list[Any] = [
     csv_upload([["<script>alert(1)</script>", "a"], ["b", "c"]]),
     csv_upload([HEADER, ["1号楼", "1单元", "101", "68.5", "自住", "张三", "1391234567٣", "业主"]]),
     xlsx_upload([HEADER, [*HTML[:4], "NaN", '"><img src=x onerror=alert(1)>', "", "租户"]]),
+    "not a file at all",
+    OMIT,
+]
+NASTY_PHOTOS: list[Any] = [
+    Upload(b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "x.jpg", "image/jpeg"),
+    Upload(b"<html><script>alert(1)</script></html>", "x.jpg", "image/jpeg"),
+    Upload(b"\xff\xd8\xff\xe0 cut short", "x.jpg", "image/jpeg"),
+    Upload(b"GIF89a\x01\x00\x01\x00 broken", "x.gif", "image/gif"),
+    Upload(b"\xff\xd8\xff" + b"\x00" * (6 * 1024 * 1024), "big.jpg", "image/jpeg"),
+    image_upload("PNG", (9000, 9000), "1"),  # a decompression bomb: 81 megapixels
+    image_upload("TIFF"),  # a real image of a kind not accepted
+    [image_upload() for _ in range(7)],  # one more than a task takes
+    [image_upload(), Upload(b"<svg/>", "<b>x</b>.jpg")],  # one bad one spoils them all
+    *NASTY_FILES[:6],
     "not a file at all",
     OMIT,
 ]
@@ -598,6 +671,19 @@ class Harness:
         }
         for scope in self.scopes.values():
             scope.ids.update(fees[scope.ids["compound_id"]])
+        # A reported task with a photo, a work, a facility and a meeting in every compound.
+        repairs = {
+            branch.id: repair_objects(branch, w.users["resident"], w.users["committee"]),
+            w.trust.id: repair_objects(w.trust, w.users["tenant"], w.users["staff"]),
+            w.elsewhere.id: repair_objects(
+                w.elsewhere, w.users["other_staff"], w.users["other_staff"]
+            ),
+            w.contiguous[0].id: repair_objects(
+                w.contiguous[0], w.users["area_committee"], w.users["area_committee"]
+            ),
+        }
+        for scope in self.scopes.values():
+            scope.ids.update(repairs[scope.ids["compound_id"]])
         self.valid = valid_values(world)
 
     def close(self) -> None:
@@ -939,6 +1025,8 @@ def test_every_post_route_is_attacked(app: Flask) -> None:
 def _payloads(kind: str) -> list[Any]:
     if kind == "file":
         return NASTY_FILES
+    if kind == "photos":
+        return NASTY_PHOTOS
     if kind == "token":
         return NASTY_TOKENS
     if kind in ("select", "multi", "flag", "lang"):
@@ -960,7 +1048,7 @@ def test_nastiest_payloads_on_every_route_as_every_role(harness: Harness, monkey
     for endpoint in sorted(FORMS):
         fields = fields_of(endpoint)
         admitted = h.admitted(endpoint)
-        valid = {name: valid_for(h.valid, name, kind)[0] for name, kind in fields.items()}
+        valid = {name: valid_for(h.valid, name, kind, endpoint)[0] for name, kind in fields.items()}
         for role in h.roles(endpoint):
             # Every field hostile at once: refused by the access check or by the form.
             h.send(role, endpoint, dict.fromkeys(fields, "<script>alert(1)</script>"))
@@ -999,6 +1087,8 @@ def test_nastiest_payloads_on_every_route_as_every_role(harness: Harness, monkey
 
 # What list pages, their search boxes and inline forms read from the query string.
 QUERY_PARAMS = ["q", "model", "pilot", "community", "page", "close", "next", "month", "year"]
+# The repair pages': task filters, a home or decision to report for, the live version.
+QUERY_PARAMS += ["status", "category", "household", "decision", "kind", "v"]
 
 
 def test_hostile_query_strings_on_every_page(harness: Harness) -> None:
@@ -1113,6 +1203,12 @@ KIND_VALUES["next"] = st.one_of(
     HOSTILE_TEXT,
 )
 KIND_VALUES["file"] = HOSTILE_FILE
+KIND_VALUES["photos"] = st.one_of(
+    HOSTILE_FILE,
+    st.sampled_from(NASTY_PHOTOS[:4]),
+    st.lists(st.sampled_from([valid_photo(), NASTY_PHOTOS[0]]), min_size=2, max_size=7),
+)
+KIND_VALUES["id"] = KIND_VALUES["version"] = st.one_of(HOSTILE_NUMBER, HOSTILE_TEXT)
 KIND_VALUES["token"] = HOSTILE_TOKEN
 
 
@@ -1130,13 +1226,15 @@ def field_value(kind: str, valid: list[Any]) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def form_data(draw: Any, fields: dict[str, str], valid: dict[str, list[Any]]) -> dict[str, Any]:
+def form_data(
+    draw: Any, fields: dict[str, str], valid: dict[str, list[Any]], endpoint: str = ""
+) -> dict[str, Any]:
     """Valid values, with some fields (at least one, maybe all) replaced by hostile ones."""
     names = sorted(fields)
     attacked = draw(st.sets(st.sampled_from(names), min_size=1)) if names else set()
     data = {}
     for name in names:
-        good = valid_for(valid, name, fields[name])
+        good = valid_for(valid, name, fields[name], endpoint)
         if name in attacked:
             data[name] = draw(field_value(fields[name], good), label=name)
         else:
@@ -1180,6 +1278,6 @@ def test_hypothesis_hostile_values(harness: Harness, endpoint: str, data: Any) -
     role = data.draw(
         st.one_of(st.sampled_from(admitted or roles), st.sampled_from(roles)), label="role"
     )
-    form = data.draw(form_data(fields, harness.valid), label="form")
+    form = data.draw(form_data(fields, harness.valid, endpoint), label="form")
     target = data.draw(st.sampled_from(HTMX_TARGETS), label="htmx")
     harness.send(role, endpoint, form, htmx=target)

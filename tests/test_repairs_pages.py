@@ -980,3 +980,58 @@ def test_only_subdistrict_admins_set_the_targets(world: World, cast: Cast, login
     # New tasks are due by the new targets; urgent ones in half.
     task = report(world, cast["committee"], category="sewer", priority="urgent")
     assert task.due_on == service.local_date(task.reported_at) + timedelta(days=3)
+
+
+def test_photos_of_a_change_that_fails_to_save_are_not_kept(
+    world: World, cast: Cast, login_as: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A photo stays only with the record that names it: when the save fails after the file
+    was stored (the audit row refused, the database failing at commit), it goes too."""
+    from sqlalchemy import event
+
+    from compound_app import audit
+    from compound_app.audit import AuditLog
+
+    chair = login_as(cast["committee"])
+    task = bring(resident_report(world), Status.IN_PROGRESS, cast)
+    work = works.plan_work(
+        world.branch, works.WorkPlan("camera", "安装监控", "", 0, "fees", TODAY), cast["committee"]
+    )
+    db.session.commit()
+
+    def sends() -> list[Any]:
+        def photo() -> Any:
+            return (io.BytesIO(jpeg()), "p.jpg", "image/jpeg")
+
+        return [
+            _post_report(login_as(cast["resident"]), world, [photo()], key=_key(5)),
+            chair.post(
+                f"/repairs/{task.id}/move",
+                data={"move": "done", "version": str(_fresh(task).version), "photos": [photo()]},
+            ),
+            chair.post(
+                f"/repairs/works/{work.id}/photos", data={"stage": "after", "photos": photo()}
+            ),
+        ]
+
+    def audit_fails(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("the audit log is full")
+
+    def insert_fails(*_args: Any) -> None:
+        raise RuntimeError("INSERT INTO audit_log failed")
+
+    before = stored_files()
+    with monkeypatch.context() as m:
+        m.setattr(audit, "record", audit_fails)
+        assert [r.status_code for r in sends()] == [500, 500, 500]
+    assert stored_files() == before
+    event.listen(AuditLog, "before_insert", insert_fails)
+    try:
+        assert [r.status_code for r in sends()] == [500, 500, 500]
+    finally:
+        event.remove(AuditLog, "before_insert", insert_fails)
+    assert stored_files() == before
+    assert db.session.scalar(select(func.count(RepairPhoto.id))) == 0
+    # Saved, they are kept.
+    assert [r.status_code for r in sends()] == [303, 303, 303]
+    assert len(stored_files() - before) == 3

@@ -18,8 +18,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, event, func, or_, select
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import access, audit
@@ -29,7 +29,7 @@ from ..dbtypes import local_today, utcnow
 from ..errors import RuleError
 from ..extensions import db
 from ..fees.ledger import add_months, add_to, month_of
-from ..registry.models import Building, Community, Compound, Household, Unit
+from ..registry.models import Building, Community, Compound, Household, Subdistrict, Unit
 from ..uploads import discard_upload, save_photo
 from .models import (
     DEFAULT_TARGET_DAYS,
@@ -98,8 +98,11 @@ def set_target_days(subdistrict_id: int, days: dict[str, int]) -> None:
             row.days = value
     db.session.flush()
     audit.record(
-        "repair_targets", None, before=before, after=target_days(subdistrict_id)
-    ).entity_id = subdistrict_id
+        "repair_targets",
+        db.session.get(Subdistrict, subdistrict_id),
+        before=before,
+        after=target_days(subdistrict_id),
+    )
 
 
 def allowed_days(category: str, priority: str, days: dict[str, int]) -> int:
@@ -143,7 +146,24 @@ def store_photos(files: Sequence[Any], already: int = 0) -> list[str]:
         for name in names:
             discard_upload(name)
         raise
+    db.session.info.setdefault(_STORED, []).extend(names)
     return names
+
+
+# Photos stored during a transaction live or die with it: a save that fails after the
+# files were written (the audit row, the commit) must not leave photos nobody can find.
+_STORED = "repair_photos_stored"
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_stored(session: Session) -> None:
+    session.info.pop(_STORED, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard_stored(session: Session) -> None:
+    for name in session.info.pop(_STORED, ()):
+        discard_upload(name)
 
 
 def _attach(task: RepairTask, names: list[str], stage: PhotoStage, actor: User) -> None:
