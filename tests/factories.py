@@ -318,3 +318,63 @@ def repair_objects(c: Compound, reporter: User, recorder: User) -> dict[str, int
         "meeting_id": meeting.id,
         "subdistrict_id": c.community.subdistrict_id,
     }
+
+
+def pilot_vote_objects(c: Compound, runner: User) -> dict[str, int]:
+    """The compound as a pilot with a milestone, an open owners' vote with a paper ballot,
+    and a consultation: the ids the oversight and vote routes take."""
+    import io
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from compound_app import access
+    from compound_app.oversight import pilots
+    from compound_app.oversight.models import StageChange
+    from compound_app.registry.models import Pilot
+    from compound_app.votes import consultations
+    from compound_app.votes import service as votes
+
+    pilot = c.pilot
+    if pilot is None:
+        # Chosen before it took its model, as the story's pilots were.
+        pilot = Pilot(
+            compound_id=c.id,
+            selected_on=date(2026, 3, 1),
+            stage="organised",
+            stage_since=date(2026, 5, 1),
+            model=c.model if c.model != "unmanaged" else "contiguous",
+        )
+        db.session.add(pilot)
+        db.session.flush()
+        db.session.add(StageChange(pilot_id=pilot.id, to_stage="organised", on=date(2026, 5, 1)))
+    from compound_app.dbtypes import local_today
+
+    milestone = pilots.add_milestone(pilot, "成立物管会", date(2026, 12, 31))
+    today = local_today()
+    vote = votes.create_vote(
+        votes.resolve_scope("compound", c.id), "manager", "选聘物业", "是否选聘", today, runner
+    )
+    votes.open_vote(vote, runner)
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (250, 250, 250)).save(buffer, "JPEG")
+    buffer.seek(0)
+    ballot = votes.enter_paper(
+        vote,
+        first_unit(c).households[-1].id,
+        "yes",
+        FileStorage(buffer, "ballot.jpg"),
+        runner,
+        access.load_principal(runner),
+    )
+    consultation = consultations.create_consultation(
+        votes.resolve_scope("compound", c.id), "服务范围", "保洁", ["同意", "不同意"], today, runner
+    )
+    db.session.commit()
+    return {
+        "pilot_id": pilot.id,
+        "milestone_id": milestone.id,
+        "vote_id": vote.id,
+        "ballot_id": ballot.id,
+        "consultation_id": consultation.id,
+    }

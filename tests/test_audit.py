@@ -873,8 +873,8 @@ def _client(app: Flask, world: World, login_as: Any, role: str | None) -> Any:
     return login_as(world.users[role]) if role else app.test_client()
 
 
-# Register the fee and repair routes' cases before the tests.
-from . import audit_fees, audit_repairs  # noqa: E402,F401
+# Register the fee, repair, oversight and vote routes' cases before the tests.
+from . import audit_fees, audit_oversight_votes, audit_repairs  # noqa: E402,F401
 
 # --- the tests --------------------------------------------------------------------------------
 

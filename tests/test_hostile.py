@@ -83,6 +83,15 @@ from compound_app.forms import (
     clean_text,
 )
 from compound_app.labels import LABELS
+from compound_app.oversight.forms import (
+    CertifyForm,
+    MilestoneDoneForm,
+    MilestoneForm,
+    PlanForm,
+    SelectPilotForm,
+    SettingsForm,
+    StageForm,
+)
 from compound_app.people.forms import GrantForm, PersonForm
 from compound_app.registry import importer, roster
 from compound_app.registry.forms import (
@@ -117,8 +126,23 @@ from compound_app.repairs.forms import (
     WorkPhotoForm,
     WorkStepForm,
 )
+from compound_app.votes.forms import (
+    AnswerForm,
+    BallotForm,
+    ConsultationForm,
+    PaperBallotForm,
+    VoteForm,
+)
 
-from .factories import PASSWORD, World, fee_objects, first_unit, repair_objects, user
+from .factories import (
+    PASSWORD,
+    World,
+    fee_objects,
+    first_unit,
+    pilot_vote_objects,
+    repair_objects,
+    user,
+)
 from .test_routes_access import _url
 
 ROLES = [
@@ -203,6 +227,21 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "repairs.add_facility": FacilityForm,
     "repairs.remove_facility": RemoveFacilityForm,
     "repairs.new_meeting": MeetingForm,
+    "oversight.select_pilot": SelectPilotForm,
+    "oversight.stage": StageForm,
+    "oversight.plan": PlanForm,
+    "oversight.add_milestone": MilestoneForm,
+    "oversight.milestone_done": MilestoneDoneForm,
+    "oversight.certify": CertifyForm,
+    "oversight.settings": SettingsForm,
+    "votes.new_vote": VoteForm,
+    "votes.open_vote": {},
+    "votes.close_vote": {},
+    "votes.ballot": BallotForm,
+    "votes.paper": PaperBallotForm,
+    "votes.new_consultation": ConsultationForm,
+    "votes.answer": AnswerForm,
+    "votes.close_consultation": {},
 }
 # Reading and planning an import writes nothing, whatever the answer.
 WRITES_NOTHING = {"registry.import_roster"}
@@ -432,6 +471,25 @@ def valid_values(world: World) -> dict[str, list[Any]]:
         "repairs.work_photos:stage": ["before", "after"],
         "repairs.add_facility:kind": ["camera", "charging_pile"],
         "repairs.new_meeting:kind": ["residents", "review"],
+        "oversight.select_pilot:model": ["contiguous", "party_branch"],
+        "oversight.stage:to": ["consulting", "paused", "organised"],
+        "oversight.plan:model": ["trusteeship", "contiguous"],
+        "oversight.plan:organisation": ["committee", "branch", "group"],
+        "votes.new_vote:scope": [
+            f"compound:{world.branch.id}",
+            f"area:{world.branch.area_id}",
+            f"compound:{world.trust.id}",
+        ],
+        "votes.new_vote:matter": ["manager", "raise_fund"],
+        "votes.new_consultation:scope": [
+            f"compound:{world.branch.id}",
+            f"compound:{world.trust.id}",
+        ],
+        "votes.new_consultation:options": ["同意\n不同意", "是\n否\n再议"],
+        "votes.ballot:choice": ["yes", "no", "abstain"],
+        "votes.paper:choice": ["yes", "no"],
+        "votes.paper:photo": [valid_photo()],
+        "votes.answer:option": ["同意", "不同意"],
     }
 
 
@@ -684,6 +742,15 @@ class Harness:
         }
         for scope in self.scopes.values():
             scope.ids.update(repairs[scope.ids["compound_id"]])
+        # Each compound a pilot with a milestone, an open vote with a ballot, a consultation.
+        asked = {
+            branch.id: pilot_vote_objects(branch, w.users["committee"]),
+            w.trust.id: pilot_vote_objects(w.trust, w.users["staff"]),
+            w.elsewhere.id: pilot_vote_objects(w.elsewhere, w.users["other_staff"]),
+            w.contiguous[0].id: pilot_vote_objects(w.contiguous[0], w.users["area_committee"]),
+        }
+        for scope in self.scopes.values():
+            scope.ids.update(asked[scope.ids["compound_id"]])
         self.valid = valid_values(world)
 
     def close(self) -> None:

@@ -18,7 +18,7 @@ from compound_app.committees.models import CommitteeMember
 from compound_app.extensions import db
 
 from .conftest import _config, make_app
-from .factories import World, fee_objects, repair_objects
+from .factories import World, fee_objects, pilot_vote_objects, repair_objects
 
 ROLES = ["staff", "committee", "area_committee", "rep", "resident", "tenant", "outsider"]
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -48,6 +48,7 @@ def _foreign_args(world: World) -> dict[str, object]:
     return {
         **fee_objects(world.elsewhere, other, other),
         **repair_objects(world.elsewhere, other, other),
+        **pilot_vote_objects(world.elsewhere, other),
         "compound_id": objs["compound"].id,
         "community_id": world.other_community.id,
         "area_id": objs["area"].id,
