@@ -180,7 +180,8 @@ class RepairEvent(db.Model):
     due_on: Mapped[date | None]
 
     task: Mapped[RepairTask] = relationship(back_populates="events")
-    actor: Mapped[User] = relationship()
+    # Loaded with the event: a timeline names its actors, one query for the whole of it.
+    actor: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
 
 class PhotoStage(StrEnum):

@@ -596,7 +596,7 @@ def assignable_people(task: RepairTask) -> dict[str, list[User]]:
         .join(RoleGrant, RoleGrant.user_id == User.id)
         .where(
             RoleGrant.role == Role.COMMUNITY_STAFF,
-            RoleGrant.scope_id == task.compound.community_id,
+            RoleGrant.community_id == task.compound.community_id,
             User.is_enabled.is_(True),
         )
         .order_by(User.name)
