@@ -71,22 +71,32 @@ def make_app(url: str) -> Flask:
     )
 
 
-def build(scale: str, url: str) -> float:
-    """Migrate an empty database and load a dataset; returns the seconds it took."""
+def build(scale: str, url: str, timings: dict[str, float] | None = None) -> float:
+    """Migrate an empty database and load a dataset; returns the seconds it took.
+
+    ``timings`` receives the seconds of the repairs' part of it, and of proving their
+    monthly figures equal the timelines (which the build checks).
+    """
     from flask_migrate import upgrade
 
     from compound_app.database import writing
     from compound_app.demo import generate
     from compound_app.extensions import db
+    from compound_app.repairs.service import check_months
 
     recreate(url)
     app = make_app(url)
+    timings = {} if timings is None else timings
     with app.app_context():
         upgrade()
         started = time.perf_counter()
         with writing():
-            generate.generate(scale)
+            generate.generate(scale, timings=timings)
         seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        problems = check_months()
+        timings["check_months"] = time.perf_counter() - started
+        assert not problems, problems[:5]
         db.session.remove()
         db.engine.dispose()
     return seconds
@@ -118,6 +128,7 @@ class Cast:
     users: dict[str, int]
     unit_id: int = 0
     payment_id: int = 0
+    task_id: int = 0
 
 
 def cast() -> Cast:
@@ -158,6 +169,18 @@ def cast() -> Cast:
     payment_id = db.session.scalar(
         select(Payment.id).where(Payment.household_id == household.id).order_by(Payment.id.desc())
     )
+    from compound_app.repairs.models import RepairTask, Status
+
+    # The newest task under way, as the committee opens it: the page with the most on it.
+    task_id = db.session.scalar(
+        select(RepairTask.id)
+        .where(
+            RepairTask.compound_id == compound.id,
+            RepairTask.status.in_((Status.ASSIGNED, Status.IN_PROGRESS)),
+            RepairTask.household_id.is_not(None),
+        )
+        .order_by(RepairTask.reported_at.desc(), RepairTask.id.desc())
+    )
     return Cast(
         compound.id,
         building_id,
@@ -167,6 +190,7 @@ def cast() -> Cast:
         users,
         unit_id=first_unit,
         payment_id=payment_id or 0,
+        task_id=task_id or 0,
     )
 
 

@@ -103,6 +103,27 @@ PAGES = [
         lambda c: f"/fees/areas/{c.area_id}/expenses",
         True,
     ),
+    # Repairs: the public works board and my reports, the committee's list, a task, the register.
+    Page(
+        "works_board_resident",
+        "resident",
+        lambda c: f"/repairs/compounds/{c.compound_id}/board",
+        True,
+    ),
+    Page("my_reports_resident", "resident", lambda c: "/repairs/mine", True),
+    Page(
+        "repair_tasks_committee",
+        "committee_member",
+        lambda c: f"/repairs/compounds/{c.compound_id}",
+        True,
+    ),
+    Page("repair_task_committee", "committee_member", lambda c: f"/repairs/{c.task_id}", True),
+    Page(
+        "facilities_committee",
+        "committee_member",
+        lambda c: f"/repairs/compounds/{c.compound_id}/facilities",
+        True,
+    ),
 ]
 
 
@@ -214,12 +235,32 @@ def run() -> dict[str, Any]:
     sites = {}
     for scale, households in (("small", 3000), ("city", 30000)):
         url = common.dataset_url(f"bench_{scale}")
-        seconds = common.build(scale, url)
+        timings: dict[str, float] = {}
+        seconds = common.build(scale, url, timings)
         jobs[f"build_{scale}_dataset"] = {
             "seconds": round(seconds, 2),
             "per_second": round(households / seconds, 1),
         }
         print(f"  {scale}: {households} households built in {seconds:.1f} s", flush=True)
+        # Of which the repairs: planning every task's timeline, and inserting the rows.
+        tasks = households * 2 // 3  # 100 per compound of 150 homes: 20,000 in the city
+        repairs = timings["repairs_rows"] + timings["repairs_insert"]
+        jobs[f"build_{scale}_repairs"] = {
+            "seconds": round(repairs, 2),
+            "per_second": round(tasks / repairs, 1),
+            "tasks": tasks,
+        }
+        jobs[f"check_months_{scale}"] = {
+            "seconds": round(timings["check_months"], 2),
+            "per_second": round(tasks / timings["check_months"], 1),
+            "tasks": tasks,
+        }
+        print(
+            f"    repairs: {tasks} tasks in {repairs:.1f} s (planned "
+            f"{timings['repairs_rows']:.1f} s, inserted {timings['repairs_insert']:.1f} s); "
+            f"monthly figures proven in {timings['check_months']:.1f} s",
+            flush=True,
+        )
         sites[scale] = open_site(url)
     print("  measuring pages…", flush=True)
     pages = {}

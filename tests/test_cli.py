@@ -156,3 +156,67 @@ def test_demo_builds_the_benchmark_datasets_with_sample_sign_ins(app, client):
     assert len(mobiles) == 5  # one per role
     response = client.post("/auth/login", data={"mobile": mobiles[0], "password": "xinyi2026"})
     assert response.status_code == 303
+
+
+def test_demo_repairs_follow_the_pilots_story(app, client):
+    """Half a year of repairs in the pilots: every status, consistent monthly figures, the
+    seed's 131 cameras in the registers, meetings, works with photos and their costs."""
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    from compound_app.fees import ledger
+    from compound_app.repairs import service
+    from compound_app.repairs.models import (
+        Channel,
+        Facility,
+        Meeting,
+        RepairEvent,
+        RepairPhoto,
+        RepairTask,
+        Status,
+        Work,
+    )
+
+    assert service.check_months() == []
+    assert app.test_cli_runner().invoke(args=["repairs", "check"]).exit_code == 0
+    assert ledger.check_totals() == []
+    cameras = select(func.sum(Facility.count)).where(Facility.kind == "camera")
+    assert scalar(cameras) == 131
+    statuses = set(db.session.scalars(select(RepairTask.status).distinct()))
+    assert statuses == set(Status)
+    assert scalar(select(func.count()).where(RepairEvent.kind == "reopened")) > 0
+    assert scalar(select(func.count()).where(RepairTask.channel == Channel.ASSISTED)) > 0
+    assert (
+        scalar(
+            select(func.count()).where(
+                RepairTask.channel == Channel.ASSISTED, RepairTask.resident_name == ""
+            )
+        )
+        == 0
+    )
+    overdue = [t for t in db.session.scalars(select(RepairTask)) if service.is_overdue(t)]
+    assert overdue
+    # Review meetings (会诊) only where a party branch runs the compound; tasks come of them.
+    models = set(
+        db.session.scalars(
+            select(Compound.model)
+            .join(Meeting, Meeting.compound_id == Compound.id)
+            .where(Meeting.kind == "review")
+        )
+    )
+    assert models == {ManagementModel.PARTY_BRANCH}
+    assert scalar(select(func.count()).where(RepairTask.decision_id.is_not(None))) > 0
+    assert scalar(select(func.count()).select_from(Meeting).where(Meeting.kind == "residents"))
+    # Works: before and after photos that download, costs linked to the fee ledger.
+    assert scalar(select(func.count()).where(Work.expense_id.is_not(None))) > 0
+    photo = scalar(
+        select(RepairPhoto)
+        .join(Work, Work.id == RepairPhoto.work_id)
+        .join(Compound, Compound.id == Work.compound_id)
+        .where(Compound.name == "新国土小区", RepairPhoto.stage == "after")
+    )
+    response = client.post("/auth/login", data={"mobile": "13900000009", "password": "xinyi2026"})
+    assert response.status_code == 303
+    download = client.get(f"/repairs/photos/{photo.id}")
+    assert download.status_code == 200 and download.data[:2] == b"\xff\xd8"
+    # The demo resident finds his reports, one of them waiting for his check.
+    mine = client.get("/repairs/mine").get_data(as_text=True)
+    assert "待验收" in mine or "Done, awaiting check" in mine

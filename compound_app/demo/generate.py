@@ -8,6 +8,7 @@ benchmark datasets of DESIGN.md §7 (200 compounds / 30,000 households, and one 
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -40,6 +41,7 @@ from ..registry.models import (
 )
 from . import names
 from .fees import ORDER as FEE_ORDER
+from .repairs import ORDER as REPAIR_ORDER
 
 DEMO_PASSWORD = "xinyi2026"  # noqa: S105 — the published password of the demo accounts only
 SEED = 20261127
@@ -123,6 +125,7 @@ ORDER = [
     CommitteeMember,
     RoleGrant,
     *FEE_ORDER,
+    *REPAIR_ORDER,
 ]
 
 
@@ -130,15 +133,20 @@ def database_is_empty() -> bool:
     return db.session.scalar(select(func.count()).select_from(Subdistrict)) == 0
 
 
-def generate(scale: str = "story", seed: int = SEED) -> dict[str, int]:
-    """Build the dataset into an empty database; returns row counts per table."""
+def generate(
+    scale: str = "story", seed: int = SEED, timings: dict[str, float] | None = None
+) -> dict[str, int]:
+    """Build the dataset into an empty database; returns row counts per table, and the
+    seconds the repairs took (planning their rows, inserting them) into ``timings``."""
     if not database_is_empty():
         raise RuntimeError("the database already holds data")
-    builder = _Builder(spec_for(scale), random.Random(seed))
+    builder = _Builder(spec_for(scale), random.Random(seed), seed)
     rows = builder.build()
     now = utcnow()
     counts = {}
+    repairs_insert = 0.0
     for model in ORDER:
+        started = time.perf_counter()
         table_rows = rows.tables.get(model, [])
         for row in table_rows:
             for column in ("created_at", "granted_at", "changed_at"):
@@ -147,12 +155,26 @@ def generate(scale: str = "story", seed: int = SEED) -> dict[str, int]:
         for chunk in _chunks(table_rows, 5000):
             db.session.execute(insert(model), chunk)
         counts[model.__tablename__] = len(table_rows)
+        if model in REPAIR_ORDER:
+            repairs_insert += time.perf_counter() - started
     _reset_sequences()
     db.session.commit()
+    if timings is not None:
+        timings.update(builder.timings, repairs_insert=repairs_insert)
     if scale == "story":
         from .fees import finish_story
+        from .repairs import build_story
 
+        # Before the boards are published, so each month's board shows its works' costs.
+        started = time.perf_counter()
+        build_story(seed)
+        if timings is not None:
+            timings["repairs_story"] = time.perf_counter() - started
         finish_story()
+        from ..repairs.models import Facility, Meeting, RepairEvent, RepairPhoto, RepairTask, Work
+
+        for model in (RepairTask, RepairEvent, RepairPhoto, Meeting, Work, Facility):
+            counts[model.__tablename__] = db.session.scalar(select(func.count()).select_from(model))
     # A bulk load leaves the query planner's statistics behind; refresh them.
     db.session.execute(text("ANALYZE"))
     db.session.commit()
@@ -180,9 +202,11 @@ def _reset_sequences() -> None:
 
 
 class _Builder:
-    def __init__(self, spec: Spec, rng: random.Random) -> None:
+    def __init__(self, spec: Spec, rng: random.Random, seed: int = SEED) -> None:
         self.spec = spec
         self.rng = rng
+        self.seed = seed
+        self.timings: dict[str, float] = {}
         self.rows = Rows()
         self.taken_mobiles: set[str] = {a.mobile for a in DEMO_ACCOUNTS}
         self.user_ids: dict[str, int] = {}
@@ -246,6 +270,12 @@ class _Builder:
         else:
             self._bench_people()
         self._fees()
+        if not self.spec.story:
+            from .repairs import bench_rows
+
+            started = time.perf_counter()
+            bench_rows(self, self.seed)
+            self.timings["repairs_rows"] = time.perf_counter() - started
         return self.rows
 
     def _fees(self) -> None:
