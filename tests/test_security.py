@@ -23,7 +23,14 @@ from compound_app.committees.models import CommitteeMember
 from compound_app.extensions import db
 
 from .conftest import _config, make_app
-from .factories import PASSWORD, World, fee_objects, first_household
+from .factories import (
+    PASSWORD,
+    World,
+    fee_objects,
+    first_household,
+    pilot_vote_objects,
+    repair_objects,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 COOKIE = "compound_session"
@@ -518,8 +525,12 @@ def _url_args(world: World, app: Flask) -> dict[str, object]:
     )
     grant = db.session.scalar(select(RoleGrant).where(RoleGrant.user_id == world.users["rep"].id))
     fees = fee_objects(world.branch, world.users["rep"], world.users["committee"])
+    repairs = repair_objects(world.branch, world.users["resident"], world.users["committee"])
+    asked = pilot_vote_objects(world.branch, world.users["committee"])
     return {
         **fees,
+        **repairs,
+        **asked,
         "compound_id": objs["compound"].id,
         "community_id": world.community.id,
         "area_id": world.contiguous_area.id,
