@@ -25,7 +25,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     load_config(app, test_config)
-    # Ids in URLs fit a 64-bit column; anything bigger is "not found", not a database error.
+    # Ids in URLs fit the id columns (32-bit on PostgreSQL); anything bigger is "not found",
+    # not a database error.
     app.url_map.converters["int"] = _IdConverter
 
     from . import models  # noqa: F401  (registers every table with the metadata)
@@ -85,7 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 class _IdConverter(IntegerConverter):
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min", 1)
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
 
 

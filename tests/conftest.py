@@ -127,6 +127,8 @@ def make_app(config: dict[str, Any]) -> Flask:
 @pytest.fixture
 def app(database_uri: str, tmp_path: Path) -> Iterator[Flask]:
     app = make_app(_config(database_uri, tmp_path))
+    # Uploaded photos and backups stay with the test, not in the project's instance folder.
+    app.instance_path = str(tmp_path / "instance")
     with app.app_context():
         yield app
         db.session.remove()

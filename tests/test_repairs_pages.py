@@ -349,6 +349,34 @@ def test_two_people_moving_one_task_at_once_one_wins(
     assert service.check_months() == []
 
 
+def test_two_people_changing_one_work_at_once_one_wins(
+    app: Flask, world: World, cast: Cast, login_as: Any
+) -> None:
+    chair, staff = login_as(cast["committee"]), login_as(cast["staff"])
+    for round_ in range(3):
+        work = works.plan_work(
+            world.branch,
+            works.WorkPlan("camera", f"监控{round_}", "", 0, "fees", TODAY),
+            cast["committee"],
+        )
+        works.start_work(work, TODAY, work.version)
+        db.session.commit()
+        step = {"on": TODAY.isoformat(), "location": "", "version": str(work.version)}
+        url = f"/repairs/works/{work.id}/step"
+        answers = _together(
+            app,
+            lambda u=url, s=step: chair.post(u, data={**s, "installed": "4"}),
+            lambda u=url, s=step: staff.post(u, data={**s, "installed": "6"}),
+        )
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses == [303, 422], (round_, statuses)
+        loser = next(a for a in answers if a.status_code == 422)
+        assert "这期间已有人修改了此工程" in _text(loser)
+        db.session.commit()
+        lines = db.session.scalars(select(Facility).where(Facility.work_id == work.id)).all()
+        assert len(lines) == 1 and lines[0].count in (4, 6)
+
+
 def test_the_same_report_sent_twice_at_once_makes_one_task(
     app: Flask, world: World, login_as: Any
 ) -> None:
@@ -485,8 +513,12 @@ def test_photos_are_shown_only_to_those_who_see_the_task(
         assert client.get(f"/repairs/photos/{inside_photo}").status_code == home_status, role
         assert client.get(f"/repairs/photos/{outside_photo}").status_code == common_status, role
         assert client.get(f"/repairs/{inside.id}").status_code == home_status, role
-    for bad in ("0", "99999", "99999999999999999999"):
-        assert login_as(cast["committee"]).get(f"/repairs/photos/{bad}").status_code == 404
+    # Ids past what the database holds (32 bits on PostgreSQL) are simply not found.
+    for bad in ("0", "99999", "2147483648", "4294967296", "99999999999999999999"):
+        chair = login_as(cast["committee"])
+        for url in (f"/repairs/photos/{bad}", f"/repairs/{bad}", f"/repairs/works/{bad}"):
+            assert chair.get(url).status_code == 404, url
+        assert chair.post(f"/repairs/{bad}/move", data={"move": "reject"}).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -504,6 +536,8 @@ def test_photos_are_shown_only_to_those_who_see_the_task(
         ({"household_id": "neighbour_household"}, "您不能为该住户报修"),
         ({"key": "short"}, "页面已过期"),
         ({"unit_id": "abc"}, "请从列表中选择"),
+        ({"household_id": "4294967296"}, "请从列表中选择"),
+        ({"decision_id": "2147483648"}, "请从列表中选择"),
     ],
 )
 def test_bad_reports_are_refused_next_to_the_field(

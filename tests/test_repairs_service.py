@@ -274,7 +274,7 @@ def test_channels_say_who_reported(world: World, cast: Cast) -> None:
         ({"household_id": "elsewhere"}, "请选择本小区的住户"),
         ({"unit_id": "elsewhere"}, "请选择本小区的单元"),
         ({"building_id": "elsewhere"}, "请选择本小区的楼栋"),
-        ({"household_id": 2**62}, "请选择本小区的住户"),
+        ({"household_id": 2**31 - 1}, "请选择本小区的住户"),
         ({"building_id": "second", "unit_id": "first"}, "该单元不在所选楼栋内"),
         ({"household_id": "neighbour"}, "您不能为该住户报修"),
         ({"household_id": "neighbour", "place": Place.HOME}, "您不能为该住户报修"),
@@ -842,7 +842,7 @@ def test_monthly_figures_equal_a_recount_after_random_operations(
     tasks: list[RepairTask] = []
     day = TODAY - timedelta(days=200)
     for name, which, gap, hour in ops:
-        day += timedelta(days=gap)
+        day = min(day + timedelta(days=gap), TODAY)  # nothing happens in months to come
         clock.now = at_local(day, hour)
         try:
             if name.startswith("report"):

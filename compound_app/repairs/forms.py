@@ -33,7 +33,8 @@ class IdField(Field):
         from ..forms import whole_number
 
         raw = valuelist[0] if valuelist else ""
-        self.data = whole_number(raw) if str(raw).strip() else None
+        # At most a 32-bit id, as PostgreSQL keeps them: a larger one is not on any list.
+        self.data = whole_number(raw, 2**31 - 1) if str(raw).strip() else None
         self.bad = bool(str(raw).strip()) and self.data is None
 
     def pre_validate(self, form: Form) -> None:

@@ -524,35 +524,37 @@ def move(
         now = utcnow()
         today = local_date(now)
         task.status = chosen.after
+        counted: dict[str, int] = {}
         match chosen.kind:
             case EventKind.DONE:
                 task.done_at = now
             case EventKind.CONFIRMED | EventKind.CLOSED:
                 task.finished_at = now
-                days = (today - local_date(task.reported_at)).days
-                _count(
-                    task,
-                    today,
-                    closed=1,
-                    closed_in_target=1 if today <= task.due_on else 0,
-                    close_days=days,
-                )
+                counted = {
+                    "closed": 1,
+                    "closed_in_target": 1 if today <= task.due_on else 0,
+                    "close_days": (today - local_date(task.reported_at)).days,
+                }
             case EventKind.REJECTED:
                 task.finished_at = now
                 task.reject_reason = note
-                _count(task, today, rejected=1)
+                counted = {"rejected": 1}
             case EventKind.REOPENED:
                 task.finished_at = None
                 task.done_at = None
                 task.reject_reason = ""
                 task.rating = None
                 task.rating_comment = ""
-                _count(task, today, reopened=1)
+                counted = {"reopened": 1}
             case EventKind.SENT_BACK:
                 task.done_at = None
         _attach(task, names, PhotoStage.AFTER, actor)
         _event(task, actor, chosen.kind, before, task.status, note, at=now)
+        # The task's row first, where the version is checked; only then the month's
+        # figures (counting first would flush the task from inside the count, beyond the
+        # "changed meanwhile" check, and take the two rows' locks in the other order).
         _flush_versioned()
+        _count(task, today, **counted)
         audit.record(f"repair_{chosen.name}", task, before={"status": before})
     except Exception:
         for name_ in names:
@@ -650,7 +652,8 @@ def assign(
         task.category = assignment.category
     if assignment.priority in set(Priority) and assignment.priority != task.priority:
         task.priority = assignment.priority
-    task.due_on = _due(task, task.compound)
+    with db.session.no_autoflush:  # the version is checked at the flush below
+        task.due_on = _due(task, task.compound)
     previous = task.status
     if task.status == Status.REPORTED:
         task.status = Status.ASSIGNED

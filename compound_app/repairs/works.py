@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit
 from ..auth.models import User
@@ -100,6 +101,17 @@ def _check_version(work: Work, version: int | None) -> None:
         raise RuleError(_("Someone changed this work meanwhile. Look at it again and retry."))
 
 
+def _flush_versioned() -> None:
+    """Save the work's row; another request that saved it since it was read wins."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise RuleError(
+            _("Someone changed this work meanwhile. Look at it again and retry.")
+        ) from None
+
+
 def start_work(work: Work, on: date, version: int | None) -> None:
     _check_version(work, version)
     if work.status != WorkStatus.PLANNED:
@@ -108,7 +120,7 @@ def start_work(work: Work, on: date, version: int | None) -> None:
         raise RuleError(_("The start date cannot be in the future."), "on")
     before = audit.snapshot(work)
     work.status, work.started_on = WorkStatus.UNDERWAY, on
-    db.session.flush()
+    _flush_versioned()
     audit.record("start_work", work, before=before)
 
 
@@ -128,6 +140,7 @@ def complete_work(
         raise RuleError(_("This kind of work installs nothing to register."), "installed")
     before = audit.snapshot(work)
     work.status, work.completed_on = WorkStatus.COMPLETED, on
+    _flush_versioned()  # before the register's line, whose flush would save it unchecked
     if installed:
         add_facility(
             work.compound,
@@ -166,7 +179,7 @@ def link_expense(work: Work, expense_id: int | None, version: int | None) -> Non
         raise RuleError(_("Choose one of the area's repair expenses."), "expense_id")
     before = audit.snapshot(work)
     work.expense_id = expense.id
-    db.session.flush()
+    _flush_versioned()
     audit.record("link_work_expense", work, before=before)
 
 

@@ -110,6 +110,17 @@ def _work_page(work: Work, status: int = 200, **forms: Any) -> Response:
         context["installs"] = works.WORK_FACILITY.get(work.kind)
     context["before"] = [p for p in work.photos if p.stage == PhotoStage.BEFORE]
     context["after"] = [p for p in work.photos if p.stage == PhotoStage.AFTER]
+    # A refusal must be read even when its form is no longer offered (somebody completed
+    # the work, or linked its cost, meanwhile).
+    unshown = [] if work.status != WorkStatus.COMPLETED else [forms.get("step_form")]
+    unshown += [] if context.get("expenses") else [forms.get("link_form")]
+    context["refusals"] = [
+        message
+        for form in unshown
+        if form
+        for messages in form.errors.values()
+        for message in messages
+    ]
     return render("repairs/work.html", status=status, **context)
 
 
