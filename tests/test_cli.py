@@ -220,3 +220,51 @@ def test_demo_repairs_follow_the_pilots_story(app, client):
     # The demo resident finds his reports, one of them waiting for his check.
     mine = client.get("/repairs/mine").get_data(as_text=True)
     assert "待验收" in mine or "Done, awaiting check" in mine
+
+
+def test_demo_pilots_tell_the_story_from_their_records(app, client):
+    """30 pilots with their plans and dated histories; the 18 self-governing ones pass the
+    checklist computed from their fees, boards and repairs, and no other pilot does; the
+    dashboard says so. 新国土小区 has asked its residents, and is voting."""
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    from compound_app.oversight import dashboard
+    from compound_app.oversight.models import Certification, Milestone, StageChange
+    from compound_app.votes.models import Ballot, Consultation, Vote
+
+    pilots = db.session.scalars(select(Pilot)).all()
+    assert len(pilots) == 30
+    assert {p.model for p in pilots} == {"contiguous", "party_branch", "trusteeship"}
+    for pilot in pilots:
+        history = db.session.scalars(
+            select(StageChange).where(StageChange.pilot_id == pilot.id).order_by(StageChange.id)
+        ).all()
+        assert history[0].to_stage == "selected" and history[-1].to_stage == pilot.stage
+        assert pilot.service_scope and pilot.fee_note
+    assert db.session.scalar(select(func.count(Milestone.id))) == 5 * 30
+
+    admin = db.session.scalar(select(User).where(User.mobile == "13900000001"))
+    from compound_app import access
+
+    with app.test_request_context():
+        board = dashboard.build(dashboard.Filters(), access.load_principal(admin))
+    passing = {r.facts.compound.name for r in board.rows if r.passes}
+    governing = {
+        r.facts.compound.name for r in board.rows if r.facts.pilot.stage == "self_governing"
+    }
+    assert len(governing) == 18 and passing == governing
+    assert board.total.pilots == 30 and board.total.facilities["camera"] == 131
+    certifications = db.session.scalars(select(Certification)).all()
+    assert len(certifications) == 18 and all(c.passed for c in certifications)
+    assert {m for m, s in board.by_model if s.pilots} == {
+        "contiguous",
+        "party_branch",
+        "trusteeship",
+    }
+
+    consultation = db.session.scalars(select(Consultation)).one()
+    assert consultation.closed
+    vote = db.session.scalars(select(Vote)).one()
+    assert vote.status == "open" and vote.total_heads > 0
+    assert db.session.scalar(select(func.count(Ballot.id))) > 0
+    page = client.get("/")  # the demo's sign-in page answers
+    assert page.status_code in (200, 302)

@@ -85,6 +85,8 @@ class FeeArea:
     chair: int | None
     staff: int | None = None  # community staff who collect in trusteeship areas
     members: list[int] = field(default_factory=list)
+    # A self-governing area: its homes pay monthly or quarterly, none falls far behind.
+    steady: bool = False
 
 
 class FeeBuilder:
@@ -170,7 +172,7 @@ class FeeBuilder:
         cash_by_collector: dict[tuple[int, date], int] = defaultdict(int)
 
         for hid, unit_id, dm2, occupancy in fa.households:
-            habit = rng.random()  # how this home pays
+            habit = rng.random() * (0.7 if fa.steady else 1.0)  # how this home pays
             open_bills: list[list[Any]] = []  # [left, period, item name]
             credit = 0
             total_billed = total_paid = 0

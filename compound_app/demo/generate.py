@@ -21,6 +21,7 @@ from ..auth.service import hash_password
 from ..committees.models import Background, Committee, CommitteeMember, Position
 from ..dbtypes import local_today, utcnow
 from ..extensions import db
+from ..oversight.models import Milestone, StageChange
 from ..registry.models import (
     Building,
     Community,
@@ -108,6 +109,30 @@ class Rows:
         return values.get("id", 0)
 
 
+# The plan of each model's pilots (一小区一方案), as the subdistrict wrote them.
+PLAN_SCOPE = {
+    ManagementModel.CONTIGUOUS: "几个小区统一聘请保洁、门岗，共用一个物管会；"
+    "楼道、院内道路日常清扫，生活垃圾日产日清，公共照明和下水管道及时维修。",
+    ManagementModel.PARTY_BRANCH: "党支部牵头，单元代表每栋楼每单元一人，负责收费、动员和收集意见；"
+    "保洁、垃圾清运、公共照明维修。",
+    ManagementModel.TRUSTEESHIP: "社区托管，社区工作人员统一安排保洁、垃圾清运和门岗，"
+    "党小组协助收集居民意见。",
+}
+PLAN_FEE = {
+    ManagementModel.CONTIGUOUS: "保洁、垃圾清运按户，公共照明电费按面积分摊，每户每月约25元",
+    ManagementModel.PARTY_BRANCH: "每户每月20至30元，空置房减半，低保户减免",
+    ManagementModel.TRUSTEESHIP: "每户每月约20元，由社区代收代支，按月公示",
+}
+# Milestones of every plan: title, days after selection, the stage that reaches it.
+MILESTONES = [
+    ("入户征求意见，形成一小区一方案", 20, PilotStage.CONSULTING),
+    ("成立组织（物管会、党支部或党小组）", 45, PilotStage.ORGANISED),
+    ("收费标准公示，居民会议通过", 70, PilotStage.FEES_STARTED),
+    ("开始收费，首次收支公示", 105, PilotStage.FEES_STARTED),
+    ("自治认定", 180, PilotStage.SELF_GOVERNING),
+]
+
+
 ORDER = [
     Subdistrict,
     Community,
@@ -117,6 +142,8 @@ ORDER = [
     ModelChange,
     PartyOrganisation,
     Pilot,
+    StageChange,
+    Milestone,
     Building,
     Unit,
     Household,
@@ -171,6 +198,11 @@ def generate(
         if timings is not None:
             timings["repairs_story"] = time.perf_counter() - started
         finish_story()
+        from .asking import ask_story
+        from .oversight import certify_story
+
+        certify_story()
+        ask_story()
         from ..repairs.models import Facility, Meeting, RepairEvent, RepairPhoto, RepairTask, Work
 
         for model in (RepairTask, RepairEvent, RepairPhoto, Meeting, Work, Facility):
@@ -293,6 +325,7 @@ class _Builder:
                 if p["stage"] in (PilotStage.FEES_STARTED.value, PilotStage.SELF_GOVERNING.value)
             }
             starts: dict[int, date] = {}
+            steady: set[int] = set()  # where nearly every home pays every month
             for info in self.compounds.values():
                 stage = started.get(info["id"])
                 if stage is None:
@@ -301,7 +334,10 @@ class _Builder:
                 start = fees.add_months(this_month, -months_ago)
                 area_id = info["area_id"]
                 starts[area_id] = min(starts.get(area_id, start), start)
+                if stage == PilotStage.SELF_GOVERNING.value:
+                    steady.add(area_id)
         else:
+            steady = set()
             starts = {
                 info["area_id"]: fees.add_months(this_month, -35)
                 for info in self.compounds.values()
@@ -335,6 +371,7 @@ class _Builder:
                     treasurer=held.get(Position.TREASURER),
                     chair=held.get(Position.CHAIR),
                     staff=staff.get(info["community_id"]),
+                    steady=area_id in steady,
                 )
             area = areas[area_id]
             for hid in info["households"]:
@@ -477,21 +514,61 @@ class _Builder:
         compound["model"] = model.value
         compound["model_since"] = on
 
-    def _pilot(self, info: dict[str, Any], stage: PilotStage, selected_on: date) -> None:
-        offsets = {
-            PilotStage.SELECTED: 0,
-            PilotStage.CONSULTING: 20,
-            PilotStage.ORGANISED: 45,
-            PilotStage.FEES_STARTED: 75,
-            PilotStage.SELF_GOVERNING: 180,
-        }
-        self.rows.add(
+    def _pilot(
+        self,
+        info: dict[str, Any],
+        stage: PilotStage,
+        selected_on: date,
+        model: ManagementModel,
+    ) -> None:
+        """A pilot with its plan, its stage history and milestones up to ``stage``."""
+        steps = [
+            (PilotStage.SELECTED, 0, ""),
+            (PilotStage.CONSULTING, 20, "入户征求意见"),
+            (PilotStage.ORGANISED, 45, "居民会议选举产生"),
+            (PilotStage.FEES_STARTED, 75, "收费标准公示期满，居民会议通过"),
+            (PilotStage.SELF_GOVERNING, 180, "自治清单各项达标"),
+        ]
+        reached = steps[: [s for s, _d, _n in steps].index(stage) + 1]
+        organisation = {
+            ManagementModel.PARTY_BRANCH: "branch",
+            ManagementModel.TRUSTEESHIP: "group",
+        }.get(model, "committee")
+        pilot_id = self.rows.add(
             Pilot,
             compound_id=info["id"],
             selected_on=selected_on,
             stage=stage.value,
-            stage_since=selected_on + timedelta(days=offsets[stage]),
+            stage_since=selected_on + timedelta(days=reached[-1][1]),
+            model=model.value,
+            service_scope=PLAN_SCOPE[model],
+            fee_note=PLAN_FEE[model],
+            organisation=organisation,
         )
+        before = ""
+        for step, days, note in reached:
+            self.rows.add(
+                StageChange,
+                pilot_id=pilot_id,
+                from_stage=before,
+                to_stage=step.value,
+                on=selected_on + timedelta(days=days),
+                note=note,
+                changed_by_id=None,
+            )
+            before = step.value
+        done = {s for s, _d, _n in reached}
+        for title, days, needs in MILESTONES:
+            due = selected_on + timedelta(days=days)
+            self.rows.add(
+                Milestone,
+                pilot_id=pilot_id,
+                title=title,
+                due_on=due,
+                done_on=due + timedelta(days=self.rng.randrange(-5, 6)) if needs in done else None,
+                note="",
+                vote_id=None,
+            )
 
     def _committee(
         self,
@@ -580,7 +657,7 @@ class _Builder:
                 self.rows.tables[Compound][info["id"] - 1]["area_id"] = area_id
                 info["area_id"] = area_id
                 self._set_model(info, ManagementModel.CONTIGUOUS, on, area_name)
-                self._pilot(info, next(stages), selected)
+                self._pilot(info, next(stages), selected, ManagementModel.CONTIGUOUS)
                 self._reps(info, 0.5)
             fixed = [(uid["05"], Position.CHAIR), (uid["06"], Position.TREASURER)] if n == 1 else []
             self._committee(area_id, f"{area_name}物管会", on, rng.randrange(5, 8), fixed)
@@ -602,7 +679,7 @@ class _Builder:
         )
         for info, model in plan:
             stage = next(stages)
-            self._pilot(info, stage, selected)
+            self._pilot(info, stage, selected, model)
             if stage in (PilotStage.SELECTED, PilotStage.CONSULTING):
                 continue
             on = selected + timedelta(days=45)
@@ -619,7 +696,8 @@ class _Builder:
                     for unit_id in info["units"][2:-1]:
                         self.grant(self.user(), Role.UNIT_REP, unit_id)
                 else:
-                    self._reps(info, 0.9)
+                    # The self-governing ones have a representative in every stairwell.
+                    self._reps(info, 1.0 if stage == PilotStage.SELF_GOVERNING else 0.8)
             else:
                 self._party_org(info, PartyOrgKind.GROUP, date(2026, 5, 1))
 

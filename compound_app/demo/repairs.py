@@ -91,7 +91,7 @@ class Profile:
 
 
 PROFILES = {
-    PilotStage.SELF_GOVERNING: Profile(0.97, 0.97, 0.7, 0.04, 0.005, 0.02, 0.02),
+    PilotStage.SELF_GOVERNING: Profile(0.99, 0.99, 0.7, 0.04, 0.0, 0.01, 0.01),
     PilotStage.FEES_STARTED: Profile(0.8, 0.85, 0.55, 0.06, 0.06),
     PilotStage.ORGANISED: Profile(0.65, 0.8, 0.45, 0.07, 0.12),
 }
