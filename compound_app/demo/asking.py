@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import io
 import random
-from types import SimpleNamespace
 from datetime import timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
