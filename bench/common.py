@@ -129,6 +129,7 @@ class Cast:
     unit_id: int = 0
     payment_id: int = 0
     task_id: int = 0
+    pilot_id: int = 0
 
 
 def cast() -> Cast:
@@ -191,6 +192,7 @@ def cast() -> Cast:
         unit_id=first_unit,
         payment_id=payment_id or 0,
         task_id=task_id or 0,
+        pilot_id=compound.pilot.id if compound.pilot else 0,
     )
 
 

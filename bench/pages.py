@@ -124,6 +124,11 @@ PAGES = [
         lambda c: f"/repairs/compounds/{c.compound_id}/facilities",
         True,
     ),
+    # Oversight: every pilot of the subdistrict (200 in the city), and one pilot's page.
+    Page("oversight_admin", "subdistrict_admin", lambda c: "/oversight/", False, 10.0),
+    Page("oversight_staff", "community_staff", lambda c: "/oversight/", False),
+    Page("pilot_staff", "community_staff", lambda c: f"/oversight/pilots/{c.pilot_id}", True),
+    Page("votes_committee", "committee_member", lambda c: "/votes/", True),
 ]
 
 

@@ -739,7 +739,12 @@ class _Builder:
         self.grant(self.user(), Role.SUBDISTRICT_ADMIN, self.sub_id)
         for cid in self.community_ids.values():
             self.grant(self.user(), Role.COMMUNITY_STAFF, cid)
-        for info in self.compounds.values():
+        stages = [stage for stage in PilotStage if stage != PilotStage.PAUSED]
+        for n, info in enumerate(self.compounds.values()):
+            # Every compound a pilot, at every stage in turn: the dashboard's whole load.
+            self._pilot(
+                info, stages[n % len(stages)], date(2023, 6, 1), ManagementModel.PARTY_BRANCH
+            )
             self._set_model(info, ManagementModel.PARTY_BRANCH, formed, "bench")
             self._party_org(info, PartyOrgKind.BRANCH, formed)
             self._committee(info["area_id"], f"{info['name']}物管会", formed, 5)

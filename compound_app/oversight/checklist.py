@@ -51,34 +51,57 @@ def _month(d: Any) -> str:
     return f"{d:%Y-%m}"
 
 
+def verdicts(f: Facts, s: OversightSettings) -> dict[str, bool]:
+    """Each rule that applies to the pilot, passed or not (the dashboard needs no more)."""
+    model = f.pilot.model
+    found: dict[str, bool] = {}
+    if model == ManagementModel.TRUSTEESHIP:
+        found["organisation"] = f.staff > 0
+    elif model == ManagementModel.PARTY_BRANCH and f.party_kind == PartyOrgKind.BRANCH:
+        found["organisation"] = f.party_members > 0
+    else:
+        found["organisation"] = f.committee_members > 0
+    if model == ManagementModel.PARTY_BRANCH:
+        coverage = f.rep_coverage
+        found["representatives"] = coverage is not None and coverage >= s.rep_coverage_pct
+    found["schedule"] = f.schedule_id is not None
+    rates = [m.rate for _month_, m in sorted(f.months.items())]
+    found["collection"] = bool(rates) and all(
+        r is not None and r >= s.collection_pct for r in rates
+    )
+    found["boards"] = bool(f.months) and all(m.board for m in f.months.values())
+    share = f.in_target_share
+    found["repairs"] = share is not None and share >= s.repairs_in_target_pct
+    return found
+
+
 def checklist(f: Facts, s: OversightSettings) -> list[Check]:
+    """The rules with their words and the links to their evidence, for a pilot's page."""
     compound, area_id = f.compound, f.compound.area_id
     model = f.pilot.model
+    verdict = verdicts(f, s)
     checks: list[Check] = []
 
     # 1. An organisation with members: a committee, the party branch, or community staff.
+    ok = verdict["organisation"]
     if model == ManagementModel.TRUSTEESHIP:
-        ok = f.staff > 0
         detail = _("%(n)d community staff", n=f.staff)
         link = url_for("registry.compound", compound_id=compound.id)
     elif model == ManagementModel.PARTY_BRANCH and f.party_kind == PartyOrgKind.BRANCH:
-        ok = f.party_members > 0
         detail = _("party branch, %(n)d members", n=f.party_members)
         link = url_for("registry.party", compound_id=compound.id)
     else:
-        ok = f.committee_members > 0
         detail = _("committee, %(n)d members in office", n=f.committee_members)
         link = url_for("committees.area", area_id=area_id)
     checks.append(Check("organisation", _("Organisation formed with members"), ok, detail, link))
 
     # 2. Branch-managed: a representative in (nearly) every stairwell.
     if model == ManagementModel.PARTY_BRANCH:
-        coverage = f.rep_coverage
         checks.append(
             Check(
                 "representatives",
                 _("Unit representatives cover at least %(n)d%% of units", n=s.rep_coverage_pct),
-                coverage is not None and coverage >= s.rep_coverage_pct,
+                verdict["representatives"],
                 _("%(a)d of %(b)d units", a=f.units_with_rep, b=f.units),
                 url_for("registry.compound", compound_id=compound.id),
             )
@@ -89,7 +112,7 @@ def checklist(f: Facts, s: OversightSettings) -> list[Check]:
         Check(
             "schedule",
             _("Fee schedule in force"),
-            f.schedule_id is not None,
+            verdict["schedule"],
             _("in force") if f.schedule_id else _("none in force"),
             url_for("fees.schedule", schedule_id=f.schedule_id)
             if f.schedule_id
@@ -107,7 +130,7 @@ def checklist(f: Facts, s: OversightSettings) -> list[Check]:
                 n=s.collection_pct,
                 m=s.window_months,
             ),
-            bool(rates) and all(r is not None and r >= s.collection_pct for _m, r in rates),
+            verdict["collection"],
             " · ".join(f"{_month(m)} {_pct(r)}" for m, r in rates),
             url_for("fees.arrears", area_id=area_id),
         )
@@ -119,7 +142,7 @@ def checklist(f: Facts, s: OversightSettings) -> list[Check]:
         Check(
             "boards",
             _("Finance board published for each of the last %(m)d months", m=s.window_months),
-            bool(f.months) and not missing,
+            verdict["boards"],
             _("missing: %(months)s", months=", ".join(_month(m) for m in missing))
             if missing
             else _("all published"),
@@ -137,7 +160,7 @@ def checklist(f: Facts, s: OversightSettings) -> list[Check]:
                 "At least %(n)d%% of repairs completed within target",
                 n=s.repairs_in_target_pct,
             ),
-            share is not None and share >= s.repairs_in_target_pct,
+            verdict["repairs"],
             _("%(share)s of %(n)d completed", share=_pct(share), n=closed)
             if closed
             else _("no repair completed in these months"),
@@ -155,4 +178,4 @@ def checklists(facts: list[Facts], s: OversightSettings) -> dict[int, list[Check
     return {f.pilot.id: checklist(f, s) for f in facts}
 
 
-__all__ = ["Check", "checklist", "checklists", "passes", "settings_for", "window"]
+__all__ = ["Check", "checklist", "checklists", "passes", "settings_for", "verdicts", "window"]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from .. import access
 from ..extensions import db
 from ..registry.models import Community, Compound, Pilot
-from .checklist import Check, checklists, passes, settings_for
+from .checklist import settings_for, verdicts
 from .facts import Facts, gather, window
 from .models import OversightSettings
 
@@ -23,15 +23,15 @@ SORTS = ("name", "community", "model", "stage", "rate", "open", "checks", "house
 @dataclass
 class Row:
     facts: Facts
-    checks: list[Check]
+    checks: dict[str, bool]  # rule → passed
 
     @property
     def passed(self) -> int:
-        return sum(1 for c in self.checks if c.passed)
+        return sum(self.checks.values())
 
     @property
     def passes(self) -> bool:
-        return passes(self.checks)
+        return all(self.checks.values())
 
 
 @dataclass
@@ -147,8 +147,7 @@ def build(f: Filters, p: access.Principal | None = None) -> Dashboard:
     settings = settings_for(subdistrict_id or 0)
     months = window(settings.window_months)
     facts = gather(visible_pilots(p), months)
-    checks = checklists(facts, settings)
-    rows = [Row(fact, checks[fact.pilot.id]) for fact in facts]
+    rows = [Row(fact, verdicts(fact, settings)) for fact in facts]
 
     communities: dict[int, list[Row]] = defaultdict(list)
     names: dict[int, Community] = {}

@@ -166,13 +166,13 @@ def gather(pilots: Sequence[Pilot], months: list[date], today: date | None = Non
         ).all()
     )
     first, last = (months[0], months[-1]) if months else (today, today)
-    area_months: dict[int, dict[date, Month]] = defaultdict(dict)
-    for row in db.session.scalars(
-        select(AreaMonth).where(
-            AreaMonth.area_id.in_(area_ids), AreaMonth.month >= first, AreaMonth.month <= last
-        )
+    area_months: dict[int, dict[date, tuple[int, int]]] = defaultdict(dict)
+    for area_id, month, billed, collected in db.session.execute(
+        select(
+            AreaMonth.area_id, AreaMonth.month, AreaMonth.billed_fen, AreaMonth.collected_fen
+        ).where(AreaMonth.area_id.in_(area_ids), AreaMonth.month >= first, AreaMonth.month <= last)
     ):
-        area_months[row.area_id][row.month] = Month(row.billed_fen, row.collected_fen)
+        area_months[area_id][month] = (billed, collected)
     boards = set(
         db.session.execute(
             select(FinanceBoard.area_id, FinanceBoard.month).where(
@@ -182,29 +182,38 @@ def gather(pilots: Sequence[Pilot], months: list[date], today: date | None = Non
             )
         ).all()
     )
-    repair_rows = db.session.scalars(
-        select(RepairMonth).where(
-            RepairMonth.compound_id.in_(compound_ids), RepairMonth.month <= last
-        )
-    ).all()
-    repairs: dict[int, list[RepairMonth]] = defaultdict(list)
-    for row in repair_rows:
-        repairs[row.compound_id].append(row)
+    delta = RepairMonth.reported + RepairMonth.reopened - RepairMonth.closed - RepairMonth.rejected
+    # Open tasks before the window, now, and the window's own months: three small reads
+    # instead of every month of every compound's history.
+    opening = dict(
+        db.session.execute(
+            select(RepairMonth.compound_id, func.sum(delta))
+            .where(RepairMonth.compound_id.in_(compound_ids), RepairMonth.month < first)
+            .group_by(RepairMonth.compound_id)
+        ).all()
+    )
     open_now = dict(
         db.session.execute(
-            select(
-                RepairMonth.compound_id,
-                func.sum(
-                    RepairMonth.reported
-                    + RepairMonth.reopened
-                    - RepairMonth.closed
-                    - RepairMonth.rejected
-                ),
-            )
+            select(RepairMonth.compound_id, func.sum(delta))
             .where(RepairMonth.compound_id.in_(compound_ids))
             .group_by(RepairMonth.compound_id)
         ).all()
     )
+    in_window: dict[int, dict[date, tuple[int, int, int]]] = defaultdict(dict)
+    for compound_id, month, change, closed, in_target in db.session.execute(
+        select(
+            RepairMonth.compound_id,
+            RepairMonth.month,
+            delta,
+            RepairMonth.closed,
+            RepairMonth.closed_in_target,
+        ).where(
+            RepairMonth.compound_id.in_(compound_ids),
+            RepairMonth.month >= first,
+            RepairMonth.month <= last,
+        )
+    ):
+        in_window[compound_id][month] = (change, closed, in_target)
     overdue = dict(
         db.session.execute(
             select(RepairTask.compound_id, func.count(RepairTask.id))
@@ -230,23 +239,19 @@ def gather(pilots: Sequence[Pilot], months: list[date], today: date | None = Non
         f.schedule_id = schedules.get(area_id)
         f.open_repairs = int(open_now.get(f.compound.id) or 0)
         f.overdue_repairs = overdue.get(f.compound.id, 0)
-        rows_ = sorted(repairs.get(f.compound.id, []), key=lambda r: r.month)
-        running = 0
-        by_month = {}
-        for r in rows_:
-            running += r.reported + r.reopened - r.closed - r.rejected
-            by_month[r.month] = (r, running)
+        running = int(opening.get(f.compound.id) or 0)
+        repair_months = in_window.get(f.compound.id, {})
+        fee_months = area_months.get(area_id, {})
         for month in months:
-            m = area_months[area_id].get(month) or Month()
-            m = Month(m.billed_fen, m.collected_fen, board=(area_id, month) in boards)
-            row = by_month.get(month)
-            if row is not None:
-                m.closed, m.in_target = row[0].closed, row[0].closed_in_target
-            m.open_at_end = _open_at(by_month, month)
-            f.months[month] = m
+            billed, collected = fee_months.get(month, (0, 0))
+            change, closed, in_target = repair_months.get(month, (0, 0, 0))
+            running += change
+            f.months[month] = Month(
+                billed,
+                collected,
+                board=(area_id, month) in boards,
+                closed=closed,
+                in_target=in_target,
+                open_at_end=running,
+            )
     return sorted(facts, key=lambda f: (f.community.name, f.compound.name))
-
-
-def _open_at(by_month: dict[date, tuple[RepairMonth, int]], month: date) -> int:
-    earlier = [k for k in by_month if k <= month]
-    return by_month[max(earlier)][1] if earlier else 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, abort, flash, make_response, request, url_for
@@ -21,7 +22,7 @@ from ..registry.models import Community, Compound, ManagementModel, Pilot, Pilot
 from . import dashboard, pilots
 from .checklist import checklist, passes, settings_for
 from .export import pilot_ledger_xlsx
-from .facts import gather, window
+from .facts import window
 from .forms import (
     CertifyForm,
     MilestoneDoneForm,
@@ -145,9 +146,10 @@ def _pilot(pilot_id: int, action: Action = Action.VIEW) -> Pilot:
 
 def _pilot_page(pilot: Pilot, status: int = 200, **forms: Any) -> Response:
     settings = settings_for(pilot.compound.community.subdistrict_id)
-    facts = gather([pilot], window(settings.window_months))[0]
+    rate, open_, year = dashboard.trends(pilot)
+    # The checklist's months are the last of the trend's twelve: one read serves both.
+    facts = replace(year, months={m: year.months[m] for m in window(settings.window_months)})
     checks = checklist(facts, settings)
-    rate, open_, _trend_facts = dashboard.trends(pilot)
     manages = access.can(Action.MANAGE, pilot.compound)
     context: dict[str, Any] = {
         "pilot": pilot,
@@ -294,9 +296,9 @@ def certify(compound_id: int) -> Response:
 def pilot_report(pilot_id: int) -> Response:
     pilot = _pilot(pilot_id)
     settings = settings_for(pilot.compound.community.subdistrict_id)
-    facts = gather([pilot], window(settings.window_months))[0]
+    rate, open_, year = dashboard.trends(pilot)
+    facts = replace(year, months={m: year.months[m] for m in window(settings.window_months)})
     checks = checklist(facts, settings)
-    rate, open_, _f = dashboard.trends(pilot)
     return render(
         "oversight/pilot_report.html",
         pilot=pilot,
