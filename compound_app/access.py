@@ -317,7 +317,7 @@ def get_or_404(model: type, ident: Any, action: Action = Action.VIEW) -> Any:
 
 
 def _valid_id(ident: Any) -> bool:
-    return isinstance(ident, int) and 0 < ident < 2**63
+    return isinstance(ident, int) and 0 < ident < 2**31  # ids are 32-bit on PostgreSQL
 
 
 # --- list filters: the same rules, as SQL, for lists and searches -----------------------

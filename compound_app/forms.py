@@ -73,7 +73,7 @@ def search_text(value: Any, max_len: int = 50) -> str:
     return text[:max_len]
 
 
-def whole_number(value: Any, maximum: int = 2**63 - 1) -> int | None:
+def whole_number(value: Any, maximum: int = 2**31 - 1) -> int | None:
     """A page number or id from a query string: ASCII digits from 1 to ``maximum``, else None.
 
     ``str.isdigit`` admits "²" and other digits ``int()`` refuses, and the database

@@ -447,6 +447,7 @@ def test_a_resident_reports_with_a_photo_whose_location_is_removed(
 
 
 BIG = 20 * 1024 * 1024
+HUGE = 41 * 1024 * 1024
 
 
 @pytest.mark.parametrize(
@@ -462,7 +463,9 @@ BIG = 20 * 1024 * 1024
         ([("jpeg", f"p{n}.jpg") for n in range(7)], 422, "每个报修最多6张照片"),
         ([("jpeg", "ok.jpg"), (b"<svg/>", "bad.jpg")], 422, "无法读取这个文件"),
         ([(b"\xff\xd8\xff" + b"\0" * (7 * 1024 * 1024), "big.jpg")], 422, "照片不能超过6 MB"),
-        ([(b"\xff\xd8\xff" + b"\0" * BIG, "huge.jpg")], 413, "上传的文件太大"),
+        ([(b"\xff\xd8\xff" + b"\0" * BIG, "huge.jpg")], 422, "照片不能超过6 MB"),
+        # Beyond what six photos can weigh, the request itself is refused.
+        ([(b"\xff\xd8\xff" + b"\0" * HUGE, "huger.jpg")], 413, "上传的文件太大"),
     ],
 )
 def test_bad_uploads_write_no_task_and_leave_no_file(

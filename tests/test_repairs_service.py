@@ -476,6 +476,9 @@ def test_reopening_is_for_the_reporter_within_a_week(world: World, cast: Cast) -
     move(task, "reopen", resident, "又漏了")
     assert task.status == Status.REPORTED
     assert task.finished_at is None and task.done_at is None and task.rating is None
+    # Reopened, it has its full time again rather than being overdue at once.
+    assert task.due_on == local_today() + timedelta(days=3)  # plumbing
+    assert not service.is_overdue(task)
     row = db.session.get(RepairMonth, (world.branch.id, THIS_MONTH))
     assert (row.reported, row.reopened, row.closed) == (1, 1, 1)
 

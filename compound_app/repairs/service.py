@@ -523,6 +523,11 @@ def move(
         before = task.status
         now = utcnow()
         today = local_date(now)
+        if chosen.kind == EventKind.REOPENED:
+            # Reopened, the task has its full time again, from today (read before any change,
+            # so the lookup flushes nothing).
+            targets = target_days(_subdistrict_of(task.compound))
+            fresh_due = today + timedelta(days=allowed_days(task.category, task.priority, targets))
         task.status = chosen.after
         counted: dict[str, int] = {}
         match chosen.kind:
@@ -545,6 +550,7 @@ def move(
                 task.reject_reason = ""
                 task.rating = None
                 task.rating_comment = ""
+                task.due_on = fresh_due
                 counted = {"reopened": 1}
             case EventKind.SENT_BACK:
                 task.done_at = None
