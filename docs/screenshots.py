@@ -50,11 +50,22 @@ def main() -> None:
             area = db.session.scalar(
                 select(ManagementArea).where(ManagementArea.name == "绿城一片区")
             )
+            from compound_app.auth.models import User
+            from compound_app.repairs.models import RepairTask
+
+            wu = db.session.scalar(select(User).where(User.mobile == "13900000009"))
+            pipe = db.session.scalar(
+                select(RepairTask)
+                .where(RepairTask.reported_by_id == wu.id, RepairTask.status == "done")
+                .order_by(RepairTask.id.desc())
+            )
             shots = [
                 ("compound-desktop.png", "13900000007", f"/registry/compounds/{xgt.id}", DESKTOP),
                 ("compound-phone.png", "13900000007", f"/registry/compounds/{xgt.id}", PHONE),
                 ("fees-unit-phone.png", "13900000008", f"/fees/units/{first_unit}", PHONE),
                 ("board-desktop.png", "13900000006", f"/fees/areas/{area.id}/board", DESKTOP),
+                ("oversight-desktop.png", "13900000001", "/oversight/?sort=rate&dir=desc", DESKTOP),
+                ("repair-phone.png", "13900000009", f"/repairs/{pipe.id}", PHONE),
             ]
             db.session.remove()
         server = make_server("127.0.0.1", 0, app, threaded=True)

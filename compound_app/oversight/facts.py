@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from sqlalchemy import func, select
 
@@ -67,19 +68,20 @@ class Facts:
     overdue_repairs: int = 0
     facilities: dict[str, int] = field(default_factory=dict)
 
-    @property
+    # Read many times per request (sorting, three summaries): worked out once.
+    @cached_property
     def rep_coverage(self) -> float | None:
         return None if not self.units else 100 * self.units_with_rep / self.units
 
     def last_complete(self) -> Month | None:
         return self.months[max(self.months)] if self.months else None
 
-    @property
+    @cached_property
     def latest_rate(self) -> float | None:
         month = self.last_complete()
         return month.rate if month else None
 
-    @property
+    @cached_property
     def in_target_share(self) -> float | None:
         closed = sum(m.closed for m in self.months.values())
         return None if not closed else 100 * sum(m.in_target for m in self.months.values()) / closed
