@@ -6,6 +6,7 @@ import io
 import re
 
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from ..test_oversight import WINDOW, _fees, _pilot, _reps_everywhere
 
@@ -28,11 +29,11 @@ def test_subdistrict_staff_filter_sort_open_a_pilot_and_export_the_ledger(
 
     page.select_option("#f-model", "party_branch")
     page.wait_for_url(re.compile(r".*model=party_branch.*"))
-    assert rows.count() == 1
+    expect(rows).to_have_count(1)
     assert world.branch.name in rows.first.inner_text()
 
     page.select_option("#f-model", "")
-    page.wait_for_function("document.querySelectorAll('#pilot-table tbody tr').length === 3")
+    expect(rows).to_have_count(3)
     page.click("#pilot-table a[data-sort=rate]")  # ascending
     page.wait_for_url(re.compile(r".*sort=rate.*"))
     page.click("#pilot-table a[data-sort=rate]")  # and descending: the best first
