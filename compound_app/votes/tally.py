@@ -72,15 +72,16 @@ class Tally:
             and self.participation_heads >= PARTICIPATION
         )
 
-    def _approves(self, share: Fraction) -> bool:
+    def approves(self, share: Fraction) -> bool:
+        """Whether a yes share of the participants is enough for this matter."""
         return share >= SPECIAL_MAJORITY if self.special else share > MAJORITY
 
     @property
     def approval_met(self) -> bool:
         return (
             self.voted_heads > 0
-            and self._approves(self.approval_area)
-            and self._approves(self.approval_heads)
+            and self.approves(self.approval_area)
+            and self.approves(self.approval_heads)
         )
 
     @property

@@ -159,7 +159,7 @@ def _vote_context(vote: Vote, runs: bool, **forms: Any) -> dict[str, Any]:
     elector = service.elector_for_user(vote, user)
     mine = service.latest_ballots(vote).get(elector.id) if elector else None
     paper_homes = [
-        line for line in lines if line.choice is None and _may_paper(vote, line.unit_id, p, runs)
+        line for line in lines if line.choice is None and (runs or line.unit_id in p.rep_units)
     ]
     context.update(
         tally=tally,
@@ -180,10 +180,6 @@ def _vote_context(vote: Vote, runs: bool, **forms: Any) -> dict[str, Any]:
         ),
     )
     return context
-
-
-def _may_paper(vote: Vote, unit_id: int, p: access.Principal, runs: bool) -> bool:
-    return runs or unit_id in p.rep_units
 
 
 def _shares(tally: Any) -> list[dict[str, Any]]:
@@ -207,14 +203,14 @@ def _shares(tally: Any) -> list[dict[str, Any]]:
             "name": _("Yes by participating area"),
             "value": percent(tally.approval_area),
             "needed": percent(needed),
-            "met": tally._approves(tally.approval_area) and tally.voted_heads > 0,
+            "met": tally.approves(tally.approval_area) and tally.voted_heads > 0,
             "strict": not tally.special,
         },
         {
             "name": _("Yes by participating owners"),
             "value": percent(tally.approval_heads),
             "needed": percent(needed),
-            "met": tally._approves(tally.approval_heads) and tally.voted_heads > 0,
+            "met": tally.approves(tally.approval_heads) and tally.voted_heads > 0,
             "strict": not tally.special,
         },
     ]
