@@ -20,8 +20,7 @@ from sqlalchemy import create_engine, text
 
 from compound_app import create_app
 from compound_app.extensions import db
-
-from . import factories
+from tests import factories
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 

@@ -12,9 +12,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from compound_app.extensions import db
-
-from .. import factories
-from ..conftest import _config, make_app
+from tests import factories
+from tests.conftest import _config, make_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

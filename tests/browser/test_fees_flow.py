@@ -8,9 +8,8 @@ from compound_app.dbtypes import local_today
 from compound_app.extensions import db
 from compound_app.fees import ledger, schedules
 from compound_app.fees.models import CashHandover, HandoverConfirmation, Payment
-
-from ..factories import fee_schedule, first_unit
-from .test_flows import no_horizontal_scroll
+from tests.browser.test_flows import no_horizontal_scroll
+from tests.factories import fee_schedule, first_unit
 
 
 def test_rep_logs_cash_on_a_phone_double_clicks_and_the_treasurer_counts_it(

@@ -6,8 +6,7 @@ from sqlalchemy import select
 
 from compound_app.extensions import db
 from compound_app.registry.models import Household
-
-from ..factories import first_unit
+from tests.factories import first_unit
 
 
 def no_horizontal_scroll(page) -> bool:  # type: ignore[no-untyped-def]
@@ -96,8 +95,7 @@ def test_representative_on_a_phone_sees_the_unit_roster(page_factory, live_serve
 
 def test_opening_a_building_of_a_large_compound_loads_its_rows(page_factory, live_server):
     from compound_app.extensions import db
-
-    from ..factories import compound
+    from tests.factories import compound
 
     world = live_server.world
     big = compound(world.community, "大院", buildings=5, units=2, households=8)

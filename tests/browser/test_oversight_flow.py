@@ -8,7 +8,7 @@ import re
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from ..test_oversight import WINDOW, _fees, _pilot, _reps_everywhere
+from tests.oversight.test_oversight import WINDOW, _fees, _pilot, _reps_everywhere
 
 
 def test_subdistrict_staff_filter_sort_open_a_pilot_and_export_the_ledger(

@@ -11,9 +11,8 @@ from sqlalchemy import select
 from compound_app.extensions import db
 from compound_app.repairs import service
 from compound_app.repairs.models import RepairTask
-
-from ..factories import first_unit
-from .test_flows import no_horizontal_scroll
+from tests.browser.test_flows import no_horizontal_scroll
+from tests.factories import first_unit
 
 
 def test_resident_reports_a_leak_with_a_photo_and_sees_it_move_without_reloading(

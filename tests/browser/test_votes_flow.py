@@ -15,9 +15,8 @@ from compound_app.registry import roster
 from compound_app.registry.models import Occupancy, Relation
 from compound_app.votes import service
 from compound_app.votes.models import Ballot, Vote
-
-from ..factories import first_unit, mobile
-from .test_flows import no_horizontal_scroll
+from tests.browser.test_flows import no_horizontal_scroll
+from tests.factories import first_unit, mobile
 
 
 def test_paper_ballots_on_a_phone_an_online_vote_and_the_closing_notice(

@@ -1,0 +1,616 @@
+"""Headers on every response, generic error pages, cookie flags, ``flask check-deploy``,
+and templates that keep to the Content-Security-Policy (no inline script or style).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask, abort
+from flask.testing import FlaskClient
+
+from compound_app import create_app
+from compound_app.committees.models import CommitteeMember
+from compound_app.extensions import db
+from tests.conftest import _config, make_app
+from tests.factories import (
+    PASSWORD,
+    World,
+    fee_objects,
+    first_household,
+    pilot_vote_objects,
+    repair_objects,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+COOKIE = "compound_session"
+SAFE_KEY = "k" * 24 + "0123456789abcdef0123456789abcdef"
+
+
+# --- headers on every response ------------------------------------------------------------
+
+
+def assert_security_headers(response: Any) -> None:
+    h = response.headers
+    csp = h.get("Content-Security-Policy", "")
+    directives = {
+        part.strip().split()[0]: part.strip().split()[1:] for part in csp.split(";") if part.strip()
+    }
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp, csp
+    assert directives.get("frame-ancestors") == ["'none'"], csp
+    assert directives.get("default-src") == ["'self'"], csp
+    for name in ("script-src", "style-src"):
+        assert directives.get(name, directives["default-src"]) == ["'self'"], csp
+    assert directives.get("object-src") == ["'none'"], csp
+    assert "base-uri" in directives, csp
+    assert h.get("X-Content-Type-Options") == "nosniff"
+    assert h.get("Referrer-Policy") in (
+        "no-referrer",
+        "same-origin",
+        "strict-origin",
+        "strict-origin-when-cross-origin",
+    )
+
+
+@pytest.fixture
+def boom(app: Flask) -> str:
+    """A route that fails with an unexpected error (added before the first request)."""
+
+    def fail() -> str:
+        raise RuntimeError("secret-internal-detail-42 at /srv/compound/db.py")
+
+    app.add_url_rule("/test-boom", "test_boom", fail)
+    app.add_url_rule("/test-forbidden", "test_forbidden", lambda: abort(403))
+    return "/test-boom"
+
+
+def _scenarios() -> dict[str, Callable[[World, Any, FlaskClient], Any]]:
+    return {
+        "login page": lambda w, login_as, anon: anon.get("/auth/login"),
+        "signed-in home": lambda w, login_as, anon: login_as(w.users["staff"]).get("/"),
+        "redirect to sign in": lambda w, login_as, anon: anon.get("/registry/compounds"),
+        "post redirect": lambda w, login_as, anon: login_as(w.users["staff"]).post("/auth/logout"),
+        "wrong password 422": lambda w, login_as, anon: anon.post(
+            "/auth/login", data={"mobile": w.users["staff"].mobile, "password": "nope nope"}
+        ),
+        "404": lambda w, login_as, anon: login_as(w.users["staff"]).get("/no/such/page"),
+        "405": lambda w, login_as, anon: login_as(w.users["staff"]).get("/auth/logout"),
+        "500": lambda w, login_as, anon: login_as(w.users["staff"]).get("/test-boom"),
+        "static file": lambda w, login_as, anon: anon.get("/static/css/app.css"),
+        "htmx fragment": lambda w, login_as, anon: login_as(w.users["staff"]).get(
+            "/people/?q=1", headers={"HX-Request": "true", "HX-Target": "people-table"}
+        ),
+    }
+
+
+@pytest.mark.parametrize("scenario", list(_scenarios()))
+def test_every_kind_of_response_carries_the_security_headers(
+    world, boom, login_as, client, scenario
+):
+    response = _scenarios()[scenario](world, login_as, client)
+    assert_security_headers(response)
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/registry/compounds", "/people/", "/auth/password", "/no/such/page"]
+)
+def test_signed_in_pages_are_not_cached(world, login_as, path):
+    response = login_as(world.users["staff"]).get(path)
+    assert "no-store" in response.headers.get("Cache-Control", "")
+
+
+def test_responses_to_posts_are_not_cached(world, client):
+    response = client.post("/auth/login", data={"mobile": world.users["staff"].mobile})
+    assert "no-store" in response.headers.get("Cache-Control", "")
+
+
+def test_the_htmx_configuration_allows_no_eval_and_no_inline_styles(client):
+    html = client.get("/auth/login").get_data(as_text=True)
+    raw = re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", html).group(1)
+    config = json.loads(raw)
+    assert config["allowEval"] is False
+    assert config["includeIndicatorStyles"] is False
+    assert config["historyCacheSize"] == 0
+    assert config.get("allowScriptTags") is False
+
+
+# --- error pages --------------------------------------------------------------------------
+
+
+def assert_generic_error_page(response: Any, status: int) -> str:
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert 'class="card error-page"' in html  # our page, in our layout
+    assert "<!doctype html>" in html.lower()
+    for leak in (
+        "Traceback",
+        "werkzeug",
+        "Werkzeug",
+        "secret-internal-detail-42",
+        "/srv/compound",
+        "RuntimeError",
+        "The CSRF token",
+        "Bad Request",
+        "Internal Server Error",
+        "sqlalchemy",
+    ):
+        assert leak not in html, leak
+    assert_security_headers(response)
+    return html
+
+
+def test_403_page(world, boom, login_as):
+    response = login_as(world.users["staff"]).get("/test-forbidden")
+    assert_generic_error_page(response, 403)
+
+
+def test_403_page_for_a_role_that_may_see_but_not_change(world, login_as):
+    household = first_household(world.branch)
+    response = login_as(world.users["committee"]).post(
+        f"/registry/households/{household.id}/invite"
+    )
+    assert_generic_error_page(response, 403)
+
+
+def test_404_page(world, login_as):
+    assert_generic_error_page(login_as(world.users["staff"]).get("/no/such/page"), 404)
+
+
+def test_404_for_an_id_too_large_for_the_database(world, login_as):
+    client = login_as(world.users["staff"])
+    assert_generic_error_page(client.get("/people/99999999999999999999999"), 404)
+
+
+def test_405_page_names_the_allowed_methods(world, login_as):
+    response = login_as(world.users["staff"]).get("/auth/logout")
+    assert_generic_error_page(response, 405)
+    assert "POST" in response.headers["Allow"]
+
+
+def test_413_page_for_an_oversized_request(app, world, login_as):
+    client = login_as(world.users["staff"])
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = client.post(
+        "/auth/password", data={"current_password": "x" * 4096, "new_password": "y"}
+    )
+    assert_generic_error_page(response, 413)
+
+
+def test_500_page_hides_the_error_and_logs_it(world, boom, login_as, caplog):
+    response = login_as(world.users["staff"]).get(boom)
+    assert_generic_error_page(response, 500)
+    assert "secret-internal-detail-42" in caplog.text  # it is logged for the operator
+
+
+def test_500_page_for_htmx_is_generic_too(world, boom, login_as):
+    response = login_as(world.users["staff"]).get(boom, headers={"HX-Request": "true"})
+    assert response.status_code == 500
+    assert "secret-internal-detail-42" not in response.get_data(as_text=True)
+
+
+def test_429_next_to_the_code_when_codes_are_guessed(world, client):
+    data = {"mobile": "13912345678", "name": "猜码人", "new_password": "guess guess 1"}
+    data["confirm"] = data["new_password"]
+    for n in range(5):
+        response = client.post("/auth/activate", data={**data, "code": f"AAAA{n + 2}-AAAAA"})
+        assert response.status_code == 422
+    response = client.post("/auth/activate", data={**data, "code": "AAAAA-AAAAA"})
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    # The form comes back with what was typed and the reason next to the code field.
+    assert 'id="code-error"' in html and 'value="猜码人"' in html
+
+
+def test_wrong_codes_from_ipv6_neighbours_do_not_lock_each_other_out(world, app):
+    data = {"mobile": "13912345678", "name": "猜码人", "new_password": "guess guess 1"}
+    data["confirm"] = data["new_password"]
+    first = app.test_client()
+    for n in range(5):
+        first.post(
+            "/auth/activate",
+            data={**data, "code": f"AAAA{n + 2}-AAAAA"},
+            environ_base={"REMOTE_ADDR": "2408:8456:1234:5678::1"},
+        )
+    neighbour = app.test_client().post(
+        "/auth/activate",
+        data={**data, "code": "AAAA7-AAAAA"},
+        environ_base={"REMOTE_ADDR": "2408:8456:1234:9999::2"},
+    )
+    assert neighbour.status_code == 422  # refused as a wrong code, not as rate limited
+
+
+@pytest.fixture
+def csrf_app(app: Flask, database_uri: str, tmp_path: Path) -> Iterator[Flask]:
+    other = make_app({**_config(database_uri, tmp_path), "WTF_CSRF_ENABLED": True})
+    yield other
+    with other.app_context():
+        db.engine.dispose()
+
+
+def test_missing_csrf_token_gets_a_generic_page(world, csrf_app):
+    response = csrf_app.test_client().post(
+        "/auth/login", data={"mobile": world.users["staff"].mobile, "password": PASSWORD}
+    )
+    html = assert_generic_error_page(response, 400)
+    assert "<h1>" in html
+
+
+# --- cookies ------------------------------------------------------------------------------
+
+
+def session_cookie_header(response: Any) -> str:
+    headers = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(COOKIE + "=")]
+    assert headers, response.headers
+    return headers[-1]
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(world, client):
+    response = client.post(
+        "/auth/login", data={"mobile": world.users["staff"].mobile, "password": PASSWORD}
+    )
+    assert response.status_code == 303
+    header = session_cookie_header(response)
+    assert "HttpOnly" in header
+    assert "SameSite=Lax" in header
+    assert "Secure" not in header  # development runs on plain http
+    assert "Strict-Transport-Security" not in response.headers
+
+
+@pytest.fixture
+def production_app(app: Flask, database_uri: str, tmp_path: Path) -> Iterator[Flask]:
+    config = {**_config(database_uri, tmp_path), "ENV_NAME": "production", "TESTING": False}
+    other = make_app(config)
+    yield other
+    with other.app_context():
+        db.engine.dispose()
+
+
+def test_production_session_cookie_is_secure_and_hsts_is_sent(world, production_app):
+    client = production_app.test_client()
+    response = client.post(
+        "/auth/login", data={"mobile": world.users["staff"].mobile, "password": PASSWORD}
+    )
+    assert response.status_code == 303
+    header = session_cookie_header(response)
+    assert "Secure" in header and "HttpOnly" in header and "SameSite=Lax" in header
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+
+
+# --- behind a reverse proxy ---------------------------------------------------------------
+
+
+def test_behind_a_proxy_printed_slips_link_to_https(world, app, database_uri, tmp_path):
+    proxied = make_app({**_config(database_uri, tmp_path), "PROXY_HOPS": 1})
+    staff = proxied.test_client()
+    headers = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    staff.post(
+        "/auth/login",
+        data={"mobile": world.users["staff"].mobile, "password": PASSWORD},
+        headers=headers,
+    )
+    rep = world.users["rep"]
+    slip = staff.post(f"/people/{rep.id}/activation", headers=headers).get_data(as_text=True)
+    assert "https://localhost/auth/activate" in slip
+    with proxied.app_context():
+        db.engine.dispose()
+
+
+def test_without_a_proxy_forwarded_headers_are_ignored(world, login_as):
+    staff = login_as(world.users["staff"])
+    rep = world.users["rep"]
+    headers = {"X-Forwarded-Proto": "https"}
+    slip = staff.post(f"/people/{rep.id}/activation", headers=headers).get_data(as_text=True)
+    assert "http://localhost/auth/activate" in slip
+
+
+# --- flask check-deploy ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in list(os.environ):
+        if name.startswith(("COMPOUND_", "FLASK_")) or name in ("SECRET_KEY", "DATABASE_URL"):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def safe_config(database_uri: str) -> dict[str, Any]:
+    return {
+        "ENV_NAME": "production",
+        "SECRET_KEY": SAFE_KEY,
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "PROXY_HOPS": 1,
+    }
+
+
+def check_deploy(target: Flask) -> Any:
+    with target.app_context():
+        return target.test_cli_runner().invoke(args=["check-deploy"])
+
+
+def test_check_deploy_passes_on_safe_production_settings(app, database_uri, clean_env):
+    clean_env.setenv("SECRET_KEY", SAFE_KEY)
+    result = check_deploy(create_app(safe_config(database_uri)))
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output and "FAIL" not in result.output
+
+
+def test_check_deploy_accepts_the_prefixed_secret_key_variable(app, database_uri, clean_env):
+    clean_env.setenv("COMPOUND_SECRET_KEY", SAFE_KEY)
+    result = check_deploy(create_app(safe_config(database_uri)))
+    assert result.exit_code == 0, result.output
+
+
+def test_check_deploy_fails_on_the_test_settings(app, clean_env):
+    result = check_deploy(app)
+    assert result.exit_code == 1
+    assert "TESTING" in result.output
+    assert "CSRF" in result.output
+    assert "Argon2" in result.output
+    assert not any(line.startswith("OK") for line in result.output.splitlines())
+
+
+UNSAFE: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, str], str]] = {
+    # name: (config at creation, config set afterwards, environment, expected words)
+    "development": ({"ENV_NAME": "development"}, {"SESSION_COOKIE_SECURE": True}, {}, "_ENV"),
+    "FLASK_DEBUG": ({}, {}, {"FLASK_DEBUG": "1"}, "Debug"),
+    "DEBUG": ({"DEBUG": True}, {}, {}, "Debug"),
+    "TESTING": ({"TESTING": True}, {}, {}, "TESTING"),
+    "no key in env": ({}, {}, {"SECRET_KEY": ""}, "SECRET_KEY is not set"),
+    "short key": ({"SECRET_KEY": "short"}, {}, {"SECRET_KEY": "short"}, "shorter"),
+    "insecure cookie": ({}, {"SESSION_COOKIE_SECURE": False}, {}, "SESSION_COOKIE_SECURE"),
+    "script-readable cookie": ({"SESSION_COOKIE_HTTPONLY": False}, {}, {}, "HTTPONLY"),
+    "cross-site cookie": ({"SESSION_COOKIE_SAMESITE": None}, {}, {}, "SAMESITE"),
+    "csrf off": ({"WTF_CSRF_ENABLED": False}, {}, {}, "CSRF"),
+    "csrf not checked": ({"WTF_CSRF_CHECK_DEFAULT": False}, {}, {}, "CSRF"),
+    "weak argon2": ({"ARGON2_MEMORY_COST": 64, "ARGON2_TIME_COST": 1}, {}, {}, "Argon2"),
+    "unlimited uploads": ({"MAX_CONTENT_LENGTH": None}, {}, {}, "MAX_CONTENT_LENGTH"),
+    "proxy unknown": ({}, {}, {}, "PROXY_HOPS"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNSAFE))
+def test_check_deploy_fails_on_each_unsafe_setting(app, database_uri, clean_env, case):
+    at_creation, afterwards, env, expected = UNSAFE[case]
+    clean_env.setenv("SECRET_KEY", SAFE_KEY)
+    for name, value in env.items():
+        if value:
+            clean_env.setenv(name, value)
+        else:
+            clean_env.delenv(name)
+    config = {**safe_config(database_uri), **at_creation}
+    if case == "proxy unknown":
+        del config["PROXY_HOPS"]
+    target = create_app(config)
+    target.config.update(afterwards)
+    result = check_deploy(target)
+    assert result.exit_code == 1, result.output
+    fails = [line for line in result.output.splitlines() if line.startswith("FAIL")]
+    assert len(fails) == 1, result.output  # exactly the one problem, named
+    assert expected in fails[0]
+
+
+def _flask_check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("COMPOUND_", "FLASK_")) and k not in ("SECRET_KEY", "DATABASE_URL")
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "compound_app", "check-deploy"],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_real_command_fails_in_development(tmp_path):
+    result = _flask_check_deploy({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
+    assert result.returncode != 0
+    assert "FAIL" in result.stderr
+
+
+def test_the_real_command_passes_with_production_environment(tmp_path):
+    result = _flask_check_deploy(
+        {
+            "COMPOUND_ENV": "production",
+            "COMPOUND_PROXY_HOPS": "0",
+            "SECRET_KEY": SAFE_KEY,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+        }
+    )
+    assert result.returncode == 0, result.stderr
+    assert "OK" in result.stdout
+
+
+# --- templates keep to the CSP ------------------------------------------------------------
+
+
+class InlineCodeFinder(HTMLParser):
+    """Collects what a CSP without 'unsafe-inline'/'unsafe-eval' would block or break."""
+
+    EXECUTABLE = ("", "text/javascript", "application/javascript", "module")
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self._script: str | None = None
+        self.tags = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags += 1
+        attr = dict(attrs)
+        for name, value in attrs:
+            value = (value or "").strip()
+            if name.startswith("on"):
+                self.problems.append(f"<{tag} {name}=…> inline event handler")
+            if name == "style":
+                self.problems.append(f"<{tag} style=…> inline style")
+            if name.startswith(("hx-on", "data-hx-on")):
+                self.problems.append(f"<{tag} {name}> needs eval")
+            if name in ("hx-vals", "hx-vars", "data-hx-vals") and value.startswith(
+                ("js:", "javascript:")
+            ):
+                self.problems.append(f"<{tag} {name}=js:…> needs eval")
+            if name == "hx-vars":
+                self.problems.append(f"<{tag} hx-vars> always evaluates")
+            if name in ("href", "src", "action", "formaction") and value.lower().startswith(
+                "javascript:"
+            ):
+                self.problems.append(f"<{tag} {name}=javascript:…>")
+        if tag == "style":
+            self.problems.append("<style> element")
+        if tag == "script":
+            kind = (attr.get("type") or "").lower()
+            if kind in self.EXECUTABLE:
+                if not attr.get("src"):
+                    self.problems.append("inline <script>")
+                else:
+                    self._script = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._script is not None:
+            self._script += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._script is not None:
+            if self._script.strip():
+                self.problems.append("<script src> with inline content")
+            self._script = None
+
+
+def inline_code(html: str) -> list[str]:
+    finder = InlineCodeFinder()
+    finder.feed(html)
+    finder.close()
+    assert finder.tags > 0
+    return finder.problems
+
+
+def test_the_finder_finds_what_it_looks_for():
+    """The scan below must be able to fail."""
+    bad = (
+        '<p style="color:red">x</p><button onclick="go()">b</button>'
+        "<script>alert(1)</script><style>p{}</style>"
+        '<a href="javascript:void(0)">a</a><div hx-on:click="x()"></div>'
+        '<div hx-vals="js:{a: 1}"></div>'
+    )
+    assert len(inline_code(bad)) == 7
+    good = '<script src="/static/js/app.js" defer></script><p class="x" data-confirm="y">ok</p>'
+    assert inline_code(good) == []
+
+
+def _url_args(world: World, app: Flask) -> dict[str, object]:
+    from sqlalchemy import select
+
+    from compound_app.auth.models import RoleGrant
+
+    objs = world.objects_of(world.branch)
+    member = db.session.scalar(
+        select(CommitteeMember).where(CommitteeMember.user_id == world.users["committee"].id)
+    )
+    grant = db.session.scalar(select(RoleGrant).where(RoleGrant.user_id == world.users["rep"].id))
+    fees = fee_objects(world.branch, world.users["rep"], world.users["committee"])
+    repairs = repair_objects(world.branch, world.users["resident"], world.users["committee"])
+    asked = pilot_vote_objects(world.branch, world.users["committee"])
+    return {
+        **fees,
+        **repairs,
+        **asked,
+        "compound_id": objs["compound"].id,
+        "community_id": world.community.id,
+        "area_id": world.contiguous_area.id,
+        "building_id": objs["building"].id,
+        "unit_id": objs["unit"].id,
+        "household_id": objs["household"].id,
+        "occupant_id": objs["occupant"].id,
+        "member_id": member.id,
+        "user_id": world.users["rep"].id,
+        "grant_id": grant.id,
+        "ext": "xlsx",
+    }
+
+
+def _fill(rule: Any, args: dict[str, object]) -> str:
+    url = rule.rule
+    for name in rule.arguments:
+        url = re.sub(rf"<(?:\w+:)?{name}>", str(args[name]), url)
+    return url
+
+
+def test_no_page_has_inline_script_style_or_event_handlers(world, app, login_as, client):
+    args = _url_args(world, app)
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+    clients: dict[str, FlaskClient] = {"anonymous": client}
+    for role in ("admin", "staff", "committee", "area_committee", "rep", "resident", "tenant"):
+        clients[role] = login_as(world.users[role])
+    staff = clients["staff"]
+    extra = [
+        f"/committees/areas/{world.branch.area_id}",
+        f"/registry/areas/{world.branch.area_id}",
+        "/no/such/page",
+    ]
+    problems: dict[str, list[str]] = {}
+    pages: set[str] = set()
+
+    def scan(role: str, method: str, url: str, response: Any) -> None:
+        if response.status_code >= 500:
+            problems[f"{role} {method} {url}"] = [f"answered {response.status_code}"]
+        if response.mimetype != "text/html" or not response.data:
+            return
+        if response.status_code == 200:
+            pages.add(url)
+        found = inline_code(response.get_data(as_text=True))
+        if found:
+            problems[f"{role} {method} {url} ({response.status_code})"] = found
+
+    # Slips are the answers to making a code.
+    for url in (
+        f"/registry/households/{args['household_id']}/invite",
+        f"/people/{args['user_id']}/activation",
+    ):
+        scan("staff", "POST", url, staff.post(url))
+    for role, c in clients.items():
+        for rule in rules:
+            url = _fill(rule, args)
+            if "GET" in rule.methods:
+                scan(role, "GET", url, c.get(url))
+                scan(
+                    role,
+                    "GET htmx",
+                    url,
+                    c.get(url, headers={"HX-Request": "true", "HX-Target": "people-table"}),
+                )
+        for url in extra:
+            scan(role, "GET", url, c.get(url))
+    # Forms sent back with errors (422) by the people who use them.
+    for role in ("admin", "staff", "committee", "rep"):
+        for rule in rules:
+            if {"GET", "POST"} <= rule.methods and not rule.endpoint.startswith("auth.log"):
+                url = _fill(rule, args)
+                scan(role, "POST", url, clients[role].post(url, data={"name": "\x00"}))
+    scan("anonymous", "POST", "/auth/login", client.post("/auth/login", data={}))
+    scan("anonymous", "POST", "/auth/activate", client.post("/auth/activate", data={}))
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+    # Enough distinct pages were really rendered for the scan to mean something.
+    assert len(pages) >= 25, sorted(pages)
+    assert any("/activation" in p for p in pages) and any("/invite" in p for p in pages)
+
+
+def test_static_script_never_evaluates_strings():
+    script = (ROOT / "static" / "js" / "app.js").read_text(encoding="utf-8")
+    assert "eval(" not in script and "new Function" not in script
+    assert "innerHTML" not in script
