@@ -138,7 +138,7 @@ class Session:
         """Log a ¥10 cash payment as the representative would (the form, then the post);
         ``again`` sends the same form twice, as a double tap does. Returns the form's key
         once the server confirmed it with a receipt."""
-        from compound_app.dbtypes import local_today
+        from compound_app import clock
 
         path = f"/fees/households/{household_id}/pay"
         self.read("pay_form", path)
@@ -146,7 +146,7 @@ class Session:
         data = {
             "amount": "10",
             "method": "cash",
-            "paid_on": local_today().isoformat(),
+            "paid_on": clock.today().isoformat(),
             "note": "",
             "key": key,
             "csrf_token": self.token,

@@ -133,10 +133,10 @@ PAGES = [
 
 
 def _last_month() -> str:
-    from compound_app.dbtypes import local_today
-    from compound_app.fees.ledger import add_months, month_of
+    from compound_app import clock
+    from compound_app.months import add_months, month_of
 
-    return f"{add_months(month_of(local_today()), -1):%Y-%m}"
+    return f"{add_months(month_of(clock.today()), -1):%Y-%m}"
 
 
 FLOOR = "/_bench/floor"
@@ -307,16 +307,17 @@ def bill_jobs(url: str) -> dict[str, dict[str, float]]:
     """Issue next month's bills for every household of the city, then run it again."""
     from sqlalchemy import func, select
 
+    from compound_app import clock
     from compound_app.database import writing
-    from compound_app.dbtypes import local_today
     from compound_app.extensions import db
     from compound_app.fees import ledger
+    from compound_app.months import add_months, month_of
     from compound_app.registry.models import Household, ManagementArea
 
     app = common.make_app(url)
     jobs = {}
     with app.app_context(), writing():
-        month = ledger.add_months(ledger.month_of(local_today()), 1)
+        month = add_months(month_of(clock.today()), 1)
         households = db.session.scalar(select(func.count(Household.id)))
         areas = db.session.scalars(select(ManagementArea.id)).all()
         for name in ("bill_generation_city_month", "bill_generation_rerun"):

@@ -13,7 +13,8 @@ from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, String, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .dbtypes import UTCDateTime, utcnow
+from . import clock
+from .dbtypes import UTCDateTime
 from .extensions import db
 
 # Never copied into the audit trail.
@@ -22,7 +23,7 @@ SECRET_FIELDS = frozenset({"password_hash", "token_hash", "code_hash"})
 
 class AuditLog(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     action: Mapped[str] = mapped_column(String(40))
     entity: Mapped[str] = mapped_column(String(40))

@@ -1,17 +1,13 @@
-"""Column types and time helpers shared by every model."""
+"""Column types shared by every model."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -28,7 +24,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given; use compound_app.dbtypes.utcnow()")
+            raise ValueError("naive datetime given; use compound_app.dbtypes.clock.now()")
         value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
@@ -40,13 +36,3 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
-
-
-LOCAL_TZ = "Asia/Shanghai"
-
-
-def local_today() -> date:
-    """Today's date where the compounds are (Asia/Shanghai), whatever the server's zone."""
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(LOCAL_TZ)).date()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, request
 from flask_babel import format_date, get_locale
 
-from .dbtypes import local_today
+from . import clock
 from .labels import label
 from .money import fen_in_words, format_fen, format_hundredths
 
@@ -30,7 +30,7 @@ def fmt_datetime(value: datetime | None) -> str:
     """A moment as a date and a time of day in Asia/Shanghai: 2026年11月27日 18:54."""
     if not value:
         return ""
-    local = value + timedelta(hours=8)  # stored in UTC; Shanghai keeps no daylight saving
+    local = clock.local(value)
     return f"{format_date(local.date(), 'long')} {local:%H:%M}"
 
 
@@ -132,5 +132,5 @@ def init_templating(app: Flask) -> None:
             # Where the language switch returns to: this page, or for a form answered with
             # errors (a POST), the page the form was on.
             "request_path": _return_path(),
-            "today": local_today(),
+            "today": clock.today(),
         }

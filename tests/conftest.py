@@ -3,6 +3,10 @@
 SQLite (the default): the migrations build a template file once per session and every
 test gets a copy. PostgreSQL (``TEST_DATABASE_URL``): the migrations run once per
 session and every test starts from empty tables.
+
+The suite never reads the real date: it runs at ``TEST_NOW`` (an ISO moment with its
+offset), moving on from there as real time passes. CI runs parts of it at other moments
+(a later year, New Year's midnight in China) to prove nothing depends on one date.
 """
 
 from __future__ import annotations
@@ -10,19 +14,50 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from compound_app import create_app
+from compound_app import clock, create_app
 from compound_app.extensions import db
 from tests import factories
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_NOW = os.environ.get("TEST_NOW") or "2026-06-15T10:00:00+08:00"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    moment = datetime.fromisoformat(TEST_NOW)
+    if moment.tzinfo is None:
+        raise pytest.UsageError("TEST_NOW needs an offset, e.g. 2029-06-01T09:00:00+08:00")
+    # tick: time goes on from there, so timeouts and "a minute later" behave as in life.
+    config._travel = time_machine.travel(moment, tick=True)  # type: ignore[attr-defined]
+    config._travel.start()  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    travel = getattr(config, "_travel", None)
+    if travel is not None:
+        travel.stop()
+
+
+class HeldClock:
+    """The app's clock, held at ``now`` while that is set; the suite's running time if None."""
+
+    now: datetime | None = None
+
+
+@pytest.fixture
+def held_clock() -> Iterator[HeldClock]:
+    held = HeldClock()
+    with clock.following(lambda: held.now or datetime.now(UTC)):
+        yield held
 
 
 def _config(uri: str, instance: Path) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import count
 
+from compound_app import clock
 from compound_app.auth.models import Role, User
 from compound_app.auth.service import grant, hash_password
 from compound_app.committees import service as committees
@@ -13,6 +14,7 @@ from compound_app.committees.models import Background, Committee, Position
 from compound_app.extensions import db
 from compound_app.fees import schedules
 from compound_app.fees.models import ApprovalHow, Basis, Cycle, FeeSchedule
+from compound_app.months import add_months, month_of
 from compound_app.registry import roster
 from compound_app.registry import service as registry
 from compound_app.registry.models import (
@@ -73,8 +75,15 @@ def compound(
     return c
 
 
+def days_ago(n: int) -> date:
+    """A day ``n`` days before today (after it when negative), on the suite's clock."""
+    return clock.today() - timedelta(days=n)
+
+
 def committee(area: ManagementArea, *members: tuple[User, Position]) -> Committee:
-    c = committees.create_committee(area, f"{area.name}物管会", date(2026, 1, 1))
+    """A committee formed half a year ago, its members seated for three years from then."""
+    formed = days_ago(165)
+    c = committees.create_committee(area, f"{area.name}物管会", formed)
     db.session.flush()
     for u, position in members:
         committees.add_member(
@@ -83,8 +92,8 @@ def committee(area: ManagementArea, *members: tuple[User, Position]) -> Committe
             mobile=u.mobile,
             position=position,
             background=Background.PARTY_MEMBER,
-            term_start=date(2026, 1, 1),
-            term_end=date(2029, 1, 1),
+            term_start=formed,
+            term_end=formed + timedelta(days=3 * 365),
             actor=None,
         )
     db.session.commit()
@@ -145,7 +154,8 @@ def build_world() -> World:
     unmanaged = compound(a, "粮食局宿舍")
     elsewhere = compound(b, "供电家属院")
 
-    today = date(2026, 6, 1)
+    # The models were taken up long before any test's window of months.
+    today = days_ago(400)
     registry.change_model(branch, ManagementModel.PARTY_BRANCH, today, "居民会议")
     registry.set_party_organisation(
         branch, PartyOrgKind.BRANCH, "新国土小区党支部", "孙德明", 12, None
@@ -183,13 +193,15 @@ def build_world() -> World:
 def fee_schedule(
     area: ManagementArea,
     *,
-    start: date = date(2026, 1, 1),
+    start: date | None = None,
     items: tuple[tuple[str, str, int], ...] = (("保洁", "per_household", 1000),),
     cycle: str = "month",
     vacant_percent: int = 50,
     approver: User | None = None,
 ) -> FeeSchedule:
-    """An active schedule from ``start`` (its first period billed), through the services."""
+    """An active schedule from ``start`` (its first period billed; five months ago unless
+    given), through the services."""
+    start = start or add_months(month_of(clock.today()), -5)
     draft = schedules.new_draft(area, approver, today=start)
     schedules.update_terms(
         draft,
@@ -220,15 +232,12 @@ def fee_schedule(
 def fee_objects(c: Compound, collector: User, recorder: User) -> dict[str, int]:
     """A schedule in force with bills, a cash payment, a hand-over and an expense awaiting
     approval in the compound's area: the ids the fee routes take."""
-    from compound_app.dbtypes import local_today
     from compound_app.fees import ledger
     from compound_app.fees.models import CashHandover, Expense, Method
 
-    today = local_today()
+    today = clock.today()
     area = c.area
-    schedule = fee_schedule(
-        area, start=ledger.add_months(ledger.month_of(today), -1), approver=recorder
-    )
+    schedule = fee_schedule(area, start=add_months(month_of(today), -1), approver=recorder)
     schedules.catch_up(area.id)
     payment = ledger.record_payment(
         first_household(c),
@@ -252,7 +261,7 @@ def fee_objects(c: Compound, collector: User, recorder: User) -> dict[str, int]:
         amount_fen=80_000,
         payee="保洁员",
         spent_on=today,
-        book_month=ledger.month_of(today),
+        book_month=month_of(today),
         needs_approval=True,
         recorded_by_id=recorder.id,
         request_key=f"fixture-expense-{area.id:08d}",
@@ -297,15 +306,15 @@ def repair_objects(c: Compound, reporter: User, recorder: User) -> dict[str, int
         p=p,
     )
     work = works.plan_work(
-        c, works.WorkPlan("camera", "安装监控", "", 100_000, "fees", date(2026, 6, 1)), recorder
+        c, works.WorkPlan("camera", "安装监控", "", 100_000, "fees", days_ago(14)), recorder
     )
     facility = works.add_facility(
-        c, works.FacilityEntry("street_light", 2, "大门", date(2026, 1, 1)), recorder
+        c, works.FacilityEntry("street_light", 2, "大门", days_ago(165)), recorder
     )
     meeting = works.record_meeting(
         c,
         works.MeetingRecord(
-            MeetingKind.RESIDENTS, date(2026, 6, 1), "居民代表", 12, "路灯不亮", ["修路灯"]
+            MeetingKind.RESIDENTS, days_ago(14), "居民代表", 12, "路灯不亮", ["修路灯"]
         ),
         recorder,
     )
@@ -340,18 +349,16 @@ def pilot_vote_objects(c: Compound, runner: User) -> dict[str, int]:
         # Chosen before it took its model, as the story's pilots were.
         pilot = Pilot(
             compound_id=c.id,
-            selected_on=date(2026, 3, 1),
+            selected_on=days_ago(106),
             stage="organised",
-            stage_since=date(2026, 5, 1),
+            stage_since=days_ago(45),
             model=c.model if c.model != "unmanaged" else "contiguous",
         )
         db.session.add(pilot)
         db.session.flush()
-        db.session.add(StageChange(pilot_id=pilot.id, to_stage="organised", on=date(2026, 5, 1)))
-    from compound_app.dbtypes import local_today
-
-    milestone = pilots.add_milestone(pilot, "成立物管会", date(2026, 12, 31))
-    today = local_today()
+        db.session.add(StageChange(pilot_id=pilot.id, to_stage="organised", on=days_ago(45)))
+    milestone = pilots.add_milestone(pilot, "成立物管会", days_ago(-199))
+    today = clock.today()
     vote = votes.create_vote(
         votes.resolve_scope("compound", c.id), "manager", "选聘物业", "是否选聘", today, runner
     )

@@ -9,7 +9,8 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..dbtypes import UTCDateTime, utcnow
+from .. import clock
+from ..dbtypes import UTCDateTime
 from ..extensions import db
 
 
@@ -40,7 +41,7 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     is_enabled: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     grants: Mapped[list[RoleGrant]] = relationship(
@@ -64,11 +65,11 @@ class UserSession(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Refreshed every few minutes of use; a session idle for too long ends.
     last_seen_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, server_default=text("CURRENT_TIMESTAMP")
+        UTCDateTime, default=clock.now, server_default=text("CURRENT_TIMESTAMP")
     )
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user_agent: Mapped[str] = mapped_column(String(200), default="")
@@ -88,7 +89,7 @@ class RoleGrant(db.Model):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     user: Mapped[User] = relationship(back_populates="grants", foreign_keys=[user_id])
 
@@ -138,7 +139,7 @@ class InviteCode(db.Model):
     household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -154,4 +155,4 @@ class LoginAttempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     mobile: Mapped[str] = mapped_column(String(20), index=True)
     ip: Mapped[str] = mapped_column(String(45), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)

@@ -11,8 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
-from .. import audit
-from ..dbtypes import utcnow
+from .. import audit, clock
 from ..extensions import db
 from .models import InviteCode, LoginAttempt, Role, RoleGrant, User, UserSession
 
@@ -73,7 +72,7 @@ def start_session(user: User, user_agent: str = "") -> str:
         UserSession(
             user_id=user.id,
             token_hash=_digest(token),
-            expires_at=utcnow() + current_app.config["SESSION_ABSOLUTE_LIFETIME"],
+            expires_at=clock.now() + current_app.config["SESSION_ABSOLUTE_LIFETIME"],
             user_agent=user_agent[:200],
         )
     )
@@ -89,7 +88,7 @@ TOUCH_EVERY = timedelta(minutes=5)
 def user_for_token(token: str | None) -> User | None:
     if not token or len(token) > 100:
         return None
-    now = utcnow()
+    now = clock.now()
     found = db.session.execute(
         select(User, UserSession.id, UserSession.last_seen_at)
         .join(UserSession, UserSession.user_id == User.id)
@@ -131,7 +130,7 @@ def end_session(token: str | None) -> None:
         db.session.execute(
             update(UserSession)
             .where(UserSession.token_hash == _digest(token), UserSession.ended_at.is_(None))
-            .values(ended_at=utcnow())
+            .values(ended_at=clock.now())
         )
 
 
@@ -139,13 +138,13 @@ def end_other_sessions(user: User, keep_token: str | None = None) -> int:
     stmt = update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
     if keep_token:
         stmt = stmt.where(UserSession.token_hash != _digest(keep_token))
-    return db.session.execute(stmt.values(ended_at=utcnow())).rowcount or 0
+    return db.session.execute(stmt.values(ended_at=clock.now())).rowcount or 0
 
 
 def change_password(user: User, new_password: str) -> None:
     before = {"password_changed_at": _iso(user.password_changed_at)}
     user.password_hash = hash_password(new_password)
-    user.password_changed_at = utcnow()
+    user.password_changed_at = clock.now()
     end_other_sessions(user, keep_token=user.session_token)
     audit.record(
         "password_change",
@@ -165,7 +164,7 @@ def _iso(value: datetime | None) -> str | None:
 def login_wait(mobile: str, ip: str) -> int:
     """Minutes to wait before another login attempt is allowed (0 = go ahead)."""
     cfg = current_app.config
-    since = utcnow() - cfg["LOGIN_WINDOW"]
+    since = clock.now() - cfg["LOGIN_WINDOW"]
     by_mobile = db.session.execute(
         select(func.count(), func.min(LoginAttempt.at)).where(
             LoginAttempt.mobile == mobile[:20], LoginAttempt.at > since
@@ -187,7 +186,7 @@ def login_wait(mobile: str, ip: str) -> int:
     if not blocked_since:
         return 0
     free_at = min(blocked_since) + cfg["LOGIN_WINDOW"]
-    seconds = (free_at - utcnow()).total_seconds()
+    seconds = (free_at - clock.now()).total_seconds()
     return max(1, int(seconds // 60) + 1)
 
 
@@ -209,7 +208,7 @@ def clear_failures(mobile: str) -> None:
 
 
 def prune_attempts(older_than: timedelta = timedelta(days=1)) -> None:
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - older_than))
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.at < clock.now() - older_than))
 
 
 # --- invite codes -----------------------------------------------------------------------
@@ -223,7 +222,7 @@ def issue_invite(
     *, created_by: User, household_id: int | None = None, user_id: int | None = None
 ) -> str:
     """A new one-time code; earlier unused codes for the same target stop working."""
-    now = utcnow()
+    now = clock.now()
     target = (
         InviteCode.household_id == household_id
         if household_id is not None
@@ -255,7 +254,7 @@ def find_invite(code: str) -> InviteCode | None:
         select(InviteCode).where(
             InviteCode.code_hash == _digest(raw),
             InviteCode.used_at.is_(None),
-            InviteCode.expires_at > utcnow(),
+            InviteCode.expires_at > clock.now(),
         )
     ).scalar_one_or_none()
 
@@ -377,9 +376,9 @@ def _use_invite(invite: InviteCode, user: User, password: str | None) -> User:
         .where(
             InviteCode.id == invite.id,
             InviteCode.used_at.is_(None),
-            InviteCode.expires_at > utcnow(),
+            InviteCode.expires_at > clock.now(),
         )
-        .values(used_at=utcnow())
+        .values(used_at=clock.now())
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
@@ -388,7 +387,7 @@ def _use_invite(invite: InviteCode, user: User, password: str | None) -> User:
         if user.password_hash is not None:
             end_other_sessions(user)  # a reset: whoever knew the old password is out
         user.password_hash = hash_password(password)
-        user.password_changed_at = utcnow()
+        user.password_changed_at = clock.now()
         audit.record("activate", user, None, {"mobile": user.mobile})
     if invite.household_id is not None:
         household = db.session.get(Household, invite.household_id)
@@ -411,7 +410,7 @@ def _use_invite(invite: InviteCode, user: User, password: str | None) -> User:
             occupant.user_id = user.id
             audit.record("link", occupant, before)
         grant(user, Role.RESIDENT, household.id, granted_by=None)
-    invite.used_at = utcnow()
+    invite.used_at = clock.now()
     invite.used_by_id = user.id
     audit.record("invite_use", invite)
     return user

@@ -8,8 +8,9 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import clock
 from ..auth.models import User
-from ..dbtypes import UTCDateTime, utcnow
+from ..dbtypes import UTCDateTime
 from ..extensions import db
 from ..registry.models import ManagementArea, _in
 
@@ -33,7 +34,7 @@ class Committee(db.Model):
     area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), unique=True)
     name: Mapped[str] = mapped_column(String(50))
     formed_on: Mapped[date]
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     area: Mapped[ManagementArea] = relationship()
     members: Mapped[list[CommitteeMember]] = relationship(

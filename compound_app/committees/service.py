@@ -8,10 +8,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import audit
+from .. import audit, clock
 from ..auth.models import Role, RoleGrant, User
 from ..auth.service import find_or_create_user, grant, revoke
-from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..registry.models import ManagementArea
@@ -30,7 +29,7 @@ def committee_for_area(area_id: int) -> Committee | None:
 
 
 def is_current(member: CommitteeMember, on: date | None = None) -> bool:
-    on = on or local_today()
+    on = on or clock.today()
     return member.term_start <= on <= member.term_end
 
 
@@ -129,7 +128,7 @@ def _sync_access(member: CommitteeMember) -> None:
             RoleGrant.area_id == area_id,
         )
     )
-    today = local_today()
+    today = clock.today()
     still_on = any(
         m.user_id == member.user_id and m.term_end >= today for m in member.committee.members
     )
@@ -154,7 +153,7 @@ def end_membership(member: CommitteeMember, on: date) -> None:
 
 def remove_member(member: CommitteeMember) -> None:
     """Delete a seat entered by mistake; one that has begun is ended instead."""
-    if member.term_start < local_today():
+    if member.term_start < clock.today():
         raise RuleError(_("This seat has begun: end it instead, so its history is kept."))
     committee = member.committee
     before = audit.snapshot(member)
@@ -175,7 +174,7 @@ def remove_member(member: CommitteeMember) -> None:
 
 def current_areas(user_id: int, area_ids: set[int]) -> set[int]:
     """Of ``area_ids``, those where the user's committee term covers today."""
-    today = local_today()
+    today = clock.today()
     rows = db.session.scalars(
         select(Committee.area_id)
         .join(CommitteeMember, CommitteeMember.committee_id == Committee.id)

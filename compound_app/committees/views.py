@@ -9,9 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import access
+from .. import access, clock
 from ..access import Action
-from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..forms import form_status, submit
@@ -30,7 +29,7 @@ def area(area_id: int) -> Response:
     area = access.get_or_404(ManagementArea, area_id)
     committee = service.committee_for_area(area.id)
     form = CommitteeForm(formdata=None, name=_("%(area)s property committee", area=area.name))
-    form.formed_on.data = local_today()
+    form.formed_on.data = clock.today()
     return render(
         "committees/area.html",
         area=area,
@@ -69,8 +68,8 @@ def new_member(area_id: int) -> Response:
         return redirect_after_post(url_for(".area", area_id=area.id))
     form = MemberForm()
     if request.method == "GET":
-        form.term_start.data = local_today()
-        form.term_end.data = date(local_today().year + 3, local_today().month, 1)
+        form.term_start.data = clock.today()
+        form.term_end.data = date(clock.today().year + 3, clock.today().month, 1)
         form.position.data = Position.MEMBER
     done = submit(
         form,
@@ -120,7 +119,7 @@ def edit_member(member_id: int) -> Response:
         area=area,
         form=form,
         member=member,
-        end_form=EndTermForm(formdata=None, ended_on=local_today()),
+        end_form=EndTermForm(formdata=None, ended_on=clock.today()),
         status=form_status(form),
     )
 

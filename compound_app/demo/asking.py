@@ -16,9 +16,8 @@ from types import SimpleNamespace
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from .. import access
+from .. import access, clock
 from ..auth.models import User
-from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..registry.models import Building, Compound, Household, Unit
@@ -58,7 +57,7 @@ def ask_story(seed: int = 2026) -> None:
     if xgt is None or chair is None or rep is None:
         return
     chair_p, rep_p = _acting(chair), _acting(rep)
-    today = local_today()
+    today = clock.today()
 
     # A consultation on the plan, answered and closed.
     asked = consultations.create_consultation(

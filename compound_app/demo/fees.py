@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from ..committees.models import Position
-from ..fees.ledger import add_months, bill_amount
+from ..fees.ledger import bill_amount
 from ..fees.models import (
     Account,
     ApprovalHow,
@@ -35,6 +35,7 @@ from ..fees.models import (
     ReceiptCounter,
     ScheduleStatus,
 )
+from ..months import add_months
 from ..registry.models import Occupancy
 
 # Tables in insert order (after the organisation tree and the people).
@@ -436,13 +437,13 @@ def finish_story() -> None:
     payments entered twice by mistake, as committees do."""
     from sqlalchemy import select
 
+    from .. import clock
     from ..auth.models import User
-    from ..dbtypes import local_today
     from ..extensions import db
     from ..fees import ledger, reports
     from ..registry.models import ManagementArea
 
-    this_month = local_today().replace(day=1)
+    this_month = clock.today().replace(day=1)
     schedules = db.session.scalars(select(FeeSchedule).order_by(FeeSchedule.area_id)).all()
     for n, schedule in enumerate(schedules):
         area = db.session.get(ManagementArea, schedule.area_id)

@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, text
 
+from .. import clock
 from ..auth.models import Role, RoleGrant, User
 from ..auth.service import hash_password
 from ..committees.models import Background, Committee, CommitteeMember, Position
-from ..dbtypes import local_today, utcnow
 from ..extensions import db
 from ..oversight.models import Milestone, StageChange
 from ..registry.models import (
@@ -169,7 +169,7 @@ def generate(
         raise RuntimeError("the database already holds data")
     builder = _Builder(spec_for(scale), random.Random(seed), seed)
     rows = builder.build()
-    now = utcnow()
+    now = clock.now()
     counts = {}
     repairs_insert = 0.0
     for model in ORDER:
@@ -246,7 +246,8 @@ class _Builder:
         self.community_ids: dict[str, int] = {}
         self.area_seq: dict[str, int] = {}
         self.household_occupants: dict[int, list[dict[str, Any]]] = {}
-        self.today = date(2026, 11, 27)
+        # The story is told back from today, so the demo reads the same in any year.
+        self.today = clock.today()
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -316,7 +317,7 @@ class _Builder:
         from . import fees
 
         tables = self.rows.tables
-        today = local_today()
+        today = clock.today()
         this_month = today.replace(day=1)
         if self.spec.story:
             started = {
@@ -634,7 +635,8 @@ class _Builder:
             if community not in ("绿城社区", "府东社区", "迎宾南社区"):
                 self.grant(self.user(), Role.COMMUNITY_STAFF, cid)
 
-        selected = date(2026, 4, 15)
+        # The pilots were chosen seven and a half months ago; all else follows from that.
+        selected = self.today - timedelta(days=226)
         stages = iter(
             [PilotStage.SELF_GOVERNING] * 18
             + [PilotStage.FEES_STARTED] * 5
@@ -685,7 +687,7 @@ class _Builder:
             on = selected + timedelta(days=45)
             self._set_model(info, model, on, "一小区一方案")
             if model == ManagementModel.PARTY_BRANCH:
-                self._party_org(info, PartyOrgKind.BRANCH, date(2026, 3, 1))
+                self._party_org(info, PartyOrgKind.BRANCH, selected - timedelta(days=45))
                 is_xgt = info["name"] == "新国土小区"
                 fixed = [(uid["07"], Position.CHAIR)] if is_xgt else []
                 self._committee(info["area_id"], f"{info['name']}物管会", on, 5, fixed)
@@ -699,7 +701,7 @@ class _Builder:
                     # The self-governing ones have a representative in every stairwell.
                     self._reps(info, 1.0 if stage == PilotStage.SELF_GOVERNING else 0.8)
             else:
-                self._party_org(info, PartyOrgKind.GROUP, date(2026, 5, 1))
+                self._party_org(info, PartyOrgKind.GROUP, selected + timedelta(days=16))
 
         # The demo residents live where the story is.
         xgt = self.compounds["迎宾南社区/新国土小区"]
@@ -735,7 +737,7 @@ class _Builder:
     def _bench_people(self) -> None:
         """An admin; staff per community; per compound a committee, a representative per
         unit and a resident account for the first household."""
-        formed = date(2026, 1, 1)
+        formed = self.today - timedelta(days=330)
         self.grant(self.user(), Role.SUBDISTRICT_ADMIN, self.sub_id)
         for cid in self.community_ids.values():
             self.grant(self.user(), Role.COMMUNITY_STAFF, cid)
@@ -743,7 +745,10 @@ class _Builder:
         for n, info in enumerate(self.compounds.values()):
             # Every compound a pilot, at every stage in turn: the dashboard's whole load.
             self._pilot(
-                info, stages[n % len(stages)], date(2023, 6, 1), ManagementModel.PARTY_BRANCH
+                info,
+                stages[n % len(stages)],
+                self.today - timedelta(days=1275),
+                ManagementModel.PARTY_BRANCH,
             )
             self._set_model(info, ManagementModel.PARTY_BRANCH, formed, "bench")
             self._party_org(info, PartyOrgKind.BRANCH, formed)

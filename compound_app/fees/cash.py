@@ -14,10 +14,9 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from .. import audit
+from .. import audit, clock
 from ..auth.models import User
 from ..committees.models import Committee, CommitteeMember, Position
-from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..money import format_fen
@@ -42,7 +41,7 @@ class CashPosition:
 
 def keepers(area_id: int, on: date | None = None) -> list[User]:
     """Who counts hand-overs: the treasurer, or the chair while there is no treasurer."""
-    on = on or local_today()
+    on = on or clock.today()
     seats = db.session.execute(
         select(CommitteeMember.position, User)
         .join(Committee, Committee.id == CommitteeMember.committee_id)

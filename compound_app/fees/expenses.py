@@ -12,10 +12,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import audit
+from .. import audit, clock
 from ..auth.models import User
 from ..committees.models import Committee, CommitteeMember
-from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..registry.models import ManagementArea
@@ -86,7 +85,7 @@ def record_expense(
 
 
 def is_member(area_id: int, user: User, on: date | None = None) -> bool:
-    on = on or local_today()
+    on = on or clock.today()
     return (
         db.session.scalar(
             select(CommitteeMember.id)
@@ -131,7 +130,7 @@ def approve_expense(expense: Expense, actor: User, *, staff: bool) -> ExpenseApp
         raise RuleError(_("A second committee member must approve it, not the one who entered it."))
     if not may_approve(expense, actor, staff):
         raise RuleError(_("Only a member of this area's committee can approve it."))
-    booked = book_month(expense.area_id, local_today())
+    booked = book_month(expense.area_id, clock.today())
     approval = ExpenseApproval(expense_id=expense.id, approved_by_id=actor.id, book_month=booked)
     db.session.add(approval)
     ledger.add_to(
@@ -150,7 +149,7 @@ def void_expense(expense: Expense, reason: str, actor: User) -> ExpenseVoid:
     if expense.void is not None:
         raise RuleError(_("This expense is already void."), "reason")
     counted = expense.counts
-    booked = book_month(expense.area_id, local_today())
+    booked = book_month(expense.area_id, clock.today())
     void = ExpenseVoid(
         expense_id=expense.id,
         reason=reason,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from .. import clock
 from ..extensions import db
 from ..registry.models import Building, Household, ManagementArea, Unit
 from ..xlsx import workbook, yuan, zh
@@ -22,7 +22,6 @@ from .models import (
     Reversal,
 )
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 _HOME = (
     joinedload(Payment.household)
     .joinedload(Household.unit)
@@ -92,7 +91,7 @@ def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
             [
                 [
                     r.payment.receipt_no,
-                    r.created_at.astimezone(SHANGHAI).date(),
+                    r.created_at.astimezone(clock.LOCAL_TZ).date(),
                     yuan(r.amount_fen),
                     r.reason,
                     r.reversed_by.name,
@@ -116,7 +115,7 @@ def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
             ["更正日期", "房屋", "计费期", "项目", "核减金额(元)", "原因", "经办人"],
             [
                 [
-                    a.created_at.astimezone(SHANGHAI).date(),
+                    a.created_at.astimezone(clock.LOCAL_TZ).date(),
                     _room(db.session.get(Household, a.household_id)),
                     f"{a.bill.period:%Y-%m}",
                     a.bill.item.name,
@@ -125,7 +124,7 @@ def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
                     a.adjusted_by.name,
                 ]
                 for a in adjustments
-                if a.created_at.astimezone(SHANGHAI).year == year
+                if a.created_at.astimezone(clock.LOCAL_TZ).year == year
             ],
         )
     )

@@ -25,12 +25,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .. import audit
+from .. import audit, clock
 from ..auth.models import User
-from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..money import area_charge, format_fen, round_half_up
+from ..months import add_months, month_of, months_between
 from ..registry.models import Building, Compound, Household, ManagementArea, Occupancy, Unit
 from .models import (
     Account,
@@ -55,20 +55,6 @@ CREDIT = ""  # IncomeMonth.item_name of money not yet owed (预收)
 
 
 # --- months ---------------------------------------------------------------------------------
-
-
-def month_of(d: date) -> date:
-    return d.replace(day=1)
-
-
-def add_months(d: date, n: int) -> date:
-    index = d.year * 12 + d.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def months_between(a: date, b: date) -> int:
-    """Whole months from ``a``'s month to ``b``'s month."""
-    return (b.year - a.year) * 12 + b.month - a.month
 
 
 def book_month(area_id: int, on: date) -> date:
@@ -131,7 +117,7 @@ def lock_area(area_id: int) -> None:
 
 def check_date(on: date, field: str) -> None:
     """Money dates lie between a year ago and today."""
-    today = local_today()
+    today = clock.today()
     if on > today:
         raise RuleError(_("The date cannot be in the future."), field)
     if on < add_months(month_of(today), -12):
@@ -325,7 +311,7 @@ def record_payment(
             raise RuleError(_("This form was already used for another payment. Open it again."))
         return Recorded(earlier, repeated=True)
     check_date(paid_on, "paid_on")
-    today = local_today()
+    today = clock.today()
     account = lock_account(household.id, area.id)
     bills = bills_of(household.id)
     settlement = _settlement(bills, account.paid_fen, account.paid_fen + amount_fen)
@@ -363,7 +349,7 @@ def reverse_payment(payment: Payment, reason: str, actor: User) -> Reversal:
         raise RuleError(_("This payment has already been reversed."), "reason")
     bills = bills_of(payment.household_id)
     settlement = _settlement(bills, account.paid_fen, account.paid_fen - payment.amount_fen)
-    booked = book_month(payment.area_id, local_today())
+    booked = book_month(payment.area_id, clock.today())
     reversal = Reversal(
         payment_id=payment.id,
         area_id=payment.area_id,
@@ -548,7 +534,7 @@ def generate_bills(area_id: int, month: date) -> int:
 def ensure_current_bills(area_id: int, today: date | None = None) -> int:
     """Issue this period's bills if nobody has yet: the first money write of a new period
     opens it (``flask fees bills`` does the same for every area from a timer)."""
-    month = month_of(today or local_today())
+    month = month_of(today or clock.today())
     schedule = schedule_for_month(area_id, month)
     if schedule is None:
         return 0

@@ -26,8 +26,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from .. import clock
 from ..auth.models import User
-from ..dbtypes import UTCDateTime, utcnow
+from ..dbtypes import UTCDateTime
 from ..extensions import db
 from ..registry.models import Household, ManagementArea, _in
 
@@ -106,7 +107,7 @@ class FeeSchedule(db.Model):
     approval_vote_id: Mapped[int | None] = mapped_column(ForeignKey("vote.id"))
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     area: Mapped[ManagementArea] = relationship()
     items: Mapped[list[FeeItem]] = relationship(
@@ -171,7 +172,7 @@ class Bill(db.Model):
     months: Mapped[int]
     base_fen: Mapped[int]  # before relief and vacancy
     amount_fen: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     item: Mapped[FeeItem] = relationship()
 
@@ -197,7 +198,7 @@ class BillAdjustment(db.Model):
     amount_fen: Mapped[int]
     reason: Mapped[str] = mapped_column(String(200))
     adjusted_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     bill: Mapped[Bill] = relationship()
     adjusted_by: Mapped[User] = relationship()
@@ -215,7 +216,7 @@ class BillRun(db.Model):
     area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), primary_key=True)
     period: Mapped[date] = mapped_column(primary_key=True)
     bills: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class ReceiptCounter(db.Model):
@@ -243,7 +244,7 @@ class Payment(db.Model):
     # The billing periods it settled when logged, for the receipt ("2026年9月–11月").
     covers: Mapped[str] = mapped_column(String(60), default="")
     note: Mapped[str] = mapped_column(String(100), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     household: Mapped[Household] = relationship()
     collector: Mapped[User] = relationship()
@@ -270,7 +271,7 @@ class Reversal(db.Model):
     reason: Mapped[str] = mapped_column(String(200))
     book_month: Mapped[date]
     reversed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     payment: Mapped[Payment] = relationship(back_populates="reversal")
     reversed_by: Mapped[User] = relationship()
@@ -329,7 +330,7 @@ class CashHandover(db.Model):
     amount_fen: Mapped[int]
     handed_on: Mapped[date]
     request_key: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     collector: Mapped[User] = relationship()
     confirmation: Mapped[HandoverConfirmation | None] = relationship(
@@ -347,7 +348,7 @@ class HandoverConfirmation(db.Model):
     received_fen: Mapped[int]
     note: Mapped[str] = mapped_column(String(200), default="")
     confirmed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     handover: Mapped[CashHandover] = relationship(back_populates="confirmation")
     confirmed_by: Mapped[User] = relationship()
@@ -371,7 +372,7 @@ class Expense(db.Model):
     needs_approval: Mapped[bool] = mapped_column(default=False)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     request_key: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
     approval: Mapped[ExpenseApproval | None] = relationship(back_populates="expense", uselist=False)
@@ -394,7 +395,7 @@ class ExpenseApproval(db.Model):
     expense_id: Mapped[int] = mapped_column(ForeignKey("expense.id"), unique=True)
     approved_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     book_month: Mapped[date]
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     expense: Mapped[Expense] = relationship(back_populates="approval")
     approved_by: Mapped[User] = relationship()
@@ -413,7 +414,7 @@ class ExpenseVoid(db.Model):
     counted: Mapped[bool]  # whether the expense had counted (so the balance changes)
     book_month: Mapped[date]
     voided_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     expense: Mapped[Expense] = relationship(back_populates="void")
     voided_by: Mapped[User] = relationship()
@@ -427,7 +428,7 @@ class FinanceBoard(db.Model):
     month: Mapped[date]
     figures: Mapped[dict[str, Any]] = mapped_column(JSON)
     published_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     published_by: Mapped[User] = relationship()
 

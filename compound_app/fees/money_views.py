@@ -9,14 +9,14 @@ from flask import abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from .. import access
+from .. import access, clock
 from ..access import Action
-from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..forms import refuse, whole_number
 from ..htmx import redirect_after_post, render
 from ..money import format_fen
+from ..months import add_months, month_of
 from ..registry.models import ManagementArea
 from ..uploads import discard_upload, save_photo, send_upload
 from . import cash, expenses, reports, schedules
@@ -30,7 +30,6 @@ from .forms import (
     new_key,
     parse_month,
 )
-from .ledger import add_months, month_of
 from .models import CashHandover, Expense, ExpenseKind
 from .views import _act, _done, _refused, _user, bp
 
@@ -61,7 +60,7 @@ def _cash_page(
     mine = next((p for p in positions if p.user.id == user.id), None)
     keeper_ids = {u.id for u in cash.keepers(area.id)}
     if form is None and mine is not None and not mine.is_keeper and mine.held > 0:
-        form = HandoverForm(formdata=None, amount=mine.held, handed_on=local_today(), key=new_key())
+        form = HandoverForm(formdata=None, amount=mine.held, handed_on=clock.today(), key=new_key())
     shown = positions if manages else [p for p in positions if p.user.id == user.id]
     handovers = cash.handovers(area.id)
     if not manages:
@@ -154,7 +153,7 @@ def _expenses_page(
 ) -> Response:
     if form is None:
         form = ExpenseForm(
-            formdata=None, item_names=_item_names(area.id), spent_on=local_today(), key=new_key()
+            formdata=None, item_names=_item_names(area.id), spent_on=clock.today(), key=new_key()
         )
     return render(
         "fees/expenses.html",
@@ -243,8 +242,8 @@ def voucher(expense_id: int) -> Response:
 
 def _board_month(area: ManagementArea) -> date:
     wanted = parse_month(request.args.get("month", ""))
-    last_month = add_months(month_of(local_today()), -1)
-    if wanted is None or wanted > month_of(local_today()):
+    last_month = add_months(month_of(clock.today()), -1)
+    if wanted is None or wanted > month_of(clock.today()):
         published = reports.published_months(area.id)
         return published[0] if published else last_month
     return wanted
@@ -260,7 +259,7 @@ def _board_context(area: ManagementArea) -> dict[str, Any]:
         "figures": board.figures if board else reports.figures(area, month),
         "published": reports.published_months(area.id),
         "previous": add_months(month, -1),
-        "next": add_months(month, 1) if month < month_of(local_today()) else None,
+        "next": add_months(month, 1) if month < month_of(clock.today()) else None,
         "manages": access.can(Action.MANAGE_FEES, area),
         "label_credit": _("Paid in advance"),
         "board_url": url_for(".board", area_id=area.id, month=f"{month:%Y-%m}", _external=True),
@@ -299,9 +298,9 @@ def publish_board(area_id: int) -> Response:
 @bp.get("/areas/<int:area_id>/ledger.xlsx")
 def export(area_id: int) -> Response:
     area = access.get_or_404(ManagementArea, area_id, Action.MANAGE_FEES)
-    year = whole_number(request.args.get("year"), 2100) or local_today().year
+    year = whole_number(request.args.get("year"), 2100) or clock.today().year
     if year < 2000:
-        year = local_today().year
+        year = clock.today().year
     response = make_response(ledger_xlsx(area, year))
     response.mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response.headers["Content-Disposition"] = f"attachment; filename=ledger-{area.id}-{year}.xlsx"

@@ -7,9 +7,8 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from .. import access
+from .. import access, clock
 from ..access import Action
-from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..forms import form_status, refuse
@@ -52,7 +51,7 @@ def _household_page(
             formdata=None,
             percent_off=relief.percent_off if relief else 50,
             reason=relief.reason if relief else _("Minimum living allowance (低保户)"),
-            since=local_today(),
+            since=clock.today(),
         )
         if manages
         else None,
@@ -100,7 +99,7 @@ def pay(household_id: int) -> Response:
     household = access.get_or_404(Household, household_id, Action.COLLECT)
     form = PaymentForm()
     if not form.is_submitted():
-        form = PaymentForm(formdata=None, method=Method.CASH, paid_on=local_today(), key=new_key())
+        form = PaymentForm(formdata=None, method=Method.CASH, paid_on=clock.today(), key=new_key())
         owed = reports.statement(household, payments=0).balance
         if owed > 0:
             form.amount.data = owed

@@ -11,13 +11,13 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import audit
+from .. import audit, clock
 from ..auth.models import User
-from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
+from ..months import add_months, month_of
 from ..registry.models import Building, Compound, Household, ManagementArea, Unit
-from .ledger import BillLine, add_months, allocate, bill_lines, bills_of, lock_area, month_of
+from .ledger import BillLine, allocate, bill_lines, bills_of, lock_area
 from .models import (
     Account,
     AreaMonth,
@@ -181,7 +181,7 @@ def area_arrears(area: ManagementArea) -> AreaArrears:
 
 def area_months(area_id: int, months: int = 12) -> list[AreaMonth]:
     """The last ``months`` months of the area's figures, oldest first (gaps filled)."""
-    until = month_of(local_today())
+    until = month_of(clock.today())
     first = add_months(until, -(months - 1))
     found = {
         m.month: m
@@ -300,14 +300,14 @@ def figures(area: ManagementArea, month: date) -> dict[str, Any]:
         ],
         "arrears_total": arrears.total,
         # Arrears are as they stand on this day (for a published board: the day it was).
-        "arrears_on": local_today().isoformat(),
+        "arrears_on": clock.today().isoformat(),
     }
 
 
 def publish_board(area: ManagementArea, month: date, actor: User) -> FinanceBoard:
     """Freeze a finished month's board; later corrections count in a later month."""
     month = month_of(month)
-    if month >= month_of(local_today()):
+    if month >= month_of(clock.today()):
         raise RuleError(_("A month can be published once it has ended."), "month")
     lock_area(area.id)
     latest = db.session.scalar(

@@ -12,15 +12,14 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from .. import audit
+from .. import audit, clock
 from ..auth.models import User
-from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..labels import label
+from ..months import add_months, month_of, months_between
 from ..registry.models import Compound, Household, ManagementArea, Pilot
 from . import ledger
-from .ledger import add_months, month_of, months_between
 from .models import (
     ApprovalHow,
     Basis,
@@ -85,7 +84,7 @@ def new_draft(area: ManagementArea, actor: User | None, today: date | None = Non
     """A new version, copying the items of the latest one, to start next month."""
     if pending_schedule(area.id) is not None:
         raise RuleError(_("A new version is already being prepared. Finish or withdraw it first."))
-    today = today or local_today()
+    today = today or clock.today()
     latest = db.session.scalar(
         select(FeeSchedule)
         .where(FeeSchedule.area_id == area.id)
@@ -136,7 +135,7 @@ def update_terms(
 ) -> None:
     _editable(schedule)
     start_month = month_of(start_month)
-    _check_start(schedule, start_month, today or local_today())
+    _check_start(schedule, start_month, today or clock.today())
     before = audit.snapshot(schedule)
     schedule.cycle, schedule.start_month = cycle, start_month
     schedule.vacant_percent, schedule.publicity_days = vacant_percent, publicity_days
@@ -226,7 +225,7 @@ def publish(schedule: FeeSchedule, today: date | None = None) -> None:
     _editable(schedule)
     if not schedule.items:
         raise RuleError(_("Add at least one service item first."))
-    today = today or local_today()
+    today = today or clock.today()
     _check_start(schedule, schedule.start_month, today)
     before = audit.snapshot(schedule)
     schedule.status, schedule.published_on = ScheduleStatus.PUBLISHED, today
@@ -265,7 +264,7 @@ def approve(
     from ..votes.service import decided_by
 
     vote = decided_by(schedule.area_id, vote_id)
-    today = today or local_today()
+    today = today or clock.today()
     if schedule.status != ScheduleStatus.PUBLISHED:
         raise RuleError(_("Only a version that has been on the notice board can be approved."))
     ends = publicity_ends(schedule)
@@ -297,7 +296,7 @@ def approve(
 
 def catch_up(area_id: int, today: date | None = None) -> int:
     """Issue every bill due up to this month that has not been issued; returns how many."""
-    today = today or local_today()
+    today = today or clock.today()
     issued = 0
     for schedule in schedules_of(area_id):
         if schedule.status not in (ScheduleStatus.ACTIVE, ScheduleStatus.SUPERSEDED):

@@ -10,13 +10,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import access
+from .. import access, clock
 from ..access import Action
-from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..forms import form_status, submit
 from ..htmx import redirect_after_post, render
+from ..months import month_of
 from ..registry.models import ManagementArea
 from . import cash, ledger, reports, schedules
 from .forms import ApproveForm, ItemForm, MonthForm, TermsForm, ThresholdForm
@@ -68,7 +68,7 @@ def area(area_id: int) -> Response:
     }
     if manages:
         context["positions"] = cash.positions(area.id)
-        context["bills_form"] = MonthForm(formdata=None, month=ledger.month_of(local_today()))
+        context["bills_form"] = MonthForm(formdata=None, month=month_of(clock.today()))
         context["threshold_form"] = ThresholdForm(
             formdata=None, threshold=schedules.settings_of(area.id).approval_threshold_fen
         )
@@ -85,7 +85,7 @@ def bills(area_id: int) -> Response:
     if not form.validate_on_submit():
         flash(form.month.errors[0] if form.month.errors else _("Please try again."), "error")
         return redirect_after_post(here)
-    if form.month.data > ledger.month_of(local_today()):
+    if form.month.data > month_of(clock.today()):
         flash(_("Bills are issued when their month has begun."), "error")
         return redirect_after_post(here)
     schedule = ledger.schedule_for_month(area.id, form.month.data)
@@ -165,7 +165,7 @@ def _schedule_page(schedule: FeeSchedule, status: int = 200, **forms: Any) -> Re
         )
     if manages and schedule.status == ScheduleStatus.PUBLISHED:
         context["approve_form"] = forms.get("approve_form") or ApproveForm(
-            formdata=None, approved_on=local_today(), how=ApprovalHow.RESIDENTS_MEETING
+            formdata=None, approved_on=clock.today(), how=ApprovalHow.RESIDENTS_MEETING
         )
         _vote_choices(context["approve_form"], schedule.area_id)
     return render("fees/schedule.html", status=status, **context)

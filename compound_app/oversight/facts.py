@@ -16,12 +16,12 @@ from functools import cached_property
 
 from sqlalchemy import func, select
 
+from .. import clock
 from ..auth.models import Role, RoleGrant
 from ..committees.models import Committee, CommitteeMember
-from ..dbtypes import local_today
 from ..extensions import db
-from ..fees.ledger import add_months, month_of
 from ..fees.models import AreaMonth, FeeSchedule, FinanceBoard, ScheduleStatus
+from ..months import add_months, month_of
 from ..registry.models import (
     Building,
     Community,
@@ -89,13 +89,13 @@ class Facts:
 
 def window(months: int, today: date | None = None) -> list[date]:
     """The last ``months`` complete months (the running month cannot be judged yet)."""
-    current = month_of(today or local_today())
+    current = month_of(today or clock.today())
     return [add_months(current, -i) for i in range(months, 0, -1)]
 
 
 def gather(pilots: Sequence[Pilot], months: list[date], today: date | None = None) -> list[Facts]:
     """Facts for every pilot over ``months`` (complete months, oldest first)."""
-    today = today or local_today()
+    today = today or clock.today()
     if not pilots:
         return []
     rows = db.session.execute(

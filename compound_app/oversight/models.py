@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import clock
 from ..auth.models import User
-from ..dbtypes import UTCDateTime, utcnow
+from ..dbtypes import UTCDateTime
 from ..extensions import db
 from ..registry.models import Pilot
 
@@ -46,7 +47,7 @@ class StageChange(db.Model):
     on: Mapped[date]
     note: Mapped[str] = mapped_column(String(200), default="")
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     pilot: Mapped[Pilot] = relationship()
     changed_by: Mapped[User | None] = relationship()
@@ -75,7 +76,7 @@ class Certification(db.Model):
     override_reason: Mapped[str] = mapped_column(String(500), default="")
     checklist: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     certified_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    certified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    certified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     pilot: Mapped[Pilot] = relationship()
     certified_by: Mapped[User] = relationship()

@@ -8,9 +8,8 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, clock
 from ..auth.models import User
-from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..registry.models import Compound, ManagementModel, Pilot, PilotStage
@@ -34,7 +33,7 @@ PILOT_MODELS = (
 
 
 def _not_future(on: date, field: str = "on") -> None:
-    if on > local_today():
+    if on > clock.today():
         raise RuleError(_("The date cannot be in the future."), field)
 
 

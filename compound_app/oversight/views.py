@@ -11,9 +11,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from .. import access
+from .. import access, clock
 from ..access import Action
-from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..forms import form_status, refuse, submit, whole_number
@@ -87,7 +86,7 @@ def _dashboard_page(select_form: SelectPilotForm | None = None, status: int = 20
     selectable = _selectable(p)
     if selectable and select_form is None:
         select_form = SelectPilotForm(
-            formdata=None, selected_on=local_today(), model=ManagementModel.CONTIGUOUS
+            formdata=None, selected_on=clock.today(), model=ManagementModel.CONTIGUOUS
         )
     return render(
         "oversight/dashboard.html",
@@ -164,12 +163,12 @@ def _pilot_page(pilot: Pilot, status: int = 200, **forms: Any) -> Response:
         "milestones": pilots.milestones(pilot),
         "certifications": pilots.certifications(pilot),
         "manages": manages,
-        "today": local_today(),
+        "today": clock.today(),
     }
     if manages:
         stages = [s.value for s in pilots.next_stages(pilot)]
         context["stage_form"] = forms.get("stage_form") or StageForm(
-            formdata=None, stages=stages, on=local_today()
+            formdata=None, stages=stages, on=clock.today()
         )
         context["stage_form"].to.choices = [
             c for c in context["stage_form"].to.choices if c[0] in stages
@@ -182,12 +181,12 @@ def _pilot_page(pilot: Pilot, status: int = 200, **forms: Any) -> Response:
             fee_note=pilot.fee_note,
         )
         context["milestone_form"] = forms.get("milestone_form") or MilestoneForm(formdata=None)
-        context["done_form"] = MilestoneDoneForm(formdata=None, done_on=local_today())
+        context["done_form"] = MilestoneDoneForm(formdata=None, done_on=clock.today())
         from ..votes.service import passed_votes
 
         context["votes"] = passed_votes(pilot.compound.area_id)
         context["certify_form"] = forms.get("certify_form") or CertifyForm(
-            formdata=None, on=local_today()
+            formdata=None, on=clock.today()
         )
     return render("oversight/pilot.html", status=status, **context)
 
@@ -309,7 +308,7 @@ def pilot_report(pilot_id: int) -> Response:
         open_=open_,
         history=pilots.history(pilot),
         milestones=pilots.milestones(pilot),
-        today=local_today(),
+        today=clock.today(),
     )
 
 
@@ -323,7 +322,7 @@ def community_report(community_id: int) -> Response:
         community=community,
         board=board,
         summary=dashboard.summarise(board.shown),
-        today=local_today(),
+        today=clock.today(),
     )
 
 
@@ -336,7 +335,7 @@ def ledger() -> Response:
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     response.headers["Content-Disposition"] = (
-        f"attachment; filename=pilot-ledger-{local_today():%Y%m%d}.xlsx"
+        f"attachment; filename=pilot-ledger-{clock.today():%Y%m%d}.xlsx"
     )
     return response
 

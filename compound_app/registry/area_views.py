@@ -6,10 +6,9 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from .. import access
+from .. import access, clock
 from ..access import Action
 from ..committees.service import committee_for_area
-from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..forms import form_status, refuse
@@ -28,12 +27,12 @@ def _area_page(area: ManagementArea, form: AddToAreaForm, status: int = 200) -> 
             if c.area_id != area.id
         ]
     if form.effective_on.data is None and not form.effective_on.raw:
-        form.effective_on.data = local_today()
+        form.effective_on.data = clock.today()
     return render(
         "registry/area.html",
         area=area,
         form=form,
-        remove_form=DatedForm(formdata=None, effective_on=local_today()),
+        remove_form=DatedForm(formdata=None, effective_on=clock.today()),
         warning=service.area_size_warning(area),
         committee=committee_for_area(area.id),
         status=status,
@@ -95,7 +94,7 @@ def new_area(community_id: int) -> Response:
     eligible = service.eligible_for_area(community)
     form.compounds.choices = [(c.id, c.name) for c in eligible]
     if request.method == "GET":
-        form.effective_on.data = local_today()
+        form.effective_on.data = clock.today()
     if form.validate_on_submit():
         chosen = [c for c in eligible if c.id in set(form.compounds.data)]
         try:

@@ -8,7 +8,8 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..dbtypes import UTCDateTime, utcnow
+from .. import clock
+from ..dbtypes import UTCDateTime
 from ..extensions import db
 
 
@@ -82,7 +83,7 @@ class ManagementArea(db.Model):
     name: Mapped[str] = mapped_column(String(50))
     # Prefix of the area's receipt numbers, e.g. LC01-2026-000123.
     code: Mapped[str] = mapped_column(String(12), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     community: Mapped[Community] = relationship()
     compounds: Mapped[list[Compound]] = relationship(
@@ -98,7 +99,7 @@ class Compound(db.Model):
     address: Mapped[str] = mapped_column(String(100), default="")
     model: Mapped[str] = mapped_column(String(20), default=ManagementModel.UNMANAGED)
     model_since: Mapped[date | None]
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     community: Mapped[Community] = relationship(back_populates="compounds")
     area: Mapped[ManagementArea] = relationship(back_populates="compounds")
@@ -129,7 +130,7 @@ class ModelChange(db.Model):
     effective_on: Mapped[date]
     reason: Mapped[str] = mapped_column(String(200), default="")
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     compound: Mapped[Compound] = relationship(back_populates="model_changes")
     changed_by: Mapped[User | None] = relationship()  # noqa: F821
@@ -215,7 +216,7 @@ class Household(db.Model):
     # Exclusive area in hundredths of a square metre (1 dm²), so sums and fee maths stay exact.
     area_dm2: Mapped[int]
     occupancy: Mapped[str] = mapped_column(String(20), default=Occupancy.OWNER_OCCUPIED)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     unit: Mapped[Unit] = relationship(back_populates="households")
     occupants: Mapped[list[Occupant]] = relationship(

@@ -8,10 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
-from .. import access
+from .. import access, clock
 from ..access import Action
 from ..committees.service import committee_for_area
-from ..dbtypes import local_today
 from ..extensions import db
 from ..forms import form_status, search_text, submit, whole_number
 from ..htmx import redirect_after_post, render
@@ -222,7 +221,7 @@ def change_model(compound_id: int) -> Response:
     compound = access.get_or_404(Compound, compound_id, Action.MANAGE)
     form = ModelForm()
     if request.method == "GET":
-        form.effective_on.data = local_today()
+        form.effective_on.data = clock.today()
     done = submit(
         form,
         lambda: service.change_model(

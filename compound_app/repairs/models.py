@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from .. import clock
 from ..auth.models import User
-from ..dbtypes import UTCDateTime, utcnow
+from ..dbtypes import UTCDateTime
 from ..extensions import db
 from ..registry.models import Building, Compound, Household, Unit, _in
 
@@ -123,7 +124,7 @@ class RepairTask(db.Model):
     assignee_kind: Mapped[str | None] = mapped_column(String(12))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     assignee_name: Mapped[str] = mapped_column(String(50), default="")
-    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     due_on: Mapped[date]
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # closed or rejected
@@ -169,7 +170,7 @@ class RepairEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("repair_task.id"), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     actor_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     # Empty for events that change no status (a rating, a reassignment note).
     from_status: Mapped[str] = mapped_column(String(12), default="")
@@ -197,7 +198,7 @@ class RepairPhoto(db.Model):
     stage: Mapped[str] = mapped_column(String(10))
     file: Mapped[str] = mapped_column(String(60))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     task: Mapped[RepairTask | None] = relationship(back_populates="photos")
     work: Mapped[Work | None] = relationship(back_populates="photos")
@@ -270,7 +271,7 @@ class Work(db.Model):
     expense_id: Mapped[int | None] = mapped_column(ForeignKey("expense.id"), unique=True)
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_decision.id"))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     version: Mapped[int] = mapped_column(default=1)
 
     compound: Mapped[Compound] = relationship()
@@ -336,7 +337,7 @@ class Meeting(db.Model):
     attendee_count: Mapped[int]
     problems: Mapped[str] = mapped_column(Text)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     compound: Mapped[Compound] = relationship()
     decisions: Mapped[list[MeetingDecision]] = relationship(

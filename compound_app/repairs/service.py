@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from statistics import median
 from typing import Any
@@ -22,13 +22,13 @@ from sqlalchemy import and_, event, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import access, audit
+from .. import access, audit, clock
 from ..access import Action, Principal
 from ..auth.models import User
-from ..dbtypes import local_today, utcnow
 from ..errors import RuleError
 from ..extensions import db
-from ..fees.ledger import add_months, add_to, month_of
+from ..fees.ledger import add_to
+from ..months import add_months, month_of
 from ..registry.models import Building, Community, Compound, Household, Subdistrict, Unit
 from ..uploads import discard_upload, save_photo
 from .models import (
@@ -54,7 +54,6 @@ MAX_PHOTOS = 6
 REOPEN_DAYS = 7
 # A task that waits this long for its reporter's check may be closed by the committee.
 CHECK_DAYS = 7
-TZ_OFFSET = timedelta(hours=8)  # Asia/Shanghai has no daylight saving
 
 
 class EventKind(StrEnum):
@@ -68,10 +67,6 @@ class EventKind(StrEnum):
     REJECTED = "rejected"
     REOPENED = "reopened"
     RATED = "rated"
-
-
-def local_date(at: datetime) -> date:
-    return (at + TZ_OFFSET).date()
 
 
 # --- service levels -------------------------------------------------------------------------
@@ -119,12 +114,12 @@ def _subdistrict_of(compound: Compound) -> int:
 
 def _due(task: RepairTask, compound: Compound) -> date:
     days = allowed_days(task.category, task.priority, target_days(_subdistrict_of(compound)))
-    return local_date(task.reported_at) + timedelta(days=days)
+    return clock.local_date(task.reported_at) + timedelta(days=days)
 
 
 def is_overdue(task: RepairTask, today: date | None = None) -> bool:
     """Late and still waiting for the work (a task awaiting the reporter's check is not)."""
-    today = today or local_today()
+    today = today or clock.today()
     return task.status in (Status.REPORTED, Status.ASSIGNED, Status.IN_PROGRESS) and (
         task.due_on < today
     )
@@ -278,7 +273,7 @@ def report_task(
         household_id=household.id if household else None,
         resident_name=report.resident_name if channel == Channel.ASSISTED else "",
         decision_id=decision.id if decision else None,
-        reported_at=utcnow(),
+        reported_at=clock.now(),
         request_key=report.request_key or None,
     )
     task.due_on = _due(task, compound)
@@ -287,7 +282,7 @@ def report_task(
         db.session.add(task)
         _attach(task, names, PhotoStage.REPORT, actor)
         _event(task, actor, EventKind.REPORTED, "", Status.REPORTED, at=task.reported_at)
-        _count(task, local_date(task.reported_at), reported=1)
+        _count(task, clock.local_date(task.reported_at), reported=1)
         db.session.flush()
         audit.record("report_repair", task)
     except Exception:
@@ -314,7 +309,7 @@ def _event(
         from_status=before,
         to_status=after,
         note=note,
-        at=at or utcnow(),
+        at=at or clock.now(),
     )
     if kind in (EventKind.CONFIRMED, EventKind.CLOSED):
         event.due_on = task.due_on
@@ -323,7 +318,7 @@ def _event(
 
 
 def _count(task: RepairTask, on: date | None = None, **deltas: int) -> None:
-    month = month_of(on or local_today())
+    month = month_of(on or clock.today())
     add_to(RepairMonth, {"compound_id": task.compound_id, "month": month}, **deltas)
 
 
@@ -433,11 +428,11 @@ def _may_close_for_reporter(task: RepairTask) -> bool:
     not answered for a week."""
     if task.channel in (Channel.COMMITTEE, Channel.MEETING):
         return True
-    return task.done_at is not None and utcnow() - task.done_at >= timedelta(days=CHECK_DAYS)
+    return task.done_at is not None and clock.now() - task.done_at >= timedelta(days=CHECK_DAYS)
 
 
 def _reopen_open(task: RepairTask) -> bool:
-    return task.finished_at is not None and utcnow() - task.finished_at <= timedelta(
+    return task.finished_at is not None and clock.now() - task.finished_at <= timedelta(
         days=REOPEN_DAYS
     )
 
@@ -521,8 +516,8 @@ def move(
     names = store_photos(photos, already=0) if chosen.takes_photos else []
     try:
         before = task.status
-        now = utcnow()
-        today = local_date(now)
+        now = clock.now()
+        today = clock.local_date(now)
         if chosen.kind == EventKind.REOPENED:
             # Reopened, the task has its full time again, from today (read before any change,
             # so the lookup flushes nothing).
@@ -538,7 +533,7 @@ def move(
                 counted = {
                     "closed": 1,
                     "closed_in_target": 1 if today <= task.due_on else 0,
-                    "close_days": (today - local_date(task.reported_at)).days,
+                    "close_days": (today - clock.local_date(task.reported_at)).days,
                 }
             case EventKind.REJECTED:
                 task.finished_at = now
@@ -659,7 +654,15 @@ def assign(
     if assignment.priority in set(Priority) and assignment.priority != task.priority:
         task.priority = assignment.priority
     with db.session.no_autoflush:  # the version is checked at the flush below
-        task.due_on = _due(task, task.compound)
+        # The target counts from the report, or from the reopening that gave the task its
+        # time again; a new category or urgency changes only its length.
+        targets = target_days(_subdistrict_of(task.compound))
+        counted_from = task.due_on - timedelta(
+            days=allowed_days(before["category"], before["priority"], targets)
+        )
+        task.due_on = counted_from + timedelta(
+            days=allowed_days(task.category, task.priority, targets)
+        )
     previous = task.status
     if task.status == Status.REPORTED:
         task.status = Status.ASSIGNED
@@ -700,7 +703,7 @@ def rate(
 
 
 def _recent_cutoff(days: int = 30) -> datetime:
-    return utcnow() - timedelta(days=days)
+    return clock.now() - timedelta(days=days)
 
 
 def board(compound_id: int, recent_days: int = 30) -> dict[str, list[RepairTask]]:
@@ -764,7 +767,7 @@ def compound_tasks(compound_id: int, f: TaskFilter) -> tuple[list[RepairTask], i
         where.append(RepairTask.status.in_(OPEN))
     elif f.status == "overdue":
         where.append(RepairTask.status.in_((Status.REPORTED, Status.ASSIGNED, Status.IN_PROGRESS)))
-        where.append(RepairTask.due_on < local_today())
+        where.append(RepairTask.due_on < clock.today())
     elif f.status == "finished":
         where.append(RepairTask.status.in_(FINISHED))
     elif f.status in set(Status):
@@ -799,7 +802,7 @@ class MonthLevel:
 
 def service_levels(compound_id: int, months: int = 12) -> list[MonthLevel]:
     """Per month: reported, closed, open at the month's end, closed in target, median days."""
-    last = month_of(local_today())
+    last = month_of(clock.today())
     first = add_months(last, -(months - 1))
     rows = db.session.scalars(
         select(RepairMonth).where(RepairMonth.compound_id == compound_id, RepairMonth.month <= last)
@@ -837,19 +840,21 @@ def _close_days(compound_id: int, since: date) -> dict[date, list[int]]:
         .where(
             RepairTask.compound_id == compound_id,
             RepairEvent.kind.in_((EventKind.CONFIRMED, EventKind.CLOSED)),
-            RepairEvent.at >= datetime.combine(since, time.min, tzinfo=UTC) - TZ_OFFSET,
+            RepairEvent.at >= clock.start_of_day(since),
         )
     ).all()
     found: dict[date, list[int]] = {}
     for at, reported_at in rows:
-        closed_on = local_date(at)
-        found.setdefault(month_of(closed_on), []).append((closed_on - local_date(reported_at)).days)
+        closed_on = clock.local_date(at)
+        found.setdefault(month_of(closed_on), []).append(
+            (closed_on - clock.local_date(reported_at)).days
+        )
     return found
 
 
 def counts(compound_id: int) -> dict[str, int]:
     """Open and overdue tasks of a compound, for its pages' headlines."""
-    today = local_today()
+    today = clock.today()
     waiting = (Status.REPORTED, Status.ASSIGNED, Status.IN_PROGRESS)
     row = db.session.execute(
         select(
@@ -890,7 +895,7 @@ def check_months(compound_ids: Sequence[int] | None = None) -> list[str]:
     if compound_ids is not None:
         query = query.where(RepairTask.compound_id.in_(compound_ids))
     for compound_id, reported_at, kind, at, due_on in db.session.execute(query):
-        on = local_date(at)
+        on = clock.local_date(at)
         key = (compound_id, month_of(on))
         match kind:
             case EventKind.REPORTED:
@@ -904,7 +909,7 @@ def check_months(compound_ids: Sequence[int] | None = None) -> list[str]:
                     key,
                     closed=1,
                     closed_in_target=1 if due_on is not None and on <= due_on else 0,
-                    close_days=(on - local_date(reported_at)).days,
+                    close_days=(on - clock.local_date(reported_at)).days,
                 )
     stored_query = select(RepairMonth)
     if compound_ids is not None:

@@ -11,9 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from .. import access
+from .. import access, clock
 from ..access import Action, TaskView
-from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..fees.forms import new_key
@@ -48,7 +47,7 @@ def board(compound_id: int) -> Response:
         tasks=service.board(compound.id),
         counts=service.counts(compound.id),
         levels=service.service_levels(compound.id, months=3),
-        today=local_today(),
+        today=clock.today(),
         is_overdue=service.is_overdue,
         triage=access.can(Action.TRIAGE, compound),
         may_report=access.can(Action.REPORT, compound),

@@ -12,9 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import audit
+from .. import audit, clock
 from ..auth.models import User
-from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..fees.models import Expense, ExpenseKind
@@ -116,7 +115,7 @@ def start_work(work: Work, on: date, version: int | None) -> None:
     _check_version(work, version)
     if work.status != WorkStatus.PLANNED:
         raise RuleError(_("This work has started already."))
-    if on > local_today():
+    if on > clock.today():
         raise RuleError(_("The start date cannot be in the future."), "on")
     before = audit.snapshot(work)
     work.status, work.started_on = WorkStatus.UNDERWAY, on
@@ -131,7 +130,7 @@ def complete_work(
     _check_version(work, version)
     if work.status != WorkStatus.UNDERWAY:
         raise RuleError(_("Only work under way can be completed."))
-    if on > local_today():
+    if on > clock.today():
         raise RuleError(_("The completion date cannot be in the future."), "on")
     if work.started_on and on < work.started_on:
         raise RuleError(_("The work cannot end before it started."), "on")
@@ -237,7 +236,7 @@ def add_facility(
 ) -> Facility:
     if entry.kind not in set(FacilityKind):
         raise RuleError(_("Choose the kind of facility."), "kind")
-    if entry.installed_on > local_today():
+    if entry.installed_on > clock.today():
         raise RuleError(_("The installation date cannot be in the future."), "installed_on")
     facility = Facility(
         compound_id=compound.id,
@@ -257,7 +256,7 @@ def add_facility(
 def remove_facility(facility: Facility, on: date) -> None:
     if facility.removed_on is not None:
         raise RuleError(_("This line was taken out of service already."))
-    if on < facility.installed_on or on > local_today():
+    if on < facility.installed_on or on > clock.today():
         raise RuleError(_("Enter a date between installation and today."), "on")
     before = audit.snapshot(facility)
     facility.removed_on = on
@@ -299,7 +298,7 @@ def meetings_of(compound_id: int) -> list[Meeting]:
 def record_meeting(compound: Compound, record: MeetingRecord, actor: User) -> Meeting:
     if record.kind not in meeting_kinds(compound):
         raise RuleError(_("Review meetings are held in party-branch managed compounds."), "kind")
-    if record.held_on > local_today():
+    if record.held_on > clock.today():
         raise RuleError(_("Record a meeting once it has been held."), "held_on")
     meeting = Meeting(
         compound_id=compound.id,

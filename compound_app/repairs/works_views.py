@@ -8,9 +8,8 @@ from flask import flash, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from .. import access
+from .. import access, clock
 from ..access import Action
-from ..dbtypes import local_today
 from ..errors import RuleError
 from ..extensions import db
 from ..forms import form_status, refuse, submit
@@ -36,7 +35,7 @@ from .views import _user, bp
 def _works_page(compound: Compound, form: WorkForm | None = None, status: int = 200) -> Response:
     triage = access.can(Action.TRIAGE, compound)
     if triage and form is None:
-        form = WorkForm(formdata=None, planned_on=local_today())
+        form = WorkForm(formdata=None, planned_on=clock.today())
         form.decision_id.data = None
     return render(
         "repairs/works.html",
@@ -52,7 +51,7 @@ def works_page(compound_id: int) -> Response:
     compound = access.get_or_404(Compound, compound_id)
     form = None
     if access.can(Action.TRIAGE, compound):
-        form = WorkForm(formdata=None, planned_on=local_today())
+        form = WorkForm(formdata=None, planned_on=clock.today())
         form.decision_id.data = _decision_arg()
         if request.args.get("kind"):
             form.kind.data = request.args["kind"]
@@ -96,7 +95,7 @@ def _work_page(work: Work, status: int = 200, **forms: Any) -> Response:
     context: dict[str, Any] = {"work": work, "compound": work.compound, "triage": triage}
     if triage:
         context["step_form"] = forms.get("step_form") or WorkStepForm(
-            formdata=None, on=local_today(), installed=0, version=work.version
+            formdata=None, on=clock.today(), installed=0, version=work.version
         )
         context["photo_form"] = forms.get("photo_form") or WorkPhotoForm(
             formdata=None,
@@ -196,7 +195,7 @@ def _facilities_page(
 ) -> Response:
     triage = access.can(Action.TRIAGE, compound)
     if triage and form is None:
-        form = FacilityForm(formdata=None, installed_on=local_today(), count=1)
+        form = FacilityForm(formdata=None, installed_on=clock.today(), count=1)
     return render(
         "repairs/facilities.html",
         status=status,
@@ -205,7 +204,7 @@ def _facilities_page(
         totals=works.facility_totals([compound.id]),
         kinds=list(FacilityKind),
         form=form if triage else None,
-        remove_form=RemoveFacilityForm(formdata=None, on=local_today()) if triage else None,
+        remove_form=RemoveFacilityForm(formdata=None, on=clock.today()) if triage else None,
     )
 
 
@@ -253,7 +252,7 @@ def _meetings_page(
     triage = access.can(Action.TRIAGE, compound)
     kinds = works.meeting_kinds(compound)
     if triage and form is None:
-        form = MeetingForm(formdata=None, held_on=local_today(), kind=kinds[0])
+        form = MeetingForm(formdata=None, held_on=clock.today(), kind=kinds[0])
     if form is not None:
         form.kind.choices = [(k.value, label("meeting", k)) for k in kinds]
     return render(

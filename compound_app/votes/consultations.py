@@ -9,10 +9,9 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, clock
 from ..access import Principal
 from ..auth.models import User
-from ..dbtypes import local_today, utcnow
 from ..errors import RuleError
 from ..extensions import db
 from ..registry.models import Household
@@ -30,7 +29,7 @@ def create_consultation(
         raise RuleError(_("Give from 2 to %(n)d answers to choose from.", n=MAX_OPTIONS), "options")
     if any(len(o) > 40 for o in options):
         raise RuleError(_("An answer can have at most 40 characters."), "options")
-    if closes_on < local_today():
+    if closes_on < clock.today():
         raise RuleError(_("The closing date cannot be in the past."), "closes_on")
     consultation = Consultation(
         area_id=scope.area.id,
@@ -61,7 +60,7 @@ def in_scope(consultation: Consultation, household_id: int | None) -> Household 
 
 
 def is_open(consultation: Consultation) -> bool:
-    return not consultation.closed and local_today() <= consultation.closes_on
+    return not consultation.closed and clock.today() <= consultation.closes_on
 
 
 def answer(
@@ -97,7 +96,7 @@ def answer(
         found = Answer(consultation_id=consultation.id, household_id=home.id)
         db.session.add(found)
     found.option, found.comment = option, comment
-    found.answered_by_id, found.answered_at = actor.id, utcnow()
+    found.answered_by_id, found.answered_at = actor.id, clock.now()
     found.resident_name = "" if own else resident_name
     db.session.flush()
     audit.record("answer", found, before=before)

@@ -26,8 +26,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from .. import clock
 from ..auth.models import User
-from ..dbtypes import UTCDateTime, utcnow
+from ..dbtypes import UTCDateTime
 from ..extensions import db
 from ..registry.models import Household, ManagementArea, _in
 
@@ -84,7 +85,7 @@ class Vote(db.Model):
     status: Mapped[str] = mapped_column(String(8), default=VoteStatus.DRAFT)
     closes_on: Mapped[date]
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -154,7 +155,7 @@ class Ballot(db.Model):
     channel: Mapped[str] = mapped_column(String(8))
     entered_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     photo: Mapped[str | None] = mapped_column(String(60))  # the paper ballot, photographed
-    cast_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cast_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     elector: Mapped[Elector] = relationship()
     entered_by: Mapped[User] = relationship()
@@ -184,7 +185,7 @@ class Consultation(db.Model):
     closes_on: Mapped[date]
     closed: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     area: Mapped[ManagementArea] = relationship()
 
@@ -202,7 +203,7 @@ class Answer(db.Model):
     answered_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     # Assisted mode: a representative entered it for this resident.
     resident_name: Mapped[str] = mapped_column(String(50), default="")
-    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     household: Mapped[Household] = relationship()
     answered_by: Mapped[User] = relationship()

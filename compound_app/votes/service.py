@@ -21,10 +21,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import access, audit
+from .. import access, audit, clock
 from ..access import Action, Principal
 from ..auth.models import User
-from ..dbtypes import local_today, utcnow
 from ..errors import RuleError
 from ..extensions import db
 from ..registry.models import (
@@ -127,7 +126,7 @@ def create_vote(
 ) -> Vote:
     if matter not in set(Matter):
         raise RuleError(_("Choose the kind of matter."), "matter")
-    if closes_on < local_today():
+    if closes_on < clock.today():
         raise RuleError(_("The closing date cannot be in the past."), "closes_on")
     vote = Vote(
         area_id=scope.area.id,
@@ -198,7 +197,7 @@ def open_vote(vote: Vote, actor: User) -> int:
             db.session.add(elector)
         elector.area_dm2 += home.area_dm2
         elector.homes.append(ElectorHome(vote=vote, household_id=home.id, area_dm2=home.area_dm2))
-    vote.status, vote.opened_at = VoteStatus.OPEN, utcnow()
+    vote.status, vote.opened_at = VoteStatus.OPEN, clock.now()
     vote.total_area_dm2 = sum(e.area_dm2 for e in electors.values())
     vote.total_heads = len(electors)
     db.session.flush()
@@ -209,7 +208,7 @@ def open_vote(vote: Vote, actor: User) -> int:
 def _accepting(vote: Vote) -> None:
     if vote.status != VoteStatus.OPEN:
         raise RuleError(_("This vote is not open for ballots."))
-    if local_today() > vote.closes_on:
+    if clock.today() > vote.closes_on:
         raise RuleError(_("Voting closed on %(date)s.", date=f"{vote.closes_on:%Y-%m-%d}"))
 
 
@@ -387,7 +386,7 @@ def close_vote(vote: Vote, actor: User) -> Tally:
     if vote.status != VoteStatus.OPEN:
         raise RuleError(_("Only an open vote can be closed."))
     result = tally(vote)
-    vote.status, vote.closed_at, vote.closed_by_id = VoteStatus.CLOSED, utcnow(), actor.id
+    vote.status, vote.closed_at, vote.closed_by_id = VoteStatus.CLOSED, clock.now(), actor.id
     vote.result, vote.passed = result.as_record(), result.passed
     db.session.flush()
     audit.record("close_vote", vote)

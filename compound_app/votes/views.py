@@ -10,8 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from .. import access
-from ..dbtypes import local_today
+from .. import access, clock
 from ..errors import RuleError
 from ..extensions import db
 from ..forms import form_status, refuse, submit
@@ -115,7 +114,7 @@ def _vote_form_page(area: ManagementArea, form: VoteForm, status: int = 200) -> 
 def new_vote(area_id: int) -> Response:
     area = _run_area(area_id)
     if request.method == "GET":
-        form = VoteForm(formdata=None, scopes=_scopes(area), closes_on=local_today())
+        form = VoteForm(formdata=None, scopes=_scopes(area), closes_on=clock.today())
         return _vote_form_page(area, form)
     form = VoteForm(scopes=_scopes(area))
     done = submit(
@@ -155,7 +154,7 @@ def _vote_context(vote: Vote, runs: bool, **forms: Any) -> dict[str, Any]:
         return context
     tally = service.tally(vote)
     lines = service.homes(vote)
-    accepting = vote.status == VoteStatus.OPEN and local_today() <= vote.closes_on
+    accepting = vote.status == VoteStatus.OPEN and clock.today() <= vote.closes_on
     elector = service.elector_for_user(vote, user)
     mine = service.latest_ballots(vote).get(elector.id) if elector else None
     paper_homes = [
@@ -335,7 +334,7 @@ def new_consultation(area_id: int) -> Response:
         form = ConsultationForm(
             formdata=None,
             scopes=_scopes(area),
-            closes_on=local_today(),
+            closes_on=clock.today(),
             options="\n".join([_("Agree"), _("Disagree")]),
         )
         return render("votes/new_consultation.html", area=area, form=form)

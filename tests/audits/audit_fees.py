@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from compound_app import clock
 from compound_app.committees import service as committees
 from compound_app.committees.models import Background, Position
-from compound_app.dbtypes import local_today
 from compound_app.extensions import db
 from compound_app.fees import expenses, ledger, schedules
 from compound_app.fees.models import (
@@ -30,11 +30,12 @@ from compound_app.fees.models import (
     Payment,
     Reversal,
 )
+from compound_app.months import add_months, month_of
 from tests.audits.test_audit import Changed, Post, case, changed, deleted, one
 from tests.factories import World, fee_schedule, first_household, user
 
-TODAY = local_today()
-THIS_MONTH = ledger.month_of(TODAY)
+TODAY = clock.today()
+THIS_MONTH = month_of(TODAY)
 KEY = "audit-case-form-key-000000001"
 
 
@@ -50,7 +51,7 @@ def _draft(w: World, *, item: bool = False, published: bool = False) -> FeeSched
 
 
 def _active(w: World) -> FeeSchedule:
-    schedule = fee_schedule(w.branch.area, start=ledger.add_months(THIS_MONTH, -1))
+    schedule = fee_schedule(w.branch.area, start=add_months(THIS_MONTH, -1))
     return schedule
 
 
@@ -82,7 +83,7 @@ def _new_schedule(w: World, client: Any) -> Post:
 @case("fees.terms", "committee")
 def _terms(w: World, client: Any) -> Post:
     draft = _draft(w)
-    start = ledger.add_months(THIS_MONTH, 1)
+    start = add_months(THIS_MONTH, 1)
     return Post(
         f"/fees/schedules/{draft.id}/terms",
         {
@@ -332,7 +333,7 @@ def _adjust(w: World, client: Any) -> Post:
 
 @case("fees.publish_board", "committee")
 def _publish_board(w: World, client: Any) -> Post:
-    last_month = ledger.add_months(THIS_MONTH, -1)
+    last_month = add_months(THIS_MONTH, -1)
     return Post(
         f"/fees/areas/{w.branch.area_id}/board",
         {"month": f"{last_month:%Y-%m}"},

@@ -9,7 +9,7 @@ from typing import Any
 from PIL import Image
 from sqlalchemy import select
 
-from compound_app.dbtypes import local_today
+from compound_app import clock
 from compound_app.extensions import db
 from compound_app.oversight import pilots
 from compound_app.oversight.models import Certification, Milestone
@@ -19,7 +19,7 @@ from compound_app.votes.models import Answer, Ballot, Consultation, Vote
 from tests.audits.test_audit import Post, case, changed, one
 from tests.factories import World, first_unit
 
-TODAY = local_today()
+TODAY = clock.today()
 
 
 def _pilot(w: World) -> Pilot:

@@ -8,8 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from compound_app import access
-from compound_app.dbtypes import local_today
+from compound_app import access, clock
 from compound_app.extensions import db
 from compound_app.fees import expenses
 from compound_app.fees.models import ExpenseKind
@@ -25,7 +24,7 @@ from compound_app.repairs.models import (
 from tests.audits.test_audit import Changed, Post, case, changed, one
 from tests.factories import World, first_household
 
-TODAY = local_today()
+TODAY = clock.today()
 
 
 class Photo(io.BytesIO):

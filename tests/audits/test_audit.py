@@ -33,13 +33,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, func, select
 
-from compound_app import audit
+from compound_app import audit, clock
 from compound_app.audit import SECRET_FIELDS, AuditLog
 from compound_app.auth import service as auth_service
 from compound_app.auth.models import InviteCode, Role, RoleGrant, User
 from compound_app.committees import service as committees
 from compound_app.committees.models import Background, Committee, CommitteeMember, Position
-from compound_app.dbtypes import local_today, utcnow
 from compound_app.extensions import db
 from compound_app.registry.models import (
     Building,
@@ -314,7 +313,7 @@ def _committee_end_member(w: World, client: Any) -> Post:
 @case("committees.remove_member", "staff")
 def _committee_remove_member(w: World, client: Any) -> Post:
     # Only a seat that has not begun may be removed (one entered by mistake).
-    start = local_today() + timedelta(days=30)
+    start = clock.today() + timedelta(days=30)
     member = committees.add_member(
         committees.committee_for_area(w.branch.area_id),
         name="钱未来",
@@ -928,9 +927,9 @@ def test_route_writes_its_audit_row(
 
     # The audit write succeeds: the change and its rows are saved together.
     last = last_audit_id()
-    start = utcnow()
+    start = clock.now()
     response = _send(client, post)
-    end = utcnow()
+    end = clock.now()
     assert response.status_code == post.status, (
         name,
         response.status_code,

@@ -15,10 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 
+from compound_app import clock
 from compound_app.audit import AuditLog
 from compound_app.auth import service
 from compound_app.auth.models import InviteCode, LoginAttempt, Role, RoleGrant, User, UserSession
-from compound_app.dbtypes import utcnow
 from compound_app.extensions import db
 from compound_app.registry.models import Occupant
 from tests import factories
@@ -437,7 +437,7 @@ def test_the_block_lifts_when_the_window_has_passed(accounts, app, client):
     for _ in range(5):
         post_login(client, user.mobile, WRONG)
     assert post_login(client, user.mobile).status_code == 429
-    old = utcnow() - app.config["LOGIN_WINDOW"] - timedelta(minutes=1)
+    old = clock.now() - app.config["LOGIN_WINDOW"] - timedelta(minutes=1)
     db.session.execute(update(LoginAttempt).values(at=old))
     db.session.commit()
     assert post_login(client, user.mobile).status_code == 303
@@ -487,7 +487,7 @@ def test_logout_for_htmx_redirects_the_whole_page(accounts, login_as):
 
 def test_an_expired_login_session_is_rejected(accounts, login_as):
     client = login_as(accounts["resident"])
-    db.session.execute(update(UserSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.execute(update(UserSession).values(expires_at=clock.now() - timedelta(seconds=1)))
     db.session.commit()
     assert not signed_in(client)
 
@@ -656,7 +656,7 @@ def test_a_code_cannot_be_used_twice(world, app):
 
 def test_an_expired_code_fails(world, app):
     code = household_code(world)
-    db.session.execute(update(InviteCode).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.execute(update(InviteCode).values(expires_at=clock.now() - timedelta(seconds=1)))
     db.session.commit()
     response = activate(app.test_client(), code, "13912345678")
     assert response.status_code == 422
@@ -853,7 +853,7 @@ def test_a_code_used_meanwhile_by_another_worker_is_refused(world, app):
     assert invite is not None
     db.session.expunge(invite)  # this request's stale copy
     db.session.execute(
-        update(InviteCode).where(InviteCode.id == invite.id).values(used_at=utcnow())
+        update(InviteCode).where(InviteCode.id == invite.id).values(used_at=clock.now())
     )
     db.session.commit()
     db.session.add(invite)

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from compound_app import clock
 from compound_app.auth.models import UserSession
-from compound_app.dbtypes import utcnow
 from compound_app.extensions import db
 from tests import factories
 
@@ -21,7 +21,7 @@ def test_an_idle_session_ends(app, login_as):
     user = factories.user()
     client = login_as(user)
     assert client.get("/").status_code == 200
-    db.session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=31)))
+    db.session.execute(update(UserSession).values(last_seen_at=clock.now() - timedelta(minutes=31)))
     db.session.commit()
     response = client.get("/registry/compounds")
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
@@ -30,10 +30,10 @@ def test_an_idle_session_ends(app, login_as):
 def test_use_keeps_a_session_alive(app, login_as):
     user = factories.user()
     client = login_as(user)
-    db.session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=20)))
+    db.session.execute(update(UserSession).values(last_seen_at=clock.now() - timedelta(minutes=20)))
     db.session.commit()
     assert client.get("/").status_code == 200
-    assert utcnow() - _session_of(user).last_seen_at < timedelta(minutes=1)
+    assert clock.now() - _session_of(user).last_seen_at < timedelta(minutes=1)
 
 
 def test_reading_pages_does_not_write_on_every_request(app, login_as):
@@ -48,7 +48,7 @@ def test_reading_pages_does_not_write_on_every_request(app, login_as):
 def test_a_session_ends_after_twelve_hours_even_when_used(app, login_as):
     user = factories.user()
     client = login_as(user)
-    db.session.execute(update(UserSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.execute(update(UserSession).values(expires_at=clock.now() - timedelta(seconds=1)))
     db.session.commit()
     assert client.get("/registry/compounds").status_code == 302
     assert app.config["SESSION_ABSOLUTE_LIFETIME"] <= timedelta(hours=12)
@@ -63,7 +63,7 @@ def test_a_form_posted_after_a_pause_is_saved(world, login_as):
 
     client = login_as(world.users["staff"])
     unit_id = first_unit(world.branch).id
-    db.session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=6)))
+    db.session.execute(update(UserSession).values(last_seen_at=clock.now() - timedelta(minutes=6)))
     db.session.commit()
     response = client.post(
         f"/registry/units/{unit_id}/households/new",
@@ -75,4 +75,4 @@ def test_a_form_posted_after_a_pause_is_saved(world, login_as):
     last_seen = db.session.scalar(
         select(UserSession.last_seen_at).where(UserSession.user_id == world.users["staff"].id)
     )
-    assert utcnow() - last_seen < timedelta(minutes=1)
+    assert clock.now() - last_seen < timedelta(minutes=1)

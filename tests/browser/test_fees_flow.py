@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from compound_app.dbtypes import local_today
+from compound_app import clock
 from compound_app.extensions import db
 from compound_app.fees import ledger, schedules
 from compound_app.fees.models import CashHandover, HandoverConfirmation, Payment
+from compound_app.months import add_months, month_of
 from tests.browser.test_flows import no_horizontal_scroll
 from tests.factories import fee_schedule, first_unit
 
@@ -17,7 +18,7 @@ def test_rep_logs_cash_on_a_phone_double_clicks_and_the_treasurer_counts_it(
 ):
     world = live_server.world
     area = world.branch.area
-    fee_schedule(area, start=ledger.add_months(ledger.month_of(local_today()), -1))
+    fee_schedule(area, start=add_months(month_of(clock.today()), -1))
     schedules.catch_up(area.id)
     db.session.commit()
     unit = first_unit(world.branch)

@@ -9,7 +9,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from compound_app.dbtypes import local_today
+from compound_app import clock
 from compound_app.extensions import db
 from compound_app.registry import roster
 from compound_app.registry.models import Occupancy, Relation
@@ -33,7 +33,7 @@ def test_paper_ballots_on_a_phone_an_online_vote_and_the_closing_notice(
         "manager",
         "选聘物业服务人",
         "是否选聘某物业公司提供保洁和秩序维护",
-        local_today(),
+        clock.today(),
         world.users["committee"],
     )
     service.open_vote(vote, world.users["committee"])

@@ -13,10 +13,11 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
-from compound_app.dbtypes import local_today
+from compound_app import clock
 from compound_app.extensions import db
 from compound_app.fees import ledger, schedules
 from compound_app.fees.models import Account, Payment
+from compound_app.months import add_months, month_of
 from tests.factories import World, fee_schedule, first_household
 
 
@@ -42,14 +43,14 @@ def _form(amount: str, key: str) -> dict[str, str]:
     return {
         "amount": amount,
         "method": "cash",
-        "paid_on": local_today().isoformat(),
+        "paid_on": clock.today().isoformat(),
         "note": "",
         "key": key,
     }
 
 
 def _setup(world: World) -> Any:
-    fee_schedule(world.branch.area, start=ledger.add_months(ledger.month_of(local_today()), -2))
+    fee_schedule(world.branch.area, start=add_months(month_of(clock.today()), -2))
     schedules.catch_up(world.branch.area_id)
     db.session.commit()
     return first_household(world.branch)

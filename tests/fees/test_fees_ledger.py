@@ -10,11 +10,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from compound_app.dbtypes import local_today
+from compound_app import clock
 from compound_app.errors import RuleError
 from compound_app.extensions import db
 from compound_app.fees import ledger, schedules
-from compound_app.fees.ledger import add_months, month_of
 from compound_app.fees.models import (
     Account,
     ApprovalHow,
@@ -28,10 +27,11 @@ from compound_app.fees.models import (
     Reversal,
     ScheduleStatus,
 )
+from compound_app.months import add_months, month_of
 from compound_app.registry.models import Occupancy
 from tests.factories import World, compound, fee_schedule, first_household, first_unit
 
-THIS_MONTH = month_of(local_today())
+THIS_MONTH = month_of(clock.today())
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +46,7 @@ def _pay(world: World, household, amount: int, key: str | None = None, **kw):  #
         household,
         amount_fen=amount,
         method=kw.pop("method", Method.CASH),
-        paid_on=kw.pop("paid_on", local_today()),
+        paid_on=kw.pop("paid_on", clock.today()),
         collector=kw.pop("collector", world.users["rep"]),
         request_key=key
         or f"k-{household.id}-{amount}-{db.session.scalar(select(func.count(Payment.id)))}",
@@ -193,14 +193,14 @@ def test_receipt_numbers_run_without_gaps_per_area_and_year(world: World) -> Non
     home, other = first_household(world.branch), first_household(world.trust)
     numbers = [_pay(world, home, 100).payment.receipt_no for _ in range(3)]
     numbers.append(_pay(world, other, 100).payment.receipt_no)
-    year = local_today().year
+    year = clock.today().year
     code = world.branch.area.code
     assert numbers[:3] == [f"{code}-{year}-{n:06d}" for n in (1, 2, 3)]
     assert numbers[3] == f"{world.trust.area.code}-{year}-000001"
     # A payment that is refused leaves no gap.
     db.session.commit()
     with pytest.raises(RuleError):
-        _pay(world, home, 100, paid_on=local_today() + timedelta(days=1))
+        _pay(world, home, 100, paid_on=clock.today() + timedelta(days=1))
     db.session.rollback()
     assert _pay(world, home, 100).payment.receipt_no == f"{code}-{year}-000004"
 
@@ -278,7 +278,7 @@ def test_ledger_rows_cannot_be_changed_in_the_database(
 def test_schedule_lifecycle_and_versions(world: World) -> None:
     area = world.branch.area
     admin = world.users["admin"]
-    today = local_today()
+    today = clock.today()
     draft = schedules.new_draft(area, admin)
     with pytest.raises(RuleError):
         schedules.publish(draft)  # no items yet
@@ -516,7 +516,7 @@ def test_a_compound_with_fee_records_keeps_its_area(world: World) -> None:
     fee_schedule(area, start=THIS_MONTH)
     db.session.commit()
     with pytest.raises(RuleError):
-        registry.remove_from_area(world.contiguous[2], local_today())
+        registry.remove_from_area(world.contiguous[2], clock.today())
     db.session.rollback()
     assert world.contiguous[2].area_id == area.id
 

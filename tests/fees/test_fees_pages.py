@@ -8,11 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from compound_app import clock
 from compound_app.committees.models import Position
-from compound_app.dbtypes import local_today
 from compound_app.extensions import db
 from compound_app.fees import ledger
-from compound_app.fees.ledger import add_months, month_of
 from compound_app.fees.models import (
     Bill,
     BillAdjustment,
@@ -24,9 +23,10 @@ from compound_app.fees.models import (
     Reversal,
     ScheduleStatus,
 )
+from compound_app.months import add_months, month_of
 from tests.factories import World, fee_schedule, first_household, first_unit, user
 
-THIS_MONTH = month_of(local_today())
+THIS_MONTH = month_of(clock.today())
 
 
 def _key(n: int = 0) -> str:
@@ -59,7 +59,7 @@ def _pay(client, household, amount: str = "45", key: str | None = None, **extra)
     data = {
         "amount": amount,
         "method": "cash",
-        "paid_on": local_today().isoformat(),
+        "paid_on": clock.today().isoformat(),
         "note": "",
         "key": key or _key(),
         **extra,
@@ -97,7 +97,7 @@ def test_committee_drafts_publishes_and_approves_a_schedule(world: World, login_
     # Residents see a published schedule; the approval needs its record.
     resident = login_as(world.users["resident"])
     assert "楼道每日清扫" in resident.get(url).get_data(as_text=True)
-    approve = {"how": "residents_meeting", "approved_on": local_today().isoformat(), "note": ""}
+    approve = {"how": "residents_meeting", "approved_on": clock.today().isoformat(), "note": ""}
     assert chair.post(f"{url}/approve", data=approve).status_code == 422
     approve["note"] = "居民会议，86户到会"
     assert chair.post(f"{url}/approve", data=approve).status_code == 303
@@ -197,7 +197,7 @@ def test_a_rep_cannot_log_for_someone_elses_unit_or_another_area(billed: World, 
 
 def test_a_payment_date_in_the_future_is_refused(billed: World, login_as) -> None:
     rep = login_as(billed.users["rep"])
-    tomorrow = (local_today() + timedelta(days=1)).isoformat()
+    tomorrow = (clock.today() + timedelta(days=1)).isoformat()
     response = _pay(rep, first_household(billed.branch), paid_on=tomorrow)
     assert response.status_code == 422 and db.session.scalar(select(func.count(Payment.id))) == 0
 
@@ -255,7 +255,7 @@ def test_committee_arrears_page_and_export(billed: World, login_as) -> None:
     _pay(login_as(billed.users["rep"]), first_household(billed.branch), "1000")
     page = chair.get(f"/fees/areas/{billed.branch.area_id}/arrears")
     assert page.status_code == 200
-    export = chair.get(f"/fees/areas/{billed.branch.area_id}/ledger.xlsx?year={local_today().year}")
+    export = chair.get(f"/fees/areas/{billed.branch.area_id}/ledger.xlsx?year={clock.today().year}")
     assert export.status_code == 200
     from openpyxl import load_workbook
 
@@ -278,10 +278,10 @@ def test_cash_handover_and_confirmation(billed: World, login_as) -> None:
     assert "¥50.00" in page
     too_much = rep.post(
         f"/fees/areas/{area_id}/cash",
-        data={"amount": "60", "handed_on": local_today().isoformat(), "key": _key(3)},
+        data={"amount": "60", "handed_on": clock.today().isoformat(), "key": _key(3)},
     )
     assert too_much.status_code == 422
-    ok = {"amount": "50", "handed_on": local_today().isoformat(), "key": _key(4)}
+    ok = {"amount": "50", "handed_on": clock.today().isoformat(), "key": _key(4)}
     assert rep.post(f"/fees/areas/{area_id}/cash", data=ok).status_code == 303
     assert rep.post(f"/fees/areas/{area_id}/cash", data=ok).status_code == 303  # again: one
     handover = db.session.scalars(select(CashHandover)).one()
@@ -321,8 +321,8 @@ def test_expense_above_threshold_needs_a_second_member(billed: World, login_as) 
         mobile=second.mobile,
         position=Position.TREASURER,
         background="party_member",
-        term_start=local_today() - timedelta(days=30),
-        term_end=local_today() + timedelta(days=300),
+        term_start=clock.today() - timedelta(days=30),
+        term_end=clock.today() + timedelta(days=300),
         actor=None,
     )
     db.session.commit()
@@ -332,7 +332,7 @@ def test_expense_above_threshold_needs_a_second_member(billed: World, login_as) 
         "category": "service:保洁",
         "amount": "800",
         "payee": "保洁员张师傅",
-        "spent_on": local_today().isoformat(),
+        "spent_on": clock.today().isoformat(),
         "note": "十一月工资",
         "key": _key(7),
         "voucher": (io.BytesIO(_photo()), "发票.jpg"),
@@ -364,7 +364,7 @@ def test_a_voucher_that_is_not_a_photo_is_refused(billed: World, login_as) -> No
         "category": "other:",
         "amount": "20",
         "payee": "五金店",
-        "spent_on": local_today().isoformat(),
+        "spent_on": clock.today().isoformat(),
         "key": _key(8),
         "voucher": (io.BytesIO(b"<html><script>alert(1)</script></html>"), "发票.jpg"),
     }
@@ -420,7 +420,7 @@ def test_an_expense_entered_by_mistake_is_voided_not_deleted(billed: World, logi
         "category": "other:",
         "amount": "60",
         "payee": "五金店",
-        "spent_on": local_today().isoformat(),
+        "spent_on": clock.today().isoformat(),
         "key": _key(9),
     }
     chair.post(f"/fees/areas/{area_id}/expenses", data=data)

@@ -4,20 +4,20 @@ override, who sees which pilots, the dashboard's figures against the records, ba
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from compound_app import access
+from compound_app import access, clock
 from compound_app.auth.models import Role, RoleGrant
-from compound_app.dbtypes import local_today
 from compound_app.errors import RuleError
 from compound_app.extensions import db
 from compound_app.fees import ledger, reports, schedules
 from compound_app.fees.models import Bill, Method
+from compound_app.months import month_of
 from compound_app.oversight import dashboard, pilots
 from compound_app.oversight.checklist import checklist, settings_for
 from compound_app.oversight.facts import gather, window
@@ -27,7 +27,7 @@ from compound_app.repairs import service as repairs
 from compound_app.repairs.models import OPEN, RepairTask
 from tests.factories import World, compound, fee_schedule, user
 
-THIS_MONTH = ledger.month_of(local_today())
+THIS_MONTH = month_of(clock.today())
 WINDOW = window(3)
 
 
@@ -69,7 +69,7 @@ def _fees(world: World, paid_months: dict[int, int] | None = None, boards: int =
                 home,
                 amount_fen=1000 * months,
                 method=Method.CASH,
-                paid_on=local_today(),
+                paid_on=clock.today(),
                 collector=world.users["committee"],
                 request_key=f"oversight-test-key-{i:04d}",
             )
@@ -94,20 +94,20 @@ def request_context(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def clock(monkeypatch):  # type: ignore[no-untyped-def]
-    """Set the repairs clock: ``clock(day)`` makes the next steps happen at noon that day."""
+def noon_on(held_clock):  # type: ignore[no-untyped-def]
+    """``noon_on(day)`` makes the next steps happen at noon that day in Shanghai;
+    ``noon_on(None)`` lets the clock run on again."""
 
-    def set_(day: date) -> None:
-        moment = datetime(day.year, day.month, day.day, 4, tzinfo=UTC)  # 12:00 in Shanghai
-        monkeypatch.setattr(repairs, "utcnow", lambda: moment)
+    def set_(day: date | None) -> None:
+        held_clock.now = datetime.combine(day, time(12), tzinfo=clock.LOCAL_TZ) if day else None
 
     return set_
 
 
-def _repair(world: World, clock, reported: date, closed: date) -> RepairTask:  # type: ignore[no-untyped-def]
+def _repair(world: World, noon_on, reported: date, closed: date) -> RepairTask:  # type: ignore[no-untyped-def]
     chair = world.users["committee"]
     p = access.load_principal(chair)
-    clock(reported)
+    noon_on(reported)
     task = repairs.report_task(
         world.branch,
         repairs.Report(category="street_light", description="路灯不亮"),
@@ -121,26 +121,27 @@ def _repair(world: World, clock, reported: date, closed: date) -> RepairTask:  #
         version=task.version,
         p=p,
     )
-    clock(closed)
+    noon_on(closed)
     for step in ("start", "done", "confirm"):
         repairs.move(task, step, chair, version=task.version, p=p)
     db.session.commit()
+    noon_on(None)
     return task
 
 
-def _passing(world: World, clock) -> Pilot:  # type: ignore[no-untyped-def]
+def _passing(world: World, noon_on) -> Pilot:  # type: ignore[no-untyped-def]
     pilot = _pilot(world.branch, "party_branch", WINDOW[0] - timedelta(days=60))
     _reps_everywhere(world)
     _fees(world)
-    _repair(world, clock, WINDOW[1] + timedelta(days=3), WINDOW[1] + timedelta(days=5))
+    _repair(world, noon_on, WINDOW[1] + timedelta(days=3), WINDOW[1] + timedelta(days=5))
     return pilot
 
 
 # --- the rules, each passing and failing ------------------------------------------------------
 
 
-def test_a_pilot_with_every_record_in_place_passes_every_rule(world: World, clock) -> None:
-    pilot = _passing(world, clock)
+def test_a_pilot_with_every_record_in_place_passes_every_rule(world: World, noon_on) -> None:
+    pilot = _passing(world, noon_on)
     assert _checks(pilot) == {
         "organisation": True,
         "representatives": True,
@@ -214,14 +215,16 @@ def test_boards_must_be_published_for_every_month(world: World) -> None:
     assert _checks(pilot)["boards"] is True
 
 
-def test_repairs_rule_counts_completions_within_target(world: World, clock) -> None:
+def test_repairs_rule_counts_completions_within_target(world: World, noon_on) -> None:
     pilot = _pilot(world.branch, "party_branch", WINDOW[0])
     assert _checks(pilot)["repairs"] is False  # nothing completed: nothing to show
     # A street light has 7 days; this one took 20.
-    _repair(world, clock, WINDOW[0] + timedelta(days=1), WINDOW[0] + timedelta(days=21))
+    _repair(world, noon_on, WINDOW[0] + timedelta(days=1), WINDOW[0] + timedelta(days=21))
     assert _checks(pilot)["repairs"] is False
     for day in (2, 4, 6, 8):
-        _repair(world, clock, WINDOW[1] + timedelta(days=day), WINDOW[1] + timedelta(days=day + 2))
+        _repair(
+            world, noon_on, WINDOW[1] + timedelta(days=day), WINDOW[1] + timedelta(days=day + 2)
+        )
     facts = gather([pilot], WINDOW)[0]
     assert facts.in_target_share == 80.0
     assert _checks(pilot)["repairs"] is True
@@ -230,9 +233,9 @@ def test_repairs_rule_counts_completions_within_target(world: World, clock) -> N
 # --- certification ----------------------------------------------------------------------------
 
 
-def test_certifying_on_a_passing_checklist_keeps_the_evidence(world: World, clock) -> None:
-    pilot = _passing(world, clock)
-    record = pilots.certify(pilot, world.users["staff"], local_today())
+def test_certifying_on_a_passing_checklist_keeps_the_evidence(world: World, noon_on) -> None:
+    pilot = _passing(world, noon_on)
+    record = pilots.certify(pilot, world.users["staff"], clock.today())
     db.session.commit()
     assert pilot.stage == PilotStage.SELF_GOVERNING
     assert record.passed and record.override_reason == ""
@@ -245,7 +248,7 @@ def test_certifying_a_failing_pilot_needs_a_written_reason(world: World, login_a
     pilot = _pilot(world.branch, "party_branch", WINDOW[0])
     client = login_as(world.users["staff"])
     url = f"/oversight/compounds/{world.branch.id}/certify"
-    response = client.post(url, data={"on": local_today().isoformat(), "override_reason": ""})
+    response = client.post(url, data={"on": clock.today().isoformat(), "override_reason": ""})
     assert response.status_code == 422
     assert "理由" in response.get_data(as_text=True) or "reason" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -253,7 +256,7 @@ def test_certifying_a_failing_pilot_needs_a_written_reason(world: World, login_a
     assert db.session.get(Pilot, pilot.id).stage == PilotStage.FEES_STARTED
 
     response = client.post(
-        url, data={"on": local_today().isoformat(), "override_reason": "街道党工委研究同意"}
+        url, data={"on": clock.today().isoformat(), "override_reason": "街道党工委研究同意"}
     )
     assert response.status_code == 303
     db.session.expire_all()
@@ -262,7 +265,7 @@ def test_certifying_a_failing_pilot_needs_a_written_reason(world: World, login_a
     assert record.certified_by_id == world.users["staff"].id
     assert db.session.get(Pilot, pilot.id).stage == PilotStage.SELF_GOVERNING
     # Once is enough.
-    response = client.post(url, data={"on": local_today().isoformat(), "override_reason": "再次"})
+    response = client.post(url, data={"on": clock.today().isoformat(), "override_reason": "再次"})
     assert response.status_code == 422
     assert db.session.scalar(select(func.count(Certification.id))) == 1
 
@@ -271,7 +274,7 @@ def test_certifying_a_compound_that_is_not_a_pilot_is_refused(world: World, logi
     client = login_as(world.users["staff"])
     response = client.post(
         f"/oversight/compounds/{world.trust.id}/certify",
-        data={"on": local_today().isoformat(), "override_reason": "理由"},
+        data={"on": clock.today().isoformat(), "override_reason": "理由"},
     )
     assert response.status_code == 303
     assert db.session.scalar(select(func.count(Certification.id))) == 0
@@ -284,7 +287,7 @@ def test_certifying_a_compound_that_is_not_a_pilot_is_refused(world: World, logi
 
 def test_selection_is_among_unmanaged_compounds_by_the_subdistrict(world: World, login_as) -> None:
     admin = login_as(world.users["admin"])
-    day = local_today().isoformat()
+    day = clock.today().isoformat()
     refused = admin.post(
         "/oversight/pilots",
         data={"compound_id": world.branch.id, "model": "party_branch", "selected_on": day},
@@ -309,11 +312,11 @@ def test_selection_is_among_unmanaged_compounds_by_the_subdistrict(world: World,
 
 
 def test_stages_move_forward_pause_with_a_reason_and_resume(world: World, login_as) -> None:
-    pilot = pilots.select_pilot(world.unmanaged, "contiguous", local_today() - timedelta(days=30))
+    pilot = pilots.select_pilot(world.unmanaged, "contiguous", clock.today() - timedelta(days=30))
     db.session.commit()
     client = login_as(world.users["staff"])
     url = f"/oversight/pilots/{pilot.id}/stage"
-    today = local_today().isoformat()
+    today = clock.today().isoformat()
     assert client.post(url, data={"to": "organised", "on": today}).status_code == 422  # a skip
     assert client.post(url, data={"to": "self_governing", "on": today}).status_code == 422
     assert client.post(url, data={"to": "consulting", "on": today}).status_code == 303
@@ -373,8 +376,8 @@ def test_community_staff_see_their_own_pilots_only(world: World, login_as) -> No
 # --- the dashboard against the records --------------------------------------------------------
 
 
-def test_dashboard_filters_sorts_and_exports(world: World, login_as, clock) -> None:
-    _passing(world, clock)
+def test_dashboard_filters_sorts_and_exports(world: World, login_as, noon_on) -> None:
+    _passing(world, noon_on)
     _pilot(world.unmanaged, "contiguous", WINDOW[0])
     client = login_as(world.users["admin"])
     html = client.get("/oversight/?model=party_branch").get_data(as_text=True)
@@ -394,9 +397,9 @@ def test_dashboard_filters_sorts_and_exports(world: World, login_as, clock) -> N
     assert len(list(book["月度指标"].values)) == 1 + 3
 
 
-def test_dashboard_figures_equal_a_recount_from_the_records(world: World, clock) -> None:
-    _passing(world, clock)
-    _repair(world, clock, WINDOW[2] + timedelta(days=1), WINDOW[2] + timedelta(days=2))
+def test_dashboard_figures_equal_a_recount_from_the_records(world: World, noon_on) -> None:
+    _passing(world, noon_on)
+    _repair(world, noon_on, WINDOW[2] + timedelta(days=1), WINDOW[2] + timedelta(days=2))
     admin = access.load_principal(world.users["admin"])
     board = dashboard.build(dashboard.Filters(), admin)
     f = board.rows[0].facts
@@ -484,7 +487,7 @@ _example = iter(range(1, 10**6))
 )
 @given(operations=OPERATIONS)
 def test_figures_equal_a_recount_after_random_operations(
-    world: World, clock, operations: list[tuple]
+    world: World, noon_on, operations: list[tuple]
 ) -> None:
     c = compound(world.community, f"抽查{next(_example)}号院", buildings=1, units=2, households=2)
     fee_schedule(c.area, start=WINDOW[0], approver=world.users["staff"])
@@ -496,8 +499,8 @@ def test_figures_equal_a_recount_after_random_operations(
     homes = [h for u in c.buildings[0].units for h in u.households]
     day = WINDOW[0]
     for n, operation in enumerate(operations):
-        day = min(day + timedelta(days=operation[1]), local_today())
-        clock(day)
+        day = min(day + timedelta(days=operation[1]), clock.today())
+        noon_on(day)
         try:
             match operation:
                 case ("report", _days, category):
@@ -570,12 +573,11 @@ def test_figures_equal_a_recount_after_random_operations(
             e
             for t in tasks
             for e in t.events
-            if e.kind in ("confirmed", "closed")
-            and ledger.month_of(repairs.local_date(e.at)) == month
+            if e.kind in ("confirmed", "closed") and month_of(clock.local_date(e.at)) == month
         ]
         assert facts.months[month].closed == len(closes)
         assert facts.months[month].in_target == sum(
-            repairs.local_date(e.at) <= e.due_on for e in closes
+            clock.local_date(e.at) <= e.due_on for e in closes
         )
         billed = db.session.scalar(
             select(func.coalesce(func.sum(Bill.amount_fen), 0)).where(

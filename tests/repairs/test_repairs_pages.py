@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from compound_app.dbtypes import local_today
+from compound_app import clock
 from compound_app.extensions import db
 from compound_app.repairs import service, works
 from compound_app.repairs.models import (
@@ -45,7 +45,7 @@ from tests.repairs.test_repairs_service import (
     stored_files,
 )
 
-TODAY = local_today()
+TODAY = clock.today()
 MOBILE = re.compile(r"1[3-9]\d{9}")
 NOT_YOURS = "这一步不由您操作"
 CHANGED = "这期间已有人修改了此任务"
@@ -1015,7 +1015,7 @@ def test_only_subdistrict_admins_set_the_targets(world: World, cast: Cast, login
     assert (days["sewer"], days["road"]) == (5, 365)
     # New tasks are due by the new targets; urgent ones in half.
     task = report(world, cast["committee"], category="sewer", priority="urgent")
-    assert task.due_on == service.local_date(task.reported_at) + timedelta(days=3)
+    assert task.due_on == clock.local_date(task.reported_at) + timedelta(days=3)
 
 
 def test_photos_of_a_change_that_fails_to_save_are_not_kept(

@@ -5,7 +5,6 @@ meetings, and the timeline that is never rewritten."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -16,16 +15,15 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DatabaseError
 
-from compound_app import access
+from compound_app import access, clock
 from compound_app.auth.models import User
 from compound_app.committees import service as committees
 from compound_app.committees.models import Background, CommitteeMember, Position
-from compound_app.dbtypes import local_today
 from compound_app.errors import RuleError
 from compound_app.extensions import db
 from compound_app.fees import expenses
-from compound_app.fees.ledger import add_months, month_of
 from compound_app.fees.models import ExpenseKind
+from compound_app.months import add_months, month_of
 from compound_app.repairs import service, works
 from compound_app.repairs.models import (
     AssigneeKind,
@@ -46,7 +44,7 @@ from compound_app.repairs.models import (
 from compound_app.uploads import upload_dir
 from tests.factories import World, compound, first_household, first_unit, user
 
-TODAY = local_today()
+TODAY = clock.today()
 THIS_MONTH = month_of(TODAY)
 
 
@@ -243,7 +241,7 @@ def test_a_resident_reports_and_the_task_starts_its_timeline(world: World) -> No
     assert task.unit_id == home.unit_id and task.building_id == home.unit.building_id
     assert [e.kind for e in task.events] == ["reported"]
     assert [p.stage for p in task.photos] == ["report"]
-    assert task.due_on == service.local_date(task.reported_at) + timedelta(days=3)
+    assert task.due_on == clock.local_date(task.reported_at) + timedelta(days=3)
     assert service.check_months() == []
 
 
@@ -476,7 +474,7 @@ def test_reopening_is_for_the_reporter_within_a_week(world: World, cast: Cast) -
     assert task.status == Status.REPORTED
     assert task.finished_at is None and task.done_at is None and task.rating is None
     # Reopened, it has its full time again rather than being overdue at once.
-    assert task.due_on == local_today() + timedelta(days=3)  # plumbing
+    assert task.due_on == clock.today() + timedelta(days=3)  # plumbing
     assert not service.is_overdue(task)
     row = db.session.get(RepairMonth, (world.branch.id, THIS_MONTH))
     assert (row.reported, row.reopened, row.closed) == (1, 1, 1)
@@ -649,7 +647,7 @@ def test_only_triage_assigns_and_only_open_work(world: World, cast: Cast) -> Non
 
 def test_a_new_category_or_urgency_moves_the_due_date(world: World, cast: Cast) -> None:
     task = resident_report(world)  # plumbing: 3 days
-    reported_on = service.local_date(task.reported_at)
+    reported_on = clock.local_date(task.reported_at)
     chair = cast["committee"]
     service.assign(
         task,
@@ -709,7 +707,7 @@ def test_due_dates_follow_the_targets_and_urgent_halves_them(world: World) -> No
     assert service.allowed_days(Category.ELECTRICAL, Priority.URGENT, days) == 1  # never 0
     assert service.allowed_days(Category.SEWER, Priority.NORMAL, days) == 5
     task = resident_report(world, category=Category.SEWER, priority=Priority.URGENT)
-    assert task.due_on == service.local_date(task.reported_at) + timedelta(days=3)
+    assert task.due_on == clock.local_date(task.reported_at) + timedelta(days=3)
 
 
 def test_overdue_is_late_work_not_a_task_waiting_for_its_check(world: World, cast: Cast) -> None:
@@ -729,36 +727,23 @@ def test_overdue_is_late_work_not_a_task_waiting_for_its_check(world: World, cas
     assert [t.id for t in found] == [late.id] and pages == 1
 
 
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The services' clock, set by the test (``clock.now = ...``); the real one otherwise."""
-
-    class Clock:
-        now: datetime | None = None
-
-    c = Clock()
-    real = service.utcnow
-    monkeypatch.setattr(service, "utcnow", lambda: c.now or real())
-    yield c
-
-
 def at_local(day: date, hour: int = 10) -> datetime:
     """A moment in Xiaoyi (UTC+8) as an aware UTC datetime."""
-    return datetime.combine(day, time(hour), tzinfo=UTC) - service.TZ_OFFSET
+    return datetime.combine(day, time(hour), tzinfo=clock.LOCAL_TZ).astimezone(UTC)
 
 
-def test_service_levels_per_month(world: World, cast: Cast, clock: Any) -> None:
+def test_service_levels_per_month(world: World, cast: Cast, held_clock: Any) -> None:
     m2, m1 = add_months(THIS_MONTH, -2), add_months(THIS_MONTH, -1)
     chair, resident = cast["committee"], cast["resident"]
 
     def step(day: date, hour: int, name: str, task: RepairTask, note: str = "x") -> None:
-        clock.now = at_local(day, hour)
+        held_clock.now = at_local(day, hour)
         if name == "assign":
             assign(task, chair, cast["fixer"])
         else:
             move(task, name, resident if name in ("confirm", "reopen") else chair, note)
 
-    clock.now = at_local(m2, 9)
+    held_clock.now = at_local(m2, 9)
     a, b, c = (resident_report(world) for _ in range(3))  # plumbing: 3 days
     # A: fixed within two days. B: fixed a month later. C: returned.
     for name in ("assign", "start", "done"):
@@ -769,10 +754,10 @@ def test_service_levels_per_month(world: World, cast: Cast, clock: Any) -> None:
     # 23:00 in Xiaoyi is 15:00 UTC: still the last month's day there.
     step(THIS_MONTH - timedelta(days=2), 23, "confirm", b)
     step(m1, 7, "reject", c)  # 23:00 UTC the day before
-    clock.now = at_local(THIS_MONTH, 1)
+    held_clock.now = at_local(THIS_MONTH, 1)
     d = resident_report(world)
     step(THIS_MONTH, 2, "reopen", b, "又漏了")  # within the week
-    clock.now = None
+    held_clock.now = None
 
     levels = service.service_levels(world.branch.id, months=3)
     assert [lv.month for lv in levels] == [m2, m1, THIS_MONTH]
@@ -785,16 +770,16 @@ def test_service_levels_per_month(world: World, cast: Cast, clock: Any) -> None:
     assert service.check_months() == []
 
 
-def test_median_days_of_an_even_number_of_closes(world: World, cast: Cast, clock: Any) -> None:
+def test_median_days_of_an_even_number_of_closes(world: World, cast: Cast, held_clock: Any) -> None:
     chair = cast["committee"]
     for days in (1, 4):
-        clock.now = at_local(THIS_MONTH, 1)
+        held_clock.now = at_local(THIS_MONTH, 1)
         task = report(world, chair)
         assign(task, chair, cast["fixer"])
         move(task, "start", chair)
         move(task, "done", chair)
-        clock.now = at_local(THIS_MONTH + timedelta(days=days), 1)
-        if clock.now > datetime.now(UTC):
+        held_clock.now = at_local(THIS_MONTH + timedelta(days=days), 1)
+        if held_clock.now > datetime.now(UTC):
             pytest.skip("too early in the month")
         move(task, "close", chair, "已验收")
     (level,) = service.service_levels(world.branch.id, months=1)
@@ -834,7 +819,7 @@ _examples = iter(range(1, 10**6))
 )
 @given(ops=OPS)
 def test_monthly_figures_equal_a_recount_after_random_operations(
-    world: World, clock: Any, ops: list[tuple[str, int, int, int]]
+    world: World, held_clock: Any, ops: list[tuple[str, int, int, int]]
 ) -> None:
     # Every example gets a compound of its own, with a resident, in the same database.
     c = compound(world.community, f"随机{next(_examples)}号院", units=1, households=2)
@@ -845,7 +830,7 @@ def test_monthly_figures_equal_a_recount_after_random_operations(
     day = TODAY - timedelta(days=200)
     for name, which, gap, hour in ops:
         day = min(day + timedelta(days=gap), TODAY)  # nothing happens in months to come
-        clock.now = at_local(day, hour)
+        held_clock.now = at_local(day, hour)
         try:
             if name.startswith("report"):
                 who = staff if name == "report_committee" else resident
@@ -869,7 +854,7 @@ def test_monthly_figures_equal_a_recount_after_random_operations(
             db.session.commit()
         except RuleError:
             db.session.rollback()
-    clock.now = None
+    held_clock.now = None
     assert service.check_months([c.id]) == []
     # The open count of the last month equals the tasks open now.
     levels = service.service_levels(c.id, months=1)

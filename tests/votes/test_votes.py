@@ -13,10 +13,9 @@ from hypothesis import strategies as st
 from PIL import Image
 from sqlalchemy import func, select, text
 
-from compound_app import access
+from compound_app import access, clock
 from compound_app.auth.models import Role
 from compound_app.auth.service import grant
-from compound_app.dbtypes import local_today
 from compound_app.errors import RuleError
 from compound_app.extensions import db
 from compound_app.registry import roster
@@ -134,7 +133,7 @@ def test_shares_are_exact_fractions() -> None:
 def _vote(world: World, scope_kind: str, scope_obj, matter: str = "manager") -> Vote:  # type: ignore[no-untyped-def]
     scope = service.resolve_scope(scope_kind, scope_obj.id)
     vote = service.create_vote(
-        scope, matter, "选聘物业服务企业", "是否选聘", local_today(), world.users["committee"]
+        scope, matter, "选聘物业服务企业", "是否选聘", clock.today(), world.users["committee"]
     )
     service.open_vote(vote, world.users["committee"])
     db.session.commit()
@@ -283,11 +282,11 @@ def test_paper_ballots_need_the_photo_and_the_right_representative(world: World,
 def test_no_ballot_after_closing(world: World, login_as) -> None:
     unit = first_unit(world.branch)
     vote = _vote(world, "unit", unit)
-    vote.closes_on = local_today() - timedelta(days=1)
+    vote.closes_on = clock.today() - timedelta(days=1)
     db.session.commit()
     client = login_as(world.users["resident"])
     assert client.post(f"/votes/{vote.id}/ballot", data={"choice": "yes"}).status_code == 422
-    vote.closes_on = local_today()
+    vote.closes_on = clock.today()
     db.session.commit()
     service.close_vote(vote, world.users["committee"])
     db.session.commit()
@@ -327,7 +326,7 @@ def test_only_the_committee_or_staff_run_votes_and_strangers_see_nothing(
         "matter": "manager",
         "title": "t",
         "text": "x",
-        "closes_on": local_today().isoformat(),
+        "closes_on": clock.today().isoformat(),
     }
     assert (
         login_as(world.users["rep"]).post(f"/votes/areas/{area.id}/new", data=data).status_code
@@ -404,7 +403,7 @@ def test_the_tally_equals_a_recount_from_the_ballots(
     db.session.commit()
     scope = service.resolve_scope("compound", c.id)
     vote = service.create_vote(
-        scope, "raise_fund" if special else "manager", "t", "x", local_today(), world.users["staff"]
+        scope, "raise_fund" if special else "manager", "t", "x", clock.today(), world.users["staff"]
     )
     service.open_vote(vote, world.users["staff"])
     db.session.commit()
@@ -474,7 +473,7 @@ def test_a_consultation_is_answered_online_and_through_the_representative(
             "title": "收费标准征求意见",
             "text": "每户每月10元",
             "options": "同意\n不同意\n",
-            "closes_on": local_today().isoformat(),
+            "closes_on": clock.today().isoformat(),
         },
     )
     assert created.status_code == 303
@@ -537,7 +536,7 @@ def test_a_consultation_needs_two_to_six_answers(world: World, login_as) -> None
             "title": "t",
             "text": "x",
             "options": "同意",
-            "closes_on": local_today().isoformat(),
+            "closes_on": clock.today().isoformat(),
         },
     )
     assert response.status_code == 422
@@ -563,7 +562,7 @@ def test_a_fee_schedule_approval_cites_a_passed_vote_only(world: World) -> None:
     from compound_app.fees.models import ApprovalHow, Basis, Cycle, ScheduleStatus
 
     area = world.branch.area
-    start = local_today().replace(day=1)
+    start = clock.today().replace(day=1)
     failed, passed = _decided(world, False), _decided(world, True)
     assert passed.passed and not failed.passed
 
@@ -602,12 +601,12 @@ def test_a_milestone_cites_the_vote_that_reached_it(world: World) -> None:
     from compound_app.oversight import pilots
     from compound_app.oversight.models import Milestone
 
-    pilot = pilots.select_pilot(world.unmanaged, "contiguous", local_today() - timedelta(days=30))
+    pilot = pilots.select_pilot(world.unmanaged, "contiguous", clock.today() - timedelta(days=30))
     db.session.commit()
-    milestone = pilots.add_milestone(pilot, "业主表决通过收费标准", local_today())
+    milestone = pilots.add_milestone(pilot, "业主表决通过收费标准", clock.today())
     other_area_vote = _decided(world, True)  # the branch's area, not this pilot's
     with pytest.raises(RuleError):
-        pilots.complete_milestone(milestone, local_today(), "", other_area_vote.id)
+        pilots.complete_milestone(milestone, clock.today(), "", other_area_vote.id)
     db.session.rollback()
     milestone = db.session.get(Milestone, milestone.id)
     assert milestone.done_on is None
