@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-pg test-browser lint format messages translations bench load crash clean
+.PHONY: run test test-pg test-browser test-dates lint format messages translations bench load crash clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,14 +38,25 @@ run: $(VENV)/.runtime translations
 	$(FLASK) demo --if-empty
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.dev translations
-	$(BIN)/pytest -q
+# The whole suite on SQLite, the browser tests included, on every core (pytest-xdist).
+# --dist loadgroup keeps tests that share one expensive set-up (the demo) on one worker.
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n auto --dist loadgroup
 
+test: $(VENV)/.dev translations
+	$(PYTEST)
+
+# Each worker uses a database of its own, named after PG_TEST_URL's (test_gw0, test_gw1…).
 test-pg: $(VENV)/.dev translations
-	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m "not browser"
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) -m "not browser"
 
 test-browser: $(VENV)/.dev translations
-	REQUIRE_BROWSER=1 TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m browser
+	REQUIRE_BROWSER=1 TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) -m browser
+
+# The date-sensitive areas at other moments: a later year, and New Year's midnight in China.
+DATE_SLICE := tests/committees tests/fees tests/oversight tests/votes
+test-dates: $(VENV)/.dev translations
+	TEST_NOW=2029-06-01T09:00:00+08:00 $(PYTEST) -m "not browser" $(DATE_SLICE)
+	TEST_NOW=2027-01-01T00:00:00+08:00 $(PYTEST) -m "not browser" $(DATE_SLICE)
 
 # Page benchmark on SQLite, or on PostgreSQL when DATABASE_URL points at one (DESIGN.md §7).
 bench: $(VENV)/.dev translations

@@ -19,3 +19,10 @@ def add_months(d: date, n: int) -> date:
 def months_between(a: date, b: date) -> int:
     """Whole months from ``a``'s month to ``b``'s month."""
     return (b.year - a.year) * 12 + b.month - a.month
+
+
+def this_month() -> date:
+    """The month that is running where the compounds are."""
+    from . import clock
+
+    return month_of(clock.today())

@@ -1,8 +1,11 @@
 """Fixtures: an app per test on a database built by the migrations.
 
-SQLite (the default): the migrations build a template file once per session and every
-test gets a copy. PostgreSQL (``TEST_DATABASE_URL``): the migrations run once per
-session and every test starts from empty tables.
+The shared test world (factories.build_world: two communities, every management model,
+a user for every role) is built once per run. SQLite (the default): the migrations build
+a template file once, the world another, and every test gets a copy of one of them.
+PostgreSQL (``TEST_DATABASE_URL``): each xdist worker migrates a database of its own
+once; every test starts from emptied tables, refilled with the world's rows if it asks
+for the world.
 
 The suite never reads the real date: it runs at ``TEST_NOW`` (an ISO moment with its
 offset), moving on from there as real time passes. CI runs parts of it at other moments
@@ -14,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +26,7 @@ import pytest
 import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, make_url, select, text
 
 from compound_app import clock, create_app
 from compound_app.extensions import db
@@ -87,51 +91,112 @@ def _migrate(uri: str, instance: Path) -> None:
         db.engine.dispose()
 
 
+def _worker_pg_url(base: str) -> str:
+    """Each xdist worker gets a database of its own, named after the base one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return base
+    url = make_url(base)
+    name = f"{url.database}_{worker}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@dataclass
+class Template:
+    """The migrated database every test starts from, empty or with the shared world in it.
+
+    SQLite: two files, copied for each test. PostgreSQL: one database per worker, emptied
+    for each test and, for tests of the world, refilled from a snapshot of its rows.
+    """
+
+    uri: str  # PostgreSQL: the worker's database; SQLite: the empty file's path
+    world_path: str = ""  # SQLite: the file holding the world
+    world_ids: dict[str, Any] = field(default_factory=dict)
+    rows: list[tuple[Any, list[dict[str, Any]]]] = field(default_factory=list)
+    sequences: str = ""  # PostgreSQL: one statement setting every id sequence
+
+
+def _build_world(uri: str, instance: Path) -> dict[str, Any]:
+    app = make_app(_config(uri, instance))
+    with app.app_context():
+        ids = factories.build_world().ids()
+        db.session.remove()
+        db.engine.dispose()
+    return ids
+
+
 @pytest.fixture(scope="session")
-def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The migrated database every test starts from (a file for SQLite)."""
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
     instance = tmp_path_factory.mktemp("instance")
     if PG_URL:
-        engine = create_engine(PG_URL)
+        url = _worker_pg_url(PG_URL)
+        engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-        _migrate(PG_URL, instance)
-        return PG_URL
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    _migrate(f"sqlite:///{path}", instance)
-    return str(path)
+        _migrate(url, instance)
+        template = Template(uri=url)
+        template.world_ids = _build_world(url, instance)
+        _snapshot(template)
+        return template
+    folder = tmp_path_factory.mktemp("template")
+    empty, with_world = folder / "empty.db", folder / "world.db"
+    _migrate(f"sqlite:///{empty}", instance)
+    shutil.copyfile(empty, with_world)
+    template = Template(uri=str(empty), world_path=str(with_world))
+    template.world_ids = _build_world(f"sqlite:///{with_world}", instance)
+    return template
 
 
-def _truncate_all(uri: str) -> None:
-    engine = create_engine(uri)
+def _snapshot(template: Template) -> None:
+    """Keep the world's rows (in foreign-key order) and its sequences' positions."""
+    engine = create_engine(template.uri)
+    setvals = []
     with engine.begin() as conn:
-        tables = [
-            row[0]
-            for row in conn.execute(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version'"
+        for table in db.metadata.sorted_tables:
+            rows = [dict(r._mapping) for r in conn.execute(table.select())]
+            if rows:
+                template.rows.append((table, rows))
+            if "id" in table.c and table.c.id.autoincrement in (True, "auto"):
+                top = conn.scalar(select(func.coalesce(func.max(table.c.id), 0)))
+                setvals.append(
+                    f"setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), {top + 1}, false)"
                 )
-            )
-        ]
-        if tables:
-            conn.execute(
-                text(
-                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-                )
-            )
+    template.sequences = "SELECT " + ", ".join(setvals)
+    engine.dispose()
+    _empty_pg(template.uri)
+
+
+def _empty_pg(uri: str, template: Template | None = None) -> None:
+    engine = create_engine(uri)
+    names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        if template is not None:
+            for table, rows in template.rows:
+                conn.execute(table.insert(), rows)
+            conn.execute(text(template.sequences))
     engine.dispose()
 
 
 @pytest.fixture
-def database_uri(database_template: str, tmp_path: Path) -> str:
+def database_uri(
+    database_template: Template, tmp_path: Path, request: pytest.FixtureRequest
+) -> str:
+    """A fresh database for the test: with the shared world in it if the test asks for one."""
+    wants_world = "world" in request.fixturenames or "live_server" in request.fixturenames
     if PG_URL:
-        _truncate_all(PG_URL)
-        return PG_URL
+        _empty_pg(database_template.uri, database_template if wants_world else None)
+        return database_template.uri
     target = tmp_path / "test.db"
-    shutil.copyfile(database_template, target)
+    shutil.copyfile(database_template.world_path if wants_world else database_template.uri, target)
     return f"sqlite:///{target}"
 
 
@@ -175,8 +240,9 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def world(app: Flask) -> factories.World:
-    return factories.build_world()
+def world(app: Flask, database_template: Template) -> factories.World:
+    """The shared world (built once per run, copied into this test's database)."""
+    return factories.load_world(database_template.world_ids)
 
 
 def login(client: FlaskClient, user: Any, password: str = factories.PASSWORD) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import count
+from typing import Any, TypeVar
 
 from compound_app import clock
 from compound_app.auth.models import Role, User
@@ -30,6 +31,7 @@ from compound_app.registry.models import (
     Unit,
 )
 
+T = TypeVar("T")
 PASSWORD = "correct horse 42"
 _mobiles = count(13700000001)
 
@@ -126,6 +128,20 @@ class World:
     def contiguous_area(self) -> ManagementArea:
         return self.contiguous[0].area
 
+    def ids(self) -> dict[str, Any]:
+        """The world's rows by id, to find them again in a copy of its database."""
+        return {
+            "subdistrict": self.subdistrict.id,
+            "community": self.community.id,
+            "other_community": self.other_community.id,
+            "branch": self.branch.id,
+            "trust": self.trust.id,
+            "contiguous": [c.id for c in self.contiguous],
+            "unmanaged": self.unmanaged.id,
+            "elsewhere": self.elsewhere.id,
+            "users": {key: u.id for key, u in self.users.items()},
+        }
+
     def objects_of(self, c: Compound) -> dict[str, object]:
         unit = first_unit(c)
         household = unit.households[0]
@@ -188,6 +204,27 @@ def build_world() -> World:
     w.users["outsider"] = user("路人甲")
     db.session.commit()
     return w
+
+
+def load_world(ids: dict[str, Any]) -> World:
+    """The world that ``build_world`` made, read back from a copy of its database."""
+
+    def get(model: type[T], ident: int) -> T:
+        found = db.session.get(model, ident)
+        assert found is not None, f"{model.__name__} {ident} is not in the world's database"
+        return found
+
+    return World(
+        subdistrict=get(Subdistrict, ids["subdistrict"]),
+        community=get(Community, ids["community"]),
+        other_community=get(Community, ids["other_community"]),
+        branch=get(Compound, ids["branch"]),
+        trust=get(Compound, ids["trust"]),
+        contiguous=[get(Compound, i) for i in ids["contiguous"]],
+        unmanaged=get(Compound, ids["unmanaged"]),
+        elsewhere=get(Compound, ids["elsewhere"]),
+        users={key: get(User, i) for key, i in ids["users"].items()},
+    )
 
 
 def fee_schedule(

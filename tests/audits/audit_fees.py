@@ -30,12 +30,10 @@ from compound_app.fees.models import (
     Payment,
     Reversal,
 )
-from compound_app.months import add_months, month_of
+from compound_app.months import add_months, this_month
 from tests.audits.test_audit import Changed, Post, case, changed, deleted, one
 from tests.factories import World, fee_schedule, first_household, user
 
-TODAY = clock.today()
-THIS_MONTH = month_of(TODAY)
 KEY = "audit-case-form-key-000000001"
 
 
@@ -51,7 +49,7 @@ def _draft(w: World, *, item: bool = False, published: bool = False) -> FeeSched
 
 
 def _active(w: World) -> FeeSchedule:
-    schedule = fee_schedule(w.branch.area, start=add_months(THIS_MONTH, -1))
+    schedule = fee_schedule(w.branch.area, start=add_months(this_month(), -1))
     return schedule
 
 
@@ -62,7 +60,7 @@ def _payment(w: World, method: Method = Method.CASH) -> Payment:
         first_household(w.branch),
         amount_fen=2000,
         method=method,
-        paid_on=TODAY,
+        paid_on=clock.today(),
         collector=w.users["rep"],
         request_key="audit-case-payment-00000001",
     ).payment
@@ -83,7 +81,7 @@ def _new_schedule(w: World, client: Any) -> Post:
 @case("fees.terms", "committee")
 def _terms(w: World, client: Any) -> Post:
     draft = _draft(w)
-    start = add_months(THIS_MONTH, 1)
+    start = add_months(this_month(), 1)
     return Post(
         f"/fees/schedules/{draft.id}/terms",
         {
@@ -142,7 +140,7 @@ def _approve(w: World, client: Any) -> Post:
     draft = _draft(w, published=True)
     return Post(
         f"/fees/schedules/{draft.id}/approve",
-        {"how": "owners_vote", "approved_on": TODAY.isoformat(), "note": "业主表决通过"},
+        {"how": "owners_vote", "approved_on": clock.today().isoformat(), "note": "业主表决通过"},
         lambda: [changed(draft, "update", status="active", approved_how="owners_vote")],
     )
 
@@ -153,9 +151,9 @@ def _bills(w: World, client: Any) -> Post:
     area = w.branch.area
     return Post(
         f"/fees/areas/{area.id}/bills",
-        {"month": f"{THIS_MONTH:%Y-%m}"},
+        {"month": f"{this_month():%Y-%m}"},
         lambda: [
-            Changed("management_area", area.id, {"period": f"{THIS_MONTH:%Y-%m}"}, "issue_bills")
+            Changed("management_area", area.id, {"period": f"{this_month():%Y-%m}"}, "issue_bills")
         ],
     )
 
@@ -175,7 +173,13 @@ def _pay(w: World, client: Any) -> Post:
     home = first_household(w.branch)
     return Post(
         f"/fees/households/{home.id}/pay",
-        {"amount": "25.5", "method": "cash", "paid_on": TODAY.isoformat(), "note": "", "key": KEY},
+        {
+            "amount": "25.5",
+            "method": "cash",
+            "paid_on": clock.today().isoformat(),
+            "note": "",
+            "key": KEY,
+        },
         lambda: [changed(one(select(Payment)), "create", amount_fen=2550, household_id=home.id)],
     )
 
@@ -197,7 +201,7 @@ def _relief(w: World, client: Any) -> Post:
     home = first_household(w.branch)
     return Post(
         f"/fees/households/{home.id}/relief",
-        {"percent_off": "50", "reason": "低保户", "since": TODAY.isoformat()},
+        {"percent_off": "50", "reason": "低保户", "since": clock.today().isoformat()},
         lambda: [
             Changed("fee_relief", None, {"percent_off": 50, "household_id": home.id}, "create")
         ],  # type: ignore[arg-type]
@@ -207,7 +211,7 @@ def _relief(w: World, client: Any) -> Post:
 @case("fees.clear_relief", "committee")
 def _clear_relief(w: World, client: Any) -> Post:
     home = first_household(w.branch)
-    schedules.set_relief(home, 100, "低保户", TODAY)
+    schedules.set_relief(home, 100, "低保户", clock.today())
     db.session.commit()
     return Post(
         f"/fees/households/{home.id}/relief/clear",
@@ -223,7 +227,7 @@ def _hand_over(w: World, client: Any) -> Post:
     _payment(w)
     return Post(
         f"/fees/areas/{w.branch.area_id}/cash",
-        {"amount": "20", "handed_on": TODAY.isoformat(), "key": KEY},
+        {"amount": "20", "handed_on": clock.today().isoformat(), "key": KEY},
         lambda: [changed(one(select(CashHandover)), "create", amount_fen=2000)],
     )
 
@@ -235,7 +239,7 @@ def _confirm(w: World, client: Any) -> Post:
         area_id=w.branch.area_id,
         collector_id=w.users["rep"].id,
         amount_fen=2000,
-        handed_on=TODAY,
+        handed_on=clock.today(),
         request_key="audit-case-handover-000001",
     )
     db.session.add(handover)
@@ -255,7 +259,7 @@ def _new_expense(w: World, client: Any) -> Post:
             "category": "repair:",
             "amount": "120",
             "payee": "五金店",
-            "spent_on": TODAY.isoformat(),
+            "spent_on": clock.today().isoformat(),
             "note": "楼道灯泡",
             "key": KEY,
         },
@@ -273,8 +277,8 @@ def _approve_expense(w: World, client: Any) -> Post:
         mobile=second.mobile,
         position=Position.TREASURER,
         background=Background.KEEN_RESIDENT,
-        term_start=TODAY - timedelta(days=10),
-        term_end=TODAY + timedelta(days=300),
+        term_start=clock.today() - timedelta(days=10),
+        term_end=clock.today() + timedelta(days=300),
         actor=None,
     )
     expense = expenses.record_expense(
@@ -284,7 +288,7 @@ def _approve_expense(w: World, client: Any) -> Post:
         category="",
         amount_fen=90_000,
         payee="维修队",
-        spent_on=TODAY,
+        spent_on=clock.today(),
         note="下水管道",
         voucher=None,
         request_key="audit-case-expense-0000001",
@@ -306,7 +310,7 @@ def _void_expense(w: World, client: Any) -> Post:
         category="",
         amount_fen=3_000,
         payee="文具店",
-        spent_on=TODAY,
+        spent_on=clock.today(),
         note="",
         voucher=None,
         request_key="audit-case-expense-0000002",
@@ -333,7 +337,7 @@ def _adjust(w: World, client: Any) -> Post:
 
 @case("fees.publish_board", "committee")
 def _publish_board(w: World, client: Any) -> Post:
-    last_month = add_months(THIS_MONTH, -1)
+    last_month = add_months(this_month(), -1)
     return Post(
         f"/fees/areas/{w.branch.area_id}/board",
         {"month": f"{last_month:%Y-%m}"},

@@ -19,11 +19,9 @@ from compound_app.votes.models import Answer, Ballot, Consultation, Vote
 from tests.audits.test_audit import Post, case, changed, one
 from tests.factories import World, first_unit
 
-TODAY = clock.today()
-
 
 def _pilot(w: World) -> Pilot:
-    pilot = pilots.select_pilot(w.unmanaged, "contiguous", TODAY, w.users["admin"])
+    pilot = pilots.select_pilot(w.unmanaged, "contiguous", clock.today(), w.users["admin"])
     db.session.commit()
     return pilot
 
@@ -32,7 +30,11 @@ def _pilot(w: World) -> Pilot:
 def _select(w: World, client: Any) -> Post:
     return Post(
         "/oversight/pilots",
-        {"compound_id": w.unmanaged.id, "model": "contiguous", "selected_on": TODAY.isoformat()},
+        {
+            "compound_id": w.unmanaged.id,
+            "model": "contiguous",
+            "selected_on": clock.today().isoformat(),
+        },
         lambda: [
             changed(
                 one(select(Pilot)), "select_pilot", compound_id=w.unmanaged.id, model="contiguous"
@@ -46,7 +48,7 @@ def _stage(w: World, client: Any) -> Post:
     pilot = _pilot(w)
     return Post(
         f"/oversight/pilots/{pilot.id}/stage",
-        {"to": "consulting", "on": TODAY.isoformat(), "note": "入户征求意见"},
+        {"to": "consulting", "on": clock.today().isoformat(), "note": "入户征求意见"},
         lambda: [changed(pilot, "pilot_stage", stage="consulting")],
     )
 
@@ -71,7 +73,7 @@ def _milestone(w: World, client: Any) -> Post:
     pilot = _pilot(w)
     return Post(
         f"/oversight/pilots/{pilot.id}/milestones",
-        {"title": "成立物管会", "due_on": TODAY.isoformat()},
+        {"title": "成立物管会", "due_on": clock.today().isoformat()},
         lambda: [changed(one(select(Milestone)), "add_milestone", title="成立物管会")],
     )
 
@@ -79,12 +81,12 @@ def _milestone(w: World, client: Any) -> Post:
 @case("oversight.milestone_done", "staff")
 def _milestone_done(w: World, client: Any) -> Post:
     pilot = _pilot(w)
-    milestone = pilots.add_milestone(pilot, "成立物管会", TODAY)
+    milestone = pilots.add_milestone(pilot, "成立物管会", clock.today())
     db.session.commit()
     return Post(
         f"/oversight/milestones/{milestone.id}/done",
-        {"done_on": TODAY.isoformat(), "note": "选举产生", "vote_id": ""},
-        lambda: [changed(milestone, "complete_milestone", done_on=TODAY.isoformat())],
+        {"done_on": clock.today().isoformat(), "note": "选举产生", "vote_id": ""},
+        lambda: [changed(milestone, "complete_milestone", done_on=clock.today().isoformat())],
     )
 
 
@@ -93,7 +95,7 @@ def _certify(w: World, client: Any) -> Post:
     pilot = _pilot(w)
     return Post(
         f"/oversight/compounds/{w.unmanaged.id}/certify",
-        {"on": TODAY.isoformat(), "override_reason": "街道研究同意"},
+        {"on": clock.today().isoformat(), "override_reason": "街道研究同意"},
         lambda: [
             changed(one(select(Certification)), "certify_pilot", passed=False),
             changed(pilot, "pilot_stage", stage="self_governing"),
@@ -133,7 +135,7 @@ def _vote(w: World, *, opened: bool = True) -> Vote:
         "manager",
         "选聘物业",
         "是否选聘",
-        TODAY,
+        clock.today(),
         w.users["committee"],
     )
     if opened:
@@ -152,7 +154,7 @@ def _new_vote(w: World, client: Any) -> Post:
             "matter": "use_fund",
             "title": "更换楼道灯",
             "text": "使用维修资金",
-            "closes_on": TODAY.isoformat(),
+            "closes_on": clock.today().isoformat(),
         },
         lambda: [changed(one(select(Vote)), "create_vote", matter="use_fund", status="draft")],
     )
@@ -230,7 +232,7 @@ def _consultation(w: World) -> Consultation:
         "收费标准",
         "每户每月10元",
         ["同意", "不同意"],
-        TODAY,
+        clock.today(),
         w.users["committee"],
     )
     db.session.commit()
@@ -246,7 +248,7 @@ def _new_consultation(w: World, client: Any) -> Post:
             "title": "服务范围",
             "text": "保洁、秩序维护",
             "options": "同意\n不同意",
-            "closes_on": TODAY.isoformat(),
+            "closes_on": clock.today().isoformat(),
         },
         lambda: [changed(one(select(Consultation)), "create_consultation", title="服务范围")],
     )

@@ -24,8 +24,6 @@ from compound_app.repairs.models import (
 from tests.audits.test_audit import Changed, Post, case, changed, one
 from tests.factories import World, first_household
 
-TODAY = clock.today()
-
 
 class Photo(io.BytesIO):
     """A photo the test client may send again: closing it after a request only rewinds it
@@ -71,11 +69,11 @@ def _task(w: World, *, assigned: bool = False, done: bool = False) -> RepairTask
 def _work(w: World, *, started: bool = False) -> Work:
     work = works.plan_work(
         w.branch,
-        works.WorkPlan("camera", "安装监控", "", 1_200_000, "government", TODAY),
+        works.WorkPlan("camera", "安装监控", "", 1_200_000, "government", clock.today()),
         w.users["committee"],
     )
     if started:
-        works.start_work(work, TODAY, work.version)
+        works.start_work(work, clock.today(), work.version)
     db.session.commit()
     return work
 
@@ -200,7 +198,7 @@ def _new_work(w: World, client: Any) -> Post:
             "description": "",
             "budget": "80,000",
             "funding": "government",
-            "planned_on": TODAY.isoformat(),
+            "planned_on": clock.today().isoformat(),
         },
         lambda: [changed(one(select(Work)), "plan_work", title="主路硬化", budget_fen=8_000_000)],
     )
@@ -211,8 +209,10 @@ def _start_work(w: World, client: Any) -> Post:
     work = _work(w)
     return Post(
         f"/repairs/works/{work.id}/step",
-        {"on": TODAY.isoformat(), "installed": "0", "location": "", "version": "1"},
-        lambda: [changed(work, "start_work", status="underway", started_on=TODAY.isoformat())],
+        {"on": clock.today().isoformat(), "installed": "0", "location": "", "version": "1"},
+        lambda: [
+            changed(work, "start_work", status="underway", started_on=clock.today().isoformat())
+        ],
     )
 
 
@@ -221,7 +221,7 @@ def _complete_work(w: World, client: Any) -> Post:
     work = _work(w, started=True)
     return Post(
         f"/repairs/works/{work.id}/step",
-        {"on": TODAY.isoformat(), "installed": "12", "location": "大门", "version": "2"},
+        {"on": clock.today().isoformat(), "installed": "12", "location": "大门", "version": "2"},
         lambda: [
             changed(work, "complete_work", status="completed"),
             changed(one(select(Facility)), "add_facility", kind="camera", count=12),
@@ -239,7 +239,7 @@ def _work_expense(w: World, client: Any) -> Post:
         category="监控安装",
         amount_fen=350_000,
         payee="安防公司",
-        spent_on=TODAY,
+        spent_on=clock.today(),
         note="",
         voucher=None,
         request_key="audit-case-repair-expense-01",
@@ -275,14 +275,14 @@ def _add_facility(w: World, client: Any) -> Post:
 def _remove_facility(w: World, client: Any) -> Post:
     line = works.add_facility(
         w.branch,
-        works.FacilityEntry("street_light", 6, "", TODAY),
+        works.FacilityEntry("street_light", 6, "", clock.today()),
         w.users["committee"],
     )
     db.session.commit()
     return Post(
         f"/repairs/facilities/{line.id}/remove",
-        {"on": TODAY.isoformat()},
-        lambda: [changed(line, "remove_facility", removed_on=TODAY.isoformat())],
+        {"on": clock.today().isoformat()},
+        lambda: [changed(line, "remove_facility", removed_on=clock.today().isoformat())],
     )
 
 
@@ -292,7 +292,7 @@ def _new_meeting(w: World, client: Any) -> Post:
         f"/repairs/compounds/{w.branch.id}/meetings",
         {
             "kind": MeetingKind.REVIEW,
-            "held_on": TODAY.isoformat(),
+            "held_on": clock.today().isoformat(),
             "attendees": "支部书记、单元代表",
             "attendee_count": "9",
             "problems": "下水道堵塞",

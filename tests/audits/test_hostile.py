@@ -30,7 +30,6 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -137,6 +136,7 @@ from tests.audits.test_routes_access import _url
 from tests.factories import (
     PASSWORD,
     World,
+    days_ago,
     fee_objects,
     first_unit,
     pilot_vote_objects,
@@ -697,7 +697,7 @@ class Harness:
         }
         self.victims[0] = self.victims[w.community.id]
         # A plain member in every committee (ending a term must not unseat a role).
-        committees.create_committee(w.elsewhere.area, "供电家属院物管会", date(2026, 1, 1))
+        committees.create_committee(w.elsewhere.area, "供电家属院物管会", days_ago(165))
         db.session.flush()
         self.members: dict[int, int] = {}
         for area in (branch.area, w.contiguous_area, w.elsewhere.area):
@@ -709,8 +709,8 @@ class Harness:
                 mobile=member_user.mobile,
                 position=Position.MEMBER,
                 background=Background.KEEN_RESIDENT,
-                term_start=date(2026, 1, 1),
-                term_end=date(2029, 1, 1),
+                term_start=days_ago(165),
+                term_end=days_ago(-930),
                 actor=None,
             ).id
         self.members[0] = self.members[branch.area_id]
@@ -1100,8 +1100,16 @@ def _payloads(kind: str) -> list[Any]:
     return NASTIEST
 
 
-def test_nastiest_payloads_on_every_route_as_every_role(harness: Harness, monkeypatch) -> None:
+# One test per blueprint, so the audit spreads over the suite's workers.
+BLUEPRINTS = sorted({endpoint.split(".")[0] for endpoint in FORMS})
+
+
+@pytest.mark.parametrize("blueprint", BLUEPRINTS)
+def test_nastiest_payloads_on_every_route_as_every_role(
+    harness: Harness, monkeypatch, blueprint: str
+) -> None:
     h = harness
+    endpoints = sorted(e for e in FORMS if e.split(".")[0] == blueprint)
     # Which forms the requests really processed: they must be the ones FORMS names.
     original = FlaskForm.__init__
 
@@ -1111,7 +1119,7 @@ def test_nastiest_payloads_on_every_route_as_every_role(harness: Harness, monkey
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(FlaskForm, "__init__", recording_init)
-    for endpoint in sorted(FORMS):
+    for endpoint in endpoints:
         fields = fields_of(endpoint)
         admitted = h.admitted(endpoint)
         valid = {name: valid_for(h.valid, name, kind, endpoint)[0] for name, kind in fields.items()}
@@ -1142,11 +1150,11 @@ def test_nastiest_payloads_on_every_route_as_every_role(harness: Harness, monkey
             assert not unknown, f"{endpoint} processes {form_class.__name__}: add {unknown}"
     # The forms were really processed: many requests were refused by them (422), and
     # valid values for the other fields let some through to write.
-    assert h.requests > 1800 and h.statuses[422] > 1000 and h.writes > 100, (
-        h.requests,
-        h.statuses,
-        h.writes,
-    )
+    assert (
+        h.requests >= 40 * len(endpoints)
+        and h.statuses.get(422, 0) >= 15 * len(endpoints)
+        and h.writes >= 1
+    ), (h.requests, h.statuses, h.writes)
 
 
 # --- the query strings of every page: search boxes, filters, paging ---------------------------

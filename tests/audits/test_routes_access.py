@@ -17,7 +17,7 @@ from compound_app.auth.models import RoleGrant
 from compound_app.committees.models import CommitteeMember
 from compound_app.extensions import db
 from tests.conftest import _config, make_app
-from tests.factories import World, fee_objects, pilot_vote_objects, repair_objects
+from tests.factories import World, days_ago, fee_objects, pilot_vote_objects, repair_objects
 
 ROLES = ["staff", "committee", "area_committee", "rep", "resident", "tenant", "outsider"]
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -38,8 +38,8 @@ def _foreign_args(world: World) -> dict[str, object]:
         user_id=world.users["other_staff"].id,
         position="member",
         background="grid_worker",
-        term_start=__import__("datetime").date(2026, 1, 1),
-        term_end=__import__("datetime").date(2029, 1, 1),
+        term_start=days_ago(165),
+        term_end=days_ago(-930),
     )
     db.session.add(foreign_member)
     db.session.commit()
@@ -66,7 +66,7 @@ def _committee_for(area):  # type: ignore[no-untyped-def]
     from compound_app.committees import service
 
     return service.committee_for_area(area.id) or service.create_committee(
-        area, "供电家属院物管会", __import__("datetime").date(2026, 1, 1)
+        area, "供电家属院物管会", days_ago(165)
     )
 
 

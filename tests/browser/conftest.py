@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 
 from compound_app.extensions import db
 from tests import factories
-from tests.conftest import _config, make_app
+from tests.conftest import Template, _config, make_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -53,11 +53,13 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(database_uri: str, tmp_path: Path) -> Iterator[LiveServer]:
+def live_server(
+    database_uri: str, database_template: Template, tmp_path: Path
+) -> Iterator[LiveServer]:
     app = make_app(_config(database_uri, tmp_path))
+    app.instance_path = str(tmp_path / "instance")
     with app.app_context():
-        world = factories.build_world()
-        db.session.commit()
+        world = factories.load_world(database_template.world_ids)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

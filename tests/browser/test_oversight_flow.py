@@ -8,18 +8,19 @@ import re
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.oversight.test_oversight import WINDOW, _fees, _pilot, _reps_everywhere
+from compound_app.oversight.facts import window
+from tests.oversight.test_oversight import _fees, _pilot, _reps_everywhere
 
 
 def test_subdistrict_staff_filter_sort_open_a_pilot_and_export_the_ledger(
     page_factory, live_server
 ):
     world = live_server.world
-    _pilot(world.branch, "party_branch", WINDOW[0])
+    _pilot(world.branch, "party_branch", window(3)[0])
     _reps_everywhere(world)
     _fees(world, paid_months={0: 2})
-    _pilot(world.unmanaged, "contiguous", WINDOW[0])
-    _pilot(world.trust, "trusteeship", WINDOW[0])
+    _pilot(world.unmanaged, "contiguous", window(3)[0])
+    _pilot(world.trust, "trusteeship", window(3)[0])
 
     page = page_factory(world.users["admin"])
     page.click("a[href$='/oversight/']")

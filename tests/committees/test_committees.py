@@ -11,6 +11,12 @@ from compound_app import clock
 from compound_app.auth.models import Role, RoleGrant, User
 from compound_app.committees.models import Committee, CommitteeMember
 from compound_app.extensions import db
+from tests.factories import days_ago
+
+
+def ago(days: int) -> str:
+    """A date typed into a form: ``days`` before today (after it when negative)."""
+    return days_ago(days).isoformat()
 
 
 def members() -> int:
@@ -24,8 +30,8 @@ def new_member(client, area, **data):  # type: ignore[no-untyped-def]
         "mobile": "13655556666",
         "position": "member",
         "background": "retired_cadre",
-        "term_start": "2026-01-01",
-        "term_end": "2029-01-01",
+        "term_start": ago(165),
+        "term_end": ago(-930),
         **data,
     }
     return client.post(f"/committees/areas/{area.id}/members/new", data=form)
@@ -37,7 +43,7 @@ def test_staff_set_up_a_committee_and_members_get_access(world, login_as):
     assert (
         staff.post(
             f"/committees/areas/{area.id}",
-            data={"name": "粮食局宿舍物管会", "formed_on": "2026-05-01"},
+            data={"name": "粮食局宿舍物管会", "formed_on": ago(45)},
         ).status_code
         == 303
     )
@@ -59,7 +65,7 @@ def test_a_second_committee_for_one_area_is_refused(world, login_as):
     staff = login_as(world.users["staff"])
     response = staff.post(
         f"/committees/areas/{world.branch.area_id}",
-        data={"name": "另一个", "formed_on": "2026-05-01"},
+        data={"name": "另一个", "formed_on": ago(45)},
     )
     assert response.status_code == 422
     assert (
@@ -80,7 +86,7 @@ def test_a_second_committee_for_one_area_is_refused(world, login_as):
         ({"name": "钱" * 51}, "name"),
         ({"position": "emperor"}, "position"),
         ({"background": "spy"}, "background"),
-        ({"term_end": "2025-01-01"}, "term_end"),
+        ({"term_end": ago(530)}, "term_end"),
         ({"term_start": "not a date"}, "term_start"),
         ({"position": "chair"}, "position"),  # the area already has a chair for that term
     ],
@@ -170,14 +176,14 @@ def test_re_election_after_a_break_is_a_new_seat(world, login_as):
     chair = world.users["committee"]
     member = db.session.scalar(select(CommitteeMember).where(CommitteeMember.user_id == chair.id))
     staff = login_as(world.users["staff"])
-    staff.post(f"/committees/members/{member.id}/end", data={"ended_on": "2026-03-01"})
+    staff.post(f"/committees/members/{member.id}/end", data={"ended_on": ago(106)})
     overlapping = new_member(
         staff,
         world.branch.area,
         name=chair.name,
         mobile=chair.mobile,
-        term_start="2026-02-01",
-        term_end="2029-01-01",
+        term_start=ago(134),
+        term_end=ago(-930),
     )
     assert overlapping.status_code == 422
     response = new_member(
@@ -187,7 +193,7 @@ def test_re_election_after_a_break_is_a_new_seat(world, login_as):
         mobile=chair.mobile,
         position="chair",
         term_start=clock.today().isoformat(),
-        term_end="2029-11-01",
+        term_end=ago(-1235),
     )
     assert response.status_code == 303
     assert login_as(chair).get(f"/registry/compounds/{world.branch.id}/import").status_code == 200
@@ -218,15 +224,15 @@ def test_editing_a_term_back_into_the_present_restores_access(world, login_as):
     chair = world.users["committee"]
     member = db.session.scalar(select(CommitteeMember).where(CommitteeMember.user_id == chair.id))
     staff = login_as(world.users["staff"])
-    staff.post(f"/committees/members/{member.id}/end", data={"ended_on": "2026-03-01"})
+    staff.post(f"/committees/members/{member.id}/end", data={"ended_on": ago(106)})
     assert login_as(chair).get(f"/registry/compounds/{world.branch.id}").status_code == 404
     response = staff.post(
         f"/committees/members/{member.id}/edit",
         data={
             "position": "chair",
             "background": "party_member",
-            "term_start": "2026-01-01",
-            "term_end": "2029-01-01",
+            "term_start": ago(165),
+            "term_end": ago(-930),
         },
     )
     assert response.status_code == 303
@@ -263,8 +269,8 @@ def test_editing_positions_keeps_one_chair(world, login_as):
         data={
             "position": "chair",
             "background": "party_member",
-            "term_start": "2026-01-01",
-            "term_end": "2029-01-01",
+            "term_start": ago(165),
+            "term_end": ago(-930),
         },
     )
     assert response.status_code == 422
@@ -273,8 +279,8 @@ def test_editing_positions_keeps_one_chair(world, login_as):
         data={
             "position": "vice_chair",
             "background": "party_member",
-            "term_start": "2026-01-01",
-            "term_end": "2029-01-01",
+            "term_start": ago(165),
+            "term_end": ago(-930),
         },
     )
     assert ok.status_code == 303

@@ -27,11 +27,9 @@ from compound_app.fees.models import (
     Reversal,
     ScheduleStatus,
 )
-from compound_app.months import add_months, month_of
+from compound_app.months import add_months, month_of, this_month
 from compound_app.registry.models import Occupancy
 from tests.factories import World, compound, fee_schedule, first_household, first_unit
-
-THIS_MONTH = month_of(clock.today())
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +53,7 @@ def _pay(world: World, household, amount: int, key: str | None = None, **kw):  #
 
 
 def _start(months_ago: int = 2) -> date:
-    return add_months(THIS_MONTH, -months_ago)
+    return add_months(this_month(), -months_ago)
 
 
 # --- amounts ----------------------------------------------------------------------------------
@@ -111,7 +109,7 @@ def test_bills_are_issued_once_per_household_period_and_item(world: World) -> No
 
     assert schedules.catch_up(area.id) == households * 2 * 2  # the two months since
     assert schedules.catch_up(area.id) == 0  # again: nothing new
-    assert ledger.generate_bills(area.id, THIS_MONTH) == 0
+    assert ledger.generate_bills(area.id, this_month()) == 0
     db.session.commit()
     # The database refuses a duplicate too.
     bill = db.session.scalars(select(Bill).limit(1)).one()
@@ -145,7 +143,7 @@ def test_vacant_homes_and_relief(world: World) -> None:
     schedules.set_relief(homes[2], 50, "低保户", _start(1))
     db.session.commit()
     fee_schedule(
-        area, start=THIS_MONTH, items=(("保洁", "per_household", 1000),), vacant_percent=50
+        area, start=this_month(), items=(("保洁", "per_household", 1000),), vacant_percent=50
     )
     amounts = dict(db.session.execute(select(Bill.household_id, Bill.amount_fen)).all())
     assert amounts[homes[0].id] == 500
@@ -179,17 +177,17 @@ def test_payments_settle_the_oldest_bills_first_and_keep_credit(world: World) ->
     assert account.balance_fen == -400 and account.owing_since is None
 
     # Next month's bill is settled at once from the credit.
-    ledger.generate_bills(area.id, add_months(THIS_MONTH, 1))
+    ledger.generate_bills(area.id, add_months(this_month(), 1))
     db.session.commit()
     db.session.refresh(account)
     assert account.balance_fen == 800
-    assert account.owing_since == add_months(THIS_MONTH, 1)
+    assert account.owing_since == add_months(this_month(), 1)
     assert ledger.check_totals() == []
 
 
 def test_receipt_numbers_run_without_gaps_per_area_and_year(world: World) -> None:
-    fee_schedule(world.branch.area, start=THIS_MONTH)
-    fee_schedule(world.trust.area, start=THIS_MONTH)
+    fee_schedule(world.branch.area, start=this_month())
+    fee_schedule(world.trust.area, start=this_month())
     home, other = first_household(world.branch), first_household(world.trust)
     numbers = [_pay(world, home, 100).payment.receipt_no for _ in range(3)]
     numbers.append(_pay(world, other, 100).payment.receipt_no)
@@ -206,7 +204,7 @@ def test_receipt_numbers_run_without_gaps_per_area_and_year(world: World) -> Non
 
 
 def test_the_same_form_sent_twice_records_one_payment(world: World) -> None:
-    fee_schedule(world.branch.area, start=THIS_MONTH)
+    fee_schedule(world.branch.area, start=this_month())
     home = first_household(world.branch)
     first = _pay(world, home, 1000, key="form-1")
     db.session.commit()
@@ -218,7 +216,7 @@ def test_the_same_form_sent_twice_records_one_payment(world: World) -> None:
 
 
 def test_reversal_makes_the_amount_owed_again_and_happens_once(world: World) -> None:
-    fee_schedule(world.branch.area, start=THIS_MONTH)
+    fee_schedule(world.branch.area, start=this_month())
     home = first_household(world.branch)
     payment = _pay(world, home, 1000).payment
     db.session.commit()
@@ -238,7 +236,7 @@ def test_reversal_makes_the_amount_owed_again_and_happens_once(world: World) -> 
 
 
 def test_ledger_rows_cannot_be_changed_through_the_orm(world: World) -> None:
-    fee_schedule(world.branch.area, start=THIS_MONTH)
+    fee_schedule(world.branch.area, start=this_month())
     payment = _pay(world, first_household(world.branch), 1000).payment
     db.session.commit()
     payment.amount_fen = 1
@@ -263,7 +261,7 @@ def test_ledger_rows_cannot_be_changed_through_the_orm(world: World) -> None:
 def test_ledger_rows_cannot_be_changed_in_the_database(
     world: World, table: str, statement: str
 ) -> None:
-    fee_schedule(world.branch.area, start=THIS_MONTH)
+    fee_schedule(world.branch.area, start=this_month())
     _pay(world, first_household(world.branch), 1000)
     db.session.commit()
     with pytest.raises(DatabaseError, match="append-only"):
@@ -344,11 +342,11 @@ def test_schedule_lifecycle_and_versions(world: World) -> None:
 def test_starting_fees_soon_after_the_pilot_began_is_a_warning(world: World) -> None:
     from compound_app.oversight.pilots import select_pilot
 
-    select_pilot(world.unmanaged, "contiguous", THIS_MONTH)
+    select_pilot(world.unmanaged, "contiguous", this_month())
     draft = schedules.new_draft(world.unmanaged.area, None)
-    draft.start_month = THIS_MONTH
+    draft.start_month = this_month()
     assert schedules.start_warning(draft)
-    draft.start_month = add_months(THIS_MONTH, 3)
+    draft.start_month = add_months(this_month(), 3)
     assert schedules.start_warning(draft) is None
 
 
@@ -478,13 +476,13 @@ def test_each_period_is_issued_once_so_later_homes_are_not_back_billed(world: Wo
     billed = db.session.scalar(select(func.count(Bill.id)).where(Bill.household_id == newcomer.id))
     assert billed == 0
     # Next month the newcomer is billed like everyone; a reduction counts from its date.
-    schedules.set_relief(exempt, 100, "低保户", add_months(THIS_MONTH, 2))
+    schedules.set_relief(exempt, 100, "低保户", add_months(this_month(), 2))
     db.session.commit()
-    assert ledger.generate_bills(area.id, add_months(THIS_MONTH, 1)) > 0
+    assert ledger.generate_bills(area.id, add_months(this_month(), 1)) > 0
     next_bills = dict(
         db.session.execute(
             select(Bill.household_id, Bill.amount_fen).where(
-                Bill.period == add_months(THIS_MONTH, 1)
+                Bill.period == add_months(this_month(), 1)
             )
         ).all()
     )
@@ -513,7 +511,7 @@ def test_a_compound_with_fee_records_keeps_its_area(world: World) -> None:
     from compound_app.registry import service as registry
 
     area = world.contiguous_area
-    fee_schedule(area, start=THIS_MONTH)
+    fee_schedule(area, start=this_month())
     db.session.commit()
     with pytest.raises(RuleError):
         registry.remove_from_area(world.contiguous[2], clock.today())
@@ -533,7 +531,7 @@ def test_boards_are_published_month_after_month(world: World) -> None:
         reports.publish_board(area, _start(3), chair)  # again
     reports.publish_board(area, _start(2), chair)
     with pytest.raises(RuleError):
-        reports.publish_board(area, THIS_MONTH, chair)  # not over yet
+        reports.publish_board(area, this_month(), chair)  # not over yet
 
 
 def test_a_wrong_bill_is_corrected_by_an_adjustment(world: World) -> None:

@@ -23,10 +23,8 @@ from compound_app.fees.models import (
     Reversal,
     ScheduleStatus,
 )
-from compound_app.months import add_months, month_of
+from compound_app.months import add_months, this_month
 from tests.factories import World, fee_schedule, first_household, first_unit, user
-
-THIS_MONTH = month_of(clock.today())
 
 
 def _key(n: int = 0) -> str:
@@ -47,7 +45,7 @@ def billed(world: World) -> World:
 
     fee_schedule(
         world.branch.area,
-        start=add_months(THIS_MONTH, -2),
+        start=add_months(this_month(), -2),
         items=(("保洁", "per_household", 1000), ("公共照明电费", "per_m2", 5)),
     )
     schedules.catch_up(world.branch.area_id)
@@ -88,7 +86,7 @@ def test_committee_drafts_publishes_and_approves_a_schedule(world: World, login_
     assert page.status_code == 422 and "小数" in page.get_data(as_text=True)
     terms = {
         "cycle": "month",
-        "start_month": f"{THIS_MONTH:%Y-%m}",
+        "start_month": f"{this_month():%Y-%m}",
         "vacant_percent": "50",
         "publicity_days": "0",
     }
@@ -231,7 +229,7 @@ def test_resident_sees_own_bills_and_the_board_but_no_names(billed: World, login
     assert page.status_code == 200 and "公共照明电费" in page.get_data(as_text=True)
     neighbour = billed.branch.buildings[0].units[0].households[1]
     assert resident.get(f"/fees/households/{neighbour.id}").status_code == 404
-    board = resident.get(f"/fees/areas/{billed.branch.area_id}/board?month={THIS_MONTH:%Y-%m}")
+    board = resident.get(f"/fees/areas/{billed.branch.area_id}/board?month={this_month():%Y-%m}")
     text = board.get_data(as_text=True)
     assert board.status_code == 200 and neighbour.room in text
     for occupant in neighbour.occupants:
@@ -384,12 +382,12 @@ def test_a_published_month_is_frozen(billed: World, login_as) -> None:
     chair = login_as(billed.users["committee"])
     rep = login_as(billed.users["rep"])
     home = first_household(billed.branch)
-    last_month = add_months(THIS_MONTH, -1)
-    _pay(rep, home, "10", key=_key(1), paid_on=(THIS_MONTH - timedelta(days=1)).isoformat())
+    last_month = add_months(this_month(), -1)
+    _pay(rep, home, "10", key=_key(1), paid_on=(this_month() - timedelta(days=1)).isoformat())
     area_id = billed.branch.area_id
     assert (
         chair.post(
-            f"/fees/areas/{area_id}/board", data={"month": f"{THIS_MONTH:%Y-%m}"}
+            f"/fees/areas/{area_id}/board", data={"month": f"{this_month():%Y-%m}"}
         ).status_code
         == 303
     )
@@ -403,9 +401,9 @@ def test_a_published_month_is_frozen(billed: World, login_as) -> None:
     board = db.session.scalars(select(FinanceBoard)).one()
     assert board.figures["received"] == 1000
     # A payment dated in the published month counts in this month instead.
-    _pay(rep, home, "5", key=_key(2), paid_on=(THIS_MONTH - timedelta(days=2)).isoformat())
+    _pay(rep, home, "5", key=_key(2), paid_on=(this_month() - timedelta(days=2)).isoformat())
     late = db.session.scalars(select(Payment).order_by(Payment.id.desc())).first()
-    assert late.book_month == THIS_MONTH
+    assert late.book_month == this_month()
     page = chair.get(f"/fees/areas/{area_id}/board?month={last_month:%Y-%m}").get_data(as_text=True)
     assert "¥10.00" in page
     assert ledger.check_totals() == []
@@ -444,17 +442,17 @@ def test_an_expense_entered_by_mistake_is_voided_not_deleted(billed: World, logi
 def reports_figures(world: World) -> dict:
     from compound_app.fees import reports
 
-    return reports.figures(world.branch.area, THIS_MONTH)
+    return reports.figures(world.branch.area, this_month())
 
 
 def test_committee_money_actions_are_refused_to_reps_and_residents(billed: World, login_as) -> None:
     area_id = billed.branch.area_id
     home = first_household(billed.branch)
     bill = db.session.scalars(select(Bill).where(Bill.household_id == home.id)).first()
-    last_month = add_months(THIS_MONTH, -1)
+    last_month = add_months(this_month(), -1)
     posts = {
         f"/fees/areas/{area_id}/threshold": {"threshold": "0"},
-        f"/fees/areas/{area_id}/bills": {"month": f"{THIS_MONTH:%Y-%m}"},
+        f"/fees/areas/{area_id}/bills": {"month": f"{this_month():%Y-%m}"},
         f"/fees/areas/{area_id}/board": {"month": f"{last_month:%Y-%m}"},
         f"/fees/areas/{area_id}/schedules": {},
         f"/fees/households/{home.id}/relief": {

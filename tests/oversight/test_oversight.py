@@ -17,7 +17,7 @@ from compound_app.errors import RuleError
 from compound_app.extensions import db
 from compound_app.fees import ledger, reports, schedules
 from compound_app.fees.models import Bill, Method
-from compound_app.months import month_of
+from compound_app.months import month_of, this_month
 from compound_app.oversight import dashboard, pilots
 from compound_app.oversight.checklist import checklist, settings_for
 from compound_app.oversight.facts import gather, window
@@ -26,9 +26,6 @@ from compound_app.registry.models import Pilot, PilotStage, Unit
 from compound_app.repairs import service as repairs
 from compound_app.repairs.models import OPEN, RepairTask
 from tests.factories import World, compound, fee_schedule, user
-
-THIS_MONTH = month_of(clock.today())
-WINDOW = window(3)
 
 
 def _pilot(compound, model: str, selected_on: date) -> Pilot:  # type: ignore[no-untyped-def]
@@ -60,7 +57,7 @@ def _households(compound):  # type: ignore[no-untyped-def]
 def _fees(world: World, paid_months: dict[int, int] | None = None, boards: int = 3) -> None:
     """Bills from the first window month; each home pays that many months (default 3)."""
     area = world.branch.area
-    fee_schedule(area, start=WINDOW[0], approver=world.users["committee"])
+    fee_schedule(area, start=window(3)[0], approver=world.users["committee"])
     schedules.catch_up(area.id)
     for i, home in enumerate(_households(world.branch)):
         months = (paid_months or {}).get(i, 3)
@@ -73,7 +70,7 @@ def _fees(world: World, paid_months: dict[int, int] | None = None, boards: int =
                 collector=world.users["committee"],
                 request_key=f"oversight-test-key-{i:04d}",
             )
-    for month in WINDOW[:boards]:
+    for month in window(3)[:boards]:
         reports.publish_board(area, month, world.users["committee"])
     db.session.commit()
 
@@ -130,10 +127,10 @@ def _repair(world: World, noon_on, reported: date, closed: date) -> RepairTask: 
 
 
 def _passing(world: World, noon_on) -> Pilot:  # type: ignore[no-untyped-def]
-    pilot = _pilot(world.branch, "party_branch", WINDOW[0] - timedelta(days=60))
+    pilot = _pilot(world.branch, "party_branch", window(3)[0] - timedelta(days=60))
     _reps_everywhere(world)
     _fees(world)
-    _repair(world, noon_on, WINDOW[1] + timedelta(days=3), WINDOW[1] + timedelta(days=5))
+    _repair(world, noon_on, window(3)[1] + timedelta(days=3), window(3)[1] + timedelta(days=5))
     return pilot
 
 
@@ -155,14 +152,14 @@ def test_a_pilot_with_every_record_in_place_passes_every_rule(world: World, noon
 
 
 def test_organisation_fails_without_members_and_passes_with_a_committee(world: World) -> None:
-    pilot = _pilot(world.unmanaged, "contiguous", WINDOW[0])
+    pilot = _pilot(world.unmanaged, "contiguous", window(3)[0])
     assert _checks(pilot)["organisation"] is False
     from tests.factories import committee
 
     committee(world.unmanaged.area, (user("新主任"), "chair"))
     assert _checks(pilot)["organisation"] is True
     # Trusteeship: the community's staff are the organisation.
-    trust = _pilot(world.trust, "trusteeship", WINDOW[0])
+    trust = _pilot(world.trust, "trusteeship", window(3)[0])
     assert _checks(trust)["organisation"] is True
     db.session.execute(RoleGrant.__table__.delete().where(RoleGrant.role == Role.COMMUNITY_STAFF))
     db.session.commit()
@@ -170,33 +167,33 @@ def test_organisation_fails_without_members_and_passes_with_a_committee(world: W
 
 
 def test_representatives_must_cover_the_threshold_of_units(world: World) -> None:
-    pilot = _pilot(world.branch, "party_branch", WINDOW[0])
+    pilot = _pilot(world.branch, "party_branch", window(3)[0])
     assert _checks(pilot)["representatives"] is False  # 1 of 4 units
     _reps_everywhere(world)
     assert _checks(pilot)["representatives"] is True
     # A contiguous pilot is not asked for representatives at all.
-    other = _pilot(world.unmanaged, "contiguous", WINDOW[0])
+    other = _pilot(world.unmanaged, "contiguous", window(3)[0])
     assert "representatives" not in _checks(other)
 
 
 def test_schedule_rule_follows_the_schedule_in_force(world: World) -> None:
-    pilot = _pilot(world.branch, "party_branch", WINDOW[0])
+    pilot = _pilot(world.branch, "party_branch", window(3)[0])
     assert _checks(pilot)["schedule"] is False
-    fee_schedule(world.branch.area, start=THIS_MONTH)
+    fee_schedule(world.branch.area, start=this_month())
     assert _checks(pilot)["schedule"] is True
 
 
 def test_collection_must_reach_the_threshold_in_every_month(world: World) -> None:
-    pilot = _pilot(world.branch, "party_branch", WINDOW[0])
+    pilot = _pilot(world.branch, "party_branch", window(3)[0])
     # Two of eight homes leave the last month unpaid: 75 % < 80 %.
     _fees(world, paid_months={0: 2, 1: 2})
-    facts = gather([pilot], WINDOW)[0]
+    facts = gather([pilot], window(3))[0]
     assert [round(m.rate) for m in facts.months.values()] == [100, 100, 75]
     assert _checks(pilot)["collection"] is False
 
 
 def test_collection_at_exactly_the_threshold_passes(world: World) -> None:
-    pilot = _pilot(world.branch, "party_branch", WINDOW[0])
+    pilot = _pilot(world.branch, "party_branch", window(3)[0])
     _fees(world, paid_months={0: 2})  # 7 of 8 homes: 87.5 %
     db.session.merge(OversightSettings(subdistrict_id=world.subdistrict.id, collection_pct=87))
     db.session.commit()
@@ -207,25 +204,28 @@ def test_collection_at_exactly_the_threshold_passes(world: World) -> None:
 
 
 def test_boards_must_be_published_for_every_month(world: World) -> None:
-    pilot = _pilot(world.branch, "party_branch", WINDOW[0])
+    pilot = _pilot(world.branch, "party_branch", window(3)[0])
     _fees(world, boards=2)
     assert _checks(pilot)["boards"] is False
-    reports.publish_board(world.branch.area, WINDOW[2], world.users["committee"])
+    reports.publish_board(world.branch.area, window(3)[2], world.users["committee"])
     db.session.commit()
     assert _checks(pilot)["boards"] is True
 
 
 def test_repairs_rule_counts_completions_within_target(world: World, noon_on) -> None:
-    pilot = _pilot(world.branch, "party_branch", WINDOW[0])
+    pilot = _pilot(world.branch, "party_branch", window(3)[0])
     assert _checks(pilot)["repairs"] is False  # nothing completed: nothing to show
     # A street light has 7 days; this one took 20.
-    _repair(world, noon_on, WINDOW[0] + timedelta(days=1), WINDOW[0] + timedelta(days=21))
+    _repair(world, noon_on, window(3)[0] + timedelta(days=1), window(3)[0] + timedelta(days=21))
     assert _checks(pilot)["repairs"] is False
     for day in (2, 4, 6, 8):
         _repair(
-            world, noon_on, WINDOW[1] + timedelta(days=day), WINDOW[1] + timedelta(days=day + 2)
+            world,
+            noon_on,
+            window(3)[1] + timedelta(days=day),
+            window(3)[1] + timedelta(days=day + 2),
         )
-    facts = gather([pilot], WINDOW)[0]
+    facts = gather([pilot], window(3))[0]
     assert facts.in_target_share == 80.0
     assert _checks(pilot)["repairs"] is True
 
@@ -245,7 +245,7 @@ def test_certifying_on_a_passing_checklist_keeps_the_evidence(world: World, noon
 
 
 def test_certifying_a_failing_pilot_needs_a_written_reason(world: World, login_as) -> None:
-    pilot = _pilot(world.branch, "party_branch", WINDOW[0])
+    pilot = _pilot(world.branch, "party_branch", window(3)[0])
     client = login_as(world.users["staff"])
     url = f"/oversight/compounds/{world.branch.id}/certify"
     response = client.post(url, data={"on": clock.today().isoformat(), "override_reason": ""})
@@ -354,8 +354,8 @@ def test_only_subdistrict_admins_set_thresholds(world: World, login_as) -> None:
 
 
 def test_community_staff_see_their_own_pilots_only(world: World, login_as) -> None:
-    mine = _pilot(world.unmanaged, "contiguous", WINDOW[0])
-    theirs = _pilot(world.elsewhere, "trusteeship", WINDOW[0])
+    mine = _pilot(world.unmanaged, "contiguous", window(3)[0])
+    theirs = _pilot(world.elsewhere, "trusteeship", window(3)[0])
     staff = login_as(world.users["staff"])
     page = staff.get("/oversight/").get_data(as_text=True)
     assert world.unmanaged.name in page and world.elsewhere.name not in page
@@ -378,7 +378,7 @@ def test_community_staff_see_their_own_pilots_only(world: World, login_as) -> No
 
 def test_dashboard_filters_sorts_and_exports(world: World, login_as, noon_on) -> None:
     _passing(world, noon_on)
-    _pilot(world.unmanaged, "contiguous", WINDOW[0])
+    _pilot(world.unmanaged, "contiguous", window(3)[0])
     client = login_as(world.users["admin"])
     html = client.get("/oversight/?model=party_branch").get_data(as_text=True)
     assert world.branch.name in html and world.unmanaged.name not in html.split("pilot-table")[1]
@@ -399,7 +399,7 @@ def test_dashboard_filters_sorts_and_exports(world: World, login_as, noon_on) ->
 
 def test_dashboard_figures_equal_a_recount_from_the_records(world: World, noon_on) -> None:
     _passing(world, noon_on)
-    _repair(world, noon_on, WINDOW[2] + timedelta(days=1), WINDOW[2] + timedelta(days=2))
+    _repair(world, noon_on, window(3)[2] + timedelta(days=1), window(3)[2] + timedelta(days=2))
     admin = access.load_principal(world.users["admin"])
     board = dashboard.build(dashboard.Filters(), admin)
     f = board.rows[0].facts
@@ -415,7 +415,7 @@ def test_dashboard_figures_equal_a_recount_from_the_records(world: World, noon_o
     assert f.open_repairs == open_tasks
     billed = db.session.scalar(
         select(func.sum(Bill.amount_fen)).where(
-            Bill.area_id == world.branch.area_id, Bill.period == WINDOW[-1]
+            Bill.area_id == world.branch.area_id, Bill.period == window(3)[-1]
         )
     )
     assert f.last_complete().billed_fen == billed
@@ -440,16 +440,16 @@ def test_statements_do_not_grow_with_the_number_of_pilots(world: World, login_as
             event.remove(db.engine, "before_cursor_execute", count)
         return len(counted)
 
-    _pilot(world.unmanaged, "contiguous", WINDOW[0])
+    _pilot(world.unmanaged, "contiguous", window(3)[0])
     one = statements()
     for other in (world.trust, *world.contiguous, world.branch):
-        _pilot(other, "contiguous", WINDOW[0])
+        _pilot(other, "contiguous", window(3)[0])
     assert statements() == one
 
 
 def test_units_are_counted_per_compound(world: World) -> None:
-    pilot = _pilot(world.branch, "party_branch", WINDOW[0])
-    facts = gather([pilot], WINDOW)[0]
+    pilot = _pilot(world.branch, "party_branch", window(3)[0])
+    facts = gather([pilot], window(3))[0]
     units = db.session.scalar(
         select(func.count(Unit.id)).where(
             Unit.building_id.in_([b.id for b in world.branch.buildings])
@@ -490,14 +490,14 @@ def test_figures_equal_a_recount_after_random_operations(
     world: World, noon_on, operations: list[tuple]
 ) -> None:
     c = compound(world.community, f"抽查{next(_example)}号院", buildings=1, units=2, households=2)
-    fee_schedule(c.area, start=WINDOW[0], approver=world.users["staff"])
+    fee_schedule(c.area, start=window(3)[0], approver=world.users["staff"])
     schedules.catch_up(c.area.id)
     db.session.commit()
-    pilot = _pilot(c, "contiguous", WINDOW[0])
+    pilot = _pilot(c, "contiguous", window(3)[0])
     staff = world.users["staff"]
     p = access.load_principal(staff)
     homes = [h for u in c.buildings[0].units for h in u.households]
-    day = WINDOW[0]
+    day = window(3)[0]
     for n, operation in enumerate(operations):
         day = min(day + timedelta(days=operation[1]), clock.today())
         noon_on(day)
@@ -564,11 +564,11 @@ def test_figures_equal_a_recount_after_random_operations(
     assert repairs.check_months([c.id]) == []
     assert ledger.check_totals(c.area_id) == []
 
-    facts = gather([pilot], WINDOW)[0]
+    facts = gather([pilot], window(3))[0]
     tasks = db.session.scalars(select(RepairTask).where(RepairTask.compound_id == c.id)).all()
     assert facts.open_repairs == sum(t.status in OPEN for t in tasks)
     assert facts.overdue_repairs == sum(repairs.is_overdue(t) for t in tasks)
-    for month in WINDOW:
+    for month in window(3):
         closes = [
             e
             for t in tasks

@@ -3,17 +3,54 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
+import pytest
+from flask import Flask
 from sqlalchemy import func, select
 
 from compound_app.auth.models import Role, RoleGrant, User
 from compound_app.extensions import db
 from compound_app.registry.models import Community, Compound, ManagementModel, Pilot
+from tests.conftest import PG_URL, Template, _config, make_app
 
 
 def scalar(stmt):  # type: ignore[no-untyped-def]
     db.session.expire_all()
     return db.session.scalar(stmt)
+
+
+@pytest.fixture(scope="session")
+def loaded_demo(database_template: Template, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """SQLite: the demo loaded once per run into a folder (its database and photos)."""
+    folder = tmp_path_factory.mktemp("demo")
+    shutil.copyfile(database_template.uri, folder / "demo.db")
+    app = make_app(_config(f"sqlite:///{folder / 'demo.db'}", folder))
+    app.instance_path = str(folder / "instance")
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["demo"])
+        assert result.exit_code == 0, result.output
+        db.session.remove()
+        db.engine.dispose()
+    return folder
+
+
+@pytest.fixture
+def demo(request: pytest.FixtureRequest, app: Flask) -> Flask:
+    """The test's app with the demo in it: a copy of the one loaded for the run (SQLite), or
+    loaded now (PostgreSQL, where every test has the one database of its worker)."""
+    if PG_URL:
+        result = app.test_cli_runner().invoke(args=["demo"])
+        assert result.exit_code == 0, result.output
+        return app
+    folder: Path = request.getfixturevalue("loaded_demo")
+    db.session.remove()
+    db.engine.dispose()
+    target = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    shutil.copyfile(folder / "demo.db", target)
+    shutil.copytree(folder / "instance", app.instance_path, dirs_exist_ok=True)
+    return app
 
 
 def test_demo_tells_the_story_of_xinyi(app):
@@ -81,8 +118,8 @@ def test_demo_tells_the_story_of_xinyi(app):
     assert scalar(select(func.count()).select_from(Compound)) == 189
 
 
-def test_demo_accounts_work_in_the_browser_flow(app, client):
-    app.test_cli_runner().invoke(args=["demo"])
+@pytest.mark.xdist_group("demo")
+def test_demo_accounts_work_in_the_browser_flow(demo, client):
     response = client.post("/auth/login", data={"mobile": "13900000008", "password": "xinyi2026"})
     assert response.status_code == 303
     html = client.get("/").get_data(as_text=True)
@@ -158,10 +195,11 @@ def test_demo_builds_the_benchmark_datasets_with_sample_sign_ins(app, client):
     assert response.status_code == 303
 
 
-def test_demo_repairs_follow_the_pilots_story(app, client):
+@pytest.mark.xdist_group("demo")
+def test_demo_repairs_follow_the_pilots_story(demo, client):
     """Half a year of repairs in the pilots: every status, consistent monthly figures, the
     seed's 131 cameras in the registers, meetings, works with photos and their costs."""
-    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    app = demo
     from compound_app.fees import ledger
     from compound_app.repairs import service
     from compound_app.repairs.models import (
@@ -222,11 +260,12 @@ def test_demo_repairs_follow_the_pilots_story(app, client):
     assert "待验收" in mine or "Done, awaiting check" in mine
 
 
-def test_demo_pilots_tell_the_story_from_their_records(app, client):
+@pytest.mark.xdist_group("demo")
+def test_demo_pilots_tell_the_story_from_their_records(demo, client):
     """30 pilots with their plans and dated histories; the 18 self-governing ones pass the
     checklist computed from their fees, boards and repairs, and no other pilot does; the
     dashboard says so. 新国土小区 has asked its residents, and is voting."""
-    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    app = demo
     from compound_app.oversight import dashboard
     from compound_app.oversight.models import Certification, Milestone, StageChange
     from compound_app.votes.models import Ballot, Consultation, Vote

@@ -45,7 +45,6 @@ from tests.repairs.test_repairs_service import (
     stored_files,
 )
 
-TODAY = clock.today()
 MOBILE = re.compile(r"1[3-9]\d{9}")
 NOT_YOURS = "这一步不由您操作"
 CHANGED = "这期间已有人修改了此任务"
@@ -355,12 +354,12 @@ def test_two_people_changing_one_work_at_once_one_wins(
     for round_ in range(3):
         work = works.plan_work(
             world.branch,
-            works.WorkPlan("camera", f"监控{round_}", "", 0, "fees", TODAY),
+            works.WorkPlan("camera", f"监控{round_}", "", 0, "fees", clock.today()),
             cast["committee"],
         )
-        works.start_work(work, TODAY, work.version)
+        works.start_work(work, clock.today(), work.version)
         db.session.commit()
-        step = {"on": TODAY.isoformat(), "location": "", "version": str(work.version)}
+        step = {"on": clock.today().isoformat(), "location": "", "version": str(work.version)}
         url = f"/repairs/works/{work.id}/step"
         answers = _together(
             app,
@@ -758,7 +757,7 @@ def test_the_committee_plans_starts_and_completes_a_camera_work(
         "description": "大门和各楼栋口",
         "budget": "12,000",
         "funding": "government",
-        "planned_on": TODAY.isoformat(),
+        "planned_on": clock.today().isoformat(),
     }
     assert chair.post(f"{base}/works", data={**plan, "budget": "-1"}).status_code == 422
     assert chair.post(f"{base}/works", data={**plan, "kind": "pyramid"}).status_code == 422
@@ -776,17 +775,17 @@ def test_the_committee_plans_starts_and_completes_a_camera_work(
         version = str(db.session.get(Work, work.id).version)
         return chair.post(f"{url}/step", data={"version": version, "installed": "0", **data})
 
-    future = (TODAY + timedelta(days=1)).isoformat()
+    future = (clock.today() + timedelta(days=1)).isoformat()
     response = step(on=future)
     assert response.status_code == 422 and "开工日期不能晚于今天" in _text(response)
-    assert step(on=(TODAY - timedelta(days=5)).isoformat()).status_code == 303
-    stale = {"on": TODAY.isoformat(), "installed": "0", "version": "1"}
+    assert step(on=(clock.today() - timedelta(days=5)).isoformat()).status_code == 303
+    stale = {"on": clock.today().isoformat(), "installed": "0", "version": "1"}
     response = chair.post(f"{url}/step", data=stale)
     assert response.status_code == 422 and "这期间已有人修改了此工程" in _text(response)
-    response = step(on=(TODAY - timedelta(days=6)).isoformat(), installed="12")
+    response = step(on=(clock.today() - timedelta(days=6)).isoformat(), installed="12")
     assert response.status_code == 422 and "竣工日期不能早于开工日期" in _text(response)
     assert db.session.scalar(select(func.count(Facility.id))) == 0
-    assert step(on=TODAY.isoformat(), installed="12", location="大门").status_code == 303
+    assert step(on=clock.today().isoformat(), installed="12", location="大门").status_code == 303
     db.session.expire_all()
     work = db.session.get(Work, work.id)
     assert work.status == WorkStatus.COMPLETED
@@ -794,21 +793,21 @@ def test_the_committee_plans_starts_and_completes_a_camera_work(
     assert (line.kind, line.count, line.work_id, line.location) == ("camera", 12, work.id, "大门")
     facilities = _text(login_as(cast["resident"]).get(f"{base}/facilities"))
     assert "安装监控" in facilities and ">12<" in facilities
-    assert step(on=TODAY.isoformat()).status_code == 422  # completed already
+    assert step(on=clock.today().isoformat()).status_code == 422  # completed already
 
 
 def test_works_are_the_committees_to_change(world: World, cast: Cast, login_as: Any) -> None:
     work = works.plan_work(
         world.branch,
-        works.WorkPlan("road", "路面硬化", "", 0, "fees", TODAY),
+        works.WorkPlan("road", "路面硬化", "", 0, "fees", clock.today()),
         cast["committee"],
     )
     facility = works.add_facility(
-        world.branch, works.FacilityEntry("street_light", 4, "", TODAY), cast["committee"]
+        world.branch, works.FacilityEntry("street_light", 4, "", clock.today()), cast["committee"]
     )
     meeting = works.record_meeting(
         world.branch,
-        works.MeetingRecord(MeetingKind.REVIEW, TODAY, "支部", 5, "路面破损", ["硬化路面"]),
+        works.MeetingRecord(MeetingKind.REVIEW, clock.today(), "支部", 5, "路面破损", ["硬化路面"]),
         cast["committee"],
     )
     db.session.commit()
@@ -817,10 +816,10 @@ def test_works_are_the_committees_to_change(world: World, cast: Cast, login_as: 
         (f"{base}/works", {"kind": "road", "title": "x", "funding": "fees", "budget": "0"}),
         (f"{base}/facilities", {"kind": "camera", "count": "1", "installed_on": "2026-06-01"}),
         (f"{base}/meetings", {"kind": "residents", "held_on": "2026-06-01"}),
-        (f"/repairs/works/{work.id}/step", {"on": TODAY.isoformat(), "version": "1"}),
+        (f"/repairs/works/{work.id}/step", {"on": clock.today().isoformat(), "version": "1"}),
         (f"/repairs/works/{work.id}/expense", {"expense_id": "1", "version": "1"}),
         (f"/repairs/works/{work.id}/photos", {"stage": "before"}),
-        (f"/repairs/facilities/{facility.id}/remove", {"on": TODAY.isoformat()}),
+        (f"/repairs/facilities/{facility.id}/remove", {"on": clock.today().isoformat()}),
     ]
     pages = [
         f"{base}/works",
@@ -857,7 +856,7 @@ def test_a_work_links_its_cost_and_gets_photos(world: World, cast: Cast, login_a
     chair = login_as(cast["committee"])
     work = works.plan_work(
         world.branch,
-        works.WorkPlan("building_door", "更换楼宇门", "", 800_000, "fees", TODAY),
+        works.WorkPlan("building_door", "更换楼宇门", "", 800_000, "fees", clock.today()),
         cast["committee"],
     )
     db.session.commit()
@@ -915,9 +914,9 @@ def test_facilities_are_registered_and_taken_out_of_service(
     assert "请填写安装日期到今天之间的日期" in _text(chair.get(response.headers["Location"]))
     db.session.expire_all()
     assert db.session.get(Facility, line.id).removed_on is None
-    assert chair.post(remove, data={"on": TODAY.isoformat()}).status_code == 303
+    assert chair.post(remove, data={"on": clock.today().isoformat()}).status_code == 303
     db.session.expire_all()
-    assert db.session.get(Facility, line.id).removed_on == TODAY
+    assert db.session.get(Facility, line.id).removed_on == clock.today()
     assert works.facility_totals([world.branch.id]) == {}
     assert login_as(cast["committee"]).post("/repairs/facilities/0/remove").status_code == 404
 
@@ -928,7 +927,7 @@ def test_review_meetings_only_in_branch_managed_compounds(
     staff = login_as(cast["staff"])
     meeting = {
         "kind": "review",
-        "held_on": TODAY.isoformat(),
+        "held_on": clock.today().isoformat(),
         "attendees": "支部书记、6名单元代表、居民",
         "attendee_count": "15",
         "problems": "下水道堵塞；路灯不亮",
@@ -947,7 +946,7 @@ def test_review_meetings_only_in_branch_managed_compounds(
     assert response.status_code == 303
     review = db.session.scalars(select(Meeting).where(Meeting.kind == "review")).one()
     assert [d.text for d in review.decisions] == ["疏通下水道", "修路灯"]
-    future = {**meeting, "held_on": (TODAY + timedelta(days=1)).isoformat()}
+    future = {**meeting, "held_on": (clock.today() + timedelta(days=1)).isoformat()}
     response = staff.post(f"/repairs/compounds/{world.branch.id}/meetings", data=future)
     assert response.status_code == 422 and "会议召开后才能登记" in _text(response)
 
@@ -955,7 +954,9 @@ def test_review_meetings_only_in_branch_managed_compounds(
 def test_decisions_become_tasks_by_the_committee(world: World, cast: Cast, login_as: Any) -> None:
     meeting = works.record_meeting(
         world.branch,
-        works.MeetingRecord(MeetingKind.REVIEW, TODAY, "支部", 8, "路灯不亮", ["修3号楼路灯"]),
+        works.MeetingRecord(
+            MeetingKind.REVIEW, clock.today(), "支部", 8, "路灯不亮", ["修3号楼路灯"]
+        ),
         cast["committee"],
     )
     db.session.commit()
@@ -979,7 +980,7 @@ def test_decisions_become_tasks_by_the_committee(world: World, cast: Cast, login
     # A decision of another compound's meeting is not this compound's task.
     other = works.record_meeting(
         world.trust,
-        works.MeetingRecord(MeetingKind.RESIDENTS, TODAY, "居民", 9, "x", ["y"]),
+        works.MeetingRecord(MeetingKind.RESIDENTS, clock.today(), "居民", 9, "x", ["y"]),
         cast["staff"],
     )
     db.session.commit()
@@ -1031,7 +1032,9 @@ def test_photos_of_a_change_that_fails_to_save_are_not_kept(
     chair = login_as(cast["committee"])
     task = bring(resident_report(world), Status.IN_PROGRESS, cast)
     work = works.plan_work(
-        world.branch, works.WorkPlan("camera", "安装监控", "", 0, "fees", TODAY), cast["committee"]
+        world.branch,
+        works.WorkPlan("camera", "安装监控", "", 0, "fees", clock.today()),
+        cast["committee"],
     )
     db.session.commit()
 
