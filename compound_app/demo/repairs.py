@@ -2,11 +2,11 @@
 
 Each task's life is planned once (``plan_life``: when it is assigned, started, done,
 checked, rated, perhaps rejected, sent back or reopened) and then either played through
-the services on a simulated clock (the story: every rule of ``repairs.service`` applies,
+the services on a simulated clock (the story: every rule of ``repairs.workflow`` applies,
 and the monthly figures are kept by the services themselves), or written in bulk with the
 figures the services would have kept (the benchmark datasets). Steps planned for after
 "now" do not happen, so the tasks of the last days are still open, as they would be.
-``service.check_months`` proves the figures equal the timelines either way.
+``queries.check_months`` proves the figures equal the timelines either way.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ from ..registry.models import (
     Relation,
     Unit,
 )
-from ..repairs import service, works
+from ..repairs import workflow, works
+from ..repairs.levels import allowed_days
 from ..repairs.models import (
     DEFAULT_TARGET_DAYS,
     AssigneeKind,
@@ -63,7 +64,8 @@ from ..repairs.models import (
     WorkKind,
     WorkStatus,
 )
-from ..repairs.service import EventKind, allowed_days
+from ..repairs.queries import MONTH_FIELDS
+from ..repairs.workflow import EventKind
 from . import repair_texts as texts
 
 # Tables the benchmark datasets fill in bulk, in insert order.
@@ -100,7 +102,7 @@ BENCH_PROFILE = Profile(0.85, 0.85, 0.6, 0.05, 0.04)
 
 @dataclass(frozen=True)
 class Step:
-    move: str  # "assign", "rate", or the name of one of ``service.MOVES``
+    move: str  # "assign", "rate", or the name of one of ``workflow.MOVES``
     at: datetime
     note: str = ""
     rating: int = 0
@@ -561,7 +563,7 @@ class _Story:
     # --- playing a task through the services ---------------------------------------------------
 
     def play(
-        self, site: _Site, seed: _Seed, assignment: service.Assignment | None = None
+        self, site: _Site, seed: _Seed, assignment: workflow.Assignment | None = None
     ) -> RepairTask:
         rng = self.rng
         steps = seed.steps
@@ -581,7 +583,7 @@ class _Story:
         # whoever triages records the steps.
         worker = next((u for u in site.triagers() if u.id == assignment.member_id), triager)
         self.clock.now = seed.at
-        report = service.Report(
+        report = workflow.Report(
             category=seed.category,
             description=seed.description,
             priority=seed.priority,
@@ -593,7 +595,7 @@ class _Story:
             decision_id=seed.decision_id,
         )
         with audit.acting_as(seed.reporter.id):
-            task = service.report_task(
+            task = workflow.report_task(
                 site.compound, report, seed.reporter, p=self.principal(seed.reporter)
             )
         if seed.photo:
@@ -611,27 +613,27 @@ class _Story:
             p = self.principal(actor)
             with audit.acting_as(actor.id):
                 if step.move == "assign":
-                    service.assign(task, assignment, actor, version=task.version, p=p)
+                    workflow.assign(task, assignment, actor, version=task.version, p=p)
                 elif step.move == "rate":
-                    service.rate(task, actor, step.rating, step.note, p=p)
+                    workflow.rate(task, actor, step.rating, step.note, p=p)
                 else:
-                    service.move(task, step.move, actor, version=task.version, note=step.note, p=p)
+                    workflow.move(task, step.move, actor, version=task.version, note=step.note, p=p)
             if step.move == "done" and rng.random() < 0.35:
                 self.task_photo(task, PhotoStage.AFTER, actor, step.at)
         self.counts["tasks"] += 1
         return task
 
-    def assignment(self, site: _Site, category: str) -> service.Assignment:
+    def assignment(self, site: _Site, category: str) -> workflow.Assignment:
         rng = self.rng
         if rng.random() < 0.5:
-            return service.Assignment(
+            return workflow.Assignment(
                 kind=AssigneeKind.CONTRACTOR, contractor=rng.choice(texts.CONTRACTORS[category])
             )
         if site.members:
             helper = rng.choice(site.members[1:] or site.members)
-            return service.Assignment(kind=AssigneeKind.MEMBER, member_id=helper.id)
+            return workflow.Assignment(kind=AssigneeKind.MEMBER, member_id=helper.id)
         assert site.staff is not None
-        return service.Assignment(kind=AssigneeKind.STAFF, member_id=site.staff.id)
+        return workflow.Assignment(kind=AssigneeKind.STAFF, member_id=site.staff.id)
 
     def task_photo(self, task: RepairTask, stage: PhotoStage, actor: User, at: datetime) -> None:
         subject = PHOTO_SUBJECT.get(task.category, "other")
@@ -1243,7 +1245,7 @@ class _Story:
         unit_1, unit_2 = xgt.units[0], xgt.units[1]
         chair = xgt.chair
         helper = xgt.members[1] if len(xgt.members) > 1 else chair
-        member = service.Assignment(kind=AssigneeKind.MEMBER, member_id=helper.id)
+        member = workflow.Assignment(kind=AssigneeKind.MEMBER, member_id=helper.id)
         # 吴振华: a light fixed and rated, a blocked pipe awaiting his check, a refused home job.
         self.scripted(
             xgt,
@@ -1281,7 +1283,7 @@ class _Story:
                     Step("done", ago(0, 20), "已疏通主管，试水正常"),
                 ],
             ),
-            service.Assignment(kind=AssigneeKind.CONTRACTOR, contractor="孝义市宏达管道疏通"),
+            workflow.Assignment(kind=AssigneeKind.CONTRACTOR, contractor="孝义市宏达管道疏通"),
         )
         self.scripted(
             xgt,
@@ -1357,7 +1359,7 @@ class _Story:
                 own=True,
                 steps=[Step("assign", ago(15))],
             ),
-            service.Assignment(
+            workflow.Assignment(
                 kind=AssigneeKind.CONTRACTOR, contractor="孝义市环卫吸污清运队", note="吸污车排期中"
             ),
         )
@@ -1387,7 +1389,7 @@ class _Story:
             member,
         )
         # 郑晓燕 in 城建小区, run by 赵志刚 of the community.
-        staff = service.Assignment(kind=AssigneeKind.STAFF, member_id=cj.chair.id)
+        staff = workflow.Assignment(kind=AssigneeKind.STAFF, member_id=cj.chair.id)
         zheng_home = next(h for u, h in cj.residents if u.id == zheng.id)
         self.scripted(
             cj,
@@ -1435,7 +1437,7 @@ class _Story:
             staff,
         )
 
-    def scripted(self, site: _Site, seed: _Seed, assignment: service.Assignment) -> None:
+    def scripted(self, site: _Site, seed: _Seed, assignment: workflow.Assignment) -> None:
         """A task whose every step is given, played through the services like the others."""
         self.play(site, seed, assignment)
         self.counts["scripted"] += 1
@@ -1482,7 +1484,7 @@ class BulkTimeline:
 
     def count(self, compound_id: int, on: date, **deltas: int) -> None:
         key = (compound_id, on.replace(day=1))
-        row = self.months.setdefault(key, dict.fromkeys(service.MONTH_FIELDS, 0))
+        row = self.months.setdefault(key, dict.fromkeys(MONTH_FIELDS, 0))
         for k, v in deltas.items():
             row[k] += v
 

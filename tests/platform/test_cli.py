@@ -163,7 +163,7 @@ def test_demo_repairs_follow_the_pilots_story(app, client):
     seed's 131 cameras in the registers, meetings, works with photos and their costs."""
     assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
     from compound_app.fees import ledger
-    from compound_app.repairs import service
+    from compound_app.repairs import levels, queries
     from compound_app.repairs.models import (
         Channel,
         Facility,
@@ -175,7 +175,7 @@ def test_demo_repairs_follow_the_pilots_story(app, client):
         Work,
     )
 
-    assert service.check_months() == []
+    assert queries.check_months() == []
     assert app.test_cli_runner().invoke(args=["repairs", "check"]).exit_code == 0
     assert ledger.check_totals() == []
     cameras = select(func.sum(Facility.count)).where(Facility.kind == "camera")
@@ -192,7 +192,7 @@ def test_demo_repairs_follow_the_pilots_story(app, client):
         )
         == 0
     )
-    overdue = [t for t in db.session.scalars(select(RepairTask)) if service.is_overdue(t)]
+    overdue = [t for t in db.session.scalars(select(RepairTask)) if levels.is_overdue(t)]
     assert overdue
     # Review meetings (会诊) only where a party branch runs the compound; tasks come of them.
     models = set(
