@@ -15,7 +15,7 @@ from compound_app import access, clock
 from compound_app.auth.models import Role, RoleGrant
 from compound_app.errors import RuleError
 from compound_app.extensions import db
-from compound_app.fees import ledger, reports, schedules
+from compound_app.fees import ledger, proofs, reports, schedules
 from compound_app.fees.models import Bill, Method
 from compound_app.months import month_of
 from compound_app.oversight import dashboard, pilots
@@ -151,7 +151,7 @@ def test_a_pilot_with_every_record_in_place_passes_every_rule(world: World, noon
         "repairs": True,
     }
     assert queries.check_months() == []
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []
 
 
 def test_organisation_fails_without_members_and_passes_with_a_committee(world: World) -> None:
@@ -562,7 +562,7 @@ def test_figures_equal_a_recount_after_random_operations(
         except RuleError:
             db.session.rollback()
     assert queries.check_months([c.id]) == []
-    assert ledger.check_totals(c.area_id) == []
+    assert proofs.check_totals(c.area_id) == []
 
     facts = gather([pilot], WINDOW)[0]
     tasks = db.session.scalars(select(RepairTask).where(RepairTask.compound_id == c.id)).all()

@@ -52,7 +52,7 @@ def test_demo_tells_the_story_of_xinyi(app):
     # A living ledger: every charging pilot has a schedule, bills, payments by several
     # collectors (a few reversed), hand-overs, expenses and published boards — and the
     # running totals equal the entries.
-    from compound_app.fees import ledger
+    from compound_app.fees import proofs
     from compound_app.fees.models import (
         CashHandover,
         Expense,
@@ -66,7 +66,7 @@ def test_demo_tells_the_story_of_xinyi(app):
     for model in (CashHandover, Expense, FinanceBoard, Reversal):
         assert scalar(select(func.count()).select_from(model)) > 0, model.__name__
     assert scalar(select(func.count(Payment.collector_id.distinct()))) > 10
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []
     assert runner.invoke(args=["fees", "check"]).exit_code == 0
     assert "0 bills issued" in runner.invoke(args=["fees", "bills"]).output
     # Every demo account can sign in and has its role.
@@ -162,7 +162,7 @@ def test_demo_repairs_follow_the_pilots_story(app, client):
     """Half a year of repairs in the pilots: every status, consistent monthly figures, the
     seed's 131 cameras in the registers, meetings, works with photos and their costs."""
     assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
-    from compound_app.fees import ledger
+    from compound_app.fees import proofs
     from compound_app.repairs import levels, queries
     from compound_app.repairs.models import (
         Channel,
@@ -177,7 +177,7 @@ def test_demo_repairs_follow_the_pilots_story(app, client):
 
     assert queries.check_months() == []
     assert app.test_cli_runner().invoke(args=["repairs", "check"]).exit_code == 0
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []
     cameras = select(func.sum(Facility.count)).where(Facility.kind == "camera")
     assert scalar(cameras) == 131
     statuses = set(db.session.scalars(select(RepairTask.status).distinct()))
