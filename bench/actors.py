@@ -170,8 +170,8 @@ def verify_payments(keys: list[str], *, exact: bool = True) -> list[str]:
     a payment may be stored whose answer never reached the client; it must be whole."""
     from compound_app.audit import AuditLog
     from compound_app.extensions import db
-    from compound_app.fees.ledger import check_totals
     from compound_app.fees.models import Payment
+    from compound_app.fees.proofs import check_totals
 
     problems = []
     stored = set()

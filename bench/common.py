@@ -82,7 +82,7 @@ def build(scale: str, url: str, timings: dict[str, float] | None = None) -> floa
     from compound_app.database import writing
     from compound_app.demo import generate
     from compound_app.extensions import db
-    from compound_app.repairs.service import check_months
+    from compound_app.repairs.queries import check_months
 
     recreate(url)
     app = make_app(url)

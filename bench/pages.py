@@ -310,7 +310,7 @@ def bill_jobs(url: str) -> dict[str, dict[str, float]]:
     from compound_app import clock
     from compound_app.database import writing
     from compound_app.extensions import db
-    from compound_app.fees import ledger
+    from compound_app.fees import ledger, proofs
     from compound_app.months import add_months, month_of
     from compound_app.registry.models import Household, ManagementArea
 
@@ -333,7 +333,7 @@ def bill_jobs(url: str) -> dict[str, dict[str, float]]:
                 "bills": issued,
             }
             print(f"  {name}: {issued} bills for {households} households in {seconds:.2f} s")
-        problems = ledger.check_totals(areas[0])
+        problems = proofs.check_totals(areas[0])
         assert not problems, problems[:5]
         db.engine.dispose()
     return jobs

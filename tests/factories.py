@@ -323,7 +323,7 @@ def repair_objects(c: Compound, reporter: User, recorder: User) -> dict[str, int
     from werkzeug.datastructures import FileStorage
 
     from compound_app import access
-    from compound_app.repairs import service, works
+    from compound_app.repairs import workflow, works
     from compound_app.repairs.models import MeetingKind
 
     buffer = io.BytesIO()
@@ -331,9 +331,9 @@ def repair_objects(c: Compound, reporter: User, recorder: User) -> dict[str, int
     buffer.seek(0)
     p = access.load_principal(reporter)
     home = next(iter(p.resident_households), None)
-    task = service.report_task(
+    task = workflow.report_task(
         c,
-        service.Report(
+        workflow.Report(
             category="plumbing",
             description="楼道水管漏水",
             household_id=home if home and p.resident_compounds == {c.id} else None,

@@ -42,7 +42,7 @@ from ..registry.models import (
 )
 from . import names
 from .fees import ORDER as FEE_ORDER
-from .repairs import ORDER as REPAIR_ORDER
+from .repair_bench import ORDER as REPAIR_ORDER
 
 DEMO_PASSWORD = "xinyi2026"  # noqa: S105 — the published password of the demo accounts only
 SEED = 20261127
@@ -190,7 +190,7 @@ def generate(
         timings.update(builder.timings, repairs_insert=repairs_insert)
     if scale == "story":
         from .fees import finish_story
-        from .repairs import build_story
+        from .repair_story import build_story
 
         # Before the boards are published, so each month's board shows its works' costs.
         started = time.perf_counter()
@@ -304,7 +304,7 @@ class _Builder:
             self._bench_people()
         self._fees()
         if not self.spec.story:
-            from .repairs import bench_rows
+            from .repair_bench import bench_rows
 
             started = time.perf_counter()
             bench_rows(self, self.seed)

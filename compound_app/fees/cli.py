@@ -29,7 +29,7 @@ def bills() -> None:
 @fees_cli.command("check")
 def check() -> None:
     """Recompute every running total from the ledger entries; fail on any difference."""
-    from .ledger import check_totals
+    from .proofs import check_totals
 
     problems = check_totals()
     for problem in problems[:50]:

@@ -4,7 +4,7 @@ Money is integer fen. Bills, payments, reversals, expenses, expense approvals an
 hand-over confirmations are ledger rows: once written they are never changed or deleted
 (the ORM refuses, and so do database triggers). The account and monthly tables are
 running totals kept in step with the ledger on every write, so pages read a few rows
-instead of summing years of entries; ``service.check_totals`` proves they agree.
+instead of summing years of entries; ``proofs.check_totals`` proves they agree.
 """
 
 from __future__ import annotations

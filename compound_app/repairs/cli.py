@@ -11,7 +11,7 @@ repairs_cli = AppGroup("repairs", help="Repair figures checks.")
 @repairs_cli.command("check")
 def check() -> None:
     """Recount every compound's monthly repair figures from the timelines."""
-    from .service import check_months
+    from .queries import check_months
 
     problems = check_months()
     for problem in problems[:50]:

@@ -1,7 +1,7 @@
 """Repairs and works: tasks with their timeline and photos, larger works, the facility
 register, review and residents' meetings, and the monthly figures of each compound.
 
-A task's status changes only through ``service.move`` (the allowed transitions, each by
+A task's status changes only through ``workflow.move`` (the allowed transitions, each by
 the roles allowed to make it), and every change leaves a ``RepairEvent`` row: the
 timeline is the record. ``RepairTask.version`` is an optimistic lock, so two people
 changing one task at once cannot overwrite each other. ``RepairMonth`` keeps per
@@ -175,7 +175,7 @@ class RepairEvent(db.Model):
     # Empty for events that change no status (a rating, a reassignment note).
     from_status: Mapped[str] = mapped_column(String(12), default="")
     to_status: Mapped[str] = mapped_column(String(12))
-    kind: Mapped[str] = mapped_column(String(12))  # see service.EventKind
+    kind: Mapped[str] = mapped_column(String(12))  # see workflow.EventKind
     note: Mapped[str] = mapped_column(String(200), default="")
     # On a closing event: the due date it was measured against.
     due_on: Mapped[date | None]
@@ -213,7 +213,7 @@ class RepairMonth(db.Model):
     """A compound's task counts for one month, kept in step with the events.
 
     Open at the end of a month = everything reported or reopened up to it, less everything
-    closed or rejected up to it. ``service.check_months`` recounts them from the events.
+    closed or rejected up to it. ``queries.check_months`` recounts them from the events.
     """
 
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), primary_key=True)

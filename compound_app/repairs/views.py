@@ -20,7 +20,7 @@ from ..forms import form_status, refuse, whole_number
 from ..htmx import redirect_after_post, render
 from ..registry.models import Building, Compound, Household, Subdistrict, Unit
 from ..uploads import send_upload
-from . import service
+from . import levels, queries, workflow
 from .forms import AssignForm, MoveForm, RateForm, ReportForm, TargetsForm
 from .models import FINISHED, AssigneeKind, Category, Place, RepairPhoto, RepairTask, Status
 
@@ -44,11 +44,11 @@ def board(compound_id: int) -> Response:
     return render(
         "repairs/board.html",
         compound=compound,
-        tasks=service.board(compound.id),
-        counts=service.counts(compound.id),
-        levels=service.service_levels(compound.id, months=3),
+        tasks=queries.board(compound.id),
+        counts=queries.counts(compound.id),
+        levels=queries.service_levels(compound.id, months=3),
         today=clock.today(),
-        is_overdue=service.is_overdue,
+        is_overdue=levels.is_overdue,
         triage=access.can(Action.TRIAGE, compound),
         may_report=access.can(Action.REPORT, compound),
     )
@@ -58,14 +58,14 @@ def board(compound_id: int) -> Response:
 def tasks(compound_id: int) -> Response:
     compound = _compound(compound_id, Action.TRIAGE)
     status = request.args.get("status", "open")
-    wanted = service.TaskFilter(
+    wanted = queries.TaskFilter(
         status=status if status in {"open", "overdue", "finished", *Status} else "open",
         category=request.args.get("category", "")
         if request.args.get("category") in set(Category)
         else "",
         page=whole_number(request.args.get("page"), 10_000) or 1,
     )
-    found, pages = service.compound_tasks(compound.id, wanted)
+    found, pages = queries.compound_tasks(compound.id, wanted)
     return render(
         "repairs/tasks.html",
         "repairs/_task_table.html",
@@ -74,9 +74,9 @@ def tasks(compound_id: int) -> Response:
         found=found,
         pages=pages,
         wanted=wanted,
-        counts=service.counts(compound.id),
-        levels=service.service_levels(compound.id),
-        is_overdue=service.is_overdue,
+        counts=queries.counts(compound.id),
+        levels=queries.service_levels(compound.id),
+        is_overdue=levels.is_overdue,
         statuses=list(Status),
         categories=list(Category),
     )
@@ -89,8 +89,8 @@ def mine() -> Response:
         abort(404)
     return render(
         "repairs/mine.html",
-        tasks=service.my_reports(_user(), p),
-        is_overdue=service.is_overdue,
+        tasks=queries.my_reports(_user(), p),
+        is_overdue=levels.is_overdue,
         compounds=_reporting_compounds(p),
     )
 
@@ -153,7 +153,7 @@ def _report_page(compound: Compound, form: ReportForm, status: int = 200) -> Res
         own_homes={h.id for h, _label in homes if h.id in p.resident_households},
         units=_units_of(compound),
         decision=decision,
-        max_photos=service.MAX_PHOTOS,
+        max_photos=workflow.MAX_PHOTOS,
     )
 
 
@@ -177,7 +177,7 @@ def create(compound_id: int) -> Response:
     form = ReportForm()
     if not form.validate_on_submit():
         return _report_page(compound, form, form_status(form))
-    report = service.Report(
+    report = workflow.Report(
         category=form.category.data,
         description=form.description.data,
         priority=form.priority.data,
@@ -190,7 +190,7 @@ def create(compound_id: int) -> Response:
         request_key=form.key.data,
     )
     try:
-        task = service.report_task(compound, report, _user(), request.files.getlist("photos"))
+        task = workflow.report_task(compound, report, _user(), request.files.getlist("photos"))
         db.session.commit()
     except RuleError as err:
         refuse(form, err)
@@ -222,9 +222,9 @@ def _task_context(task: RepairTask, view: TaskView, **forms: Any) -> dict[str, A
     context: dict[str, Any] = {
         "task": task,
         "view": view,
-        "moves": service.moves_for(task, user),
+        "moves": workflow.moves_for(task, user),
         "move_form": forms.get("move_form") or MoveForm(formdata=None, version=task.version),
-        "is_overdue": service.is_overdue(task),
+        "is_overdue": levels.is_overdue(task),
         "reporters": _reporter_ids(task),
         "may_rate": task.status == Status.CLOSED
         and task.rating is None
@@ -233,8 +233,8 @@ def _task_context(task: RepairTask, view: TaskView, **forms: Any) -> dict[str, A
         "contacts": triage and access.can(Action.VIEW_CONTACTS, task.compound),
         "live": task.status not in FINISHED,
     }
-    if service.can_assign(task):
-        people = service.assignable_people(task)
+    if workflow.can_assign(task):
+        people = workflow.assignable_people(task)
         form = forms.get("assign_form") or AssignForm(
             formdata=None,
             version=task.version,
@@ -304,7 +304,7 @@ def move(task_id: int) -> Response:
     if not form.validate_on_submit():
         return _task_refused(task, view, move_form=form)
     try:
-        service.move(
+        workflow.move(
             task,
             form.move.data or "",
             _user(),
@@ -317,7 +317,7 @@ def move(task_id: int) -> Response:
         refuse(form, err)
         return _task_refused(task, view, move_form=form)
     flash(
-        _("Done: the task is now “%(status)s”.", status=service.status_label(task.status)),
+        _("Done: the task is now “%(status)s”.", status=workflow.status_label(task.status)),
         "success",
     )
     return redirect_after_post(_back(task))
@@ -331,7 +331,7 @@ def assign(task_id: int) -> Response:
     form = AssignForm()
     if not form.validate_on_submit():
         return _task_refused(task, view, assign_form=form)
-    assignment = service.Assignment(
+    assignment = workflow.Assignment(
         kind=form.kind.data,
         member_id=form.member_id.data,
         contractor=form.contractor.data or "",
@@ -340,7 +340,7 @@ def assign(task_id: int) -> Response:
         note=form.note.data or "",
     )
     try:
-        service.assign(task, assignment, _user(), version=form.version.data)
+        workflow.assign(task, assignment, _user(), version=form.version.data)
         db.session.commit()
     except RuleError as err:
         refuse(form, err)
@@ -356,7 +356,7 @@ def rate(task_id: int) -> Response:
     if not form.validate_on_submit():
         return _task_refused(task, view, rate_form=form)
     try:
-        service.rate(task, _user(), form.rating.data, form.comment.data or "")
+        workflow.rate(task, _user(), form.rating.data, form.comment.data or "")
         db.session.commit()
     except RuleError as err:
         refuse(form, err)
@@ -383,11 +383,11 @@ def photo(photo_id: int) -> Response:
 @bp.route("/subdistricts/<int:subdistrict_id>/targets", methods=["GET", "POST"])
 def targets(subdistrict_id: int) -> Response:
     subdistrict = access.get_or_404(Subdistrict, subdistrict_id, Action.MANAGE)
-    current = service.target_days(subdistrict.id)
+    current = levels.target_days(subdistrict.id)
     form = TargetsForm(data={f"days_{k}": v for k, v in current.items()})
     if request.method == "POST":
         if form.validate_on_submit():
-            service.set_target_days(subdistrict.id, form.days())
+            levels.set_target_days(subdistrict.id, form.days())
             db.session.commit()
             flash(_("Saved. New tasks are due by these targets."), "success")
             return redirect_after_post(url_for(".targets", subdistrict_id=subdistrict.id))

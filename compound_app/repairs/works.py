@@ -32,7 +32,7 @@ from .models import (
     WorkKind,
     WorkStatus,
 )
-from .service import store_photos
+from .workflow import store_photos
 
 # What a completed work of a kind adds to the register, unless told otherwise.
 WORK_FACILITY = {

@@ -12,7 +12,7 @@ from compound_app import access, clock
 from compound_app.extensions import db
 from compound_app.fees import expenses
 from compound_app.fees.models import ExpenseKind
-from compound_app.repairs import service, works
+from compound_app.repairs import workflow, works
 from compound_app.repairs.models import (
     AssigneeKind,
     Facility,
@@ -44,24 +44,24 @@ class Photo(io.BytesIO):
 def _task(w: World, *, assigned: bool = False, done: bool = False) -> RepairTask:
     resident, chair = w.users["resident"], w.users["committee"]
     home = first_household(w.branch)
-    task = service.report_task(
+    task = workflow.report_task(
         w.branch,
-        service.Report(category="plumbing", description="楼道水管漏水", household_id=home.id),
+        workflow.Report(category="plumbing", description="楼道水管漏水", household_id=home.id),
         resident,
         p=access.load_principal(resident),
     )
     p = access.load_principal(chair)
     if assigned or done:
-        service.assign(
+        workflow.assign(
             task,
-            service.Assignment(kind=AssigneeKind.MEMBER, member_id=chair.id),
+            workflow.Assignment(kind=AssigneeKind.MEMBER, member_id=chair.id),
             chair,
             version=task.version,
             p=p,
         )
     if done:
         for name in ("start", "done"):
-            service.move(task, name, chair, version=task.version, p=p)
+            workflow.move(task, name, chair, version=task.version, p=p)
     db.session.commit()
     return task
 
@@ -128,7 +128,7 @@ def _confirm(w: World, client: Any) -> Post:
 def _done(w: World, client: Any) -> Post:
     task = _task(w, assigned=True)
     chair = w.users["committee"]
-    service.move(task, "start", chair, version=task.version, p=access.load_principal(chair))
+    workflow.move(task, "start", chair, version=task.version, p=access.load_principal(chair))
     db.session.commit()
     return Post(
         f"/repairs/{task.id}/move",
@@ -167,7 +167,9 @@ def _assign(w: World, client: Any) -> Post:
 def _rate(w: World, client: Any) -> Post:
     task = _task(w, done=True)
     resident = w.users["resident"]
-    service.move(task, "confirm", resident, version=task.version, p=access.load_principal(resident))
+    workflow.move(
+        task, "confirm", resident, version=task.version, p=access.load_principal(resident)
+    )
     db.session.commit()
     return Post(
         f"/repairs/{task.id}/rate",

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from compound_app import clock
 from compound_app.extensions import db
-from compound_app.fees import ledger, schedules
+from compound_app.fees import proofs, schedules
 from compound_app.fees.models import CashHandover, HandoverConfirmation, Payment
 from compound_app.months import add_months, month_of
 from tests.browser.test_flows import no_horizontal_scroll
@@ -55,4 +55,4 @@ def test_rep_logs_cash_on_a_phone_double_clicks_and_the_treasurer_counts_it(
     db.session.rollback()
     confirmation = db.session.scalars(select(HandoverConfirmation)).one()
     assert confirmation.received_fen == 3000
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []

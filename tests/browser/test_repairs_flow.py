@@ -9,7 +9,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from compound_app.extensions import db
-from compound_app.repairs import service
+from compound_app.repairs import queries
 from compound_app.repairs.models import RepairTask
 from tests.browser.test_flows import no_horizontal_scroll
 from tests.factories import first_unit
@@ -67,4 +67,4 @@ def test_resident_reports_a_leak_with_a_photo_and_sees_it_move_without_reloading
     task = db.session.get(RepairTask, task.id)
     assert task.status == "closed"
     assert [e.kind for e in task.events] == ["reported", "assigned", "started", "done", "confirmed"]
-    assert service.check_months() == []
+    assert queries.check_months() == []

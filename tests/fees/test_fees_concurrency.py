@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from compound_app import clock
 from compound_app.extensions import db
-from compound_app.fees import ledger, schedules
+from compound_app.fees import proofs, schedules
 from compound_app.fees.models import Account, Payment
 from compound_app.months import add_months, month_of
 from tests.factories import World, fee_schedule, first_household
@@ -75,7 +75,7 @@ def test_two_collectors_paying_for_one_home_at_once_both_count(
     assert len(payments) == 10
     assert len({p.receipt_no for p in payments}) == 10  # no number issued twice
     assert db.session.get(Account, home.id).balance_fen == before - 5 * 1950
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []
 
 
 def test_the_same_form_sent_twice_at_once_records_one_payment(
@@ -96,4 +96,4 @@ def test_the_same_form_sent_twice_at_once_records_one_payment(
         assert answers[0].headers["Location"] == answers[1].headers["Location"]
     db.session.commit()  # end this session's snapshot: read what the requests wrote
     assert db.session.scalar(select(func.count(Payment.id))) == 5
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []

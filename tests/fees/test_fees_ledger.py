@@ -13,7 +13,7 @@ from sqlalchemy.exc import DatabaseError
 from compound_app import clock
 from compound_app.errors import RuleError
 from compound_app.extensions import db
-from compound_app.fees import ledger, schedules
+from compound_app.fees import ledger, proofs, schedules
 from compound_app.fees.models import (
     Account,
     ApprovalHow,
@@ -122,7 +122,7 @@ def test_bills_are_issued_once_per_household_period_and_item(world: World) -> No
             {"a": area.id, "h": bill.household_id, "i": bill.item_id, "p": bill.period},
         )
     db.session.rollback()
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []
 
 
 def test_quarterly_bills_fall_on_the_cycle_months(world: World) -> None:
@@ -182,7 +182,7 @@ def test_payments_settle_the_oldest_bills_first_and_keep_credit(world: World) ->
     db.session.refresh(account)
     assert account.balance_fen == 800
     assert account.owing_since == add_months(this_month(), 1)
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []
 
 
 def test_receipt_numbers_run_without_gaps_per_area_and_year(world: World) -> None:
@@ -229,7 +229,7 @@ def test_reversal_makes_the_amount_owed_again_and_happens_once(world: World) -> 
         ledger.reverse_payment(payment, "再冲一次", world.users["committee"])
     db.session.rollback()
     assert payment.reversal.reason == "收错户了"
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []
 
 
 # --- append-only ----------------------------------------------------------------------------------
@@ -411,7 +411,7 @@ def test_random_bills_payments_and_reversals_keep_totals_equal_to_entries(
                         db.session.rollback()
                         continue
         db.session.commit()
-    assert ledger.check_totals(area.id) == []
+    assert proofs.check_totals(area.id) == []
     for home in homes:
         account = db.session.get(Account, home.id)
         entries = (
@@ -449,16 +449,16 @@ def test_the_proof_finds_a_total_that_drifted_from_the_entries(world: World) -> 
     home = first_household(world.branch)
     _pay(world, home, 1500)
     db.session.commit()
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []
     for model, change in (
         (Account, {"paid_fen": Account.paid_fen + 1}),
         (AreaMonth, {"collected_fen": AreaMonth.collected_fen - 1}),
         (IncomeMonth, {"amount_fen": IncomeMonth.amount_fen + 1}),
     ):
         db.session.execute(update(model).values(**change))
-        assert ledger.check_totals(), model.__name__
+        assert proofs.check_totals(), model.__name__
         db.session.rollback()
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []
 
 
 def test_each_period_is_issued_once_so_later_homes_are_not_back_billed(world: World) -> None:
@@ -487,7 +487,7 @@ def test_each_period_is_issued_once_so_later_homes_are_not_back_billed(world: Wo
         ).all()
     )
     assert next_bills[newcomer.id] == 1000 and next_bills[exempt.id] == 1000
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []
 
 
 def test_a_new_version_starts_when_a_period_of_the_old_one_begins(world: World) -> None:
@@ -556,4 +556,4 @@ def test_a_wrong_bill_is_corrected_by_an_adjustment(world: World) -> None:
     with pytest.raises(RuleError):
         ledger.adjust_bill(first, 1, "再减", chair)  # nothing left of it
     db.session.rollback()
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []

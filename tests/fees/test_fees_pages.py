@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from compound_app import clock
 from compound_app.committees.models import Position
 from compound_app.extensions import db
-from compound_app.fees import ledger
+from compound_app.fees import proofs
 from compound_app.fees.models import (
     Bill,
     BillAdjustment,
@@ -140,7 +140,7 @@ def test_rep_logs_a_cash_payment_and_gets_one_receipt_for_a_double_click(
     assert len(payments) == 1 and payments[0].amount_fen == 4500
     receipt = rep.get(first.headers["Location"]).get_data(as_text=True)
     assert payments[0].receipt_no in receipt and "肆拾伍元整" in receipt
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []
 
 
 @pytest.mark.parametrize(
@@ -214,7 +214,7 @@ def test_reversal_voids_the_receipt_once(billed: World, login_as) -> None:
     assert db.session.scalar(select(func.count(Reversal.id))) == 1
     page = chair.get(f"/fees/payments/{payment.id}").get_data(as_text=True)
     assert payment.receipt_no in page and "作废" in page
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []
 
 
 # --- what people see --------------------------------------------------------------------------
@@ -353,7 +353,7 @@ def test_expense_above_threshold_needs_a_second_member(billed: World, login_as) 
     assert login_as(second).post(url).status_code == 303  # a second approval: refused
     voucher = chair.get(f"/fees/expenses/{expense.id}/voucher")
     assert voucher.status_code == 200 and "attachment" in voucher.headers["Content-Disposition"]
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []
 
 
 def test_a_voucher_that_is_not_a_photo_is_refused(billed: World, login_as) -> None:
@@ -406,7 +406,7 @@ def test_a_published_month_is_frozen(billed: World, login_as) -> None:
     assert late.book_month == this_month()
     page = chair.get(f"/fees/areas/{area_id}/board?month={last_month:%Y-%m}").get_data(as_text=True)
     assert "¥10.00" in page
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []
     poster = chair.get(f"/fees/areas/{area_id}/board/poster?month={last_month:%Y-%m}")
     assert poster.status_code == 200 and "data:image/svg+xml" in poster.get_data(as_text=True)
 
@@ -436,7 +436,7 @@ def test_an_expense_entered_by_mistake_is_voided_not_deleted(billed: World, logi
     assert "重复登记" in page and "作废" in page
     board = reports_figures(billed)
     assert board["spent"] == 0 and board["expenses"] == []
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []
 
 
 def reports_figures(world: World) -> dict:

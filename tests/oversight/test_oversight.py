@@ -15,7 +15,7 @@ from compound_app import access, clock
 from compound_app.auth.models import Role, RoleGrant
 from compound_app.errors import RuleError
 from compound_app.extensions import db
-from compound_app.fees import ledger, reports, schedules
+from compound_app.fees import ledger, proofs, reports, schedules
 from compound_app.fees.models import Bill, Method
 from compound_app.months import month_of, this_month
 from compound_app.oversight import dashboard, pilots
@@ -23,7 +23,7 @@ from compound_app.oversight.checklist import checklist, settings_for
 from compound_app.oversight.facts import gather, window
 from compound_app.oversight.models import Certification, OversightSettings, StageChange
 from compound_app.registry.models import Pilot, PilotStage, Unit
-from compound_app.repairs import service as repairs
+from compound_app.repairs import levels, queries, workflow
 from compound_app.repairs.models import OPEN, RepairTask
 from tests.factories import World, compound, fee_schedule, user
 
@@ -105,22 +105,22 @@ def _repair(world: World, noon_on, reported: date, closed: date) -> RepairTask: 
     chair = world.users["committee"]
     p = access.load_principal(chair)
     noon_on(reported)
-    task = repairs.report_task(
+    task = workflow.report_task(
         world.branch,
-        repairs.Report(category="street_light", description="路灯不亮"),
+        workflow.Report(category="street_light", description="路灯不亮"),
         chair,
         p=p,
     )
-    repairs.assign(
+    workflow.assign(
         task,
-        repairs.Assignment(kind="contractor", contractor="电工李师傅"),
+        workflow.Assignment(kind="contractor", contractor="电工李师傅"),
         chair,
         version=task.version,
         p=p,
     )
     noon_on(closed)
     for step in ("start", "done", "confirm"):
-        repairs.move(task, step, chair, version=task.version, p=p)
+        workflow.move(task, step, chair, version=task.version, p=p)
     db.session.commit()
     noon_on(None)
     return task
@@ -147,8 +147,8 @@ def test_a_pilot_with_every_record_in_place_passes_every_rule(world: World, noon
         "boards": True,
         "repairs": True,
     }
-    assert repairs.check_months() == []
-    assert ledger.check_totals() == []
+    assert queries.check_months() == []
+    assert proofs.check_totals() == []
 
 
 def test_organisation_fails_without_members_and_passes_with_a_committee(world: World) -> None:
@@ -504,8 +504,8 @@ def test_figures_equal_a_recount_after_random_operations(
         try:
             match operation:
                 case ("report", _days, category):
-                    repairs.report_task(
-                        c, repairs.Report(category=category, description="抽查"), staff, p=p
+                    workflow.report_task(
+                        c, workflow.Report(category=category, description="抽查"), staff, p=p
                     )
                 case ("step", _days, which, choice):
                     tasks = db.session.scalars(
@@ -519,15 +519,15 @@ def test_figures_equal_a_recount_after_random_operations(
                     options = NEXT[task.status]
                     step = options[choice % len(options)]
                     if step == "assign":
-                        repairs.assign(
+                        workflow.assign(
                             task,
-                            repairs.Assignment(kind="contractor", contractor="施工队"),
+                            workflow.Assignment(kind="contractor", contractor="施工队"),
                             staff,
                             version=task.version,
                             p=p,
                         )
                     else:
-                        repairs.move(task, step, staff, version=task.version, note="抽查", p=p)
+                        workflow.move(task, step, staff, version=task.version, note="抽查", p=p)
                 case ("finish", _days, which):
                     # One task taken all the way through (the days passed make it late or not).
                     tasks = db.session.scalars(
@@ -539,16 +539,16 @@ def test_figures_equal_a_recount_after_random_operations(
                         continue
                     task = tasks[which % len(tasks)]
                     if task.status == "reported":
-                        repairs.assign(
+                        workflow.assign(
                             task,
-                            repairs.Assignment(kind="contractor", contractor="施工队"),
+                            workflow.Assignment(kind="contractor", contractor="施工队"),
                             staff,
                             version=task.version,
                             p=p,
                         )
                     for step in ("start", "done", "confirm"):
-                        if step in [m.name for m in repairs.moves_for(task, staff, p)]:
-                            repairs.move(task, step, staff, version=task.version, p=p)
+                        if step in [m.name for m in workflow.moves_for(task, staff, p)]:
+                            workflow.move(task, step, staff, version=task.version, p=p)
                 case ("pay", _days, who, amount):
                     ledger.record_payment(
                         homes[who],
@@ -561,13 +561,13 @@ def test_figures_equal_a_recount_after_random_operations(
             db.session.commit()
         except RuleError:
             db.session.rollback()
-    assert repairs.check_months([c.id]) == []
-    assert ledger.check_totals(c.area_id) == []
+    assert queries.check_months([c.id]) == []
+    assert proofs.check_totals(c.area_id) == []
 
     facts = gather([pilot], window(3))[0]
     tasks = db.session.scalars(select(RepairTask).where(RepairTask.compound_id == c.id)).all()
     assert facts.open_repairs == sum(t.status in OPEN for t in tasks)
-    assert facts.overdue_repairs == sum(repairs.is_overdue(t) for t in tasks)
+    assert facts.overdue_repairs == sum(levels.is_overdue(t) for t in tasks)
     for month in window(3):
         closes = [
             e

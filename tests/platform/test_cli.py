@@ -89,7 +89,7 @@ def test_demo_tells_the_story_of_xinyi(app):
     # A living ledger: every charging pilot has a schedule, bills, payments by several
     # collectors (a few reversed), hand-overs, expenses and published boards — and the
     # running totals equal the entries.
-    from compound_app.fees import ledger
+    from compound_app.fees import proofs
     from compound_app.fees.models import (
         CashHandover,
         Expense,
@@ -103,7 +103,7 @@ def test_demo_tells_the_story_of_xinyi(app):
     for model in (CashHandover, Expense, FinanceBoard, Reversal):
         assert scalar(select(func.count()).select_from(model)) > 0, model.__name__
     assert scalar(select(func.count(Payment.collector_id.distinct()))) > 10
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []
     assert runner.invoke(args=["fees", "check"]).exit_code == 0
     assert "0 bills issued" in runner.invoke(args=["fees", "bills"]).output
     # Every demo account can sign in and has its role.
@@ -200,8 +200,8 @@ def test_demo_repairs_follow_the_pilots_story(demo, client):
     """Half a year of repairs in the pilots: every status, consistent monthly figures, the
     seed's 131 cameras in the registers, meetings, works with photos and their costs."""
     app = demo
-    from compound_app.fees import ledger
-    from compound_app.repairs import service
+    from compound_app.fees import proofs
+    from compound_app.repairs import levels, queries
     from compound_app.repairs.models import (
         Channel,
         Facility,
@@ -213,9 +213,9 @@ def test_demo_repairs_follow_the_pilots_story(demo, client):
         Work,
     )
 
-    assert service.check_months() == []
+    assert queries.check_months() == []
     assert app.test_cli_runner().invoke(args=["repairs", "check"]).exit_code == 0
-    assert ledger.check_totals() == []
+    assert proofs.check_totals() == []
     cameras = select(func.sum(Facility.count)).where(Facility.kind == "camera")
     assert scalar(cameras) == 131
     statuses = set(db.session.scalars(select(RepairTask.status).distinct()))
@@ -230,7 +230,7 @@ def test_demo_repairs_follow_the_pilots_story(demo, client):
         )
         == 0
     )
-    overdue = [t for t in db.session.scalars(select(RepairTask)) if service.is_overdue(t)]
+    overdue = [t for t in db.session.scalars(select(RepairTask)) if levels.is_overdue(t)]
     assert overdue
     # Review meetings (会诊) only where a party branch runs the compound; tasks come of them.
     models = set(

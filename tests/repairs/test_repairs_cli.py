@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from compound_app.extensions import db
-from compound_app.repairs import service
+from compound_app.repairs import workflow
 from compound_app.repairs.models import RepairMonth
 from tests.factories import first_unit
 
@@ -15,9 +15,9 @@ def test_check_passes_on_true_figures_and_fails_on_a_drifted_one(app, world):
     from compound_app import access
 
     p = access.load_principal(committee)
-    service.report_task(
+    workflow.report_task(
         world.branch,
-        service.Report(
+        workflow.Report(
             category="street_light", description="3号路灯不亮", unit_id=first_unit(world.branch).id
         ),
         committee,

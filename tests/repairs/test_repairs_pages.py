@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from compound_app import clock
 from compound_app.extensions import db
-from compound_app.repairs import service, works
+from compound_app.repairs import levels, queries, workflow, works
 from compound_app.repairs.models import (
     Channel,
     Facility,
@@ -136,7 +136,7 @@ def _hidden(role: str, task: RepairTask, cast: Cast) -> bool:
 def test_each_move_by_every_role(world: World, cast: Cast, login_as: Any, name: str) -> None:
     status, allowed = MOVES[name]
     tasks = _tasks_per_role(world, cast, status)
-    after = service.MOVES[name].after
+    after = workflow.MOVES[name].after
     for role in ROLES:
         task = tasks[role]
         before = footprint(task.id)
@@ -153,7 +153,7 @@ def test_each_move_by_every_role(world: World, cast: Cast, login_as: Any, name: 
             assert response.status_code == 422, where
             assert NOT_YOURS in _text(response), where
         assert footprint(task.id) == before, where
-    assert service.check_months() == []
+    assert queries.check_months() == []
 
 
 def test_assigning_by_every_role(world: World, cast: Cast, login_as: Any) -> None:
@@ -216,7 +216,7 @@ def test_the_committee_closes_only_after_a_week_without_the_reporters_check(
         else:
             assert _move(client, task, "close", "x").status_code in (404, 422), role
             assert _fresh(task).status == Status.DONE, role
-    assert service.check_months() == []
+    assert queries.check_months() == []
 
 
 def test_reasons_are_asked_for_and_shown_next_to_the_note(
@@ -344,7 +344,7 @@ def test_two_people_moving_one_task_at_once_one_wins(
         task = _fresh(task)
         assert [e.kind for e in task.events][:2] == ["reported", "assigned"]
         assert len(task.events) == 3 and task.status in ("in_progress", "rejected")
-    assert service.check_months() == []
+    assert queries.check_months() == []
 
 
 def test_two_people_changing_one_work_at_once_one_wins(
@@ -393,7 +393,7 @@ def test_the_same_report_sent_twice_at_once_makes_one_task(
     db.session.commit()
     assert db.session.scalar(select(func.count(RepairTask.id))) == 3
     assert db.session.scalar(select(RepairMonth.reported)) == 3
-    assert service.check_months() == []
+    assert queries.check_months() == []
 
 
 # --- reporting through the form -------------------------------------------------------------
@@ -1012,7 +1012,7 @@ def test_only_subdistrict_admins_set_the_targets(world: World, cast: Cast, login
         assert "请填写1到365之间的整数" in _text(response), bad
     assert db.session.scalar(select(func.count()).select_from(RepairTarget)) == 0
     assert admin.post(url, data=_targets(days_sewer="5", days_road="365")).status_code == 303
-    days = service.target_days(world.subdistrict.id)
+    days = levels.target_days(world.subdistrict.id)
     assert (days["sewer"], days["road"]) == (5, 365)
     # New tasks are due by the new targets; urgent ones in half.
     task = report(world, cast["committee"], category="sewer", priority="urgent")

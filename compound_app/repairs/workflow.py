@@ -1,25 +1,27 @@
-"""Repair tasks: reporting, the allowed moves between statuses, ratings, service levels.
+"""The life of a repair task: its report, the allowed moves between statuses, ratings.
 
 Every move is checked against ``MOVES``: which status it starts from, where it goes and
 who may make it. The form that asks for a move carries the task's version; a task that
 changed since the form was drawn is refused with "changed meanwhile" rather than
 overwritten (and the version column catches the race between the check and the write).
+
+Each write also writes what it changes of the record: the timeline event, the photos
+taken with it, and the compound's monthly figures (``RepairMonth``), in the same
+transaction. Due dates come from ``levels``; the lists and recounts are in ``queries``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from statistics import median
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, event, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import access, audit, clock
@@ -28,13 +30,11 @@ from ..auth.models import User
 from ..errors import RuleError
 from ..extensions import db
 from ..fees.ledger import add_to
-from ..months import add_months, month_of
-from ..registry.models import Building, Community, Compound, Household, Subdistrict, Unit
+from ..months import month_of
+from ..registry.models import Building, Compound, Household, Unit
 from ..uploads import discard_upload, save_photo
+from .levels import allowed_days, due_date, subdistrict_of, target_days
 from .models import (
-    DEFAULT_TARGET_DAYS,
-    FINISHED,
-    OPEN,
     AssigneeKind,
     Category,
     Channel,
@@ -45,7 +45,6 @@ from .models import (
     RepairEvent,
     RepairMonth,
     RepairPhoto,
-    RepairTarget,
     RepairTask,
     Status,
 )
@@ -67,62 +66,6 @@ class EventKind(StrEnum):
     REJECTED = "rejected"
     REOPENED = "reopened"
     RATED = "rated"
-
-
-# --- service levels -------------------------------------------------------------------------
-
-
-def target_days(subdistrict_id: int) -> dict[str, int]:
-    days = dict(DEFAULT_TARGET_DAYS)
-    rows = db.session.scalars(
-        select(RepairTarget).where(RepairTarget.subdistrict_id == subdistrict_id)
-    )
-    days.update({row.category: row.days for row in rows})
-    return days
-
-
-def set_target_days(subdistrict_id: int, days: dict[str, int]) -> None:
-    before = target_days(subdistrict_id)
-    for category, value in days.items():
-        row = db.session.get(RepairTarget, (subdistrict_id, category))
-        if row is None:
-            db.session.add(
-                RepairTarget(subdistrict_id=subdistrict_id, category=category, days=value)
-            )
-        else:
-            row.days = value
-    db.session.flush()
-    audit.record(
-        "repair_targets",
-        db.session.get(Subdistrict, subdistrict_id),
-        before=before,
-        after=target_days(subdistrict_id),
-    )
-
-
-def allowed_days(category: str, priority: str, days: dict[str, int]) -> int:
-    """Urgent tasks get half the category's time, at least a day."""
-    base = days.get(category, DEFAULT_TARGET_DAYS[Category.OTHER])
-    return max(1, math.ceil(base / 2)) if priority == Priority.URGENT else base
-
-
-def _subdistrict_of(compound: Compound) -> int:
-    return db.session.scalar(
-        select(Community.subdistrict_id).where(Community.id == compound.community_id)
-    )
-
-
-def _due(task: RepairTask, compound: Compound) -> date:
-    days = allowed_days(task.category, task.priority, target_days(_subdistrict_of(compound)))
-    return clock.local_date(task.reported_at) + timedelta(days=days)
-
-
-def is_overdue(task: RepairTask, today: date | None = None) -> bool:
-    """Late and still waiting for the work (a task awaiting the reporter's check is not)."""
-    today = today or clock.today()
-    return task.status in (Status.REPORTED, Status.ASSIGNED, Status.IN_PROGRESS) and (
-        task.due_on < today
-    )
 
 
 # --- photos ------------------------------------------------------------------------------------
@@ -276,7 +219,7 @@ def report_task(
         reported_at=clock.now(),
         request_key=report.request_key or None,
     )
-    task.due_on = _due(task, compound)
+    task.due_on = due_date(task, compound)
     names = store_photos(photos)
     try:
         db.session.add(task)
@@ -521,7 +464,7 @@ def move(
         if chosen.kind == EventKind.REOPENED:
             # Reopened, the task has its full time again, from today (read before any change,
             # so the lookup flushes nothing).
-            targets = target_days(_subdistrict_of(task.compound))
+            targets = target_days(subdistrict_of(task.compound))
             fresh_due = today + timedelta(days=allowed_days(task.category, task.priority, targets))
         task.status = chosen.after
         counted: dict[str, int] = {}
@@ -656,7 +599,7 @@ def assign(
     with db.session.no_autoflush:  # the version is checked at the flush below
         # The target counts from the report, or from the reopening that gave the task its
         # time again; a new category or urgency changes only its length.
-        targets = target_days(_subdistrict_of(task.compound))
+        targets = target_days(subdistrict_of(task.compound))
         counted_from = task.due_on - timedelta(
             days=allowed_days(before["category"], before["priority"], targets)
         )
@@ -697,232 +640,3 @@ def rate(
     _flush_versioned()
     audit.record("repair_rate", task)
     return task
-
-
-# --- lists ------------------------------------------------------------------------------------
-
-
-def _recent_cutoff(days: int = 30) -> datetime:
-    return clock.now() - timedelta(days=days)
-
-
-def board(compound_id: int, recent_days: int = 30) -> dict[str, list[RepairTask]]:
-    """The public works board: open tasks on common parts, and those closed lately."""
-    base = select(RepairTask).where(
-        RepairTask.compound_id == compound_id, RepairTask.place == Place.PUBLIC
-    )
-    open_tasks = db.session.scalars(
-        base.where(RepairTask.status.in_(OPEN))
-        .options(selectinload(RepairTask.building), selectinload(RepairTask.unit))
-        .order_by(RepairTask.reported_at.desc())
-        .limit(200)
-    ).all()
-    closed = db.session.scalars(
-        base.where(
-            RepairTask.status == Status.CLOSED,
-            RepairTask.finished_at >= _recent_cutoff(recent_days),
-        )
-        .options(selectinload(RepairTask.building), selectinload(RepairTask.unit))
-        .order_by(RepairTask.finished_at.desc())
-        .limit(100)
-    ).all()
-    return {"open": list(open_tasks), "closed": list(closed)}
-
-
-def my_reports(user: User, p: Principal | None = None, limit: int = 100) -> list[RepairTask]:
-    p = p or access.principal()
-    mine = RepairTask.reported_by_id == user.id
-    if p.resident_households:
-        mine = or_(mine, RepairTask.household_id.in_(p.resident_households))
-    return list(
-        db.session.scalars(
-            select(RepairTask)
-            .where(mine)
-            .options(
-                selectinload(RepairTask.compound),
-                selectinload(RepairTask.building),
-                selectinload(RepairTask.unit),
-                selectinload(RepairTask.household),
-            )
-            .order_by(RepairTask.reported_at.desc())
-            .limit(limit)
-        )
-    )
-
-
-@dataclass
-class TaskFilter:
-    status: str = "open"  # "open", "overdue", "finished", or a Status
-    category: str = ""
-    page: int = 1
-
-
-PAGE_SIZE = 50
-
-
-def compound_tasks(compound_id: int, f: TaskFilter) -> tuple[list[RepairTask], int]:
-    """The committee's list of a compound's tasks, with the number of pages."""
-    where = [RepairTask.compound_id == compound_id]
-    if f.status == "open":
-        where.append(RepairTask.status.in_(OPEN))
-    elif f.status == "overdue":
-        where.append(RepairTask.status.in_((Status.REPORTED, Status.ASSIGNED, Status.IN_PROGRESS)))
-        where.append(RepairTask.due_on < clock.today())
-    elif f.status == "finished":
-        where.append(RepairTask.status.in_(FINISHED))
-    elif f.status in set(Status):
-        where.append(RepairTask.status == f.status)
-    if f.category in set(Category):
-        where.append(RepairTask.category == f.category)
-    total = db.session.scalar(select(func.count(RepairTask.id)).where(*where)) or 0
-    tasks = db.session.scalars(
-        select(RepairTask)
-        .where(*where)
-        .options(
-            selectinload(RepairTask.building),
-            selectinload(RepairTask.unit),
-            selectinload(RepairTask.household),
-        )
-        .order_by(RepairTask.priority.desc(), RepairTask.due_on, RepairTask.id)
-        .offset((f.page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
-    return list(tasks), max(1, math.ceil(total / PAGE_SIZE))
-
-
-@dataclass
-class MonthLevel:
-    month: date
-    reported: int
-    closed: int
-    open_at_end: int
-    in_target: int
-    median_days: float | None
-
-
-def service_levels(compound_id: int, months: int = 12) -> list[MonthLevel]:
-    """Per month: reported, closed, open at the month's end, closed in target, median days."""
-    last = month_of(clock.today())
-    first = add_months(last, -(months - 1))
-    rows = db.session.scalars(
-        select(RepairMonth).where(RepairMonth.compound_id == compound_id, RepairMonth.month <= last)
-    ).all()
-    opening = sum(r.reported + r.reopened - r.closed - r.rejected for r in rows if r.month < first)
-    by_month = {r.month: r for r in rows if r.month >= first}
-    days = _close_days(compound_id, first)
-    levels = []
-    running = opening
-    month = first
-    while month <= last:
-        r = by_month.get(month)
-        if r is not None:
-            running += r.reported + r.reopened - r.closed - r.rejected
-        spans = days.get(month, [])
-        levels.append(
-            MonthLevel(
-                month=month,
-                reported=r.reported if r else 0,
-                closed=r.closed if r else 0,
-                open_at_end=running,
-                in_target=r.closed_in_target if r else 0,
-                median_days=median(spans) if spans else None,
-            )
-        )
-        month = add_months(month, 1)
-    return levels
-
-
-def _close_days(compound_id: int, since: date) -> dict[date, list[int]]:
-    """Days from report to close of every close since ``since``, by month of closing."""
-    rows = db.session.execute(
-        select(RepairEvent.at, RepairTask.reported_at)
-        .join(RepairTask, RepairTask.id == RepairEvent.task_id)
-        .where(
-            RepairTask.compound_id == compound_id,
-            RepairEvent.kind.in_((EventKind.CONFIRMED, EventKind.CLOSED)),
-            RepairEvent.at >= clock.start_of_day(since),
-        )
-    ).all()
-    found: dict[date, list[int]] = {}
-    for at, reported_at in rows:
-        closed_on = clock.local_date(at)
-        found.setdefault(month_of(closed_on), []).append(
-            (closed_on - clock.local_date(reported_at)).days
-        )
-    return found
-
-
-def counts(compound_id: int) -> dict[str, int]:
-    """Open and overdue tasks of a compound, for its pages' headlines."""
-    today = clock.today()
-    waiting = (Status.REPORTED, Status.ASSIGNED, Status.IN_PROGRESS)
-    row = db.session.execute(
-        select(
-            func.count(RepairTask.id),
-            func.count(RepairTask.id).filter(
-                and_(RepairTask.status.in_(waiting), RepairTask.due_on < today)
-            ),
-        ).where(RepairTask.compound_id == compound_id, RepairTask.status.in_(OPEN))
-    ).one()
-    return {"open": row[0], "overdue": row[1]}
-
-
-# --- proof --------------------------------------------------------------------------------------
-
-
-MONTH_FIELDS = ("reported", "reopened", "closed", "rejected", "closed_in_target", "close_days")
-
-
-def check_months(compound_ids: Sequence[int] | None = None) -> list[str]:
-    """Recount every ``RepairMonth`` from the timeline; the differences, if any."""
-    recount: dict[tuple[int, date], dict[str, int]] = {}
-
-    def bump(key: tuple[int, date], **deltas: int) -> None:
-        row = recount.setdefault(
-            key,
-            dict.fromkeys(MONTH_FIELDS, 0),
-        )
-        for k, v in deltas.items():
-            row[k] += v
-
-    query = select(
-        RepairTask.compound_id,
-        RepairTask.reported_at,
-        RepairEvent.kind,
-        RepairEvent.at,
-        RepairEvent.due_on,
-    ).join(RepairTask, RepairTask.id == RepairEvent.task_id)
-    if compound_ids is not None:
-        query = query.where(RepairTask.compound_id.in_(compound_ids))
-    for compound_id, reported_at, kind, at, due_on in db.session.execute(query):
-        on = clock.local_date(at)
-        key = (compound_id, month_of(on))
-        match kind:
-            case EventKind.REPORTED:
-                bump(key, reported=1)
-            case EventKind.REOPENED:
-                bump(key, reopened=1)
-            case EventKind.REJECTED:
-                bump(key, rejected=1)
-            case EventKind.CONFIRMED | EventKind.CLOSED:
-                bump(
-                    key,
-                    closed=1,
-                    closed_in_target=1 if due_on is not None and on <= due_on else 0,
-                    close_days=(on - clock.local_date(reported_at)).days,
-                )
-    stored_query = select(RepairMonth)
-    if compound_ids is not None:
-        stored_query = stored_query.where(RepairMonth.compound_id.in_(compound_ids))
-    stored = {(r.compound_id, r.month): r for r in db.session.scalars(stored_query)}
-    problems = []
-    for key in sorted(set(recount) | set(stored)):
-        want = recount.get(key, {})
-        row = stored.get(key)
-        for field, value in want.items():
-            have = getattr(row, field) if row else 0
-            if have != value:
-                problems.append(f"compound {key[0]} {key[1]:%Y-%m} {field}: {have} ≠ {value}")
-        if row is not None and key not in recount and any(getattr(row, f) for f in MONTH_FIELDS):
-            problems.append(f"compound {key[0]} {key[1]:%Y-%m}: counts without events")
-    return problems
