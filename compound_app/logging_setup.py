@@ -89,6 +89,11 @@ def configure_logging(app: Flask) -> None:
             "loggers": {LOGGER: {"level": level, "handlers": [HANDLER], "propagate": True}},
         }
     )
+    # A migration run in this process (alembic's fileConfig) disables every logger its
+    # ini file does not name, ours included; dictConfig re-enables only the one it names.
+    for name, logger in logging.root.manager.loggerDict.items():
+        if name.startswith(f"{LOGGER}.") and isinstance(logger, logging.Logger):
+            logger.disabled = False
 
 
 def init_request_logging(app: Flask) -> None:
