@@ -245,6 +245,7 @@ class Server:
         env = dict(os.environ, DATABASE_URL=self.url, SECRET_KEY=SECRET)
         env.pop("COMPOUND_ENV", None)  # plain HTTP on loopback: no Secure-only cookies
         env["COMPOUND_LOGIN_MAX_FAILURES_PER_IP"] = "1000000"
+        env["COMPOUND_LOG_LEVEL"] = "WARNING"  # not a line for each of thousands of requests
         self.process = subprocess.Popen(
             [
                 sys.executable,

@@ -13,7 +13,15 @@ from .extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_ENDPOINTS = frozenset(
-    {"static", "auth.login", "auth.activate", "auth.language", "auth.logout", "home.index"}
+    {
+        "static",
+        "auth.login",
+        "auth.activate",
+        "auth.language",
+        "auth.logout",
+        "home.index",
+        "health.healthz",
+    }
 )
 
 
@@ -25,6 +33,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     load_config(app, test_config)
+
+    from .logging_setup import configure_logging, init_request_logging
+
+    configure_logging(app)
+    # First of the request hooks: sign-in may answer before the others run.
+    init_request_logging(app)
     # Ids in URLs fit the id columns (32-bit on PostgreSQL); anything bigger is "not found",
     # not a database error.
     app.url_map.converters["int"] = _IdConverter
@@ -56,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .committees.views import bp as committees_bp
     from .fees.views import bp as fees_bp
+    from .health import bp as health_bp
     from .home.views import bp as home_bp
     from .oversight.views import bp as oversight_bp
     from .people.views import bp as people_bp
@@ -65,6 +80,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .votes.views import bp as votes_bp
 
     for bp in (
+        health_bp,
         home_bp,
         auth_bp,
         registry_bp,

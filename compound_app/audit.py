@@ -14,6 +14,7 @@ from sqlalchemy import JSON, ForeignKey, String, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import clock
+from .appendonly import append_only
 from .dbtypes import UTCDateTime
 from .extensions import db
 
@@ -31,6 +32,13 @@ class AuditLog(db.Model):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     ip: Mapped[str] = mapped_column(String(45), default="")
+
+
+class AuditChangeRefused(RuntimeError):
+    """An audit row was about to be changed or deleted: the trail is only ever added to."""
+
+
+append_only(AuditLog, error=AuditChangeRefused)
 
 
 def _plain(value: Any) -> Any:

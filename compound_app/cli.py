@@ -133,35 +133,38 @@ def create_admin(mobile: str, name: str, subdistrict: str, city: str) -> None:
     "target",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="File to write (default: instance/backups/compound-<time>.db or .dump).",
+    help="New file to write (default: instance/backups/compound-<time>.tar).",
 )
 def backup_command(target: Path | None) -> None:
-    """Write a consistent copy of the database while the app keeps running."""
+    """Write a consistent copy of the database and the photos while the app keeps running."""
     from . import backup
 
-    engine = db.engine
-    target = target or backup.default_path(engine, Path(current_app.instance_path) / "backups")
+    instance = Path(current_app.instance_path)
+    target = target or backup.default_path(instance / "backups")
     try:
-        backup.backup(engine, target)
+        photos = backup.backup(db.engine, target, uploads=instance / "uploads")
     except backup.BackupError as err:
         raise click.ClickException(str(err)) from err
     rows = sum(backup.summary().values())
-    click.echo(f"Backed up {rows} rows to {target} ({target.stat().st_size:,} bytes).")
+    click.echo(
+        f"Backed up {rows} rows and {photos} photos to {target} ({target.stat().st_size:,} bytes)."
+    )
 
 
 @click.command("restore")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Confirm replacing the current data.")
 def restore_command(source: Path, yes: bool) -> None:
-    """Replace the database with a backup. Stop the app servers first."""
+    """Replace the database with a backup and put its photos back. Stop the app servers first."""
     from . import backup
 
     if not yes:
         raise click.ClickException("restoring replaces all current data: add --yes to confirm")
+    uploads = Path(current_app.instance_path) / "uploads"
     try:
-        backup.restore(db.engine, source)
+        photos = backup.restore(db.engine, source, uploads=uploads)
     except backup.BackupError as err:
         raise click.ClickException(str(err)) from err
     db.session.remove()
     rows = sum(backup.summary().values())
-    click.echo(f"Restored {rows} rows from {source}.")
+    click.echo(f"Restored {rows} rows and {photos} photos from {source}.")

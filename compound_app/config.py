@@ -37,6 +37,9 @@ class Defaults:
     LOGIN_WINDOW = timedelta(minutes=15)
     INVITE_VALID_DAYS = 30
     PAGE_SIZE = 50
+    # Logging (logging_setup.py): "text" lines or "json" lines on stderr, from this level.
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
 
 
 def _secret_key(instance_path: Path) -> str:

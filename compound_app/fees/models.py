@@ -22,11 +22,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
+from ..appendonly import append_only
 from ..auth.models import User
 from ..dbtypes import UTCDateTime
 from ..extensions import db
@@ -455,20 +455,4 @@ class LedgerChangeRefused(RuntimeError):
     """Somebody tried to change or delete a ledger row; corrections are new entries."""
 
 
-@event.listens_for(Session, "before_flush")
-def _refuse_ledger_changes(session: Session, _context: Any, _instances: Any) -> None:
-    for obj in session.dirty:
-        if isinstance(obj, LEDGER) and session.is_modified(obj, include_collections=False):
-            raise LedgerChangeRefused(f"{type(obj).__name__} rows are never changed")
-    for obj in session.deleted:
-        if isinstance(obj, LEDGER):
-            raise LedgerChangeRefused(f"{type(obj).__name__} rows are never deleted")
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _refuse_ledger_statements(state: Any) -> None:
-    if not (state.is_update or state.is_delete):
-        return
-    for mapper in state.all_mappers:
-        if mapper.class_ in LEDGER:
-            raise LedgerChangeRefused(f"{mapper.class_.__name__} rows are never changed")
+append_only(*LEDGER, error=LedgerChangeRefused)

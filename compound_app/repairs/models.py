@@ -14,10 +14,11 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, event
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
+from ..appendonly import append_only
 from ..auth.models import User
 from ..dbtypes import UTCDateTime
 from ..extensions import db
@@ -365,20 +366,4 @@ class TimelineChangeRefused(RuntimeError):
     """A timeline event or a meeting's record was about to be changed or deleted."""
 
 
-@event.listens_for(Session, "before_flush")
-def _refuse_timeline_changes(session: Session, _context: Any, _instances: Any) -> None:
-    for obj in session.dirty:
-        if isinstance(obj, RepairEvent) and session.is_modified(obj, include_collections=False):
-            raise TimelineChangeRefused("timeline events are never changed")
-    for obj in session.deleted:
-        if isinstance(obj, RepairEvent):
-            raise TimelineChangeRefused("timeline events are never deleted")
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _refuse_timeline_statements(state: Any) -> None:
-    # update(RepairEvent) / delete(RepairEvent) bypass the flush check above.
-    if (state.is_update or state.is_delete) and any(
-        mapper.class_ is RepairEvent for mapper in state.all_mappers
-    ):
-        raise TimelineChangeRefused("timeline events are never changed")
+append_only(RepairEvent, error=TimelineChangeRefused)

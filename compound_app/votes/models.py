@@ -22,11 +22,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
+from ..appendonly import append_only
 from ..auth.models import User
 from ..dbtypes import UTCDateTime
 from ..extensions import db
@@ -215,11 +215,4 @@ class BallotChangeRefused(RuntimeError):
     """A ballot was about to be changed or deleted."""
 
 
-@event.listens_for(Session, "before_flush")
-def _refuse_ballot_changes(session: Session, _context: Any, _instances: Any) -> None:
-    for obj in session.dirty:
-        if isinstance(obj, Ballot) and session.is_modified(obj, include_collections=False):
-            raise BallotChangeRefused("ballots are never changed")
-    for obj in session.deleted:
-        if isinstance(obj, Ballot):
-            raise BallotChangeRefused("ballots are never deleted")
+append_only(Ballot, error=BallotChangeRefused)

@@ -1,0 +1,125 @@
+"""Operations: the health check, and the one log line every request leaves."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from compound_app.logging_setup import HANDLER, LOGGER, configure_logging
+from tests.conftest import _config, make_app
+from tests.factories import PASSWORD, World
+
+# --- /healthz ----------------------------------------------------------------------------------
+
+
+def test_healthz_answers_without_signing_in(app: Flask) -> None:
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "Set-Cookie" not in response.headers
+
+
+def test_healthz_needs_no_csrf_token(database_uri: str, tmp_path: Path) -> None:
+    app = make_app(_config(database_uri, tmp_path) | {"WTF_CSRF_ENABLED": True})
+    with app.app_context():
+        assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_healthz_is_503_when_the_database_does_not_answer(tmp_path: Path) -> None:
+    broken = f"sqlite:///{tmp_path / 'no-such-folder' / 'compound.db'}"
+    app = make_app(_config(broken, tmp_path))
+    with app.app_context():
+        response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable"}
+
+
+# --- one line per request ---------------------------------------------------------------------
+
+TEXT_LINE = re.compile(
+    r"^\S+ \S+ INFO compound_app\.request: (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) "
+    r"(?P<ms>\d+(\.\d+)?)ms user=(?P<user>\d+|-) request=(?P<rid>[A-Za-z0-9._-]+)$"
+)
+
+
+def capture(app: Flask, fmt: str, level: str = "INFO") -> io.StringIO:
+    """Log in ``fmt`` at ``level`` into a string, through the handler the app configured."""
+    app.config.update(LOG_FORMAT=fmt, LOG_LEVEL=level)
+    configure_logging(app)
+    handler = next(h for h in logging.getLogger(LOGGER).handlers if h.name == HANDLER)
+    stream = io.StringIO()
+    handler.setStream(stream)  # type: ignore[attr-defined]
+    return stream
+
+
+def test_a_request_logs_one_text_line(app: Flask, world: World, login_as) -> None:
+    user = world.users["staff"]
+    client = login_as(user)
+    out = capture(app, "text")
+    response = client.get("/?token=s3cret-value", headers={"X-Request-ID": "edge-42"})
+    assert response.status_code == 200
+    assert response.headers["X-Request-ID"] == "edge-42"
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1, lines
+    found = TEXT_LINE.match(lines[0])
+    assert found, lines[0]
+    assert found["method"] == "GET" and found["path"] == "/" and found["status"] == "200"
+    assert found["user"] == str(user.id) and found["rid"] == "edge-42"
+    assert "s3cret-value" not in out.getvalue()
+
+
+def test_a_request_logs_one_json_line(app: Flask, world: World, login_as) -> None:
+    user = world.users["staff"]
+    client = login_as(user)
+    out = capture(app, "json")
+    response = client.get("/healthz?key=s3cret-value")
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1, lines
+    entry = json.loads(lines[0])
+    assert entry["logger"] == "compound_app.request" and entry["level"] == "INFO"
+    assert entry["method"] == "GET" and entry["path"] == "/healthz" and entry["status"] == 200
+    assert isinstance(entry["duration_ms"], int | float) and entry["duration_ms"] >= 0
+    assert entry["user_id"] == user.id
+    assert entry["request_id"] == response.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{16}", entry["request_id"])  # made up: none was sent
+    assert "s3cret-value" not in out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_signing_in_logs_neither_password_nor_mobile(app: Flask, world: World, fmt: str) -> None:
+    user = world.users["staff"]
+    out = capture(app, fmt)
+    client = app.test_client()
+    client.post("/auth/login", data={"mobile": user.mobile, "password": PASSWORD})
+    client.post("/auth/login", data={"mobile": user.mobile, "password": "wrong horse 42"})
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2, lines
+    for secret in (PASSWORD, "wrong horse 42", user.mobile):
+        assert secret not in out.getvalue()
+
+
+def test_an_unsigned_request_and_a_forged_request_id(app: Flask) -> None:
+    out = capture(app, "json")
+    response = app.test_client().get("/fees/", headers={"X-Request-ID": 'bad id "x": {}'})
+    entry = json.loads(out.getvalue())
+    assert entry["status"] == response.status_code == 302  # sent to sign in
+    assert entry["user_id"] is None
+    assert entry["request_id"] == response.headers["X-Request-ID"] != 'bad id "x": {}'
+
+
+def test_the_level_comes_from_the_configuration(app: Flask) -> None:
+    out = capture(app, "text", level="WARNING")
+    app.test_client().get("/healthz")
+    assert out.getvalue() == ""
+
+
+def test_an_unknown_log_format_is_refused(database_uri: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="LOG_FORMAT"):
+        make_app(_config(database_uri, tmp_path) | {"LOG_FORMAT": "xml"})
