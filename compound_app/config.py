@@ -32,8 +32,13 @@ class Defaults:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
     ARGON2_PARALLELISM = 2
-    LOGIN_MAX_FAILURES_PER_MOBILE = 5
+    # Failed sign-ins per account from one address, per account from all addresses, and
+    # per address, in LOGIN_WINDOW: a stranger elsewhere cannot lock the owner out.
+    LOGIN_MAX_FAILURES_PER_PAIR = 5
+    LOGIN_MAX_FAILURES_PER_MOBILE = 50
     LOGIN_MAX_FAILURES_PER_IP = 30
+    # Failed activations per invitation code, and per address, in LOGIN_WINDOW.
+    CODE_MAX_FAILURES = 5
     LOGIN_WINDOW = timedelta(minutes=15)
     INVITE_VALID_DAYS = 30
     PAGE_SIZE = 50
