@@ -528,6 +528,55 @@ def test_check_deploy_fails_on_each_unsafe_setting(app, database_uri, clean_env,
     assert expected in fails[0]
 
 
+def _demo_accounts(password: str) -> list[Any]:
+    from compound_app.auth.models import User
+    from compound_app.auth.service import hash_password
+    from compound_app.demo.generate import DEMO_ACCOUNTS
+
+    users = [
+        User(mobile=a.mobile, name=a.name, password_hash=hash_password(password))
+        for a in DEMO_ACCOUNTS[:3]
+    ]
+    db.session.add_all(users)
+    db.session.commit()
+    return users
+
+
+def test_check_deploy_fails_while_demo_accounts_sign_in_with_the_demo_password(
+    app, database_uri, clean_env
+):
+    """It used to pass against the demo's database, the README's password still working."""
+    from compound_app.demo.generate import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+    users = _demo_accounts(DEMO_PASSWORD)
+    clean_env.setenv("SECRET_KEY", SAFE_KEY)
+    result = check_deploy(create_app(safe_config(database_uri)))
+    assert result.exit_code == 1, result.output
+    fails = [line for line in result.output.splitlines() if line.startswith("FAIL")]
+    assert len(fails) == 1 and "demo" in fails[0], result.output
+    assert all(a.mobile in fails[0] for a in DEMO_ACCOUNTS[:3])
+    # Changed passwords, or disabled accounts, pass.
+    from compound_app.auth.service import hash_password
+
+    users[0].password_hash = hash_password("a new secret for real 1")
+    users[1].is_enabled = False
+    users[2].password_hash = None
+    db.session.commit()
+    result = check_deploy(create_app(safe_config(database_uri)))
+    assert result.exit_code == 0, result.output
+
+
+def test_check_deploy_warns_about_sqlite_without_failing(app, database_uri, clean_env):
+    clean_env.setenv("SECRET_KEY", SAFE_KEY)
+    result = check_deploy(create_app(safe_config(database_uri)))
+    warns = [line for line in result.output.splitlines() if line.startswith("WARN")]
+    if database_uri.startswith("sqlite"):
+        assert len(warns) == 1 and "SQLite" in warns[0] and "PostgreSQL" in warns[0]
+    else:
+        assert warns == []
+    assert result.exit_code == 0, result.output
+
+
 def _flask_check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     base = {
         k: v
@@ -562,6 +611,7 @@ def test_the_real_command_passes_with_production_environment(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "OK" in result.stdout
+    assert "WARN" in result.stderr and "SQLite" in result.stderr
 
 
 # --- templates keep to the CSP ------------------------------------------------------------
