@@ -222,9 +222,14 @@ def edit_occupant(occupant_id: int) -> Response:
 def delete_occupant(occupant_id: int) -> Response:
     occupant = access.get_or_404(Occupant, occupant_id, Action.EDIT_ROSTER)
     household_id, name = occupant.household_id, occupant.name
-    roster.remove_occupant(occupant)
-    db.session.commit()
-    flash(_("%(name)s removed from the household.", name=name), "success")
+    try:
+        roster.remove_occupant(occupant)
+        db.session.commit()
+    except RuleError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        flash(_("%(name)s removed from the household.", name=name), "success")
     return redirect_after_post(url_for(".household", household_id=household_id))
 
 
