@@ -68,9 +68,25 @@ def add_household(unit: Unit, room: str, area_dm2: int, occupancy: Occupancy) ->
     return household
 
 
-def update_household(household: Household, room: str, area_dm2: int, occupancy: Occupancy) -> bool:
+def update_household(
+    household: Household,
+    room: str,
+    area_dm2: int,
+    occupancy: Occupancy,
+    p: Principal | None = None,
+) -> bool:
     if _room_taken(household.unit, room, except_id=household.id):
         raise RuleError(_("Room %(room)s already exists in this unit.", room=room), "room")
+    # Floor area and occupancy make the home's future bills: they belong to fee rights.
+    for field, now, new in (
+        ("area", household.area_dm2, area_dm2),
+        ("occupancy", household.occupancy, occupancy),
+    ):
+        if now != new and not access.can(Action.MANAGE_FEES, household, p):
+            raise RuleError(
+                _("Floor area and occupancy set the bills: only the committee can change them."),
+                field,
+            )
     before = audit.snapshot(household)
     household.room, household.sort_key = room, _sort_key(room)
     household.area_dm2, household.occupancy = area_dm2, occupancy
