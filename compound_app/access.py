@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, false, or_, select, union
 from .auth.models import Role, RoleGrant, User
 from .committees.models import Committee, CommitteeMember
 from .extensions import db
-from .fees.models import CashHandover, Expense, FeeItem, FeeSchedule, Payment
+from .fees.models import CashHandover, Expense, FeeItem, FeeSchedule, Payment, ThresholdChange
 from .registry.models import (
     Building,
     Community,
@@ -191,7 +191,7 @@ def locate(obj: Any) -> Location:
             return locate(obj.area)
         case CommitteeMember():
             return locate(obj.committee.area)
-        case FeeSchedule() | CashHandover() | Expense():
+        case FeeSchedule() | CashHandover() | Expense() | ThresholdChange():
             return locate(obj.area if isinstance(obj, FeeSchedule) else _area(obj.area_id))
         case FeeItem():
             return locate(obj.schedule)

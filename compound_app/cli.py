@@ -76,15 +76,17 @@ def _print_logins(accounts: list | None = None) -> None:
 @click.command("check-deploy")
 def check_deploy() -> None:
     """Fail (exit 1) when the configuration is unsafe for production."""
-    from .deploy_checks import problems
+    from .deploy_checks import problems, warnings
 
     found = problems(current_app)
     for problem in found:
         click.echo(f"FAIL  {problem}", err=True)
+    for warning in warnings(current_app):
+        click.echo(f"WARN  {warning}", err=True)
+    db.session.remove()
     if found:
         sys.exit(1)
     click.echo("OK    production settings look safe.")
-    db.session.remove()
 
 
 @click.command("create-admin")

@@ -25,15 +25,24 @@ class Defaults:
     SESSION_ABSOLUTE_LIFETIME = timedelta(hours=12)
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, which expires on its own
-    # Six phone photos of a repair (each at most 6 MB, see uploads.py) fit in one request.
+    # Six phone photos of a repair (each at most 6 MB, see uploads.py) fit in one request:
+    # for the routes marked with security.accepts_uploads. Every other form gets far less,
+    # and no text field more than MAX_FORM_MEMORY_SIZE.
     MAX_CONTENT_LENGTH = 40 * 1024 * 1024
+    MAX_FORM_CONTENT_LENGTH = 64 * 1024
+    MAX_FORM_MEMORY_SIZE = 64 * 1024
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
     # argon2id parameters (RFC 9106 second recommended option, scaled to a small server).
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
     ARGON2_PARALLELISM = 2
-    LOGIN_MAX_FAILURES_PER_MOBILE = 5
+    # Failed sign-ins per account from one address, per account from all addresses, and
+    # per address, in LOGIN_WINDOW: a stranger elsewhere cannot lock the owner out.
+    LOGIN_MAX_FAILURES_PER_PAIR = 5
+    LOGIN_MAX_FAILURES_PER_MOBILE = 50
     LOGIN_MAX_FAILURES_PER_IP = 30
+    # Failed activations per invitation code, and per address, in LOGIN_WINDOW.
+    CODE_MAX_FAILURES = 5
     LOGIN_WINDOW = timedelta(minutes=15)
     INVITE_VALID_DAYS = 30
     PAGE_SIZE = 50

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import SQLAlchemyError
 
 
 def problems(app: Flask) -> list[str]:
@@ -38,4 +40,55 @@ def problems(app: Flask) -> list[str]:
         )
     if cfg.get("ARGON2_MEMORY_COST", 0) < 19456 or cfg.get("ARGON2_TIME_COST", 0) < 2:
         found.append("Argon2 parameters are below the OWASP minimum (19 MiB, 2 passes).")
+    found.extend(_demo_accounts_open())
     return found
+
+
+def warnings(app: Flask) -> list[str]:
+    """Worth a look, but no reason to stop: the deployment may have chosen it."""
+    found = []
+    if str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        found.append(
+            "The database is SQLite: fine for one server with a few workers; use PostgreSQL "
+            "(DATABASE_URL) for more, and back the file up (flask backup)."
+        )
+    return found
+
+
+def _demo_accounts_open() -> list[str]:
+    """The demo's accounts, where they still sign in with the password the README prints."""
+    from argon2 import PasswordHasher
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    from .auth.models import User
+    from .demo.generate import DEMO_ACCOUNTS, DEMO_PASSWORD
+    from .extensions import db
+
+    try:
+        if not inspect(db.engine).has_table(User.__tablename__):
+            return []  # nothing migrated yet, so no accounts at all
+        users = db.session.scalars(
+            select(User).where(
+                User.mobile.in_([a.mobile for a in DEMO_ACCOUNTS]),
+                User.password_hash.is_not(None),
+                User.is_enabled.is_(True),
+            )
+        ).all()
+    except SQLAlchemyError as err:
+        return [
+            f"The database could not be read to check for demo accounts ({type(err).__name__})."
+        ]
+    hasher = PasswordHasher()
+    open_ = []
+    for user in users:
+        try:
+            hasher.verify(user.password_hash or "", DEMO_PASSWORD)
+        except (VerificationError, InvalidHashError):
+            continue
+        open_.append(user.mobile)
+    if not open_:
+        return []
+    return [
+        f"Demo accounts still sign in with the published demo password: {', '.join(open_)}. "
+        "Go live on a database without the demo data, or disable these accounts."
+    ]

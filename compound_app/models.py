@@ -22,6 +22,7 @@ from .fees.models import (  # noqa: F401
     Payment,
     ReceiptCounter,
     Reversal,
+    ThresholdChange,
 )
 from .oversight.models import Certification, Milestone, OversightSettings, StageChange  # noqa: F401
 from .registry.models import (  # noqa: F401

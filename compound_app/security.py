@@ -1,6 +1,9 @@
-"""Response headers and error pages that every response gets."""
+"""Response headers and error pages that every response gets, and request body limits."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
 
 from flask import Flask, Response, current_app, request
 from flask_login import current_user
@@ -43,6 +46,55 @@ def _headers(response: Response) -> Response:
     return response
 
 
+# --- request bodies ----------------------------------------------------------------------
+#
+# A plain form is a few kilobytes; only the routes that take photos or a spreadsheet need
+# more. Every request's body is limited before anything reads it (the CSRF check parses
+# the form first of all): MAX_FORM_CONTENT_LENGTH for plain forms, MAX_CONTENT_LENGTH for
+# the routes marked with ``accepts_uploads``. Over the limit the answer is 413.
+
+F = TypeVar("F", bound=Callable[..., Any])
+_UPLOADS = "accepts_uploads"
+# A text field of a multipart upload: Werkzeug's parser buffers 64 KB reads against this
+# limit, so it must stay well above that (its own default).
+UPLOAD_FIELD_BYTES = 500_000
+
+
+@overload
+def accepts_uploads(view: F) -> F: ...
+@overload
+def accepts_uploads(*, field_bytes: int) -> Callable[[F], F]: ...
+def accepts_uploads(view: Any = None, *, field_bytes: int | None = None) -> Any:
+    """Mark a view whose form sends files: its body may reach MAX_CONTENT_LENGTH.
+
+    ``field_bytes`` raises the limit on one text field (MAX_FORM_MEMORY_SIZE), for a
+    view that is sent back a large value of its own making (the import preview's token).
+    """
+
+    def mark(fn: F) -> F:
+        setattr(fn, _UPLOADS, field_bytes or 0)
+        return fn
+
+    return mark(view) if view is not None else mark
+
+
+def upload_endpoints(app: Flask) -> set[str]:
+    return {name for name, fn in app.view_functions.items() if hasattr(fn, _UPLOADS)}
+
+
+def _limit_body() -> None:
+    cfg = current_app.config
+    view = current_app.view_functions.get(request.endpoint or "")
+    field_bytes = getattr(view, _UPLOADS, None)
+    if field_bytes is None:
+        limits = [cfg.get("MAX_CONTENT_LENGTH"), cfg["MAX_FORM_CONTENT_LENGTH"]]
+        request.max_content_length = min(n for n in limits if n is not None)
+        request.max_form_memory_size = cfg["MAX_FORM_MEMORY_SIZE"]
+    else:
+        request.max_content_length = cfg.get("MAX_CONTENT_LENGTH")
+        request.max_form_memory_size = max(field_bytes, UPLOAD_FIELD_BYTES)
+
+
 def _error_page(code: int, *, title: str | None = None, message: str | None = None) -> Response:
     from .htmx import render
 
@@ -66,6 +118,8 @@ def _trust_proxies(app: Flask) -> None:
 
 def init_security(app: Flask) -> None:
     _trust_proxies(app)
+    # First of all: before the CSRF check (registered earlier) reads the form.
+    app.before_request_funcs.setdefault(None, []).insert(0, _limit_body)
     app.after_request(_headers)
 
     @app.errorhandler(CSRFError)

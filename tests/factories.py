@@ -270,7 +270,7 @@ def fee_objects(c: Compound, collector: User, recorder: User) -> dict[str, int]:
     """A schedule in force with bills, a cash payment, a hand-over and an expense awaiting
     approval in the compound's area: the ids the fee routes take."""
     from compound_app.fees import ledger
-    from compound_app.fees.models import CashHandover, Expense, Method
+    from compound_app.fees.models import CashHandover, Expense, Method, ThresholdChange
 
     today = clock.today()
     area = c.area
@@ -303,9 +303,12 @@ def fee_objects(c: Compound, collector: User, recorder: User) -> dict[str, int]:
         recorded_by_id=recorder.id,
         request_key=f"fixture-expense-{area.id:08d}",
     )
-    db.session.add_all([handover, expense])
+    # A new expense-approval threshold proposed, waiting for a second member's confirmation.
+    change = ThresholdChange(area_id=area.id, threshold_fen=60_000, proposed_by_id=recorder.id)
+    db.session.add_all([handover, expense, change])
     db.session.commit()
     return {
+        "change_id": change.id,
         "schedule_id": schedule.id,
         "item_id": schedule.items[0].id,
         "payment_id": payment.id,

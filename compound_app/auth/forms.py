@@ -1,21 +1,25 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 from ..forms import AppForm, MobileField, OptionalNameField
-from .service import MIN_PASSWORD_LENGTH
+from . import passwords
 
 
-def _password_strength(_form: AppForm, field: PasswordField) -> None:
-    value = field.data or ""
-    if len(value) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
-    if len(value) > 128:
-        raise ValidationError(_l("At most %(n)d characters.", n=128))
-    if value.isdigit() and len(set(value)) <= 2:
-        raise ValidationError(_l("This password is too easy to guess."))
+def _password_strength(form: AppForm, field: PasswordField) -> None:
+    """Not common, not a pattern, and not the person's own mobile or name: theirs as
+    signed in, else as typed on the activation form (the service checks the account's)."""
+    if current_user.is_authenticated:
+        mobile, name = current_user.mobile, current_user.name
+    else:
+        mobile = getattr(getattr(form, "mobile", None), "data", None)
+        name = getattr(getattr(form, "name", None), "data", None)
+    problem = passwords.problem(field.data or "", mobile=mobile, name=name)
+    if problem:
+        raise ValidationError(problem)
 
 
 class LoginForm(AppForm):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,11 +14,11 @@ from sqlalchemy import delete, func, select, update
 
 from .. import audit, clock
 from ..extensions import db
+from . import passwords
 from .models import InviteCode, LoginAttempt, Role, RoleGrant, User, UserSession
 
 # Unambiguous characters for codes people copy from paper (no 0/O, 1/I/L).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-MIN_PASSWORD_LENGTH = 8
 
 
 def _hasher() -> PasswordHasher:
@@ -141,7 +142,17 @@ def end_other_sessions(user: User, keep_token: str | None = None) -> int:
     return db.session.execute(stmt.values(ended_at=clock.now())).rowcount or 0
 
 
+def check_new_password(user: User, password: str) -> str | None:
+    """Why ``password`` may not become ``user``'s password (None: it may)."""
+    return passwords.problem(password, mobile=user.mobile, name=user.name)
+
+
 def change_password(user: User, new_password: str) -> None:
+    from ..errors import RuleError
+
+    problem = check_new_password(user, new_password)
+    if problem:
+        raise RuleError(problem, "new_password")
     before = {"password_changed_at": _iso(user.password_changed_at)}
     user.password_hash = hash_password(new_password)
     user.password_changed_at = clock.now()
@@ -158,53 +169,95 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-# --- rate limit -------------------------------------------------------------------------
+# --- rate limit ---------------------------------------------------------------------------
+#
+# Failed sign-ins are counted per account and client address, per account, and per
+# address. The small limit on the pair stops guessing from one place; a stranger guessing
+# from their own address fills only their own pair, so the owner, from theirs, still gets
+# in. Only many addresses together reach the wider per-account limit.
+
+
+def _count_since(*conditions: Any) -> tuple[int, datetime | None]:
+    since = clock.now() - current_app.config["LOGIN_WINDOW"]
+    count, first = db.session.execute(
+        select(func.count(), func.min(LoginAttempt.at)).where(LoginAttempt.at > since, *conditions)
+    ).one()
+    return count, first
+
+
+def _wait(counted: list[tuple[tuple[int, datetime | None], int]]) -> int:
+    """Minutes until the earliest full bucket empties enough (0 = go ahead)."""
+    blocked_since = [first for (count, first), limit in counted if count >= limit and first]
+    if not blocked_since:
+        return 0
+    free_at = min(blocked_since) + current_app.config["LOGIN_WINDOW"]
+    seconds = (free_at - clock.now()).total_seconds()
+    return max(1, int(seconds // 60) + 1)
 
 
 def login_wait(mobile: str, ip: str) -> int:
     """Minutes to wait before another login attempt is allowed (0 = go ahead)."""
     cfg = current_app.config
-    since = clock.now() - cfg["LOGIN_WINDOW"]
-    by_mobile = db.session.execute(
-        select(func.count(), func.min(LoginAttempt.at)).where(
-            LoginAttempt.mobile == mobile[:20], LoginAttempt.at > since
-        )
-    ).one()
-    by_ip = db.session.execute(
-        select(func.count(), func.min(LoginAttempt.at)).where(
-            LoginAttempt.ip == ip[:45], LoginAttempt.at > since
-        )
-    ).one()
-    blocked_since = [
-        first
-        for (count, first), limit in (
-            (by_mobile, cfg["LOGIN_MAX_FAILURES_PER_MOBILE"]),
-            (by_ip, cfg["LOGIN_MAX_FAILURES_PER_IP"]),
-        )
-        if count >= limit
-    ]
-    if not blocked_since:
-        return 0
-    free_at = min(blocked_since) + cfg["LOGIN_WINDOW"]
-    seconds = (free_at - clock.now()).total_seconds()
-    return max(1, int(seconds // 60) + 1)
+    mobile, ip = mobile[:20], ip[:45]
+    return _wait(
+        [
+            (
+                _count_since(LoginAttempt.mobile == mobile, LoginAttempt.ip == ip),
+                cfg["LOGIN_MAX_FAILURES_PER_PAIR"],
+            ),
+            (_count_since(LoginAttempt.mobile == mobile), cfg["LOGIN_MAX_FAILURES_PER_MOBILE"]),
+            (_count_since(LoginAttempt.ip == ip), cfg["LOGIN_MAX_FAILURES_PER_IP"]),
+        ]
+    )
 
 
-def code_attempt_key(ip: str) -> str:
-    """The bucket for wrong invitation codes from one address.
+CODE_PREFIX = "code:"
 
-    Hashed, because the column holds 20 characters and a cut IPv6 address would lump a
-    whole mobile carrier's /48 into one bucket.
+
+def code_attempt_key(code: str) -> str:
+    """The bucket for failed attempts with one invitation code (as typed, normalised).
+
+    Hashed: the column holds 20 characters, and the code itself is a secret.
     """
-    return "code:" + hashlib.sha256(ip.encode()).hexdigest()[:15]
+    return CODE_PREFIX + hashlib.sha256(normalise_code(code).encode()).hexdigest()[:15]
+
+
+def code_wait(code: str, ip: str) -> int:
+    """Minutes to wait before another try at a code from this address (0 = go ahead).
+
+    Every failure counts against the code (however many addresses try it) and against
+    the address (whichever codes it tries), and with sign-in failures against the address.
+    """
+    cfg = current_app.config
+    ip = ip[:45]
+    return _wait(
+        [
+            (
+                _count_since(LoginAttempt.mobile == code_attempt_key(code)),
+                cfg["CODE_MAX_FAILURES"],
+            ),
+            (
+                _count_since(LoginAttempt.ip == ip, LoginAttempt.mobile.startswith(CODE_PREFIX)),
+                cfg["CODE_MAX_FAILURES"],
+            ),
+            (_count_since(LoginAttempt.ip == ip), cfg["LOGIN_MAX_FAILURES_PER_IP"]),
+        ]
+    )
 
 
 def record_failure(mobile: str, ip: str) -> None:
     db.session.add(LoginAttempt(mobile=mobile[:20], ip=ip[:45]))
 
 
-def clear_failures(mobile: str) -> None:
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.mobile == mobile[:20]))
+def record_code_failure(code: str, ip: str) -> None:
+    record_failure(code_attempt_key(code), ip)
+
+
+def clear_failures(mobile: str, ip: str) -> None:
+    """After a sign-in: this address's failures for the account. Others' stay counted."""
+    db.session.execute(
+        delete(LoginAttempt).where(LoginAttempt.mobile == mobile[:20], LoginAttempt.ip == ip[:45])
+    )
 
 
 def prune_attempts(older_than: timedelta = timedelta(days=1)) -> None:
@@ -299,75 +352,89 @@ def revoke(row: RoleGrant) -> None:
 
 
 class InviteError(Exception):
-    """Why an invite code cannot be redeemed; ``field`` says where to show it."""
+    """Why an invite code cannot be redeemed; ``field`` says where to show it.
 
-    def __init__(self, field: str, message: str) -> None:
+    ``guess`` marks the one answer every failed try with a code gets (wrong, used or
+    expired code, or a mobile it does not work with, whatever the reason): it counts as
+    a wrong guess, and says nothing about which accounts exist.
+    """
+
+    def __init__(self, field: str, message: str, *, guess: bool = False) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.guess = guess
+
+    @classmethod
+    def refused(cls) -> InviteError:
+        from flask_babel import gettext as _
+
+        return cls(
+            "code",
+            _(
+                "This code does not work with this mobile number, or it is used or expired. "
+                "Check both. If this number already has an account, sign in first, then "
+                "enter the code."
+            ),
+            guess=True,
+        )
 
 
 def redeem_invite(
-    invite: InviteCode, *, mobile: str, name: str, password: str | None, current: User | None
+    invite: InviteCode | None,
+    *,
+    mobile: str,
+    name: str,
+    password: str | None,
+    current: User | None,
 ) -> User:
     """Turn a code into a working account (and a household link for resident codes).
 
     A signed-in person redeeming a household code just gains the household. Otherwise the
-    mobile must not belong to an account that already has a password: a code found on a
-    notice board must never let anyone take over somebody else's account.
+    mobile must not belong to an account at all: a code found on a notice board must never
+    let anyone take over somebody else's account. Every such refusal is the same answer
+    (``InviteError.refused``), so trying mobiles with a code tells nothing about them.
     """
     from flask_babel import gettext as _
 
+    if invite is None:
+        raise InviteError.refused()
     if invite.user_id is not None:
         user = db.session.get(User, invite.user_id)
-        if user is None or user.mobile != mobile:
-            raise InviteError("mobile", _("This code was issued for another mobile number."))
+        if user is None or user.mobile != mobile or not user.is_enabled:
+            raise InviteError.refused()
+        if current is not None:
+            raise InviteError.refused()
         if password is None:
             raise InviteError("new_password", _("Please choose a password."))
-        if not user.is_enabled:
-            raise InviteError(
-                "code", _("This account is disabled. Please ask your community office.")
-            )
     else:
         user = current
         if user is None:
-            user = db.session.execute(
-                select(User).where(User.mobile == mobile)
-            ).scalar_one_or_none()
-            if user is not None and user.password_hash is not None:
-                raise InviteError(
-                    "mobile",
-                    _("This mobile number has an account: sign in first, then enter the code."),
-                )
-            if user is not None:
-                # An account set up by staff (a representative, a committee member, a staff
-                # member) that has no password yet. A household code is handed to a whole
-                # household and may be pinned up in a stairwell: it must not let its holder
-                # claim such an account, with its roles, by typing the account's mobile.
-                # Its owner activates it with their own activation code.
-                raise InviteError(
-                    "mobile",
-                    _(
-                        "This mobile number has an account that is not set up yet. Ask your "
-                        "community office for an activation code, sign in, then enter this code."
-                    ),
-                )
-            if password is None:
-                raise InviteError("new_password", _("Please choose a password."))
-        if user is None:
+            # Asked whatever the mobile, so the question itself tells nothing about it.
             if not name:
                 raise InviteError("name", _("Please enter your name."))
+            if password is None:
+                raise InviteError("new_password", _("Please choose a password."))
+            # An account with a password signs in first. One set up by staff (a
+            # representative, a committee member, a staff member) and not activated yet is
+            # activated by its owner with their own activation code: a household code,
+            # handed to a whole household and maybe pinned up in a stairwell, must not
+            # claim it, with its roles, by typing its mobile.
+            if db.session.scalar(select(User.id).where(User.mobile == mobile)) is not None:
+                raise InviteError.refused()
             user = User(mobile=mobile, name=name)
             db.session.add(user)
             db.session.flush()
             audit.record("create", user, actor_id=user.id)
+    if password is not None and (user.password_hash is None or invite.user_id is not None):
+        problem = check_new_password(user, password)
+        if problem:
+            raise InviteError("new_password", problem)
     with audit.acting_as(user.id):
         return _use_invite(invite, user, password)
 
 
 def _use_invite(invite: InviteCode, user: User, password: str | None) -> User:
-    from flask_babel import gettext as _
-
     from ..registry.models import Household, Occupant, Relation
 
     # Claim the code in one statement, so two requests racing with it cannot both use it.
@@ -382,7 +449,7 @@ def _use_invite(invite: InviteCode, user: User, password: str | None) -> User:
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        raise InviteError("code", _("This code is unknown, used or expired."))
+        raise InviteError.refused()
     if password is not None and (user.password_hash is None or invite.user_id is not None):
         if user.password_hash is not None:
             end_other_sessions(user)  # a reset: whoever knew the old password is out
@@ -397,6 +464,10 @@ def _use_invite(invite: InviteCode, user: User, password: str | None) -> User:
                 Occupant.household_id == household.id, Occupant.mobile == user.mobile
             )
         ).scalar_one_or_none()
+        if occupant is not None and occupant.user_id not in (None, user.id):
+            # The record with this mobile is someone else's, linked when they activated:
+            # a number typed into the roster never hands their place (their vote) over.
+            raise InviteError.refused()
         if occupant is None:
             occupant = Occupant(
                 household_id=household.id,

@@ -10,7 +10,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from ..errors import RuleError
 from ..extensions import db
+from ..forms import refuse
 from ..htmx import redirect_after_post, render
 from . import service
 from .forms import ActivateForm, ChangePasswordForm, LoginForm
@@ -59,7 +61,7 @@ def login() -> Response:
                 select(User).where(User.mobile == mobile)
             ).scalar_one_or_none()
             if service.check_password(user, form.password.data) and user and user.is_active:
-                service.clear_failures(mobile)
+                service.clear_failures(mobile, ip)
                 service.prune_attempts()
                 chosen = _chosen_language()
                 session.clear()  # a fresh session at login: nothing carried over
@@ -115,11 +117,16 @@ def password() -> Response:
             form.current_password.errors.append(_("The current password is wrong."))
             status = 422
         else:
-            service.clear_failures(user.mobile)
-            service.change_password(user, form.new_password.data)
-            db.session.commit()
-            flash(_("Password changed. Your other sign-ins have been ended."), "success")
-            return redirect_after_post(url_for("home.index"))
+            try:
+                service.change_password(user, form.new_password.data)
+            except RuleError as err:
+                refuse(form, err)
+                status = 422
+            else:
+                service.clear_failures(user.mobile, ip)
+                db.session.commit()
+                flash(_("Password changed. Your other sign-ins have been ended."), "success")
+                return redirect_after_post(url_for("home.index"))
     elif request.method == "POST":
         status = 422
     return render("auth/password.html", form=form, status=status)
@@ -141,20 +148,14 @@ def activate() -> Response:
             form.confirm.validators = []
         if form.validate():
             ip = _client_ip()
-            key = service.code_attempt_key(ip)
-            wait = service.login_wait(key, ip)
-            invite = None if wait else service.find_invite(form.code.data)
+            wait = service.code_wait(form.code.data, ip)
             if wait:
                 form.code.errors.append(
                     _("Too many wrong codes. Try again in %(n)d minutes.", n=wait)
                 )
                 status = 429
-            elif invite is None:
-                service.record_failure(key, ip)
-                db.session.commit()
-                form.code.errors.append(_("This code is unknown, used or expired."))
-                status = 422
             else:
+                invite = service.find_invite(form.code.data)
                 try:
                     user = service.redeem_invite(
                         invite,
@@ -165,15 +166,18 @@ def activate() -> Response:
                     )
                 except service.InviteError as err:
                     db.session.rollback()
-                    if signed_in and invite.user_id == current_user.id:
+                    if signed_in and invite is not None and invite.user_id == current_user.id:
                         form.code.errors.append(
                             _("This code sets a new password: sign out first, then enter it.")
                         )
-                    elif signed_in:
-                        # A signed-in user's page shows the code field only.
-                        form.code.errors.append(err.message)
                     else:
-                        getattr(form, err.field).errors.append(err.message)
+                        if err.guess:
+                            # One answer for every failed try, and each try counted.
+                            service.record_code_failure(form.code.data, ip)
+                            db.session.commit()
+                        # A signed-in user's page shows the code field only.
+                        field = form.code if signed_in else getattr(form, err.field)
+                        field.errors.append(err.message)
                     status = 422
                 else:
                     if not signed_in:

@@ -86,6 +86,38 @@ class FeeSettings(db.Model):
     __table_args__ = (CheckConstraint("approval_threshold_fen >= 0", name="threshold"),)
 
 
+class ThresholdStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REPLACED = "replaced"  # another proposal came before anyone confirmed this one
+
+
+class ThresholdChange(db.Model):
+    """A proposed new approval threshold for an area's expenses.
+
+    It takes effect only when a second committee member with fee rights confirms it (where
+    community staff run an area without a committee, staff set it alone).
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), index=True)
+    threshold_fen: Mapped[int]
+    status: Mapped[str] = mapped_column(String(10), default=ThresholdStatus.PENDING)
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    area: Mapped[ManagementArea] = relationship()
+    proposed_by: Mapped[User] = relationship(foreign_keys=[proposed_by_id])
+    confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+
+    __table_args__ = (
+        CheckConstraint("threshold_fen >= 0", name="threshold"),
+        CheckConstraint(_in("status", ThresholdStatus), name="status"),
+    )
+
+
 class FeeSchedule(db.Model):
     """One version of an area's fee standard (收费标准)."""
 

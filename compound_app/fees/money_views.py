@@ -18,6 +18,7 @@ from ..htmx import redirect_after_post, render
 from ..money import format_fen
 from ..months import add_months, month_of
 from ..registry.models import ManagementArea
+from ..security import accepts_uploads
 from ..uploads import discard_upload, save_photo, send_upload
 from . import cash, expenses, reports, schedules
 from .export import ledger_xlsx
@@ -173,6 +174,7 @@ def expenses_page(area_id: int) -> Response:
 
 
 @bp.post("/areas/<int:area_id>/expenses")
+@accepts_uploads
 def new_expense(area_id: int) -> Response:
     area = access.get_or_404(ManagementArea, area_id, Action.MANAGE_FEES)
     form = ExpenseForm(item_names=_item_names(area.id))

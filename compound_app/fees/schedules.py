@@ -29,6 +29,8 @@ from .models import (
     FeeSchedule,
     FeeSettings,
     ScheduleStatus,
+    ThresholdChange,
+    ThresholdStatus,
 )
 
 # The pilots started charging two to three months after they began; earlier is a warning.
@@ -70,6 +72,7 @@ def settings_of(area_id: int) -> FeeSettings:
 
 
 def set_threshold(area: ManagementArea, threshold_fen: int) -> FeeSettings:
+    """Put a threshold in force (once confirmed, see ``propose_threshold``)."""
     found = db.session.get(FeeSettings, area.id)
     before = audit.snapshot(found) if found else None
     if found is None:
@@ -78,6 +81,79 @@ def set_threshold(area: ManagementArea, threshold_fen: int) -> FeeSettings:
     found.approval_threshold_fen = threshold_fen
     audit.record("update" if before else "create", found, before)
     return found
+
+
+# --- the approval threshold: proposed by one, confirmed by a second -------------------------
+
+
+def pending_threshold(area_id: int) -> ThresholdChange | None:
+    return db.session.scalar(
+        select(ThresholdChange)
+        .where(
+            ThresholdChange.area_id == area_id,
+            ThresholdChange.status == ThresholdStatus.PENDING,
+        )
+        .order_by(ThresholdChange.id.desc())
+    )
+
+
+def needs_confirmation(area_id: int) -> bool:
+    """Where a committee runs the area, a second member confirms a new threshold; where
+    community staff run it without one, staff set it (as they approve its expenses)."""
+    from .expenses import has_committee
+
+    return has_committee(area_id)
+
+
+def propose_threshold(
+    area: ManagementArea, threshold_fen: int, actor: User, *, staff: bool
+) -> ThresholdChange | FeeSettings:
+    """A new threshold, in force at once only where staff run the area without a committee;
+    else pending until a second committee member confirms it."""
+    if not needs_confirmation(area.id):
+        if not staff:
+            raise RuleError(
+                _("Only community staff set the threshold of an area without a committee.")
+            )
+        return set_threshold(area, threshold_fen)
+    if threshold_fen == settings_of(area.id).approval_threshold_fen:
+        raise RuleError(_("That is the threshold already."), "threshold")
+    earlier = pending_threshold(area.id)
+    if earlier is not None:
+        before = audit.snapshot(earlier)
+        earlier.status = ThresholdStatus.REPLACED
+        audit.record("replace_threshold", earlier, before)
+    change = ThresholdChange(area_id=area.id, threshold_fen=threshold_fen, proposed_by_id=actor.id)
+    db.session.add(change)
+    audit.record("propose_threshold", change)
+    return change
+
+
+def may_confirm_threshold(change: ThresholdChange, user: User, staff: bool) -> bool:
+    """A second member of the committee (not the proposer); without a committee, staff."""
+    from .expenses import is_member
+
+    if change.status != ThresholdStatus.PENDING or change.proposed_by_id == user.id:
+        return False
+    if needs_confirmation(change.area_id):
+        return is_member(change.area_id, user)
+    return staff
+
+
+def confirm_threshold(change: ThresholdChange, actor: User, *, staff: bool) -> FeeSettings:
+    if change.status != ThresholdStatus.PENDING:
+        raise RuleError(_("This proposal was confirmed or replaced meanwhile."))
+    if change.proposed_by_id == actor.id:
+        raise RuleError(
+            _("A second committee member must confirm it, not the one who proposed it.")
+        )
+    if not may_confirm_threshold(change, actor, staff):
+        raise RuleError(_("Only a member of this area's committee can confirm it."))
+    before = audit.snapshot(change)
+    change.status = ThresholdStatus.CONFIRMED
+    change.confirmed_by_id, change.confirmed_at = actor.id, clock.now()
+    audit.record("confirm_threshold", change, before)
+    return set_threshold(change.area, change.threshold_fen)
 
 
 def new_draft(area: ManagementArea, actor: User | None, today: date | None = None) -> FeeSchedule:

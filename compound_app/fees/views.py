@@ -20,7 +20,15 @@ from ..months import month_of
 from ..registry.models import ManagementArea
 from . import cash, ledger, reports, schedules
 from .forms import ApproveForm, ItemForm, MonthForm, TermsForm, ThresholdForm
-from .models import ApprovalHow, Basis, Cycle, FeeItem, FeeSchedule, ScheduleStatus
+from .models import (
+    ApprovalHow,
+    Basis,
+    Cycle,
+    FeeItem,
+    FeeSchedule,
+    ScheduleStatus,
+    ThresholdChange,
+)
 
 bp = Blueprint("fees", __name__, url_prefix="/fees")
 
@@ -72,6 +80,12 @@ def area(area_id: int) -> Response:
         context["threshold_form"] = ThresholdForm(
             formdata=None, threshold=schedules.settings_of(area.id).approval_threshold_fen
         )
+        change = schedules.pending_threshold(area.id)
+        context["threshold_change"] = change
+        context["threshold_needs_second"] = schedules.needs_confirmation(area.id)
+        context["may_confirm_threshold"] = change is not None and schedules.may_confirm_threshold(
+            change, _user(), access.principal().is_staff
+        )
         context["schedules"] = schedules.schedules_of(area.id)
         context["recent"] = reports.recent_payments(area.id, limit=10)
     return render("fees/area.html", **context)
@@ -111,10 +125,30 @@ def threshold(area_id: int) -> Response:
     area = access.get_or_404(ManagementArea, area_id, Action.MANAGE_FEES)
     form = ThresholdForm()
     here = url_for(".area", area_id=area.id)
-    if submit(form, lambda: schedules.set_threshold(area, form.threshold.data)).ok:
+    staff = access.principal().is_staff
+    done = submit(
+        form, lambda: schedules.propose_threshold(area, form.threshold.data, _user(), staff=staff)
+    )
+    if done.ok:
+        if isinstance(done.result, ThresholdChange):
+            return _done(
+                _("Proposed. It takes effect when a second committee member confirms it."), here
+            )
         return _done(_("Saved."), here)
-    flash(form.threshold.errors[0] if form.threshold.errors else _("Please try again."), "error")
+    errors = form.threshold.errors or form.form_errors
+    flash(errors[0] if errors else _("Please try again."), "error")
     return redirect_after_post(here)
+
+
+@bp.post("/threshold-changes/<int:change_id>/confirm")
+def confirm_threshold(change_id: int) -> Response:
+    change = access.get_or_404(ThresholdChange, change_id, Action.MANAGE_FEES)
+    staff = access.principal().is_staff
+    return _act(
+        lambda: schedules.confirm_threshold(change, _user(), staff=staff),
+        url_for(".area", area_id=change.area_id),
+        _("Confirmed: the new threshold is in force."),
+    )
 
 
 # --- schedules --------------------------------------------------------------------------------

@@ -70,8 +70,13 @@ class UnitForm(AppForm):
     name = LabelField(_l("Unit"), render_kw={"placeholder": _l("e.g. Unit 2")})
 
 
-class HouseholdForm(AppForm):
+class RoomForm(AppForm):
+    """A home's room number: what a representative without fee rights may correct."""
+
     room = LabelField(_l("Room"), render_kw={"placeholder": "301"})
+
+
+class HouseholdForm(RoomForm):
     area = AreaField(_l("Floor area (m²)"), render_kw={"inputmode": "decimal"})
     occupancy = SelectField(_l("Occupancy"))
 

@@ -15,6 +15,7 @@ from ..access import Action
 from ..errors import RuleError
 from ..extensions import db
 from ..htmx import redirect_after_post, render
+from ..security import accepts_uploads
 from . import importer
 from .forms import ImportForm
 from .models import Compound
@@ -30,6 +31,7 @@ def _signer() -> URLSafeTimedSerializer:
 
 
 @bp.route("/compounds/<int:compound_id>/import", methods=["GET", "POST"])
+@accepts_uploads
 def import_roster(compound_id: int) -> Response:
     compound = access.get_or_404(Compound, compound_id, Action.IMPORT)
     form = ImportForm()
@@ -76,6 +78,8 @@ def import_roster(compound_id: int) -> Response:
 
 
 @bp.post("/compounds/<int:compound_id>/import/confirm")
+# The preview sends back its token: the rows of the file, signed.
+@accepts_uploads(field_bytes=importer.MAX_BYTES)
 def import_confirm(compound_id: int) -> Response:
     compound = access.get_or_404(Compound, compound_id, Action.IMPORT)
     form = ImportForm()

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from .. import access, audit
-from ..access import Action
+from ..access import Action, Principal
 from ..auth.models import Role, RoleGrant, User
 from ..auth.service import find_or_create_user, grant, revoke
 from ..errors import RuleError
@@ -68,9 +68,25 @@ def add_household(unit: Unit, room: str, area_dm2: int, occupancy: Occupancy) ->
     return household
 
 
-def update_household(household: Household, room: str, area_dm2: int, occupancy: Occupancy) -> bool:
+def update_household(
+    household: Household,
+    room: str,
+    area_dm2: int,
+    occupancy: Occupancy,
+    p: Principal | None = None,
+) -> bool:
     if _room_taken(household.unit, room, except_id=household.id):
         raise RuleError(_("Room %(room)s already exists in this unit.", room=room), "room")
+    # Floor area and occupancy make the home's future bills: they belong to fee rights.
+    for field, now, new in (
+        ("area", household.area_dm2, area_dm2),
+        ("occupancy", household.occupancy, occupancy),
+    ):
+        if now != new and not access.can(Action.MANAGE_FEES, household, p):
+            raise RuleError(
+                _("Floor area and occupancy set the bills: only the committee can change them."),
+                field,
+            )
     before = audit.snapshot(household)
     household.room, household.sort_key = room, _sort_key(room)
     household.area_dm2, household.occupancy = area_dm2, occupancy
@@ -87,14 +103,50 @@ def _mobile_taken(household: Household, mobile: str | None, except_id: int | Non
     return any(o.mobile == mobile and o.id != except_id for o in household.occupants)
 
 
+OWNERS = (Relation.OWNER, Relation.CO_OWNER)
+
+
+def in_open_vote(household: Household) -> bool:
+    """Whether an owners' vote that counts this home is open now."""
+    from ..votes.models import ElectorHome, Vote, VoteStatus
+
+    return (
+        db.session.scalar(
+            select(ElectorHome.id)
+            .join(Vote, Vote.id == ElectorHome.vote_id)
+            .where(ElectorHome.household_id == household.id, Vote.status == VoteStatus.OPEN)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _guard_owner(household: Household, p: Principal | None) -> None:
+    """Who a home's owner is stays put while a vote counts the home, except for the
+    committee and community staff (who run votes); a representative waits for the close."""
+    if in_open_vote(household) and not access.can(Action.CONSULT, household, p):
+        raise RuleError(
+            _(
+                "An owners' vote that counts this home is open: until it closes, only the "
+                "committee can change who owns it."
+            )
+        )
+
+
 def add_occupant(
-    household: Household, name: str, mobile: str | None, relation: Relation
+    household: Household,
+    name: str,
+    mobile: str | None,
+    relation: Relation,
+    p: Principal | None = None,
 ) -> Occupant:
     if _mobile_taken(household, mobile):
         raise RuleError(_("Someone in this household already has this mobile."), "mobile")
     if not mobile and any(o.name == name and not o.mobile for o in household.occupants):
         # Without a mobile the name is all that tells people apart: a second tap, not a twin.
         raise RuleError(_("%(name)s is already recorded in this household.", name=name), "name")
+    if relation in OWNERS:
+        _guard_owner(household, p)
     occupant = Occupant(
         household_id=household.id, name=name, mobile=mobile or None, relation=relation
     )
@@ -104,18 +156,29 @@ def add_occupant(
     return occupant
 
 
-def update_occupant(occupant: Occupant, name: str, mobile: str | None, relation: Relation) -> None:
+def update_occupant(
+    occupant: Occupant,
+    name: str,
+    mobile: str | None,
+    relation: Relation,
+    p: Principal | None = None,
+) -> None:
     if _mobile_taken(occupant.household, mobile, except_id=occupant.id):
         raise RuleError(_("Someone in this household already has this mobile."), "mobile")
+    was = (occupant.name, occupant.mobile, occupant.relation)
+    if was != (name, mobile or None, relation) and (was[2] in OWNERS or relation in OWNERS):
+        _guard_owner(occupant.household, p)
     before = audit.snapshot(occupant)
     occupant.name, occupant.mobile, occupant.relation = name, mobile or None, relation
     if before != audit.snapshot(occupant):
         audit.record("update", occupant, before)
 
 
-def remove_occupant(occupant: Occupant) -> None:
+def remove_occupant(occupant: Occupant, p: Principal | None = None) -> None:
     """Someone moved out: the record goes, and so does their account's link to the home."""
     household = occupant.household
+    if occupant.relation in OWNERS:
+        _guard_owner(household, p)
     if occupant.user_id is not None:
         link = db.session.scalar(
             select(RoleGrant).where(

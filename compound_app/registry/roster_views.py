@@ -19,7 +19,14 @@ from ..extensions import db
 from ..forms import form_status, submit
 from ..htmx import is_htmx, redirect_after_post, render, targets
 from . import roster
-from .forms import BuildingForm, HouseholdForm, OccupantForm, RepresentativeForm, UnitForm
+from .forms import (
+    BuildingForm,
+    HouseholdForm,
+    OccupantForm,
+    RepresentativeForm,
+    RoomForm,
+    UnitForm,
+)
 from .models import Building, Compound, Household, Occupancy, Occupant, Relation, Unit
 from .views import bp
 
@@ -147,14 +154,19 @@ def household_row(household_id: int) -> Response:
 @bp.route("/households/<int:household_id>/edit", methods=["GET", "POST"])
 def edit_household(household_id: int) -> Response:
     household = access.get_or_404(Household, household_id, Action.EDIT_ROSTER)
-    form = HouseholdForm(obj=household)
-    if request.method == "GET":
+    # Floor area and occupancy make the bills: only those with fee rights see them here.
+    fees = access.can(Action.MANAGE_FEES, household)
+    form = HouseholdForm(obj=household) if fees else RoomForm(obj=household)
+    if request.method == "GET" and fees:
         form.area.data = household.area_dm2
     inline = is_htmx()
     done = submit(
         form,
         lambda: roster.update_household(
-            household, form.room.data, form.area.data, Occupancy(form.occupancy.data)
+            household,
+            form.room.data,
+            form.area.data if fees else household.area_dm2,
+            Occupancy(form.occupancy.data if fees else household.occupancy),
         ),
     )
     if done.ok:
@@ -222,9 +234,14 @@ def edit_occupant(occupant_id: int) -> Response:
 def delete_occupant(occupant_id: int) -> Response:
     occupant = access.get_or_404(Occupant, occupant_id, Action.EDIT_ROSTER)
     household_id, name = occupant.household_id, occupant.name
-    roster.remove_occupant(occupant)
-    db.session.commit()
-    flash(_("%(name)s removed from the household.", name=name), "success")
+    try:
+        roster.remove_occupant(occupant)
+        db.session.commit()
+    except RuleError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        flash(_("%(name)s removed from the household.", name=name), "success")
     return redirect_after_post(url_for(".household", household_id=household_id))
 
 

@@ -19,6 +19,7 @@ from ..fees.forms import new_key
 from ..forms import form_status, refuse, whole_number
 from ..htmx import redirect_after_post, render
 from ..registry.models import Building, Compound, Household, Subdistrict, Unit
+from ..security import accepts_uploads
 from ..uploads import send_upload
 from . import levels, queries, workflow
 from .forms import AssignForm, MoveForm, RateForm, ReportForm, TargetsForm
@@ -172,6 +173,7 @@ def new(compound_id: int) -> Response:
 
 
 @bp.post("/compounds/<int:compound_id>/new")
+@accepts_uploads
 def create(compound_id: int) -> Response:
     compound = _compound(compound_id, Action.REPORT)
     form = ReportForm()
@@ -298,6 +300,7 @@ def _task_refused(task: RepairTask, view: TaskView, **forms: Any) -> Response:
 
 
 @bp.post("/<int:task_id>/move")
+@accepts_uploads
 def move(task_id: int) -> Response:
     task, view = _task(task_id)
     form = MoveForm()

@@ -16,6 +16,7 @@ from ..forms import form_status, refuse, submit
 from ..htmx import redirect_after_post, render
 from ..labels import label
 from ..registry.models import Compound
+from ..security import accepts_uploads
 from . import works
 from .forms import (
     FacilityForm,
@@ -172,6 +173,7 @@ def work_expense(work_id: int) -> Response:
 
 
 @bp.post("/works/<int:work_id>/photos")
+@accepts_uploads
 def work_photos(work_id: int) -> Response:
     work = access.get_or_404(Work, work_id, Action.TRIAGE)
     form = WorkPhotoForm()

@@ -2,11 +2,14 @@
 
 Who is an owner comes from the roster: an occupant recorded as owner or co-owner. A
 co-owned home votes through its designated co-owner (the one recorded as owner, else the
-first co-owner). One person is recognised across homes by their mobile number (as recorded,
-or their account's); such an owner of several homes is one elector with the areas summed
-(Supreme People's Court interpretation on building distinct ownership, art. 9). A home
-with no owner recorded still counts in the totals, as an elector nobody can sign for
-online: their ballot comes on paper.
+first co-owner; one who set up their own account comes first). One person is recognised
+across homes only by their own account, linked to the home's record when they activated
+it with the household's code: such an owner of several homes is one elector with the
+areas summed (Supreme People's Court interpretation on building distinct ownership, art.
+9), and votes online through that account. A mobile number typed into the roster, which
+a representative may edit, neither joins homes nor opens an account's way to vote. An
+owner without an account, and a home with no owner recorded, still count in the totals:
+their ballot comes on paper.
 """
 
 from __future__ import annotations
@@ -146,29 +149,33 @@ def create_vote(
 
 
 def _designated(occupants: Sequence[Occupant]) -> Occupant | None:
+    def first(found: list[Occupant]) -> list[Occupant]:
+        # An owner who set up their own account comes before one only typed in.
+        return sorted(found, key=lambda o: (o.user_id is None, o.id))
+
     owners = [o for o in occupants if o.relation == Relation.OWNER]
     co_owners = [o for o in occupants if o.relation == Relation.CO_OWNER]
-    chosen = sorted(owners, key=lambda o: o.id) or sorted(co_owners, key=lambda o: o.id)
+    chosen = first(owners) or first(co_owners)
     return chosen[0] if chosen else None
 
 
 def _identity(owner: Occupant | None, home: Household) -> str:
-    """One key per person: their mobile number (as recorded, or their account's)."""
+    """One key per person: their own account where they linked it to the home themselves;
+    else the owner's record of this home (one elector per home), else the home."""
     if owner is None:
         return f"home:{home.id}"
-    mobile = owner.mobile or (db.session.get(User, owner.user_id).mobile if owner.user_id else None)
-    return f"mobile:{mobile}" if mobile else f"occupant:{owner.id}"
-
-
-def _account(owner: Occupant | None, identity: str) -> int | None:
-    """The owner's account, through which they vote online (if they have one)."""
-    if owner is None:
-        return None
     if owner.user_id:
-        return owner.user_id
-    if identity.startswith("mobile:"):
-        return db.session.scalar(select(User.id).where(User.mobile == identity[7:]))
-    return None
+        return f"user:{owner.user_id}"
+    return f"occupant:{owner.id}"
+
+
+def _account(owner: Occupant | None) -> int | None:
+    """The owner's own account, through which they vote online (if they linked one).
+
+    Never an account found by the mobile number on the roster: a representative can
+    type any number there, their own included.
+    """
+    return owner.user_id if owner is not None else None
 
 
 def open_vote(vote: Vote, actor: User) -> int:
@@ -190,7 +197,7 @@ def open_vote(vote: Vote, actor: User) -> int:
                 vote=vote,
                 identity=key,
                 name=owner.name if owner else "",
-                user_id=_account(owner, key),
+                user_id=_account(owner),
                 area_dm2=0,
             )
             electors[key] = elector

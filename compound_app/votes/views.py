@@ -16,6 +16,7 @@ from ..extensions import db
 from ..forms import form_status, refuse, submit
 from ..htmx import redirect_after_post, render
 from ..registry.models import Building, Compound, ManagementArea, Unit
+from ..security import accepts_uploads
 from ..uploads import send_upload
 from . import consultations, service
 from .forms import AnswerForm, BallotForm, ConsultationForm, PaperBallotForm, VoteForm
@@ -282,6 +283,7 @@ def ballot(vote_id: int) -> Response:
 
 
 @bp.post("/<int:vote_id>/paper")
+@accepts_uploads
 def paper(vote_id: int) -> Response:
     vote, runs = _vote(vote_id)
     form = PaperBallotForm()

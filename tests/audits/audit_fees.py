@@ -29,6 +29,7 @@ from compound_app.fees.models import (
     Method,
     Payment,
     Reversal,
+    ThresholdChange,
 )
 from compound_app.months import add_months, this_month
 from tests.audits.test_audit import Changed, Post, case, changed, deleted, one
@@ -160,10 +161,59 @@ def _bills(w: World, client: Any) -> Post:
 
 @case("fees.threshold", "committee")
 def _threshold(w: World, client: Any) -> Post:
+    # A committee runs the area: the change is proposed, in force once a second confirms.
     return Post(
         f"/fees/areas/{w.branch.area_id}/threshold",
         {"threshold": "300"},
+        lambda: [
+            changed(
+                one(select(ThresholdChange)),
+                "propose_threshold",
+                threshold_fen=30000,
+                status="pending",
+                proposed_by_id=w.users["committee"].id,
+            )
+        ],
+    )
+
+
+@case("fees.threshold", "staff", "no committee")
+def _threshold_by_staff(w: World, client: Any) -> Post:
+    # Community staff run the area without a committee: they set it, as they approve.
+    return Post(
+        f"/fees/areas/{w.trust.area_id}/threshold",
+        {"threshold": "300"},
         lambda: [Changed("fee_settings", None, {"approval_threshold_fen": 30000}, "create")],  # type: ignore[arg-type]
+    )
+
+
+@case("fees.confirm_threshold", "committee")
+def _confirm_threshold(w: World, client: Any) -> Post:
+    second = user("钱桂芳")
+    committees.add_member(
+        committees.committee_for_area(w.branch.area_id),
+        name=second.name,
+        mobile=second.mobile,
+        position=Position.TREASURER,
+        background=Background.KEEN_RESIDENT,
+        term_start=TODAY - timedelta(days=10),
+        term_end=TODAY + timedelta(days=300),
+        actor=None,
+    )
+    change = schedules.propose_threshold(w.branch.area, 120_000, second, staff=False)
+    db.session.commit()
+    return Post(
+        f"/fees/threshold-changes/{change.id}/confirm",
+        {},
+        lambda: [
+            changed(
+                change,
+                "confirm_threshold",
+                status="confirmed",
+                confirmed_by_id=w.users["committee"].id,
+            ),
+            Changed("fee_settings", None, {"approval_threshold_fen": 120_000}, "create"),  # type: ignore[arg-type]
+        ],
     )
 
 

@@ -628,14 +628,25 @@ def _edit_household(w: World, htmx: bool) -> Post:
     )
 
 
-@case("registry.edit_household", "rep")
+# Floor area and occupancy make the bills: the committee's, with fee rights.
+@case("registry.edit_household", "committee")
 def _edit_household_page(w: World, client: Any) -> Post:
     return _edit_household(w, htmx=False)
 
 
-@case("registry.edit_household", "rep", "htmx")
+@case("registry.edit_household", "committee", "htmx")
 def _edit_household_inline(w: World, client: Any) -> Post:
     return _edit_household(w, htmx=True)
+
+
+@case("registry.edit_household", "rep", "room")
+def _edit_household_room(w: World, client: Any) -> Post:
+    home = first_unit(w.branch).households[1]
+    return Post(
+        f"/registry/households/{home.id}/edit",
+        {"room": "2010"},
+        lambda: [changed(home, "update", room="2010", area_dm2=home.area_dm2)],
+    )
 
 
 @case("registry.add_occupant", "rep")

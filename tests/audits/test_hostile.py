@@ -203,6 +203,7 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "fees.approve": ApproveForm,
     "fees.bills": MonthForm,
     "fees.threshold": ThresholdForm,
+    "fees.confirm_threshold": {},
     "fees.pay": PaymentForm,
     "fees.reverse": ReverseForm,
     "fees.relief": ReliefForm,

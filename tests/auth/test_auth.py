@@ -368,10 +368,40 @@ def test_sixth_attempt_is_refused_with_429_even_with_the_right_password(accounts
     assert count(LoginAttempt) == 5  # a refused attempt is not checked, so not counted
 
 
-def test_the_limit_per_mobile_holds_when_the_guesses_come_from_many_addresses(accounts, client):
+def test_a_stranger_guessing_from_elsewhere_cannot_lock_the_owner_out(accounts, app, client):
+    """Five wrong passwords used to lock any account for everybody for a quarter of an hour."""
     user = accounts["resident"]
-    for n in range(5):
-        assert post_login(client, user.mobile, WRONG, ip=f"10.0.0.{n}").status_code == 422
+    attacker, owner = "198.51.100.66", "203.0.113.5"
+    for _ in range(5):
+        assert post_login(client, user.mobile, WRONG, ip=attacker).status_code == 422
+    # The stranger's own address is stopped...
+    assert post_login(client, user.mobile, WRONG, ip=attacker).status_code == 429
+    # ...the owner, from theirs, still signs in, and only their own failures are cleared.
+    owner_client = app.test_client()
+    assert post_login(owner_client, user.mobile, ip=owner).status_code == 303
+    assert signed_in(owner_client)
+    assert count(LoginAttempt) == 5
+    assert post_login(client, user.mobile, PASSWORD, ip=attacker).status_code == 429
+
+
+def test_the_owner_has_their_own_five_tries_beside_a_stranger(accounts, app, client):
+    user = accounts["resident"]
+    for _ in range(5):
+        post_login(client, user.mobile, WRONG, ip="198.51.100.66")
+    owner = app.test_client()
+    for _ in range(4):
+        assert post_login(owner, user.mobile, WRONG, ip="203.0.113.5").status_code == 422
+    assert post_login(owner, user.mobile, ip="203.0.113.5").status_code == 303
+
+
+def test_guesses_from_many_addresses_meet_the_wider_limit_per_account(accounts, app, client):
+    user = accounts["resident"]
+    limit = app.config["LOGIN_MAX_FAILURES_PER_MOBILE"]
+    assert limit > app.config["LOGIN_MAX_FAILURES_PER_PAIR"]
+    for n in range(limit):
+        assert (
+            post_login(client, user.mobile, WRONG, ip=f"10.0.{n // 4}.{n % 4}").status_code == 422
+        )
     assert post_login(client, user.mobile, ip="10.9.9.9").status_code == 429
 
 
@@ -596,6 +626,108 @@ def test_weak_or_mistyped_new_passwords_are_refused(accounts, login_as, new, con
     assert fresh(user).password_hash == before
 
 
+COMMON_OR_PATTERNS = [
+    # What the outside tester set, and their kin.
+    "password",
+    "12345678",
+    "aaaaaaaa",
+    "Password1!",
+    "PASSWORD2024",
+    "iloveyou",
+    "123456789",
+    "qwerty123",
+    "qwertyuiop",
+    "1qaz2wsx",
+    "zxcvbnm,./",
+    "asdfghjkl;",
+    "abcdefgh",
+    "87654321",
+    "abcabcabc",
+    # Common in China: number puns, pinyin, a surname and 123456, a birthday.
+    "woaini1314",
+    "5201314520",
+    "a123456789",
+    "qq123456",
+    "wang123456",
+    "19650312",
+    "１２３４５６７８",  # full-width digits are the same password
+]
+
+
+@pytest.mark.parametrize("new", COMMON_OR_PATTERNS)
+def test_common_passwords_and_patterns_are_refused_in_chinese(accounts, login_as, new):
+    user = accounts["committee"]
+    client = login_as(user)
+    before = user.password_hash
+    response = change(client, PASSWORD, new)
+    assert response.status_code == 422, new
+    message = field_error(response.get_data(as_text=True), "new_password")
+    assert has_cjk(message), message
+    assert fresh(user).password_hash == before
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        lambda m, n: m,
+        lambda m, n: f"a{m}",
+        lambda m, n: f"{m[3:]}!x",  # the last eight digits
+        lambda m, n: m[::-1],
+        lambda m, n: f"{n}2026abc",
+        lambda m, n: f"我是{n}啊好的",
+    ],
+    ids=["mobile", "mobile-prefixed", "last-eight", "reversed", "name-and-digits", "name-inside"],
+)
+def test_ones_own_mobile_or_name_is_refused(accounts, login_as, variant):
+    user = accounts["committee"]  # 孙德明
+    client = login_as(user)
+    response = change(client, PASSWORD, variant(user.mobile, user.name))
+    assert response.status_code == 422
+    assert has_cjk(field_error(response.get_data(as_text=True), "new_password"))
+
+
+def test_a_latin_name_is_refused_whatever_its_case_and_spaces(app, login_as):
+    user = factories.user("Li Lei")
+    client = login_as(user)
+    assert change(client, PASSWORD, "lilei is great 9").status_code == 422
+    assert change(client, PASSWORD, "LiLei-2026!").status_code == 422
+    assert change(client, PASSWORD, "little orchard 9").status_code == 303
+
+
+@pytest.mark.parametrize(
+    "good", ["correct horse 42", "a brand new secret 7", "老房子的楼道灯2026", "Xq7#mv2Lp!"]
+)
+def test_passphrases_and_random_passwords_are_welcome(accounts, login_as, good):
+    user = accounts["resident"]
+    response = change(login_as(user), PASSWORD, good)
+    assert response.status_code == 302 or response.status_code == 303, good
+
+
+def test_activation_refuses_a_common_password_or_the_typed_mobile(world, app):
+    code = household_code(world)
+    for bad in ("password", "13912345678", "新住户12345"):
+        response = activate(app.test_client(), code, "13912345678", new_password=bad, confirm=bad)
+        assert response.status_code == 422, bad
+        assert has_cjk(field_error(response.get_data(as_text=True), "new_password"))
+    assert db.session.scalar(select(InviteCode)).used_at is None
+    assert activate(app.test_client(), code, "13912345678").status_code == 303
+
+
+def test_activation_refuses_the_accounts_own_name(world, app):
+    """An account set up by staff has its name on record: its owner may not use it."""
+    pending = factories.user("Aygul Mamat", password=None, community_staff=world.community.id)
+    code = activation_code(world, pending)
+    bad = "aygulmamat 2026"
+    response = activate(
+        app.test_client(), code, pending.mobile, name="", new_password=bad, confirm=bad
+    )
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), "new_password")
+    assert fresh(pending).password_hash is None
+    assert db.session.scalar(select(InviteCode)).used_at is None
+    assert activate(app.test_client(), code, pending.mobile, name="").status_code == 303
+
+
 def test_password_page_needs_sign_in(client):
     response = client.get("/auth/password")
     assert response.status_code == 302
@@ -684,7 +816,7 @@ def test_a_household_code_cannot_take_over_an_account_with_a_password(world, app
     attacker = app.test_client()
     response = activate(attacker, code, victim.mobile)
     assert response.status_code == 422
-    assert field_error(response.get_data(as_text=True), "mobile")
+    assert field_error(response.get_data(as_text=True), "code")
     assert not signed_in(attacker)
     assert fresh(victim).password_hash == before
     assert post_login(app.test_client(), victim.mobile, NEW_PASSWORD).status_code == 422
@@ -700,7 +832,7 @@ def test_a_household_code_cannot_claim_a_staff_created_account_without_password(
     attacker = app.test_client()
     response = activate(attacker, code, pending.mobile)
     assert response.status_code == 422
-    assert field_error(response.get_data(as_text=True), "mobile")
+    assert field_error(response.get_data(as_text=True), "code")
     assert not signed_in(attacker)
     assert fresh(pending).password_hash is None
     assert count(UserSession) == 0
@@ -746,11 +878,66 @@ def test_activation_code_only_works_with_its_own_mobile(world, app):
     client = app.test_client()
     response = activate(client, code, "13912345678")
     assert response.status_code == 422
-    assert field_error(response.get_data(as_text=True), "mobile")
+    assert field_error(response.get_data(as_text=True), "code")
     assert fresh(pending).password_hash is None
     assert db.session.scalar(select(User).where(User.mobile == "13912345678")) is None
     # Still usable by its owner.
     assert activate(app.test_client(), code, pending.mobile).status_code == 303
+
+
+def test_one_code_tells_nothing_about_which_mobiles_have_accounts(world, app):
+    """With one unused household code, "has an account", "not activated yet", a disabled
+    account and a mistyped code all get the same answer, and every try is counted."""
+    code = household_code(world)
+    pending = factories.user("待激活代表", password=None)
+    disabled = factories.user("已停用")
+    disabled.is_enabled = False
+    db.session.commit()
+    answers = {}
+    for label, mobile, typed_code in (
+        ("has an account", world.users["resident"].mobile, code),
+        ("not activated", pending.mobile, code),
+        ("disabled", disabled.mobile, code),
+        ("wrong code", "13912345678", "ZZZZZ-ZZZZZ"),
+    ):
+        response = activate(app.test_client(), typed_code, mobile)
+        assert response.status_code == 422, label
+        html = response.get_data(as_text=True)
+        assert 'id="mobile-error"' not in html and 'id="name-error"' not in html, label
+        answers[label] = field_error(html, "code")
+    assert len(set(answers.values())) == 1, answers
+    assert has_cjk(next(iter(answers.values())))
+    assert count(LoginAttempt) == 4  # every try counted
+    assert db.session.scalar(select(InviteCode)).used_at is None  # and none spent the code
+    # Tries with the code count against it from any address: the sixth is turned away.
+    for ip in ("10.1.0.1", "10.1.0.2"):
+        response = activate_from(app, ip, code, pending.mobile)
+        assert response.status_code == 422
+    response = activate_from(app, "10.1.0.3", code, "13912345678")
+    assert response.status_code == 429
+    assert field_error(response.get_data(as_text=True), "code")
+    assert db.session.scalar(select(User).where(User.mobile == "13912345678")) is None
+
+
+def activate_from(app: Flask, ip: str, code: str, mobile: str):  # type: ignore[no-untyped-def]
+    data = {
+        "code": code,
+        "mobile": mobile,
+        "name": "新住户",
+        "new_password": NEW_PASSWORD,
+        "confirm": NEW_PASSWORD,
+    }
+    return app.test_client().post("/auth/activate", data=data, environ_base={"REMOTE_ADDR": ip})
+
+
+def test_a_mistyped_name_is_asked_for_whatever_the_mobile(world, app):
+    """The name is asked of every newcomer with a household code, before any account is
+    looked up: its absence tells nothing either."""
+    code = household_code(world)
+    for mobile in (world.users["resident"].mobile, "13912345678"):
+        response = activate(app.test_client(), code, mobile, name="")
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422 and field_error(html, "name")
 
 
 def test_a_signed_in_user_cannot_redeem_someone_elses_activation_code(world, login_as):

@@ -484,3 +484,168 @@ def test_a_correction_larger_than_the_bill_is_refused(billed: World, login_as) -
     stray = chair.post(url, data={"bill": str(other.id), "amount": "1", "reason": "空置"})
     assert stray.status_code == 422
     assert db.session.scalar(select(func.count(BillAdjustment.id))) == 0
+
+
+# --- the approval threshold: one member proposes, a second confirms ---------------------------
+
+
+def _second_member(world: World):  # type: ignore[no-untyped-def]
+    from compound_app.committees import service as committees
+
+    second = user("钱桂芳")
+    committees.add_member(
+        committees.committee_for_area(world.branch.area_id),
+        name=second.name,
+        mobile=second.mobile,
+        position=Position.TREASURER,
+        background="party_member",
+        term_start=clock.today() - timedelta(days=30),
+        term_end=clock.today() + timedelta(days=300),
+        actor=None,
+    )
+    db.session.commit()
+    return second
+
+
+def _threshold(area_id: int) -> int:
+    from compound_app.fees import schedules
+
+    db.session.expire_all()
+    return schedules.settings_of(area_id).approval_threshold_fen
+
+
+def test_one_committee_member_alone_cannot_raise_the_threshold(world: World, login_as) -> None:
+    """Any single member used to set the amount above which a second must approve: 0 or
+    a million, and every expense of theirs went through unchecked."""
+    from compound_app.audit import AuditLog
+    from compound_app.fees.models import ThresholdChange
+
+    area_id = world.branch.area_id
+    second = _second_member(world)
+    chair = login_as(world.users["committee"])
+    before = _threshold(area_id)
+    url = f"/fees/areas/{area_id}/threshold"
+    assert chair.post(url, data={"threshold": "1000000"}).status_code == 303
+    assert _threshold(area_id) == before  # proposed, not in force
+    change = db.session.scalars(select(ThresholdChange)).one()
+    assert (change.status, change.threshold_fen) == ("pending", 100_000_000)
+    # The page shows it; the proposer gets no confirm button...
+    page = chair.get(f"/fees/areas/{area_id}").get_data(as_text=True)
+    assert "1,000,000" in page.replace("，", ",") or "1000000" in page
+    assert f"/fees/threshold-changes/{change.id}/confirm" not in page
+    # ...and confirming their own proposal is refused.
+    confirm = f"/fees/threshold-changes/{change.id}/confirm"
+    assert chair.post(confirm).status_code == 303
+    with chair.session_transaction() as session:
+        assert any(cat == "error" for cat, _ in session.pop("_flashes", []))
+    assert _threshold(area_id) == before
+    # Community staff may propose but not confirm where a committee runs the area.
+    staff = login_as(world.users["staff"])
+    assert staff.post(confirm).status_code == 303
+    assert _threshold(area_id) == before
+    # A representative or a resident has no say at all.
+    for role in ("rep", "resident"):
+        assert login_as(world.users[role]).post(confirm).status_code == 403
+        assert login_as(world.users[role]).post(url, data={"threshold": "0"}).status_code == 403
+    # The second member sees the button and confirms: now it is in force.
+    other = login_as(second)
+    assert confirm in other.get(f"/fees/areas/{area_id}").get_data(as_text=True)
+    assert other.post(confirm).status_code == 303
+    assert _threshold(area_id) == 100_000_000
+    actions = [
+        (row.action, row.user_id)
+        for row in db.session.scalars(
+            select(AuditLog).where(AuditLog.entity == "threshold_change").order_by(AuditLog.id)
+        )
+    ]
+    assert actions == [
+        ("propose_threshold", world.users["committee"].id),
+        ("confirm_threshold", second.id),
+    ]
+    assert other.post(confirm).status_code == 303  # twice confirms nothing twice
+    assert (
+        db.session.scalar(
+            select(func.count(AuditLog.id)).where(AuditLog.action == "confirm_threshold")
+        )
+        == 1
+    )
+
+
+def test_a_new_proposal_replaces_the_pending_one(world: World, login_as) -> None:
+    from compound_app.fees.models import ThresholdChange
+
+    area_id = world.branch.area_id
+    second = _second_member(world)
+    chair, other = login_as(world.users["committee"]), login_as(second)
+    url = f"/fees/areas/{area_id}/threshold"
+    chair.post(url, data={"threshold": "800"})
+    first = db.session.scalars(select(ThresholdChange)).one()
+    other.post(url, data={"threshold": "600"})
+    db.session.expire_all()
+    assert db.session.get(ThresholdChange, first.id).status == "replaced"
+    # The replaced one can no longer be confirmed; the new one, by the other member.
+    assert chair.post(f"/fees/threshold-changes/{first.id}/confirm").status_code == 303
+    assert _threshold(area_id) == 50_000
+    latest = db.session.scalars(select(ThresholdChange).order_by(ThresholdChange.id.desc())).first()
+    assert chair.post(f"/fees/threshold-changes/{latest.id}/confirm").status_code == 303
+    assert _threshold(area_id) == 60_000
+
+
+def test_staff_running_an_area_without_a_committee_set_the_threshold_alone(
+    world: World, login_as
+) -> None:
+    """As they approve its expenses alone (fees/expenses.py may_approve)."""
+    from compound_app.fees.models import ThresholdChange
+
+    area_id = world.trust.area_id
+    staff = login_as(world.users["staff"])
+    assert (
+        staff.post(f"/fees/areas/{area_id}/threshold", data={"threshold": "300"}).status_code == 303
+    )
+    assert _threshold(area_id) == 30_000
+    assert db.session.scalar(select(func.count(ThresholdChange.id))) == 0
+
+
+def test_a_representative_cannot_change_what_a_home_is_billed_for(world: World, login_as) -> None:
+    """Floor area and occupancy make a home's bills: they need fee rights."""
+    from compound_app import access
+    from compound_app.errors import RuleError
+    from compound_app.registry import roster
+    from compound_app.registry.models import Household, Occupancy
+
+    home = first_unit(world.branch).households[1]
+    area, occupancy, room = home.area_dm2, home.occupancy, home.room
+    rep = login_as(world.users["rep"])
+    form = rep.get(f"/registry/households/{home.id}/edit").get_data(as_text=True)
+    assert 'name="area"' not in form and 'name="occupancy"' not in form
+    response = rep.post(
+        f"/registry/households/{home.id}/edit",
+        data={"room": room, "area": "20", "occupancy": "vacant"},
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    home = db.session.get(Household, home.id)
+    assert (home.area_dm2, home.occupancy) == (area, occupancy)
+    # The service itself refuses it, next to the field.
+    with pytest.raises(RuleError) as refused:
+        roster.update_household(
+            home, room, 2000, Occupancy(occupancy), access.load_principal(world.users["rep"])
+        )
+    assert refused.value.field == "area"
+    db.session.rollback()
+    # The room number is still the representative's to correct.
+    assert (
+        rep.post(f"/registry/households/{home.id}/edit", data={"room": "2010"}).status_code == 303
+    )
+    db.session.expire_all()
+    assert db.session.get(Household, home.id).room == "2010"
+    # The committee, with fee rights, changes area and occupancy.
+    chair = login_as(world.users["committee"])
+    response = chair.post(
+        f"/registry/households/{home.id}/edit",
+        data={"room": "2010", "area": "70", "occupancy": "rented"},
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    home = db.session.get(Household, home.id)
+    assert (home.area_dm2, home.occupancy) == (7000, "rented")

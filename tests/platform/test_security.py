@@ -4,6 +4,7 @@ and templates that keep to the Content-Security-Policy (no inline script or styl
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -184,6 +185,133 @@ def test_413_page_for_an_oversized_request(app, world, login_as):
         "/auth/password", data={"current_password": "x" * 4096, "new_password": "y"}
     )
     assert_generic_error_page(response, 413)
+
+
+class CountingBody(io.RawIOBase):
+    """A request body of ``size`` bytes made on demand, counting what the server reads."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.pos, self.read_bytes = size, 0, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.pos = offset if whence == 0 else self.size + offset if whence == 2 else self.pos
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def readinto(self, buffer: Any) -> int:
+        n = max(0, min(len(buffer), self.size - self.pos))
+        buffer[:n] = b"x" * n
+        self.pos += n
+        self.read_bytes += n
+        return n
+
+
+def test_a_38_mb_form_to_the_login_page_is_refused_unread(world, csrf_app):
+    """The body used to be parsed, before the CSRF check, up to the 40 MB meant for photos."""
+    body = CountingBody(38 * 1024 * 1024)
+    response = csrf_app.test_client().post(
+        "/auth/login", input_stream=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert_generic_error_page(response, 413)
+    assert body.read_bytes == 0
+
+
+def test_every_plain_form_takes_a_small_body_only(app, world, login_as):
+    limit = app.config["MAX_FORM_CONTENT_LENGTH"]
+    assert limit <= 64 * 1024
+    filler = "x" * (limit + 1)
+    staff, anonymous = login_as(world.users["staff"]), app.test_client()
+    home = first_household(world.branch)
+    for client, url in (
+        (anonymous, "/auth/login"),
+        (anonymous, "/auth/activate"),
+        (staff, "/auth/password"),
+        (staff, f"/registry/households/{home.id}/occupants"),
+        (staff, f"/fees/areas/{world.branch.area_id}/threshold"),
+    ):
+        response = client.post(url, data={"name": filler})
+        assert response.status_code == 413, url
+        # Multipart to a route that takes no files is no way around it.
+        response = client.post(
+            url,
+            data={"f": (io.BytesIO(filler.encode()), "f.jpg")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 413, url
+    # A body within the limit is read as before.
+    assert staff.post("/auth/password", data={"current_password": "x" * 1000}).status_code == 422
+
+
+def test_upload_routes_take_photos_larger_than_a_form(app, world, login_as):
+    from PIL import Image
+
+    from compound_app.fees.forms import new_key
+    from compound_app.security import UPLOAD_FIELD_BYTES
+
+    buffer = io.BytesIO()
+    Image.effect_noise((600, 600), 90).convert("RGB").save(buffer, "PNG")
+    assert buffer.tell() > app.config["MAX_FORM_CONTENT_LENGTH"]
+    buffer.seek(0)
+    resident = login_as(world.users["resident"])
+    response = resident.post(
+        f"/repairs/compounds/{world.branch.id}/new",
+        data={
+            "category": "plumbing",
+            "place": "public",
+            "description": "楼道水管漏水",
+            "priority": "normal",
+            "key": new_key(),
+            "photos": (buffer, "leak.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.status_code
+    # ...but no text field of one beyond the limit for text.
+    response = resident.post(
+        f"/repairs/compounds/{world.branch.id}/new",
+        data={
+            "description": "x" * (UPLOAD_FIELD_BYTES + 1),
+            "f": (io.BytesIO(b"x"), "x.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+
+
+def test_the_upload_routes_are_the_ones_whose_forms_send_files(app):
+    from flask_wtf.file import FileField, MultipleFileField
+
+    from compound_app.security import upload_endpoints
+    from tests.audits.test_hostile import FORMS, form_fields
+
+    sending_files = {
+        endpoint
+        for endpoint, spec in FORMS.items()
+        if not isinstance(spec, dict)
+        and any(
+            isinstance(getattr(spec, name).field_class, type)
+            and issubclass(getattr(spec, name).field_class, FileField | MultipleFileField)
+            for name in form_fields(spec)
+        )
+    }
+    # The import's confirmation sends back the preview's token, as large as the file was.
+    assert upload_endpoints(app) == sending_files | {"registry.import_confirm"}
+    assert sending_files >= {
+        "fees.new_expense",
+        "repairs.create",
+        "repairs.move",
+        "repairs.work_photos",
+        "votes.paper",
+        "registry.import_roster",
+    }
 
 
 def test_500_page_hides_the_error_and_logs_it(world, boom, login_as, caplog):
@@ -400,6 +528,55 @@ def test_check_deploy_fails_on_each_unsafe_setting(app, database_uri, clean_env,
     assert expected in fails[0]
 
 
+def _demo_accounts(password: str) -> list[Any]:
+    from compound_app.auth.models import User
+    from compound_app.auth.service import hash_password
+    from compound_app.demo.generate import DEMO_ACCOUNTS
+
+    users = [
+        User(mobile=a.mobile, name=a.name, password_hash=hash_password(password))
+        for a in DEMO_ACCOUNTS[:3]
+    ]
+    db.session.add_all(users)
+    db.session.commit()
+    return users
+
+
+def test_check_deploy_fails_while_demo_accounts_sign_in_with_the_demo_password(
+    app, database_uri, clean_env
+):
+    """It used to pass against the demo's database, the README's password still working."""
+    from compound_app.demo.generate import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+    users = _demo_accounts(DEMO_PASSWORD)
+    clean_env.setenv("SECRET_KEY", SAFE_KEY)
+    result = check_deploy(create_app(safe_config(database_uri)))
+    assert result.exit_code == 1, result.output
+    fails = [line for line in result.output.splitlines() if line.startswith("FAIL")]
+    assert len(fails) == 1 and "demo" in fails[0], result.output
+    assert all(a.mobile in fails[0] for a in DEMO_ACCOUNTS[:3])
+    # Changed passwords, or disabled accounts, pass.
+    from compound_app.auth.service import hash_password
+
+    users[0].password_hash = hash_password("a new secret for real 1")
+    users[1].is_enabled = False
+    users[2].password_hash = None
+    db.session.commit()
+    result = check_deploy(create_app(safe_config(database_uri)))
+    assert result.exit_code == 0, result.output
+
+
+def test_check_deploy_warns_about_sqlite_without_failing(app, database_uri, clean_env):
+    clean_env.setenv("SECRET_KEY", SAFE_KEY)
+    result = check_deploy(create_app(safe_config(database_uri)))
+    warns = [line for line in result.output.splitlines() if line.startswith("WARN")]
+    if database_uri.startswith("sqlite"):
+        assert len(warns) == 1 and "SQLite" in warns[0] and "PostgreSQL" in warns[0]
+    else:
+        assert warns == []
+    assert result.exit_code == 0, result.output
+
+
 def _flask_check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     base = {
         k: v
@@ -434,6 +611,7 @@ def test_the_real_command_passes_with_production_environment(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "OK" in result.stdout
+    assert "WARN" in result.stderr and "SQLite" in result.stderr
 
 
 # --- templates keep to the CSP ------------------------------------------------------------

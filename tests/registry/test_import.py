@@ -262,3 +262,143 @@ def test_an_old_preview_cannot_be_confirmed(world, login_as, monkeypatch):
     before = counts()
     assert confirm(client, world.unmanaged, preview).status_code == 303
     assert counts() == before
+
+
+# --- hostile spreadsheets: zip bombs and sheets that claim far more than they hold --------
+
+SHEET = "xl/worksheets/sheet1.xml"
+SHEET_START = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+)
+
+
+def xlsx_with_sheet(write_sheet) -> bytes:  # type: ignore[no-untyped-def]
+    """A real workbook whose first sheet's XML is written by ``write_sheet(stream)``."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(xlsx([HEADER])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename == SHEET:
+                with target.open(SHEET, "w", force_zip64=True) as stream:
+                    write_sheet(stream)
+            else:
+                target.writestr(info, source.read(info))
+    return out.getvalue()
+
+
+def bomb(megabytes: int) -> bytes:
+    def write(stream) -> None:  # type: ignore[no-untyped-def]
+        stream.write(SHEET_START + b"<sheetData>")
+        spaces = b" " * (1024 * 1024)
+        for _ in range(megabytes):
+            stream.write(spaces)
+        stream.write(b"</sheetData></worksheet>")
+
+    return xlsx_with_sheet(write)
+
+
+def refused_quickly_and_lightly(data: bytes, filename: str = "名册.xlsx") -> str:
+    """Read ``data`` as the import does; it must be refused within a second and with
+    little memory. Returns the reason."""
+    import time
+    import tracemalloc
+
+    import pytest
+
+    from compound_app.registry import importer
+
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(importer.ImportFileError) as refused:
+            importer.read_table(filename, data)
+        elapsed = time.perf_counter() - started
+        _size, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert elapsed < 1.5, elapsed
+    assert peak < 20 * 1024 * 1024, peak
+    return str(refused.value)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(world, login_as):
+    """The tester's file: about 400 KB that unpacks to 400 MB (the server went to 1 GB)."""
+    data = bomb(400)
+    assert len(data) < 500 * 1024
+    reason = refused_quickly_and_lightly(data)
+    assert "xlsx" in reason
+    client = login_as(world.users["staff"])
+    before = counts()
+    response = upload(client, world.unmanaged, data, "名册.xlsx")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    error = re.search(r'<small class="error" id="file-error">(.*?)</small>', html, re.S)
+    assert error and "解压" in error.group(1)  # next to the file field, in Chinese
+    assert counts() == before
+
+
+def test_a_file_compressed_beyond_any_roster_is_refused(world):
+    # 8 MB of spaces: within the size limits, but compressed a thousandfold.
+    refused_quickly_and_lightly(bomb(8))
+
+
+def test_a_sheet_with_too_many_cells_in_a_row_is_refused_unread(world):
+    def write(stream) -> None:  # type: ignore[no-untyped-def]
+        stream.write(SHEET_START + b"<sheetData><row>")
+        stream.write(b"<c/>" * 100_000)
+        stream.write(b"</row></sheetData></worksheet>")
+
+    refused_quickly_and_lightly(xlsx_with_sheet(write))
+
+
+def test_a_sheet_with_too_many_rows_is_refused_unread(world):
+    def write(stream) -> None:  # type: ignore[no-untyped-def]
+        stream.write(SHEET_START + b"<sheetData>")
+        stream.write(b"".join(f'<row r="{n}"/>'.encode() for n in range(1, 200_001)))
+        stream.write(b"</sheetData></worksheet>")
+
+    assert "5000" in refused_quickly_and_lightly(xlsx_with_sheet(write))
+
+
+def test_entity_tricks_in_the_xml_are_refused(world):
+    def write(stream) -> None:  # type: ignore[no-untyped-def]
+        stream.write(
+            b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+            b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            b'<sheetData><row><c t="inlineStr"><is><t>&lol2;</t></is></c></row></sheetData>'
+            b"</worksheet>"
+        )
+
+    refused_quickly_and_lightly(xlsx_with_sheet(write))
+
+
+def test_a_sheet_claiming_every_column_is_read_as_the_roster_it_holds(world, login_as):
+    """A dimension of A1:XFD1048576 used to pad every row to 16,384 cells."""
+
+    def write(stream) -> None:  # type: ignore[no-untyped-def]
+        stream.write(SHEET_START + b'<dimension ref="A1:XFD1048576"/><sheetData>')
+        for n, row in enumerate([HEADER, ROWS[0]], start=1):
+            cells = "".join(
+                f'<c r="{chr(65 + i)}{n}" t="inlineStr"><is><t>{value}</t></is></c>'
+                for i, value in enumerate(row)
+            )
+            stream.write(f'<row r="{n}">{cells}<c r="XFD{n}"><v>1</v></c></row>'.encode())
+        stream.write(b"</sheetData></worksheet>")
+
+    from compound_app.registry import importer
+
+    table = importer.read_table("名册.xlsx", xlsx_with_sheet(write))
+    assert len(table) == 2 and table[0][0] == "楼栋"
+    assert table[1][:8] == [str(v) for v in ROWS[0]]
+    assert all(len(row) <= importer.MAX_COLUMNS for row in table)
+    client = login_as(world.users["staff"])
+    preview = upload(client, world.unmanaged, xlsx_with_sheet(write), "名册.xlsx")
+    assert preview.status_code == 200
+
+
+def test_a_csv_with_a_row_of_endless_columns_is_refused(world):
+    refused_quickly_and_lightly(("楼栋" + "," * 1_000_000).encode(), "名册.csv")

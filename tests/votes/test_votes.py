@@ -19,7 +19,7 @@ from compound_app.auth.service import grant
 from compound_app.errors import RuleError
 from compound_app.extensions import db
 from compound_app.registry import roster
-from compound_app.registry.models import Relation
+from compound_app.registry.models import Occupant, Relation
 from compound_app.votes import service
 from compound_app.votes.models import Answer, Ballot, BallotChangeRefused, Elector, Vote
 from compound_app.votes.tally import Cast, count
@@ -140,18 +140,46 @@ def _vote(world: World, scope_kind: str, scope_obj, matter: str = "manager") -> 
     return vote
 
 
+def _link_with_code(home, user):  # type: ignore[no-untyped-def]
+    """The owner links their own account to ``home`` with its household code, signed in."""
+    from compound_app.auth import service as auth
+
+    code = auth.issue_invite(created_by=user, household_id=home.id)
+    auth.redeem_invite(auth.find_invite(code), mobile="", name="", password=None, current=user)
+    db.session.commit()
+
+
 def test_one_owner_of_several_homes_is_one_person_with_the_areas_summed(world: World) -> None:
     unit = first_unit(world.branch)
     a, b = unit.households
     owner = world.users["resident"]  # owner of a
     roster.add_occupant(b, owner.name, owner.mobile, Relation.OWNER)
     b.occupants[0].relation = Relation.FAMILY  # b's former owner record is now family
-    db.session.commit()
+    _link_with_code(b, owner)  # and they linked b to their account themselves
     vote = _vote(world, "unit", unit)
     electors = db.session.scalars(select(Elector).where(Elector.vote_id == vote.id)).all()
     assert len(electors) == 1 and vote.total_heads == 1
+    assert electors[0].user_id == owner.id
     assert electors[0].area_dm2 == a.area_dm2 + b.area_dm2
     assert {h.household_id for h in electors[0].homes} == {a.id, b.id}
+
+
+def test_a_mobile_on_the_roster_joins_no_homes_and_opens_no_account(world: World) -> None:
+    """The same number typed on two homes is not proof of one owner: two electors, and
+    neither votes through the account that has that number."""
+    unit = first_unit(world.branch)
+    a, b = unit.households
+    owner = world.users["resident"]
+    b.occupants[0].mobile = owner.mobile  # typed in, never linked
+    db.session.commit()
+    vote = _vote(world, "unit", unit)
+    electors = db.session.scalars(select(Elector).where(Elector.vote_id == vote.id)).all()
+    assert vote.total_heads == 2
+    by_home = {h.household_id: e for e in electors for h in e.homes}
+    assert by_home[a.id].user_id == owner.id  # a's record is linked to their account
+    assert by_home[b.id].user_id is None  # b votes on paper
+    service.cast_online(vote, owner, "yes")
+    assert service.tally(vote).voted_area == a.area_dm2
 
 
 def test_a_co_owned_home_votes_once_through_its_designated_co_owner(world: World) -> None:
@@ -456,6 +484,158 @@ def test_the_tally_equals_a_recount_from_the_ballots(
         .group_by(Ballot.elector_id)
     ).all()
     assert all(n == 1 for _e, n in channels)
+
+
+# --- a representative cannot take over a neighbour's vote ------------------------------------
+
+
+def _rep_with_a_home(world: World):  # type: ignore[no-untyped-def]
+    """The unit's representative owns a home of their own in it, linked to their account."""
+    unit = first_unit(world.branch)
+    rep = world.users["rep"]
+    own = roster.add_household(unit, "301", 7000, "owner_occupied")
+    roster.add_occupant(own, rep.name, rep.mobile, Relation.OWNER)
+    _link_with_code(own, rep)
+    return unit, own
+
+
+def _draft(world: World, unit) -> Vote:  # type: ignore[no-untyped-def]
+    scope = service.resolve_scope("unit", unit.id)
+    vote = service.create_vote(
+        scope, "use_fund", "更换楼道灯", "使用维修资金", clock.today(), world.users["committee"]
+    )
+    db.session.commit()
+    return vote
+
+
+def _homes_of(elector: Elector) -> set[int]:
+    return {h.household_id for h in elector.homes}
+
+
+def _edit(client, occupant, **fields):  # type: ignore[no-untyped-def]
+    """The occupant's edit form as a person sends it, changing ``fields``."""
+    name = occupant.name if occupant.name.isalpha() else "钱桂兰"  # the factory's 住户112
+    data = {"name": name, "mobile": occupant.mobile or "", "relation": occupant.relation}
+    return client.post(f"/registry/occupants/{occupant.id}/edit", data={**data, **fields})
+
+
+def test_a_representative_typing_their_mobile_for_a_neighbour_gains_no_vote(
+    world: World, login_as
+) -> None:
+    """The tester's attack: the representative puts their own mobile on a neighbour's owner
+    record, the chair opens a vote, the representative votes online and so for both homes,
+    and the neighbour's paper ballot is refused as a second vote."""
+    from compound_app.audit import AuditLog
+
+    unit, own = _rep_with_a_home(world)
+    neighbour_home = unit.households[1]  # its owner has no account: they vote on paper
+    neighbour = neighbour_home.occupants[0]
+    rep, chair = login_as(world.users["rep"]), login_as(world.users["committee"])
+    # 1. Before the vote the roster is the representative's to keep: the edit goes through,
+    # and is on record.
+    assert _edit(rep, neighbour, mobile=world.users["rep"].mobile).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Occupant, neighbour.id).mobile == world.users["rep"].mobile
+    assert db.session.scalar(
+        select(AuditLog).where(
+            AuditLog.entity == "occupant",
+            AuditLog.entity_id == neighbour.id,
+            AuditLog.user_id == world.users["rep"].id,
+        )
+    )
+    # 2. The chair opens a vote on the stairwell.
+    vote = _draft(world, unit)
+    assert chair.post(f"/votes/{vote.id}/open").status_code == 303
+    # 3. The representative votes online: for their own home only.
+    assert rep.post(f"/votes/{vote.id}/ballot", data={"choice": "yes"}).status_code == 303
+    db.session.expire_all()
+    vote = db.session.get(Vote, vote.id)
+    mine = service.elector_for_user(vote, world.users["rep"])
+    assert _homes_of(mine) == {own.id}
+    assert vote.total_heads == 3
+    # 4. The neighbour's signed paper ballot is not blocked, and counts for their home.
+    response = rep.post(
+        f"/votes/{vote.id}/paper",
+        data={"household_id": neighbour_home.id, "choice": "no", "photo": (_jpeg(), "b.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    tally = service.tally(vote)
+    assert tally.heads == {"yes": 1, "no": 1, "abstain": 0}
+    assert tally.area["yes"] == own.area_dm2 and tally.area["no"] == neighbour_home.area_dm2
+
+
+def test_the_real_owner_still_votes_online_after_a_representative_typed_their_number(
+    world: World, login_as
+) -> None:
+    unit, own = _rep_with_a_home(world)
+    home = unit.households[0]
+    owner = home.occupants[0]  # 吴振华, who linked his account himself
+    rep, chair = login_as(world.users["rep"]), login_as(world.users["committee"])
+    assert _edit(rep, owner, mobile=world.users["rep"].mobile).status_code == 303
+    vote = _draft(world, unit)
+    assert chair.post(f"/votes/{vote.id}/open").status_code == 303
+    assert rep.post(f"/votes/{vote.id}/ballot", data={"choice": "yes"}).status_code == 303
+    resident = login_as(world.users["resident"])
+    assert resident.post(f"/votes/{vote.id}/ballot", data={"choice": "no"}).status_code == 303
+    db.session.expire_all()
+    vote = db.session.get(Vote, vote.id)
+    assert _homes_of(service.elector_for_user(vote, world.users["rep"])) == {own.id}
+    assert _homes_of(service.elector_for_user(vote, world.users["resident"])) == {home.id}
+    assert service.tally(vote).heads == {"yes": 1, "no": 1, "abstain": 0}
+    # Nor can the representative take the record over with the home's code.
+    from compound_app.auth import service as auth
+
+    code = auth.issue_invite(created_by=world.users["staff"], household_id=home.id)
+    db.session.commit()
+    taken = rep.post("/auth/activate", data={"code": code})
+    assert taken.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Occupant, owner.id).user_id == world.users["resident"].id
+
+
+def test_while_a_vote_is_open_only_the_committee_changes_who_owns_a_home(
+    world: World, login_as
+) -> None:
+    from compound_app.audit import AuditLog
+
+    unit = first_unit(world.branch)
+    home = unit.households[1]
+    owner = home.occupants[0]
+    _vote(world, "unit", unit)
+    rep = login_as(world.users["rep"])
+    refused = [
+        _edit(rep, owner, mobile=world.users["rep"].mobile),
+        _edit(rep, owner, name="代表改名"),
+        _edit(rep, owner, relation="family"),
+        rep.post(
+            f"/registry/households/{home.id}/occupants",
+            data={"name": "新业主", "mobile": "13912340001", "relation": "owner"},
+        ),
+    ]
+    assert [r.status_code for r in refused] == [422] * 4
+    assert "只有物管会" in refused[0].get_data(as_text=True)
+    audit_rows = db.session.scalar(select(func.count(AuditLog.id)))
+    rep.post(f"/registry/occupants/{owner.id}/delete")
+    db.session.expire_all()
+    kept = db.session.get(Occupant, owner.id)
+    assert (kept.name, kept.mobile, kept.relation) == (owner.name, owner.mobile, "owner")
+    assert db.session.scalar(select(func.count(AuditLog.id))) == audit_rows
+    # Family members are the representative's to record as ever...
+    family = rep.post(
+        f"/registry/households/{home.id}/occupants",
+        data={"name": "家属甲", "mobile": "13912340002", "relation": "family"},
+    )
+    assert family.status_code == 303
+    # ...and the committee may correct the owner's record, on the record.
+    chair = login_as(world.users["committee"])
+    assert _edit(chair, owner, mobile="13912340003").status_code == 303
+    row = db.session.scalar(
+        select(AuditLog)
+        .where(AuditLog.entity == "occupant", AuditLog.entity_id == owner.id)
+        .order_by(AuditLog.id.desc())
+    )
+    assert row.user_id == world.users["committee"].id and row.after["mobile"] == "13912340003"
 
 
 # --- consultations ----------------------------------------------------------------------------
