@@ -196,8 +196,8 @@ def _confirm_threshold(w: World, client: Any) -> Post:
         mobile=second.mobile,
         position=Position.TREASURER,
         background=Background.KEEN_RESIDENT,
-        term_start=TODAY - timedelta(days=10),
-        term_end=TODAY + timedelta(days=300),
+        term_start=clock.today() - timedelta(days=10),
+        term_end=clock.today() + timedelta(days=300),
         actor=None,
     )
     change = schedules.propose_threshold(w.branch.area, 120_000, second, staff=False)

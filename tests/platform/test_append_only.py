@@ -36,11 +36,11 @@ from compound_app.fees.models import (
     Reversal,
 )
 from compound_app.months import add_months, month_of
-from compound_app.repairs import service as repairs
+from compound_app.repairs import workflow as repairs
 from compound_app.repairs.models import RepairEvent, TimelineChangeRefused
 from compound_app.votes import service as votes
 from compound_app.votes.models import Ballot, BallotChangeRefused
-from tests.conftest import PG_URL, _config, _truncate_all, make_app
+from tests.conftest import PG_URL, Template, _config, _empty_pg, make_app
 from tests.factories import World, build_world, fee_objects, first_unit
 
 # model: (the error its area raises, an attribute to rewrite, a value to rewrite it with)
@@ -68,15 +68,15 @@ def test_every_append_only_model_is_tested() -> None:
 
 
 @pytest.fixture(scope="module")
-def records_database(database_template: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+def records_database(database_template: Template, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database with at least one row in every append-only table, built once: every test
     here is refused its change, so none of them alters it."""
     if PG_URL:
-        _truncate_all(PG_URL)
-        uri = PG_URL
+        _empty_pg(database_template.uri)
+        uri = database_template.uri
     else:
         path = tmp_path_factory.mktemp("records") / "records.db"
-        shutil.copyfile(database_template, path)
+        shutil.copyfile(database_template.uri, path)
         uri = f"sqlite:///{path}"
     instance = tmp_path_factory.mktemp("records-instance")
     app = make_app(_config(uri, instance))
@@ -92,7 +92,7 @@ def records_database(database_template: str, tmp_path_factory: pytest.TempPathFa
 def database_uri(records_database: str, tmp_path: Path) -> str:
     """Each test starts from the records (replaces the suite's empty database)."""
     if PG_URL:
-        return PG_URL
+        return records_database
     target = tmp_path / "test.db"
     shutil.copyfile(records_database.removeprefix("sqlite:///"), target)
     return f"sqlite:///{target}"
