@@ -111,8 +111,8 @@ def _select_locale() -> str:
 
     lang = session.get("lang") if has_request_context() else None
     if lang in current_app.config["LANGUAGES"]:
-        return lang
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return str(lang)
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def _init_login(app: Flask) -> None:

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from . import clock
 from .appendonly import append_only
 from .dbtypes import UTCDateTime
-from .extensions import db
+from .extensions import Model, db
 
 # Never copied into the audit trail.
 SECRET_FIELDS = frozenset({"password_hash", "token_hash", "code_hash"})
 
 
-class AuditLog(db.Model):
+class AuditLog(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)

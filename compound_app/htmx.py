@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, make_response, redirect, render_template, request
+from werkzeug.wrappers import Response as BaseResponse
 
 
 def is_htmx() -> bool:
@@ -41,7 +42,7 @@ def render(
     return response
 
 
-def redirect_after_post(location: str) -> Response:
+def redirect_after_post(location: str) -> BaseResponse:
     """303 for a plain form post; HX-Redirect for htmx, which would otherwise swap it in."""
     if is_htmx():
         response = make_response("", 204)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 
 from .auth.models import Role
@@ -24,7 +26,7 @@ from .repairs.models import (
 )
 from .votes.models import BallotChannel, Choice, Matter, VoteStatus
 
-LABELS = {
+LABELS: dict[str, dict[str, Any]] = {
     "model": {
         ManagementModel.UNMANAGED: _l("Unmanaged"),
         ManagementModel.CONTIGUOUS: _l("Contiguous management"),
@@ -264,4 +266,4 @@ def label(kind: str, code: str | None) -> str:
 
 
 def choices(kind: str) -> list[tuple[str, str]]:
-    return [(code.value, str(text)) for code, text in LABELS[kind].items()]
+    return [(str(code), str(text)) for code, text in LABELS[kind].items()]

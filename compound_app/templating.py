@@ -21,7 +21,7 @@ def fmt_date(value: date | datetime | str | None) -> str:
         try:
             value = date.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     # Babel's long format reads 2026年11月27日 in Chinese and November 27, 2026 in English.
     return format_date(value, "long")
 

@@ -49,10 +49,9 @@ def save_photo(storage: Any, field: str = "photo") -> str:
                 if probe.format not in ACCEPTED:
                     raise RuleError(_("Upload a photo (JPEG, PNG or WebP)."), field)
                 probe.verify()
-            with Image.open(io.BytesIO(data)) as image:
-                image.seek(0)
-                image = ImageOps.exif_transpose(image)
-                image = image.convert("RGB")
+            with Image.open(io.BytesIO(data)) as opened:
+                opened.seek(0)
+                image = ImageOps.exif_transpose(opened).convert("RGB")
                 image.thumbnail((MAX_SIDE, MAX_SIDE))
                 clean = Image.new("RGB", image.size)
                 clean.paste(image)

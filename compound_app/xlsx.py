@@ -32,7 +32,8 @@ def workbook(sheets: list[Sheet], width: int = 14) -> bytes:
     from openpyxl import Workbook
 
     wb = Workbook()
-    wb.remove(wb.active)
+    for sheet in wb.worksheets:  # the empty default sheet
+        wb.remove(sheet)
     for title, header, rows in sheets:
         ws = wb.create_sheet(title)
         ws.append(header)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
 from ..dbtypes import UTCDateTime
-from ..extensions import db
+from ..extensions import Model
 
 
 class Role(StrEnum):
@@ -33,7 +33,7 @@ ROLE_SCOPE = {
 SCOPE_COLUMNS = tuple(ROLE_SCOPE.values())
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     mobile: Mapped[str] = mapped_column(String(11), unique=True)
     name: Mapped[str] = mapped_column(String(50))
@@ -59,7 +59,7 @@ class User(UserMixin, db.Model):
         return self.session_token
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """A server-side login session, so logout and password changes can really end one."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,7 +77,7 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class RoleGrant(db.Model):
+class RoleGrant(Model):
     """A role on one scope object; the only source of what a user may reach."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,7 +131,7 @@ class RoleGrant(db.Model):
         return getattr(self, ROLE_SCOPE[Role(self.role)])
 
 
-class InviteCode(db.Model):
+class InviteCode(Model):
     """A printable one-time code with which a resident (or a new account) sets a password."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -149,7 +149,7 @@ class InviteCode(db.Model):
     )
 
 
-class LoginAttempt(db.Model):
+class LoginAttempt(Model):
     """Failed logins, kept in the database so every worker process sees the same count."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

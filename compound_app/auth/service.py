@@ -135,11 +135,16 @@ def end_session(token: str | None) -> None:
         )
 
 
+def _rowcount(result: Any) -> int:
+    """Rows an UPDATE changed (a CursorResult, though ``execute`` is typed as any Result)."""
+    return int(result.rowcount or 0)
+
+
 def end_other_sessions(user: User, keep_token: str | None = None) -> int:
     stmt = update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
     if keep_token:
         stmt = stmt.where(UserSession.token_hash != _digest(keep_token))
-    return db.session.execute(stmt.values(ended_at=clock.now())).rowcount or 0
+    return _rowcount(db.session.execute(stmt.values(ended_at=clock.now())))
 
 
 def check_new_password(user: User, password: str) -> str | None:
@@ -438,16 +443,18 @@ def _use_invite(invite: InviteCode, user: User, password: str | None) -> User:
     from ..registry.models import Household, Occupant, Relation
 
     # Claim the code in one statement, so two requests racing with it cannot both use it.
-    claimed = db.session.execute(
-        update(InviteCode)
-        .where(
-            InviteCode.id == invite.id,
-            InviteCode.used_at.is_(None),
-            InviteCode.expires_at > clock.now(),
+    claimed = _rowcount(
+        db.session.execute(
+            update(InviteCode)
+            .where(
+                InviteCode.id == invite.id,
+                InviteCode.used_at.is_(None),
+                InviteCode.expires_at > clock.now(),
+            )
+            .values(used_at=clock.now())
+            .execution_options(synchronize_session=False)
         )
-        .values(used_at=clock.now())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if claimed != 1:
         raise InviteError.refused()
     if password is not None and (user.password_hash is None or invite.user_id is not None):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .. import clock
 from ..auth.models import User
 from ..dbtypes import UTCDateTime
-from ..extensions import db
+from ..extensions import Model
 from ..registry.models import ManagementArea, _in
 
 
@@ -29,7 +29,7 @@ class Background(StrEnum):
     KEEN_RESIDENT = "keen_resident"
 
 
-class Committee(db.Model):
+class Committee(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), unique=True)
     name: Mapped[str] = mapped_column(String(50))
@@ -42,7 +42,7 @@ class Committee(db.Model):
     )
 
 
-class CommitteeMember(db.Model):
+class CommitteeMember(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     committee_id: Mapped[int] = mapped_column(ForeignKey("committee.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)

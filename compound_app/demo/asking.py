@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import random
 from datetime import timedelta
-from types import SimpleNamespace
 
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
@@ -22,6 +21,7 @@ from ..errors import RuleError
 from ..extensions import db
 from ..registry.models import Building, Compound, Household, Unit
 from ..votes import consultations, service
+from . import rights_of
 from .generate import DEMO_ACCOUNTS
 
 
@@ -40,12 +40,12 @@ def _ballot_photo(rng: random.Random) -> FileStorage:
 
 
 def _user(mobile: str) -> User:
-    return db.session.scalar(select(User).where(User.mobile == mobile))
+    return db.session.execute(select(User).where(User.mobile == mobile)).scalar_one()
 
 
 def _acting(user: User) -> access.Principal:
     """What the user may do, before the demo accounts have their passwords."""
-    return access.load_principal(SimpleNamespace(id=user.id, is_authenticated=True))
+    return rights_of(user)
 
 
 def ask_story(seed: int = 2026) -> None:

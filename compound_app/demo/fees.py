@@ -275,11 +275,11 @@ class FeeBuilder:
         # Receipt numbers run per year in the order the money came in.
         payments.sort(key=lambda p: (p["paid_on"], p["household_id"]))
         counters: dict[int, int] = defaultdict(int)
-        for payment in payments:
-            year = payment["paid_on"].year
+        for entry in payments:
+            year = entry["paid_on"].year
             counters[year] += 1
-            payment["receipt_no"] = f"{fa.code}-{year}-{counters[year]:06d}"
-            rows.add(Payment, **payment)
+            entry["receipt_no"] = f"{fa.code}-{year}-{counters[year]:06d}"
+            rows.add(Payment, **entry)
         for year, last in counters.items():
             rows.add(ReceiptCounter, area_id=fa.area_id, year=year, last=last)
 
@@ -301,9 +301,9 @@ class FeeBuilder:
             self.rows.add(
                 BillRun, area_id=fa.area_id, period=month, bills=len(fa.households) * len(items)
             )
-        for (month, item), amount in income.items():
+        for (month, item_name), amount in income.items():
             rows.add(
-                IncomeMonth, area_id=fa.area_id, month=month, item_name=item, amount_fen=amount
+                IncomeMonth, area_id=fa.area_id, month=month, item_name=item_name, amount_fen=amount
             )
 
     def _collector(self, fa: FeeArea, unit_id: int) -> tuple[int, str]:
@@ -438,16 +438,15 @@ def finish_story() -> None:
     from sqlalchemy import select
 
     from .. import clock
-    from ..auth.models import User
     from ..extensions import db
     from ..fees import ledger, reports
-    from ..registry.models import ManagementArea
 
     this_month = clock.today().replace(day=1)
     schedules = db.session.scalars(select(FeeSchedule).order_by(FeeSchedule.area_id)).all()
     for n, schedule in enumerate(schedules):
-        area = db.session.get(ManagementArea, schedule.area_id)
-        publisher = db.session.get(User, schedule.approved_by_id)
+        area = schedule.area
+        publisher = schedule.approved_by
+        assert publisher is not None, "every demo schedule was approved by someone"
         month = schedule.start_month
         while month < this_month:
             reports.publish_board(area, month, publisher)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -206,7 +206,9 @@ def generate(
         from ..repairs.models import Facility, Meeting, RepairEvent, RepairPhoto, RepairTask, Work
 
         for model in (RepairTask, RepairEvent, RepairPhoto, Meeting, Work, Facility):
-            counts[model.__tablename__] = db.session.scalar(select(func.count()).select_from(model))
+            counts[model.__tablename__] = (
+                db.session.scalar(select(func.count()).select_from(model)) or 0
+            )
     # A bulk load leaves the query planner's statistics behind; refresh them.
     db.session.execute(text("ANALYZE"))
     db.session.commit()
@@ -577,7 +579,7 @@ class _Builder:
         name: str,
         formed_on: date,
         size: int,
-        fixed: list[tuple[int, Position]] = (),
+        fixed: Sequence[tuple[int, Position]] = (),
     ) -> None:
         cid = self.rows.add(Committee, area_id=area_id, name=name, formed_on=formed_on)
         positions = [Position.CHAIR, Position.VICE_CHAIR, Position.TREASURER] + [

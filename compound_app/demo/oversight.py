@@ -20,7 +20,7 @@ from ..registry.models import Pilot, PilotStage, Subdistrict
 def certify_story() -> int:
     """Certify every self-governing pilot; returns how many passed their checklist."""
     with current_app.test_request_context():  # the checklist's words and evidence links
-        subdistrict = db.session.scalars(select(Subdistrict)).first()
+        subdistrict = db.session.scalars(select(Subdistrict)).one()
         settings = settings_for(subdistrict.id)
         pilots = db.session.scalars(
             select(Pilot).where(Pilot.stage == PilotStage.SELF_GOVERNING)

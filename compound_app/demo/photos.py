@@ -112,7 +112,7 @@ def _draw(rng: random.Random, subject: str, fixed: bool, local: datetime) -> Any
 
 
 # What a photo of a task's category, or of a work's kind, shows (anything else: "other").
-PHOTO_SUBJECT = {
+PHOTO_SUBJECT: dict[str, str] = {
     Category.ROAD: "road",
     Category.PARKING: "parking",
     Category.CAMERA: "camera",

@@ -247,6 +247,7 @@ def bench_rows(builder: Any, seed: int) -> None:
                     "",
                     True,
                 )
+            assignee: tuple[str, int | None, str]
             if rng.random() < 0.5:
                 assignee = (AssigneeKind.CONTRACTOR.value, None, texts.CONTRACTORS[category][0])
                 worker = triage

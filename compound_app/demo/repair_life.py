@@ -152,7 +152,7 @@ def describe(rng: random.Random, template: str, building: str, unit: str) -> str
 
 
 # How often each category is reported, by how the compound is managed.
-CATEGORY_WEIGHTS = {
+CATEGORY_WEIGHTS: dict[str, dict[str, int]] = {
     ManagementModel.PARTY_BRANCH: {
         Category.CLEANING: 4,
         Category.SEPTIC: 2,

@@ -277,7 +277,7 @@ CAMERAS = Works(
     done_after=Day(PLANNED, 20),
     decision="camera",
 )
-CAMERA_FUNDING = {
+CAMERA_FUNDING: dict[tuple[str, bool], Funding] = {
     (ManagementModel.CONTIGUOUS, True): Funding.FEES,
     (ManagementModel.CONTIGUOUS, False): Funding.FEES,
     (ManagementModel.PARTY_BRANCH, True): Funding.FEES,
@@ -503,7 +503,7 @@ WORKS = (
 )
 
 # Who is paid for the works of a kind (a local repair team for the others).
-WORK_PAYEES = {
+WORK_PAYEES: dict[str, list[str]] = {
     WorkKind.CAMERA: ["孝义市万家安防", "孝义市天网监控工程部"],
     WorkKind.STREET_LIGHT: ["孝义市光明电器维修部"],
     WorkKind.CHARGING: ["孝义市绿能充电设备有限公司"],

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -58,6 +57,7 @@ from ..repairs.models import (
     WorkKind,
 )
 from . import repair_texts as texts
+from . import rights_of
 from .photos import PHOTO_SUBJECT, Photos
 from .repair_life import (
     CATEGORY_WEIGHTS,
@@ -185,9 +185,7 @@ class _Story:
     def principal(self, user: User) -> access.Principal:
         """The user's rights, as if signed in (demo people have not all set a password)."""
         if user.id not in self.principals:
-            self.principals[user.id] = access.load_principal(
-                SimpleNamespace(id=user.id, is_authenticated=True)
-            )
+            self.principals[user.id] = rights_of(user)
         return self.principals[user.id]
 
     def sites(self) -> list[_Site]:
@@ -232,7 +230,7 @@ class _Story:
         reps = {g.unit_id: users[g.user_id] for g in reversed(grants) if g.role == Role.UNIT_REP}
         staff: dict[int, User] = {}
         for g in grants:
-            if g.role == Role.COMMUNITY_STAFF:
+            if g.role == Role.COMMUNITY_STAFF and g.community_id is not None:
                 staff.setdefault(g.community_id, users[g.user_id])
         residents = {g.household_id: users[g.user_id] for g in grants if g.role == Role.RESIDENT}
         fee_starts = dict(
@@ -749,7 +747,9 @@ class _Story:
         rng = self.rng
         for old in OLD_FACILITIES:
             if rng.random() < old.share or site.compound.name in old.always:
-                count = len(site.units) if old.count == EACH_UNIT else rng.randrange(*old.count)
+                count = (
+                    rng.randrange(*old.count) if isinstance(old.count, tuple) else len(site.units)
+                )
                 year = self.today.year + rng.randrange(*old.years)
                 installed = date(year, rng.randrange(1, 13), 1)
                 line = self.facility(site, old.kind, count, old.location, installed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..repairs.models import Category
 
 # Descriptions of problems on the common parts: {b} a building, {u} a unit, {n} a number.
-PUBLIC = {
+PUBLIC: dict[str, list[str]] = {
     Category.CLEANING: [
         "{b}{u}楼道里堆满了纸箱和旧家具，影响通行，也有火灾隐患",
         "{b}门口的垃圾桶满了两天没人清运，味道很大",
@@ -69,7 +69,7 @@ PUBLIC = {
 }
 
 # Problems inside one home (reported by its residents).
-HOME = {
+HOME: dict[str, list[str]] = {
     Category.PLUMBING: [
         "家里暖气片不热，楼上楼下都热，怀疑管道堵了",
         "卫生间顶棚渗水，应该是楼上下水管漏了",
@@ -88,7 +88,7 @@ ASSISTED_SUFFIX = [
     "（老人腿脚不便，不会用手机，由单元代表代报）",
 ]
 
-DONE = {
+DONE: dict[str, list[str]] = {
     Category.CLEANING: ["已清理完毕，并张贴楼道禁止堆物提示", "已清运，垃圾桶已冲洗"],
     Category.SEPTIC: ["已联系吸污车清掏完毕", "已更换井盖并加固"],
     Category.STREET_LIGHT: ["已更换LED灯泡", "已更换灯罩和镇流器"],
@@ -120,7 +120,7 @@ RATING = {
     2: ["拖得太久了"],
 }
 
-CONTRACTORS = {
+CONTRACTORS: dict[str, list[str]] = {
     Category.SEWER: ["孝义市宏达管道疏通", "管道疏通刘师傅"],
     Category.SEPTIC: ["孝义市环卫吸污清运队"],
     Category.STREET_LIGHT: ["电工李师傅", "孝义市光明电器维修部"],

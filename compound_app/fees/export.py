@@ -30,7 +30,9 @@ _HOME = (
 )
 
 
-def _room(household: Household) -> str:
+def _room(household: Household | None) -> str:
+    if household is None:
+        return ""
     unit = household.unit
     return "-".join((unit.building.compound.name, unit.building.name, unit.name, household.room))
 

@@ -184,8 +184,8 @@ def bill_lines(household_ids: Sequence[int]) -> dict[int, list[BillLine]]:
         .order_by(Bill.household_id, Bill.period, FeeItem.sort_key, Bill.id)
     )
     found: dict[int, list[BillLine]] = {hid: [] for hid in household_ids}
-    for hid, *line in rows:
-        found[hid].append(BillLine(*line))
+    for hid, bill_id, period, months, item, amount in rows:
+        found[hid].append(BillLine(bill_id, period, months, item, amount))
     return found
 
 

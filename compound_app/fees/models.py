@@ -29,7 +29,7 @@ from .. import clock
 from ..appendonly import append_only
 from ..auth.models import User
 from ..dbtypes import UTCDateTime
-from ..extensions import db
+from ..extensions import Model
 from ..registry.models import Household, ManagementArea, _in
 
 
@@ -76,7 +76,7 @@ class ExpenseKind(StrEnum):
     OTHER = "other"
 
 
-class FeeSettings(db.Model):
+class FeeSettings(Model):
     """An area's money settings that are not part of a schedule."""
 
     area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), primary_key=True)
@@ -92,7 +92,7 @@ class ThresholdStatus(StrEnum):
     REPLACED = "replaced"  # another proposal came before anyone confirmed this one
 
 
-class ThresholdChange(db.Model):
+class ThresholdChange(Model):
     """A proposed new approval threshold for an area's expenses.
 
     It takes effect only when a second committee member with fee rights confirms it (where
@@ -118,7 +118,7 @@ class ThresholdChange(db.Model):
     )
 
 
-class FeeSchedule(db.Model):
+class FeeSchedule(Model):
     """One version of an area's fee standard (收费标准)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -160,7 +160,7 @@ class FeeSchedule(db.Model):
         return CYCLE_MONTHS[Cycle(self.cycle)]
 
 
-class FeeItem(db.Model):
+class FeeItem(Model):
     """A service the fee pays for, with its written scope and standard, and its rate."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -180,7 +180,7 @@ class FeeItem(db.Model):
     )
 
 
-class FeeRelief(db.Model):
+class FeeRelief(Model):
     """A household's exemption or discount (e.g. 低保户 50 % or 100 %)."""
 
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), primary_key=True)
@@ -193,7 +193,7 @@ class FeeRelief(db.Model):
     __table_args__ = (CheckConstraint("percent_off BETWEEN 1 AND 100", name="percent_off"),)
 
 
-class Bill(db.Model):
+class Bill(Model):
     """What one household owes for one item and one billing period. Ledger row."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -216,7 +216,7 @@ class Bill(db.Model):
     )
 
 
-class BillAdjustment(db.Model):
+class BillAdjustment(Model):
     """Reduces or cancels a bill issued wrongly, with the reason. Ledger row.
 
     The bill stays as issued; what the household owes for it is its amount less its
@@ -238,7 +238,7 @@ class BillAdjustment(db.Model):
     __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),)
 
 
-class BillRun(db.Model):
+class BillRun(Model):
     """A billing period issued for an area: each period is issued once, when it opens.
 
     Homes added or relieved later are billed from the next period on, never back-billed
@@ -251,7 +251,7 @@ class BillRun(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
-class ReceiptCounter(db.Model):
+class ReceiptCounter(Model):
     """The last receipt number issued per area and year: numbers run without gaps."""
 
     area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), primary_key=True)
@@ -259,7 +259,7 @@ class ReceiptCounter(db.Model):
     last: Mapped[int] = mapped_column(default=0)
 
 
-class Payment(db.Model):
+class Payment(Model):
     """Money a household paid, logged by whoever received it. Ledger row."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -292,7 +292,7 @@ class Payment(db.Model):
     )
 
 
-class Reversal(db.Model):
+class Reversal(Model):
     """Voids a payment: its amount is owed again; the receipt number stays used. Ledger row."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -311,7 +311,7 @@ class Reversal(db.Model):
     __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),)
 
 
-class Account(db.Model):
+class Account(Model):
     """A household's running totals; its balance always equals the sum of its entries."""
 
     household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), primary_key=True)
@@ -327,7 +327,7 @@ class Account(db.Model):
         return self.billed_fen - self.paid_fen
 
 
-class AreaMonth(db.Model):
+class AreaMonth(Model):
     """An area's figures for one month, kept in step with the ledger.
 
     ``billed``/``collected``: bills of this billing month and how much of them is paid
@@ -344,7 +344,7 @@ class AreaMonth(db.Model):
     spent_fen: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class IncomeMonth(db.Model):
+class IncomeMonth(Model):
     """Money booked in a month, by the item of the bills it settled ('' = credit in hand)."""
 
     area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), primary_key=True)
@@ -353,7 +353,7 @@ class IncomeMonth(db.Model):
     amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class CashHandover(db.Model):
+class CashHandover(Model):
     """Cash a collector hands to the treasurer. Ledger row; the confirmation is another."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -372,7 +372,7 @@ class CashHandover(db.Model):
     __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),)
 
 
-class HandoverConfirmation(db.Model):
+class HandoverConfirmation(Model):
     """The treasurer's count of a hand-over; a different sum is a recorded discrepancy."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -388,7 +388,7 @@ class HandoverConfirmation(db.Model):
     __table_args__ = (CheckConstraint("received_fen >= 0", name="received"),)
 
 
-class Expense(db.Model):
+class Expense(Model):
     """Money spent from the area's fees. Ledger row; a correction is a negative expense."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -420,7 +420,7 @@ class Expense(db.Model):
         return self.void is None and (not self.needs_approval or self.approval is not None)
 
 
-class ExpenseApproval(db.Model):
+class ExpenseApproval(Model):
     """A second committee member's approval of an expense above the threshold. Ledger row."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -433,7 +433,7 @@ class ExpenseApproval(db.Model):
     approved_by: Mapped[User] = relationship()
 
 
-class ExpenseVoid(db.Model):
+class ExpenseVoid(Model):
     """Cancels an expense entered by mistake, with the reason. Ledger row.
 
     The expense stays on record, marked void; if it already counted, the amount comes
@@ -452,7 +452,7 @@ class ExpenseVoid(db.Model):
     voided_by: Mapped[User] = relationship()
 
 
-class FinanceBoard(db.Model):
+class FinanceBoard(Model):
     """A published month of the finance board (收支公示): its figures, frozen."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

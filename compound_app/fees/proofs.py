@@ -163,12 +163,12 @@ def check_totals(area_id: int | None = None) -> list[str]:
         expected[(a, m)]["billed_fen"] -= int(amount)
     for key, amount in collected.items():
         expected[key]["collected_fen"] += amount
-    for model in (Payment, Reversal):
-        sign = 1 if model is Payment else -1
+    for entry in (Payment, Reversal):
+        sign = 1 if entry is Payment else -1
         for a, m, amount in db.session.execute(
-            select(model.area_id, model.book_month, func.sum(model.amount_fen))
-            .where(where(model))
-            .group_by(model.area_id, model.book_month)
+            select(entry.area_id, entry.book_month, func.sum(entry.amount_fen))
+            .where(where(entry))
+            .group_by(entry.area_id, entry.book_month)
         ):
             expected[(a, m)]["received_fen"] += sign * int(amount)
     for a, m, amount in db.session.execute(

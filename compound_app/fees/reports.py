@@ -135,7 +135,8 @@ def unit_arrears(unit: Unit) -> list[Owing]:
 
 @dataclass
 class AreaArrears:
-    rows: list[tuple[str, str, str, int, date | None, int]]  # compound, building, unit, room…
+    # compound, building, unit, room, owed (fen), owing since, household id
+    rows: list[tuple[str, str, str, str, int, date | None, int]]
     total: int
     households: int
     by_unit: list[tuple[str, int, int]]  # "compound building unit", households, owed

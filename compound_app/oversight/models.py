@@ -16,11 +16,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .. import clock
 from ..auth.models import User
 from ..dbtypes import UTCDateTime
-from ..extensions import db
+from ..extensions import Model
 from ..registry.models import Pilot
 
 
-class OversightSettings(db.Model):
+class OversightSettings(Model):
     """What "self-governing" demands in a subdistrict (percentages, whole numbers)."""
 
     subdistrict_id: Mapped[int] = mapped_column(ForeignKey("subdistrict.id"), primary_key=True)
@@ -37,7 +37,7 @@ class OversightSettings(db.Model):
     )
 
 
-class StageChange(db.Model):
+class StageChange(Model):
     """One dated step of a pilot's stage history."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,7 +53,7 @@ class StageChange(db.Model):
     changed_by: Mapped[User | None] = relationship()
 
 
-class Milestone(db.Model):
+class Milestone(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     pilot_id: Mapped[int] = mapped_column(ForeignKey("pilot.id"), index=True)
     title: Mapped[str] = mapped_column(String(60))
@@ -66,7 +66,7 @@ class Milestone(db.Model):
     pilot: Mapped[Pilot] = relationship()
 
 
-class Certification(db.Model):
+class Certification(Model):
     """Staff declared the pilot self-governing: on the checklist, or overriding it."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

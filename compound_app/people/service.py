@@ -56,6 +56,8 @@ def describe_grants(user: User) -> list[GrantView]:
         ):
             views.append(GrantView(g, _("elsewhere (another community)"), None))
             continue
+        place: str
+        url: tuple[str, dict[str, int]] | None
         match obj:
             case Subdistrict():
                 place, url = _("the whole subdistrict"), None

@@ -304,9 +304,9 @@ def _header_map(header: list[str]) -> dict[str, int]:
             lookup[norm(alias)] = key
     found: dict[str, int] = {}
     for index, title in enumerate(header):
-        key = lookup.get(norm(title))
-        if key and key not in found:
-            found[key] = index
+        column = lookup.get(norm(title))
+        if column and column not in found:
+            found[column] = index
     missing = [COLUMNS[k][0] for k in REQUIRED if k not in found]
     if missing:
         raise ImportFileError(
@@ -540,7 +540,7 @@ def template_xlsx() -> bytes:
     from openpyxl import Workbook
 
     wb = Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]
     ws.title = "住户名册"
     for row in template_rows():
         ws.append(row)

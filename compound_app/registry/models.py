@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
 from ..dbtypes import UTCDateTime
-from ..extensions import db
+from ..extensions import Model
+
+if TYPE_CHECKING:
+    from ..auth.models import User
 
 
 def _in(column: str, enum: type[StrEnum]) -> str:
@@ -51,7 +55,7 @@ class PilotStage(StrEnum):
     PAUSED = "paused"
 
 
-class Subdistrict(db.Model):
+class Subdistrict(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50), unique=True)
     city: Mapped[str] = mapped_column(String(50), default="")
@@ -61,7 +65,7 @@ class Subdistrict(db.Model):
     )
 
 
-class Community(db.Model):
+class Community(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     subdistrict_id: Mapped[int] = mapped_column(ForeignKey("subdistrict.id"), index=True)
     name: Mapped[str] = mapped_column(String(50))
@@ -75,7 +79,7 @@ class Community(db.Model):
     __table_args__ = (UniqueConstraint("subdistrict_id", "name"),)
 
 
-class ManagementArea(db.Model):
+class ManagementArea(Model):
     """物业管理区域: one or more compounds run by one committee under one fee schedule."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,7 +95,7 @@ class ManagementArea(db.Model):
     )
 
 
-class Compound(db.Model):
+class Compound(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), index=True)
@@ -120,7 +124,7 @@ class Compound(db.Model):
     )
 
 
-class ModelChange(db.Model):
+class ModelChange(Model):
     """A dated change of a compound's management model; the compound's history."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,10 +137,10 @@ class ModelChange(db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     compound: Mapped[Compound] = relationship(back_populates="model_changes")
-    changed_by: Mapped[User | None] = relationship()  # noqa: F821
+    changed_by: Mapped[User | None] = relationship()
 
 
-class PartyOrganisation(db.Model):
+class PartyOrganisation(Model):
     """The compound party branch (党支部) or party group (党小组)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -155,7 +159,7 @@ class PartyOrganisation(db.Model):
     )
 
 
-class Pilot(db.Model):
+class Pilot(Model):
     """A compound chosen by the subdistrict to become self-managed."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -178,7 +182,7 @@ class Pilot(db.Model):
     )
 
 
-class Building(db.Model):
+class Building(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
     name: Mapped[str] = mapped_column(String(20))
@@ -192,7 +196,7 @@ class Building(db.Model):
     __table_args__ = (UniqueConstraint("compound_id", "name"),)
 
 
-class Unit(db.Model):
+class Unit(Model):
     """单元: one stairwell of a building."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -208,7 +212,7 @@ class Unit(db.Model):
     __table_args__ = (UniqueConstraint("building_id", "name"),)
 
 
-class Household(db.Model):
+class Household(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     room: Mapped[str] = mapped_column(String(20))
@@ -230,7 +234,7 @@ class Household(db.Model):
     )
 
 
-class Occupant(db.Model):
+class Occupant(Model):
     """A person living in or owning a household: name and mobile only, nothing more."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -342,8 +343,8 @@ class RosterHousehold:
 
 
 def roster(
-    unit_ids: set[int], household_ids: set[int] = frozenset()
-) -> dict[int, list[RosterHousehold]]:  # type: ignore[assignment]
+    unit_ids: Collection[int], household_ids: Collection[int] = frozenset()
+) -> dict[int, list[RosterHousehold]]:
     """Households (with their occupants) of ``unit_ids`` plus ``household_ids``, by unit."""
     if not unit_ids and not household_ids:
         return {}
@@ -382,7 +383,7 @@ def representatives_by_unit(compound: Compound) -> dict[int, User]:
         .join(Building, Building.id == Unit.building_id)
         .where(RoleGrant.role == Role.UNIT_REP, Building.compound_id == compound.id)
     )
-    return dict(rows.all())
+    return {unit_id: user for unit_id, user in rows if unit_id is not None}
 
 
 # A roster up to this many rows is shown whole; a larger one opens building by building.

@@ -54,9 +54,9 @@ def allowed_days(category: str, priority: str, days: dict[str, int]) -> int:
 
 
 def subdistrict_of(compound: Compound) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(Community.subdistrict_id).where(Community.id == compound.community_id)
-    )
+    ).scalar_one()
 
 
 def due_date(task: RepairTask, compound: Compound) -> date:

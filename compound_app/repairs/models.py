@@ -21,7 +21,7 @@ from .. import clock
 from ..appendonly import append_only
 from ..auth.models import User
 from ..dbtypes import UTCDateTime
-from ..extensions import db
+from ..extensions import Model
 from ..registry.models import Building, Compound, Household, Unit, _in
 
 
@@ -91,7 +91,7 @@ class AssigneeKind(StrEnum):
     STAFF = "staff"  # community staff
 
 
-class RepairTarget(db.Model):
+class RepairTarget(Model):
     """A subdistrict's target days for a category; missing rows use the defaults."""
 
     subdistrict_id: Mapped[int] = mapped_column(ForeignKey("subdistrict.id"), primary_key=True)
@@ -104,7 +104,7 @@ class RepairTarget(db.Model):
     )
 
 
-class RepairTask(db.Model):
+class RepairTask(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"))
     building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"))
@@ -166,7 +166,7 @@ class RepairTask(db.Model):
         return self.status in OPEN
 
 
-class RepairEvent(db.Model):
+class RepairEvent(Model):
     """One line of a task's timeline. Written once, never changed."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -192,7 +192,7 @@ class PhotoStage(StrEnum):
     BEFORE = "before"  # works only
 
 
-class RepairPhoto(db.Model):
+class RepairPhoto(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("repair_task.id"), index=True)
     work_id: Mapped[int | None] = mapped_column(ForeignKey("work.id"), index=True)
@@ -210,7 +210,7 @@ class RepairPhoto(db.Model):
     )
 
 
-class RepairMonth(db.Model):
+class RepairMonth(Model):
     """A compound's task counts for one month, kept in step with the events.
 
     Open at the end of a month = everything reported or reopened up to it, less everything
@@ -254,7 +254,7 @@ class WorkStatus(StrEnum):
     COMPLETED = "completed"
 
 
-class Work(db.Model):
+class Work(Model):
     """A larger project: hardening a road, fitting building doors, installing cameras."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -300,7 +300,7 @@ class FacilityKind(StrEnum):
     OTHER = "other"
 
 
-class Facility(db.Model):
+class Facility(Model):
     """A line of a compound's facility register: so many of a kind, where, since when."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -329,7 +329,7 @@ class MeetingKind(StrEnum):
     RESIDENTS = "residents"  # 座谈会: a residents' meeting (any model)
 
 
-class Meeting(db.Model):
+class Meeting(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
@@ -351,7 +351,7 @@ class Meeting(db.Model):
     )
 
 
-class MeetingDecision(db.Model):
+class MeetingDecision(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
     text: Mapped[str] = mapped_column(String(300))

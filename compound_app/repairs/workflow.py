@@ -569,7 +569,7 @@ def assign(
             )
         )
     people = assignable_people(task)
-    before = {
+    before: dict[str, Any] = {
         "status": task.status,
         "assignee_kind": task.assignee_kind,
         "assignee_id": task.assignee_id,

@@ -140,7 +140,7 @@ def complete_work(
     before = audit.snapshot(work)
     work.status, work.completed_on = WorkStatus.COMPLETED, on
     _flush_versioned()  # before the register's line, whose flush would save it unchecked
-    if installed:
+    if installed and kind is not None:
         add_facility(
             work.compound,
             FacilityEntry(kind=kind, count=installed, location=location, installed_on=on),

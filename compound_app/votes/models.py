@@ -29,7 +29,7 @@ from .. import clock
 from ..appendonly import append_only
 from ..auth.models import User
 from ..dbtypes import UTCDateTime
-from ..extensions import db
+from ..extensions import Model
 from ..registry.models import Household, ManagementArea, _in
 
 
@@ -73,7 +73,7 @@ class BallotChannel(StrEnum):
     PAPER = "paper"  # a paper ballot collected door to door, entered with its photo
 
 
-class Vote(db.Model):
+class Vote(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), index=True)
     scope_kind: Mapped[str] = mapped_column(String(10))
@@ -110,7 +110,7 @@ class Vote(db.Model):
         return self.matter in SPECIAL
 
 
-class Elector(db.Model):
+class Elector(Model):
     """One owner of the vote's electorate (fixed when the vote opened)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,7 +129,7 @@ class Elector(db.Model):
     __table_args__ = (UniqueConstraint("vote_id", "identity"),)
 
 
-class ElectorHome(db.Model):
+class ElectorHome(Model):
     """A home an elector votes for; each home of the electorate belongs to one elector."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -145,7 +145,7 @@ class ElectorHome(db.Model):
     __table_args__ = (UniqueConstraint("vote_id", "household_id"),)
 
 
-class Ballot(db.Model):
+class Ballot(Model):
     """A ballot as cast. Never changed; an elector's latest ballot is the one that counts."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -171,7 +171,7 @@ class Ballot(db.Model):
 # --- consultations ----------------------------------------------------------------------------
 
 
-class Consultation(db.Model):
+class Consultation(Model):
     """A question or a plan put to the households of a unit, building, compound or area."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -192,7 +192,7 @@ class Consultation(db.Model):
     __table_args__ = (CheckConstraint(_in("scope_kind", ScopeKind), name="scope_kind"),)
 
 
-class Answer(db.Model):
+class Answer(Model):
     """A household's answer; a later one from the same home replaces it (kept in audit)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -85,11 +85,12 @@ def resolve_scope(kind: str, scope_id: int | None) -> Scope:
             return Scope(
                 ScopeKind.BUILDING, obj, obj.compound.area, f"{obj.compound.name}{obj.name}"
             )
-        case _:
+        case Unit():
             b = obj.building
             return Scope(
                 ScopeKind.UNIT, obj, b.compound.area, f"{b.compound.name}{b.name}{obj.name}"
             )
+    raise RuleError(_("Choose who is asked."), "scope")
 
 
 def households_in(kind: str, scope_id: int) -> Any:
