@@ -58,7 +58,8 @@ test-dates: $(VENV)/.dev translations
 	TEST_NOW=2029-06-01T09:00:00+08:00 $(PYTEST) -m "not browser" $(DATE_SLICE)
 	TEST_NOW=2027-01-01T00:00:00+08:00 $(PYTEST) -m "not browser" $(DATE_SLICE)
 
-# Page benchmark on SQLite, or on PostgreSQL when DATABASE_URL points at one (DESIGN.md §7).
+# Page benchmark on SQLite, or on PostgreSQL when DATABASE_URL points at one
+# (docs/ARCHITECTURE.md §5, the performance contract).
 bench: $(VENV)/.dev translations
 	$(BIN)/python -m bench pages
 

@@ -1,4 +1,4 @@
-"""The page benchmark of DESIGN.md §7: latency, ratio to the floor, growth, statements.
+"""The page benchmark of docs/ARCHITECTURE.md §5: latency, floor ratio, growth, statements.
 
 Builds the small and the city dataset, then, in-process through the Flask test client,
 requests each key page as the role that uses it. Writes bench/out/latest.json (and

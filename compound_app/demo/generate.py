@@ -2,7 +2,8 @@
 
 ``story`` follows the source story: Xinyi subdistrict, ten communities, 189 unmanaged
 compounds of which 30 are pilots under the three models. ``city`` and ``small`` are the
-benchmark datasets of DESIGN.md §7 (200 compounds / 30,000 households, and one tenth).
+benchmark datasets of docs/ARCHITECTURE.md §5 (200 compounds / 30,000 households, and
+one tenth).
 """
 
 from __future__ import annotations

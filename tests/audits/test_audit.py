@@ -1,5 +1,5 @@
-"""The audit rule (DESIGN §4), route by route: every change leaves its audit row, in the
-same transaction as the change.
+"""The audit rule (docs/ARCHITECTURE.md §3.3), route by route: every change leaves its
+audit row, in the same transaction as the change.
 
 Every route of ``app.url_map`` that accepts POST (the same set as ``test_hostile.FORMS``)
 is either in ``CASES``, with one valid request as a role allowed to make it, or in
@@ -451,7 +451,7 @@ def _new_compound(w: World, client: Any) -> Post:
         compound = one(select(Compound).where(Compound.name == "新建小区"))
         return [
             changed(compound, "create", address="和平路8号", community_id=w.community.id),
-            # Its own one-compound management area (DESIGN §3).
+            # Its own one-compound management area (docs/ARCHITECTURE.md §1.3).
             changed(compound.area, "create", name="新建小区", community_id=w.community.id),
         ]
 
