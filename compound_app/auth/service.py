@@ -475,6 +475,14 @@ def _use_invite(invite: InviteCode, user: User, password: str | None) -> User:
             # The record with this mobile is someone else's, linked when they activated:
             # a number typed into the roster never hands their place (their vote) over.
             raise InviteError.refused()
+        if occupant is not None and occupant.user_id is None:
+            # Nor may the code make its holder an owner's elector by steering which
+            # owner's record bears their number (registry/roster.py).
+            from ..registry.roster import owner_link_refusal
+
+            refusal = owner_link_refusal(occupant, user)
+            if refusal:
+                raise InviteError("code", refusal)
         if occupant is None:
             occupant = Occupant(
                 household_id=household.id,

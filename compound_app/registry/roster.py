@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask import has_request_context
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from .. import access, audit
@@ -51,6 +53,17 @@ def _room_taken(unit: Unit, room: str, except_id: int | None = None) -> bool:
     if except_id is not None:
         stmt = stmt.where(Household.id != except_id)
     return db.session.scalar(stmt) is not None
+
+
+def _system(p: Principal | None) -> bool:
+    """Whether the change is the system's own: a CLI job, the demo, a test's set-up, called
+    with no principal and nobody signed in. A request reaches the roster only through a
+    view that has checked its user, so a signed-in user is always asked about."""
+    return p is None and not (has_request_context() and current_user.is_authenticated)
+
+
+def _allowed(action: Action, obj: Any, p: Principal | None) -> bool:
+    return _system(p) or access.can(action, obj, p)
 
 
 def add_household(unit: Unit, room: str, area_dm2: int, occupancy: Occupancy) -> Household:
@@ -107,6 +120,24 @@ def _mobile_taken(household: Household, mobile: str | None, except_id: int | Non
 OWNERS = (Relation.OWNER, Relation.CO_OWNER)
 
 
+def designated_owner(
+    occupants: Sequence[Occupant], linking: Occupant | None = None
+) -> Occupant | None:
+    """The record through which a home votes: the owner, else the first co-owner; of
+    several, one who set up their own account comes before one only typed in.
+
+    ``linking``: a record about to be linked to an account, counted as linked already.
+    """
+
+    def first(found: list[Occupant]) -> list[Occupant]:
+        return sorted(found, key=lambda o: (o.user_id is None and o is not linking, o.id))
+
+    owners = [o for o in occupants if o.relation == Relation.OWNER]
+    co_owners = [o for o in occupants if o.relation == Relation.CO_OWNER]
+    chosen = first(owners) or first(co_owners)
+    return chosen[0] if chosen else None
+
+
 def in_open_vote(household: Household) -> bool:
     """Whether an owners' vote that counts this home is open now."""
     from ..votes.models import ElectorHome, Vote, VoteStatus
@@ -120,6 +151,15 @@ def in_open_vote(household: Household) -> bool:
         )
         is not None
     )
+
+
+def _guard_linked(occupant: Occupant, p: Principal | None, message: str, field: str | None) -> None:
+    """A record its person linked to their own account (with the home's code) says who they
+    are to the home, and so whether they vote for it: only the committee and community
+    staff change what it is or remove it, at any time (a vote may be drafted and opened
+    any day), and the change is on the audit trail like every roster change."""
+    if occupant.user_id is not None and not _allowed(Action.CONSULT, occupant.household, p):
+        raise RuleError(message, field)
 
 
 def _guard_owner(household: Household, p: Principal | None) -> None:
@@ -167,6 +207,17 @@ def update_occupant(
     if _mobile_taken(occupant.household, mobile, except_id=occupant.id):
         raise RuleError(_("Someone in this household already has this mobile."), "mobile")
     was = (occupant.name, occupant.mobile, occupant.relation)
+    if relation != occupant.relation:
+        _guard_linked(
+            occupant,
+            p,
+            _(
+                "%(name)s linked their own account to this home: only the committee can "
+                "change how they are related to it.",
+                name=occupant.name,
+            ),
+            "relation",
+        )
     if was != (name, mobile or None, relation) and (was[2] in OWNERS or relation in OWNERS):
         _guard_owner(occupant.household, p)
     before = audit.snapshot(occupant)
@@ -178,6 +229,16 @@ def update_occupant(
 def remove_occupant(occupant: Occupant, p: Principal | None = None) -> None:
     """Someone moved out: the record goes, and so does their account's link to the home."""
     household = occupant.household
+    _guard_linked(
+        occupant,
+        p,
+        _(
+            "%(name)s linked their own account to this home: only the committee can remove "
+            "them from it.",
+            name=occupant.name,
+        ),
+        None,
+    )
     if occupant.relation in OWNERS:
         _guard_owner(household, p)
     if occupant.user_id is not None:
@@ -194,6 +255,65 @@ def remove_occupant(occupant: Occupant, p: Principal | None = None) -> None:
     household.occupants.remove(occupant)
     db.session.delete(occupant)
     audit.record("delete", occupant, before)
+
+
+# --- linking an account to a record with the home's code ------------------------------------
+
+
+def _owner_details_set_by(occupant: Occupant) -> int | None:
+    """Who last put this record's mobile or relation where they are (None: the system)."""
+    from ..audit import AuditLog
+
+    rows = db.session.scalars(
+        select(AuditLog)
+        .where(
+            AuditLog.entity == Occupant.__tablename__,
+            AuditLog.entity_id == occupant.id,
+            AuditLog.action.in_(("create", "update")),
+        )
+        .order_by(AuditLog.id.desc())
+    )
+    for row in rows:
+        before, after = row.before or {}, row.after or {}
+        if row.action == "create" or any(
+            before.get(key) != after.get(key) for key in ("mobile", "relation")
+        ):
+            return row.user_id
+    return None
+
+
+def owner_link_refusal(occupant: Occupant, user: User) -> str | None:
+    """Why a household code must not link ``user`` to ``occupant``, an owner's or co-owner's
+    record (None: it may).
+
+    The code links the account to the record bearing its mobile, and a linked owner's
+    record is how an owner votes online. So the holder of a code must not become an owner's
+    elector by steering which record that is: not by putting their own mobile on an owner's
+    record (a representative keeps the roster), and not by claiming a second owner's record
+    that would then vote in place of the owner who already linked their account.
+    """
+    if occupant.relation not in OWNERS:
+        return None
+    household = occupant.household
+    now = designated_owner(household.occupants)
+    if (
+        now is not None
+        and now is not occupant
+        and now.user_id not in (None, user.id)
+        and designated_owner(household.occupants, linking=occupant) is occupant
+    ):
+        return _(
+            "This home's owner already votes through their own account: another owner's "
+            "record cannot take their place. Ask the committee to check the roster."
+        )
+    if _owner_details_set_by(occupant) == user.id and not access.can(
+        Action.CONSULT, household, access.load_principal(user)
+    ):
+        return _(
+            "You entered this owner's record yourself, so a code cannot link you to it as the "
+            "owner. Ask the committee to check the record first."
+        )
+    return None
 
 
 # --- representatives ------------------------------------------------------------------------

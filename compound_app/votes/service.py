@@ -38,6 +38,7 @@ from ..registry.models import (
     Relation,
     Unit,
 )
+from ..registry.roster import designated_owner
 from ..uploads import discard_upload, save_photo
 from .models import (
     Ballot,
@@ -150,14 +151,7 @@ def create_vote(
 
 
 def _designated(occupants: Sequence[Occupant]) -> Occupant | None:
-    def first(found: list[Occupant]) -> list[Occupant]:
-        # An owner who set up their own account comes before one only typed in.
-        return sorted(found, key=lambda o: (o.user_id is None, o.id))
-
-    owners = [o for o in occupants if o.relation == Relation.OWNER]
-    co_owners = [o for o in occupants if o.relation == Relation.CO_OWNER]
-    chosen = first(owners) or first(co_owners)
-    return chosen[0] if chosen else None
+    return designated_owner(occupants)
 
 
 def _identity(owner: Occupant | None, home: Household) -> str:
