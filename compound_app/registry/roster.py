@@ -66,7 +66,20 @@ def _allowed(action: Action, obj: Any, p: Principal | None) -> bool:
     return _system(p) or access.can(action, obj, p)
 
 
-def add_household(unit: Unit, room: str, area_dm2: int, occupancy: Occupancy) -> Household:
+def add_household(
+    unit: Unit, room: str, area_dm2: int, occupancy: Occupancy, p: Principal | None = None
+) -> Household:
+    # A new home's floor area and occupancy make its bills from the next run on: setting
+    # them takes fee rights, as changing them does (``update_household``).
+    if not _allowed(Action.MANAGE_FEES, unit, p):
+        raise RuleError(
+            _(
+                "A home's floor area and occupancy set its bills: only the committee can add "
+                "a home. Give them the room number and the floor area on the property "
+                "certificate."
+            ),
+            "area",
+        )
     if _room_taken(unit, room):
         raise RuleError(_("Room %(room)s already exists in this unit.", room=room), "room")
     household = Household(

@@ -606,12 +606,13 @@ def _new_household(w: World, htmx: bool) -> Post:
     )
 
 
-@case("registry.new_household", "rep")
+# A new home's floor area and occupancy make its bills: the committee's, with fee rights.
+@case("registry.new_household", "committee")
 def _new_household_page(w: World, client: Any) -> Post:
     return _new_household(w, htmx=False)
 
 
-@case("registry.new_household", "rep", "htmx")
+@case("registry.new_household", "committee", "htmx")
 def _new_household_inline(w: World, client: Any) -> Post:
     return _new_household(w, htmx=True)
 

@@ -267,15 +267,22 @@ def test_representative_edits_only_their_own_unit(world, login_as):
     own = first_unit(world.branch)
     other = world.branch.buildings[0].units[1]
     ok = client.post(
-        f"/registry/units/{own.id}/households/new",
-        data={"room": "801", "area": "66", "occupancy": "owner_occupied"},
+        f"/registry/households/{own.households[1].id}/occupants",
+        data={"name": "家属乙", "mobile": "", "relation": "family"},
     )
     assert ok.status_code == 303
     refused = client.post(
-        f"/registry/units/{other.id}/households/new",
-        data={"room": "801", "area": "66", "occupancy": "owner_occupied"},
+        f"/registry/households/{other.households[1].id}/occupants",
+        data={"name": "家属乙", "mobile": "", "relation": "family"},
     )
-    assert refused.status_code == 403
+    assert refused.status_code == 404  # another stairwell's homes are out of their sight
+    assert (
+        client.post(
+            f"/registry/units/{other.id}/households/new",
+            data={"room": "801", "area": "66", "occupancy": "owner_occupied"},
+        ).status_code
+        == 403
+    )
     assert (
         client.post(
             f"/registry/compounds/{world.branch.id}/buildings/new", data={"name": "9号楼"}

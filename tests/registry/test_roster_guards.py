@@ -1,7 +1,7 @@
 """What a representative may not do to the roster they keep, at any time: change what a
-record linked to its person's own account is to the home, or remove it; and what a
-household code may not do: make its holder an owner's elector by steering which record it
-links to.
+record linked to its person's own account is to the home, remove it, or set a new home's
+floor area and occupancy; and what a household code may not do: make its holder an
+owner's elector by steering which record it links to.
 
 Each attack a review found is replayed and refused; next to it, the legitimate path
 still works.
@@ -21,7 +21,7 @@ from compound_app.auth.models import Role, RoleGrant, User
 from compound_app.errors import RuleError
 from compound_app.extensions import db
 from compound_app.registry import roster
-from compound_app.registry.models import Household, Occupant, Relation
+from compound_app.registry.models import Household, Occupancy, Occupant, Relation
 from compound_app.votes import service as votes
 from tests.factories import World, first_unit, user
 from tests.votes.test_votes import _edit, _link_with_code, _vote
@@ -285,3 +285,38 @@ def test_a_code_cannot_put_a_second_owner_record_in_place_of_the_linked_owner(
     vote = _vote(world, "unit", unit)
     elector = votes.elector_for_user(vote, owner)
     assert elector is not None and {h.household_id for h in elector.homes} == {home.id}
+
+
+# --- H3: a new home's floor area and occupancy take fee rights ----------------------------------
+
+
+def test_a_representative_cannot_set_a_new_homes_area_and_occupancy(
+    world: World, login_as: Any
+) -> None:
+    unit = first_unit(world.branch)
+    homes, rows = db.session.scalar(select(func.count(Household.id))), _audit_rows()
+    response = login_as(world.users["rep"]).post(
+        f"/registry/units/{unit.id}/households/new",
+        data={"room": "801", "area": "300", "occupancy": "vacant"},
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="area-error"' in html and "只有物管会可以新增房屋" in html
+    assert db.session.scalar(select(func.count(Household.id))) == homes
+    assert _audit_rows() == rows
+    with pytest.raises(RuleError):
+        roster.add_household(
+            unit, "802", 6000, Occupancy.VACANT, access.load_principal(world.users["rep"])
+        )
+    db.session.rollback()
+    # The committee adds it, area and occupancy as given, on the record.
+    chair = login_as(world.users["committee"])
+    assert (
+        chair.post(
+            f"/registry/units/{unit.id}/households/new",
+            data={"room": "801", "area": "300", "occupancy": "vacant"},
+        ).status_code
+        == 303
+    )
+    added = db.session.scalar(select(Household).where(Household.room == "801"))
+    assert (added.area_dm2, added.occupancy) == (30000, "vacant")
