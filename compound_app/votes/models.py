@@ -3,8 +3,9 @@
 A vote's electorate is fixed when it opens: one ``Elector`` per owner (one person per
 exclusive unit, except that an owner of several units is one person with their areas
 summed; a co-owned unit votes through its designated co-owner), each holding the homes
-it votes for. Ballots are append-only; an elector's latest ballot counts. Closing
-freezes the counts on the vote itself.
+it votes for. Ballots are append-only; an elector's latest ballot counts, unless the
+committee voided it (a paper ballot entered by mistake: a ``BallotVoid``, append-only
+too). Closing freezes the counts on the vote itself.
 """
 
 from __future__ import annotations
@@ -211,8 +212,25 @@ class Answer(Model):
     __table_args__ = (UniqueConstraint("consultation_id", "household_id"),)
 
 
+class BallotVoid(Model):
+    """Cancels a paper ballot entered by mistake, with the reason; the committee's act.
+
+    The ballot stays on record, marked void, and no longer counts: the elector has not
+    voted, and may vote again (online through their own account, or on paper).
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id"), unique=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    voided_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    voided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    ballot: Mapped[Ballot] = relationship()
+    voided_by: Mapped[User] = relationship()
+
+
 class BallotChangeRefused(RuntimeError):
-    """A ballot was about to be changed or deleted."""
+    """A ballot (or the void of one) was about to be changed or deleted."""
 
 
-append_only(Ballot, error=BallotChangeRefused)
+append_only(Ballot, BallotVoid, error=BallotChangeRefused)

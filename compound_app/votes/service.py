@@ -43,6 +43,7 @@ from ..uploads import discard_upload, save_photo
 from .models import (
     Ballot,
     BallotChannel,
+    BallotVoid,
     Choice,
     Elector,
     ElectorHome,
@@ -214,19 +215,28 @@ def _accepting(vote: Vote) -> None:
         raise RuleError(_("Voting closed on %(date)s.", date=f"{vote.closes_on:%Y-%m-%d}"))
 
 
+def _counted() -> Any:
+    """Ballots that count: every ballot but those the committee voided."""
+    return select(Ballot).where(
+        ~select(BallotVoid.id).where(BallotVoid.ballot_id == Ballot.id).exists()
+    )
+
+
 def latest_ballots(vote: Vote) -> dict[int, Ballot]:
+    """Each elector's latest ballot that was not voided: the one that counts."""
     latest: dict[int, Ballot] = {}
     for ballot in db.session.scalars(
-        select(Ballot).where(Ballot.vote_id == vote.id).order_by(Ballot.id)
+        _counted().where(Ballot.vote_id == vote.id).order_by(Ballot.id)
     ):
         latest[ballot.elector_id] = ballot
     return latest
 
 
 def _ballots_of(vote: Vote, elector: Elector) -> list[Ballot]:
+    """The elector's ballots that count (a voided one is as if never cast)."""
     return list(
         db.session.scalars(
-            select(Ballot)
+            _counted()
             .where(Ballot.vote_id == vote.id, Ballot.elector_id == elector.id)
             .order_by(Ballot.id)
         )
@@ -240,7 +250,12 @@ def elector_for_user(vote: Vote, user: User) -> Elector | None:
 
 
 def why_not_elector(vote: Vote, user: User, p: Principal) -> str:
-    """A plain reason an account holder cannot vote online (renters, family, co-owners)."""
+    """A plain, true reason an account holder cannot vote online in this vote.
+
+    Who votes was fixed when the vote opened: an owner who linked their account, or was
+    recorded as the owner, only after that is told so (and how they can still vote),
+    not that owners alone vote.
+    """
     homes = db.session.scalars(
         select(ElectorHome).where(
             ElectorHome.vote_id == vote.id,
@@ -249,15 +264,34 @@ def why_not_elector(vote: Vote, user: User, p: Principal) -> str:
     ).all()
     if not homes:
         return _("Your home is not among the homes asked in this vote.")
+    elector_of = {h.household_id: h.elector for h in homes}
     mine = db.session.scalars(
-        select(Occupant).where(
+        select(Occupant)
+        .where(
             Occupant.user_id == user.id,
-            Occupant.household_id.in_([h.household_id for h in homes]),
+            Occupant.household_id.in_(list(elector_of)),
         )
+        .order_by(Occupant.id)
     ).all()
-    if any(o.relation == Relation.CO_OWNER for o in mine):
-        designated = homes[0].elector.name or _("the designated co-owner")
+    opened = f"{clock.local(vote.opened_at):%Y-%m-%d}" if vote.opened_at else ""
+    # The owner's own record was the elector, but not yet linked to their account then.
+    if any(elector_of[o.household_id].identity == f"occupant:{o.id}" for o in mine):
+        return _(
+            "Who votes was fixed when this vote opened on %(date)s, before you linked your "
+            "account to your home. This time your vote is on paper: ask your unit "
+            "representative or the committee for a paper ballot.",
+            date=opened,
+        )
+    co_owned = [o for o in mine if o.relation == Relation.CO_OWNER]
+    if co_owned:
+        designated = elector_of[co_owned[0].household_id].name or _("the designated co-owner")
         return _("A co-owned home votes once, through %(name)s.", name=designated)
+    if any(o.relation == Relation.OWNER for o in mine):
+        return _(
+            "Who votes was fixed when this vote opened on %(date)s, and you were not "
+            "recorded as your home's owner then. If that is wrong, tell the committee.",
+            date=opened,
+        )
     return _("Only owners vote; tenants and family members do not.")
 
 
@@ -290,6 +324,40 @@ def may_enter_paper(household: Household, p: Principal | None = None) -> bool:
     return household.unit_id in p.rep_units or access.can(Action.CONSULT, household, p)
 
 
+def _has_owner(elector: Elector) -> bool:
+    """Whether an owner was recorded for the elector's home when the vote opened."""
+    return not elector.identity.startswith("home:")
+
+
+def paper_refusal(vote: Vote, elector: Elector, p: Principal | None = None) -> str | None:
+    """Why the user may not enter a paper ballot for ``elector`` (None: they may).
+
+    The committee and community staff may for anyone. A representative may only for an
+    owner without an account of their own, all of whose homes lie in units they represent,
+    and only for a home whose owner is recorded.
+    """
+    p = p or access.principal()
+    if not all(may_enter_paper(h.household, p) for h in elector.homes):
+        return (
+            _("You enter paper ballots for the units you represent only.")
+            if len(elector.homes) == 1
+            else _(
+                "This owner votes for homes outside the units you represent too: only the "
+                "committee can enter their paper ballot."
+            )
+        )
+    if may_run(vote.area, p):
+        return None
+    if elector.user_id is not None:
+        return _(
+            "This owner votes online with their own account. If they want to vote on paper, "
+            "the committee enters their ballot."
+        )
+    if not _has_owner(elector):
+        return _("No owner is recorded for this home: only the committee can enter its ballot.")
+    return None
+
+
 def enter_paper(
     vote: Vote,
     household_id: int | None,
@@ -308,10 +376,9 @@ def enter_paper(
     )
     if home is None:
         raise RuleError(_("That home is not in this vote's electorate."), "household_id")
-    if not may_enter_paper(home.household, p):
-        raise RuleError(
-            _("You enter paper ballots for the units you represent only."), "household_id"
-        )
+    refusal = paper_refusal(vote, home.elector, p)
+    if refusal:
+        raise RuleError(refusal, "household_id")
     earlier = _ballots_of(vote, home.elector)
     if earlier:
         how = earlier[-1].channel
@@ -340,6 +407,43 @@ def enter_paper(
     return ballot
 
 
+VOID_REASON_MAX = 200
+
+
+def void_paper(ballot: Ballot, reason: str, actor: User, p: Principal | None = None) -> BallotVoid:
+    """The committee cancels a paper ballot entered by mistake (a representative's ballot
+    for the wrong home, or one the owner did not sign). The ballot stays on record, marked
+    void with the reason; the elector counts as not having voted and may vote again.
+
+    Online ballots are the owner's own and are never voided: the owner changes them.
+    """
+    vote = db.session.get(Vote, ballot.vote_id)
+    assert vote is not None
+    if not may_run(vote.area, p):
+        raise RuleError(_("Only the committee can void a paper ballot."))
+    if vote.status != VoteStatus.OPEN:
+        raise RuleError(_("Ballots can be voided only while the vote is open."))
+    if ballot.channel != BallotChannel.PAPER:
+        raise RuleError(
+            _("Only paper ballots can be voided; an owner changes their online vote themselves.")
+        )
+    if db.session.scalar(select(BallotVoid.id).where(BallotVoid.ballot_id == ballot.id)):
+        raise RuleError(_("This ballot is void already."))
+    reason = " ".join(reason.split())
+    if not reason:
+        raise RuleError(_("Say why the ballot is void."), "reason")
+    if len(reason) > VOID_REASON_MAX:
+        raise RuleError(
+            _("At most %(n)d characters.", n=VOID_REASON_MAX),
+            "reason",
+        )
+    void = BallotVoid(ballot_id=ballot.id, reason=reason, voided_by_id=actor.id)
+    db.session.add(void)
+    db.session.flush()
+    audit.record("void_ballot", void, audit.snapshot(ballot), actor_id=actor.id)
+    return void
+
+
 def tally(vote: Vote) -> Tally:
     """The live count (or, once closed, the same count, frozen on the vote)."""
     latest = latest_ballots(vote)
@@ -355,13 +459,18 @@ class HomeLine:
     unit_id: int
     choice: str | None
     channel: str | None
+    # Whether the unit's representative may enter the home's paper ballot: its owner is
+    # recorded and has no account of their own (else the owner votes online, or the
+    # committee enters the ballot; see ``paper_refusal``).
+    by_rep: bool = True
 
 
 def homes(vote: Vote) -> list[HomeLine]:
     """Every home of the electorate with its owner's counted choice (no names)."""
     latest = latest_ballots(vote)
     rows = db.session.execute(
-        select(ElectorHome, Household, Unit, Building, Compound)
+        select(ElectorHome, Elector, Household, Unit, Building, Compound)
+        .join(Elector, Elector.id == ElectorHome.elector_id)
         .join(Household, Household.id == ElectorHome.household_id)
         .join(Unit, Unit.id == Household.unit_id)
         .join(Building, Building.id == Unit.building_id)
@@ -370,7 +479,7 @@ def homes(vote: Vote) -> list[HomeLine]:
         .order_by(Compound.name, Building.sort_key, Unit.sort_key, Household.sort_key)
     ).all()
     lines = []
-    for eh, home, unit, building, compound in rows:
+    for eh, elector, home, unit, building, compound in rows:
         ballot = latest.get(eh.elector_id)
         lines.append(
             HomeLine(
@@ -379,9 +488,21 @@ def homes(vote: Vote) -> list[HomeLine]:
                 unit.id,
                 ballot.choice if ballot else None,
                 ballot.channel if ballot else None,
+                by_rep=elector.user_id is None and _has_owner(elector),
             )
         )
     return lines
+
+
+def paper_homes(lines: list[HomeLine], runs: bool, p: Principal) -> list[HomeLine]:
+    """The homes still to vote whose paper ballot the user may enter: any, for those who
+    run the vote; for a representative, the homes of their units whose owner is recorded
+    and has no account of their own."""
+    return [
+        line
+        for line in lines
+        if line.choice is None and (runs or (line.unit_id in p.rep_units and line.by_rep))
+    ]
 
 
 def close_vote(vote: Vote, actor: User) -> Tally:

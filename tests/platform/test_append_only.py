@@ -1,4 +1,5 @@
-"""Append-only records: every ledger table, the repair timeline, ballots and the audit trail.
+"""Append-only records: every ledger table, the repair timeline, ballots (and their voids)
+and the audit trail.
 
 For each, the ORM refuses to flush a change or a deletion and to run an ``update()`` or
 ``delete()`` statement; the database's triggers refuse raw UPDATE and DELETE.
@@ -39,7 +40,7 @@ from compound_app.months import add_months, month_of
 from compound_app.repairs import workflow as repairs
 from compound_app.repairs.models import RepairEvent, TimelineChangeRefused
 from compound_app.votes import service as votes
-from compound_app.votes.models import Ballot, BallotChangeRefused
+from compound_app.votes.models import Ballot, BallotChangeRefused, BallotVoid
 from tests.conftest import PG_URL, Template, _config, _empty_pg, make_app
 from tests.factories import World, build_world, fee_objects, first_unit
 
@@ -57,6 +58,7 @@ CASES: dict[type, tuple[type[Exception], str, Any]] = {
     FinanceBoard: (LedgerChangeRefused, "figures", {}),
     RepairEvent: (TimelineChangeRefused, "note", "改写"),
     Ballot: (BallotChangeRefused, "choice", "no"),
+    BallotVoid: (BallotChangeRefused, "reason", "改写"),
     AuditLog: (AuditChangeRefused, "action", "rewritten"),
 }
 MODELS = list(CASES)
@@ -136,6 +138,18 @@ def _records(world: World) -> None:
     )
     votes.open_vote(vote, chair)
     votes.cast_online(vote, resident, "yes", access.load_principal(resident))
+    # A paper ballot entered for the wrong home, voided by the committee.
+    paper = Ballot(
+        vote_id=vote.id,
+        elector_id=vote.electors[-1].id,
+        choice="no",
+        channel="paper",
+        entered_by_id=chair.id,
+        photo="wrong-home.jpg",
+    )
+    db.session.add(paper)
+    db.session.flush()
+    votes.void_paper(paper, "录错了户", chair, access.load_principal(chair))
     db.session.commit()
     for model in CASES:
         assert count(model) > 0, model.__name__
