@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,31 @@ PUBLIC_ENDPOINTS = frozenset(
         "health.healthz",
     }
 )
+
+# The areas, each a package whose __init__ creates its blueprint; the order is the order
+# in which their routes are registered.
+AREAS = (
+    "home",
+    "auth",
+    "registry",
+    "committees",
+    "fees",
+    "people",
+    "repairs",
+    "oversight",
+    "votes",
+)
+
+
+def view_modules() -> list[str]:
+    """Every area's view modules (``views`` and ``*_views``), by their dotted names."""
+    found = []
+    for area in AREAS:
+        package = importlib.import_module(f"{__name__}.{area}")
+        for info in pkgutil.iter_modules(package.__path__):
+            if info.name == "views" or info.name.endswith("_views"):
+                found.append(f"{package.__name__}.{info.name}")
+    return found
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -67,31 +94,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     init_templating(app)
 
-    from .auth.views import bp as auth_bp
-    from .committees.views import bp as committees_bp
-    from .fees.views import bp as fees_bp
     from .health import bp as health_bp
-    from .home.views import bp as home_bp
-    from .oversight.views import bp as oversight_bp
-    from .people.views import bp as people_bp
-    from .registry.views import bp as registry_bp
-    from .repairs import works_views  # noqa: F401  (adds its routes to the repairs blueprint)
-    from .repairs.views import bp as repairs_bp
-    from .votes.views import bp as votes_bp
 
-    for bp in (
-        health_bp,
-        home_bp,
-        auth_bp,
-        registry_bp,
-        committees_bp,
-        fees_bp,
-        people_bp,
-        repairs_bp,
-        oversight_bp,
-        votes_bp,
-    ):
-        app.register_blueprint(bp)
+    app.register_blueprint(health_bp)
+    for module in view_modules():
+        importlib.import_module(module)  # its routes join its package's blueprint
+    for area in AREAS:
+        app.register_blueprint(importlib.import_module(f"{__name__}.{area}").bp)
 
     from .cli import init_cli
 

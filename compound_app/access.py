@@ -1,24 +1,41 @@
 """Who may do what on which object. Every view asks here; nothing else decides.
 
 A user's reach comes only from their role grants. Objects outside every grant answer
-404 (``require``), so nobody can even learn that another compound's records exist;
-objects the user can see but not change answer 403.
+404 (``require``, ``get_or_404``), so nobody can even learn that another compound's
+records exist; objects the user can see but not change answer 403.
+
+Most objects are judged by where they sit (``locate``: subdistrict, community, area,
+compound, unit, home) and the user's grants there. A few have a rule of their own, kept
+here too: a repair task by who reported it and where (``task_view``), a vote by its
+electorate, a consultation by whom it asks, a pilot by the staff over it, a role grant
+by who may take it back. Views load objects by id only through ``get_or_404`` (or
+``find`` for an object picked on a form); a test fails on any other lookup in a view.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import ColumnElement, false, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, false, or_, select, union
 
 from .auth.models import Role, RoleGrant, User
 from .committees.models import Committee, CommitteeMember
 from .extensions import db
-from .fees.models import CashHandover, Expense, FeeItem, FeeSchedule, Payment, ThresholdChange
+from .fees.models import (
+    Bill,
+    CashHandover,
+    Expense,
+    FeeItem,
+    FeeRelief,
+    FeeSchedule,
+    Payment,
+    ThresholdChange,
+)
+from .oversight.models import Milestone
 from .registry.models import (
     Building,
     Community,
@@ -26,11 +43,22 @@ from .registry.models import (
     Household,
     ManagementArea,
     Occupant,
+    Pilot,
     Subdistrict,
     Unit,
 )
-from .repairs.models import Meeting, Place, RepairTask, Work
-from .votes.models import Consultation, Vote
+from .repairs.models import (
+    Facility,
+    Meeting,
+    MeetingDecision,
+    Place,
+    RepairPhoto,
+    RepairTask,
+    Work,
+)
+from .votes.models import Ballot, Consultation, ElectorHome, Vote, VoteStatus
+
+M = TypeVar("M")
 
 
 class Action(StrEnum):
@@ -48,6 +76,12 @@ class Action(StrEnum):
     # for the compound's common parts (anyone who lives or serves there)
     TRIAGE = "triage"  # repairs: assign, reject, works, facilities, meetings
     CONSULT = "consult"  # put questions and votes to residents, close them, enter ballots
+    VIEW_PRIVATE = "view_private"  # a home's own matters (why its fees are reduced): its
+    # residents, and those who decide them
+    # Duties asked without an object (``can(Action.OVERSEE)``) or of one (then over it):
+    OVERSEE = "oversee"  # staff: communities, people, pilots
+    ADMINISTER = "administer"  # a subdistrict's admin: new communities, targets, thresholds
+    BROWSE = "browse"  # the list of compounds: staff and committee members
 
 
 @dataclass(frozen=True)
@@ -204,14 +238,24 @@ def locate(obj: Any) -> Location:
             if obj.unit is not None:
                 return locate(obj.unit)
             return locate(obj.compound)
-        case Work() | Meeting():
+        case Work() | Meeting() | Pilot():
             return locate(obj.compound)
+        case Facility():
+            return locate(db.session.get(Compound, obj.compound_id))
+        case MeetingDecision():
+            return locate(obj.meeting)
+        case Milestone():
+            return locate(obj.pilot)
+        case Bill() | FeeRelief():
+            return locate(db.session.get(Household, obj.household_id))
         case Vote() | Consultation():
             return locate(obj.area)
+        case Ballot():
+            return locate(db.session.get(Vote, obj.vote_id))
     raise TypeError(f"access has no rule for {type(obj).__name__}")
 
 
-def _area(area_id: int) -> ManagementArea:
+def _area(area_id: int) -> ManagementArea | None:
     return db.session.get(ManagementArea, area_id)
 
 
@@ -219,13 +263,65 @@ def _with(loc: Location, **changes: int) -> Location:
     return Location(**{**loc.__dict__, **changes})
 
 
-def can(action: Action, obj: Any, p: Principal | None = None) -> bool:
+def can(action: Action, obj: Any = None, p: Principal | None = None) -> bool:
+    """May the user do ``action`` on ``obj`` (or hold the duty ``action`` at all)?"""
     p = p or principal()
     if p.is_anonymous:
         return False
-    loc = locate(obj)
-    staff = loc.subdistrict_id in p.admin_subdistricts or loc.community_id in p.staff_communities
-    if staff:
+    if obj is None:
+        return _duty(action, p)
+    match obj:
+        case Pilot() | Milestone():
+            # Pilots are the staff's oversight; committees see their compound instead.
+            return _staff_over(locate(obj), p)
+        case RepairTask() if action is Action.VIEW:
+            return task_view(obj, p) is not None
+        case RepairPhoto():
+            return can(action, obj.task if obj.task is not None else obj.work, p)
+        case Vote():
+            runs = _by_place(Action.CONSULT, locate(obj), p)
+            if action is Action.VIEW:
+                return runs or (obj.status != VoteStatus.DRAFT and in_electorate(obj, p))
+            return runs and action is Action.CONSULT
+        case Ballot():
+            # A ballot's paper and photo are for those who run the vote.
+            return _by_place(Action.CONSULT, locate(obj), p) and action in (
+                Action.VIEW,
+                Action.CONSULT,
+            )
+        case Consultation():
+            runs = _by_place(Action.CONSULT, locate(obj), p)
+            if action is Action.VIEW:
+                return runs or (obj.scope_kind, obj.scope_id) in asked_scopes(p)
+            return runs and action is Action.CONSULT
+        case RoleGrant():
+            return _grant_rule(action, obj, p)
+    return _by_place(action, locate(obj), p)
+
+
+def _duty(action: Action, p: Principal) -> bool:
+    match action:
+        case Action.OVERSEE:
+            return p.is_staff
+        case Action.ADMINISTER:
+            return bool(p.admin_subdistricts)
+        case Action.BROWSE:
+            return p.is_staff or bool(p.committee_areas)
+    raise TypeError(f"{action} is asked of an object")
+
+
+def _staff_over(loc: Location, p: Principal) -> bool:
+    return loc.subdistrict_id in p.admin_subdistricts or loc.community_id in p.staff_communities
+
+
+def _by_place(action: Action, loc: Location, p: Principal) -> bool:
+    if action is Action.ADMINISTER:
+        return loc.subdistrict_id in p.admin_subdistricts
+    if action is Action.OVERSEE:
+        return _staff_over(loc, p)
+    if action is Action.BROWSE:
+        return False
+    if _staff_over(loc, p):
         return True
     if loc.area_id is None:
         # Subdistricts and communities belong to staff alone.
@@ -254,7 +350,7 @@ def can(action: Action, obj: Any, p: Principal | None = None) -> bool:
         )
     if loc.household_id is not None and loc.household_id in p.resident_households:
         # Residents see who lives in their home, but never other residents' numbers.
-        return action in (Action.VIEW, Action.VIEW_ROSTER, Action.REPORT)
+        return action in (Action.VIEW, Action.VIEW_ROSTER, Action.REPORT, Action.VIEW_PRIVATE)
     if action in (Action.VIEW, Action.REPORT) and loc.household_id is None:
         # Buildings and units are common knowledge within a compound; homes are not.
         return loc.compound_id in p.rep_compounds or loc.compound_id in p.resident_compounds
@@ -292,6 +388,60 @@ def task_view(task: RepairTask | None, p: Principal | None = None) -> TaskView |
     return None
 
 
+def in_electorate(vote: Vote, p: Principal | None = None) -> bool:
+    """Whether one of the user's homes, or a home in a unit they represent, is in the
+    vote's electorate (fixed when the vote opened)."""
+    p = p or principal()
+    homes = elector_homes(p)
+    if homes is None:
+        return False
+    found = db.session.scalar(
+        select(ElectorHome.id)
+        .join(Household, Household.id == ElectorHome.household_id)
+        .where(ElectorHome.vote_id == vote.id, homes)
+        .limit(1)
+    )
+    return found is not None
+
+
+def elector_homes(p: Principal | None = None) -> ColumnElement[bool] | None:
+    """A WHERE clause on Household for the homes whose votes the user follows: their own,
+    and those of the units they represent; None when there are none."""
+    p = p or principal()
+    conditions: list[ColumnElement[bool]] = []
+    if p.resident_households:
+        conditions.append(Household.id.in_(p.resident_households))
+    if p.rep_units:
+        conditions.append(Household.unit_id.in_(p.rep_units))
+    return or_(*conditions) if conditions else None
+
+
+def asked_scopes(p: Principal | None = None) -> set[tuple[str, int]]:
+    """The (kind, id) scopes a consultation may be put to that reach the user: their
+    homes' and represented units' unit, building, compound and area."""
+    p = p or principal()
+    units = set(p.rep_units)
+    if p.resident_households:
+        units |= set(
+            db.session.scalars(
+                select(Household.unit_id).where(Household.id.in_(p.resident_households))
+            )
+        )
+    if not units:
+        return set()
+    rows = db.session.execute(
+        select(Unit.id, Building.id, Compound.id, Compound.area_id)
+        .join(Building, Building.id == Unit.building_id)
+        .join(Compound, Compound.id == Building.compound_id)
+        .where(Unit.id.in_(units))
+    ).all()
+    scopes: set[tuple[str, int]] = set()
+    for unit_id, building_id, compound_id, area_id in rows:
+        scopes |= {("unit", unit_id), ("building", building_id), ("compound", compound_id)}
+        scopes.add(("area", area_id))
+    return scopes
+
+
 def collects_in(area: ManagementArea, p: Principal | None = None) -> bool:
     """Whether the user takes payments somewhere in the area (and so may hand over cash)."""
     p = p or principal()
@@ -311,9 +461,57 @@ def deny() -> NoReturn:
     abort(404)
 
 
-def get_or_404(model: type, ident: Any, action: Action = Action.VIEW) -> Any:
+def get_or_404(model: type[M], ident: Any, action: Action = Action.VIEW) -> M:
+    """The object with this id, if the user may ``action`` it; else 404 (or 403, as above)."""
     obj = db.session.get(model, ident) if _valid_id(ident) else None
-    return require(action, obj)
+    found: M = require(action, obj)
+    return found
+
+
+def find(model: type[M], ident: Any, action: Action = Action.VIEW) -> M | None:
+    """An object picked on a form (a compound from a list, a bill of this home): None when
+    it does not exist or is not the user's to ``action``, for the form to say so."""
+    obj = db.session.get(model, ident) if _valid_id(ident) else None
+    if obj is None or not can(Action.VIEW, obj) or not can(action, obj):
+        return None
+    return obj
+
+
+def require_staff() -> Principal:
+    """Pages for community staff and the subdistrict: out of everyone else's sight (404)."""
+    p = principal()
+    if not can(Action.OVERSEE, p=p):
+        abort(404)
+    return p
+
+
+def require_admin() -> Principal:
+    """Pages for a subdistrict's admin: 404 to non-staff, 403 to community staff."""
+    p = require_staff()
+    if not can(Action.ADMINISTER, p=p):
+        abort(403)
+    return p
+
+
+def require_signed_in() -> Principal:
+    p = principal()
+    if p.is_anonymous:
+        abort(404)
+    return p
+
+
+def administered(p: Principal | None = None) -> list[Subdistrict]:
+    """The subdistricts the user administers (their targets and settings pages)."""
+    p = p or principal()
+    if not p.admin_subdistricts:
+        return []
+    return list(
+        db.session.scalars(
+            select(Subdistrict)
+            .where(Subdistrict.id.in_(p.admin_subdistricts))
+            .order_by(Subdistrict.id)
+        )
+    )
 
 
 def _valid_id(ident: Any) -> bool:
@@ -369,7 +567,7 @@ def people_filter(p: Principal | None = None) -> ColumnElement[bool]:
     units = select(Unit.id).join(Building).where(Building.compound_id.in_(compounds))
     households = select(Household.id).where(Household.unit_id.in_(units))
     # One simple, indexable select per way of belonging, united once.
-    members = union(
+    members: CompoundSelect[Any] = union(
         select(RoleGrant.user_id).where(RoleGrant.community_id.in_(communities)),
         select(RoleGrant.user_id).where(RoleGrant.area_id.in_(areas)),
         select(RoleGrant.user_id).where(RoleGrant.unit_id.in_(units)),
@@ -421,6 +619,15 @@ def can_revoke(grant: RoleGrant, p: Principal | None = None) -> bool:
         return False  # a seat ends on the committee page, where its term is kept
     obj = db.session.get(SCOPE_MODELS[role], grant.scope_id)
     return obj is not None and can(Action.MANAGE_PEOPLE, obj, p)
+
+
+def _grant_rule(action: Action, grant: RoleGrant, p: Principal) -> bool:
+    """A role grant is in sight of the staff who may take it back (``can_revoke``) from a
+    person they manage; to everyone else it does not exist."""
+    if action not in (Action.VIEW, Action.MANAGE_PEOPLE) or not p.is_staff:
+        return False
+    holder = db.session.scalar(select(User.id).where(User.id == grant.user_id, people_filter(p)))
+    return holder is not None and can_revoke(grant, p)
 
 
 def can_manage_account(user: User, p: Principal | None = None) -> bool:

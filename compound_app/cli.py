@@ -101,7 +101,7 @@ def create_admin(mobile: str, name: str, subdistrict: str, city: str) -> None:
     from .auth.models import Role
     from .auth.service import find_or_create_user, grant, issue_invite
     from .errors import RuleError
-    from .forms import is_mobile, name_problem, normalise_mobile, normalise_name
+    from .fields import is_mobile, name_problem, normalise_mobile, normalise_name
     from .registry.models import Subdistrict
 
     mobile, name = normalise_mobile(mobile), normalise_name(name)

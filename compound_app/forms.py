@@ -1,31 +1,18 @@
-"""Field rules shared by every form: names, mobiles, labels, areas, dates."""
+"""The base form and the one path by which a submitted form changes anything."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from flask import request
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
-from wtforms import Field, FileField, Form, StringField
-from wtforms.validators import ValidationError
+from wtforms import FileField
 
 from .errors import RuleError
-from .money import AmountError, parse_hundredths
 
 T = TypeVar("T")
-
-# ASCII digits only: \d would also take Arabic-Indic and other scripts' digits, which NFKC
-# leaves alone and no phone dials; $ would take a trailing newline.
-MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
-NAME_MAX = 50
-# Middle dots people type for 维吾尔族 and foreign names; all stored as "·".
-_DOTS = {"・": "·", "•": "·", "‧": "·", "∙": "·", "．": "·"}
 
 
 class AppForm(FlaskForm):
@@ -49,279 +36,6 @@ class AppForm(FlaskForm):
             return request.form or None
 
 
-def clean_text(value: Any) -> str:
-    """NFKC-normalised, trimmed, inner whitespace collapsed; control characters kept (to reject)."""
-    if value is None:
-        return ""
-    text = unicodedata.normalize("NFKC", str(value))
-    return " ".join(text.split())
-
-
-def has_control(text: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text)
-
-
-# --- query strings: search boxes and list filters answer bad values by ignoring them ------
-
-
-def search_text(value: Any, max_len: int = 50) -> str:
-    """What a search box sent, normalised like stored text, invisible characters dropped.
-
-    PostgreSQL refuses a NUL in a query parameter, so it never reaches the LIKE.
-    """
-    text = "".join(ch for ch in clean_text(value) if not has_control(ch))
-    return text[:max_len]
-
-
-def whole_number(value: Any, maximum: int = 2**31 - 1) -> int | None:
-    """A page number or id from a query string: ASCII digits from 1 to ``maximum``, else None.
-
-    ``str.isdigit`` admits "²" and other digits ``int()`` refuses, and the database
-    refuses integers beyond 64 bits.
-    """
-    text = str(value or "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(maximum)):
-        return None
-    number = int(text)
-    return number if 0 < number <= maximum else None
-
-
-def normalise_mobile(value: Any) -> str:
-    text = unicodedata.normalize("NFKC", str(value or ""))
-    return re.sub(r"[\s\-]", "", text).removeprefix("+86")
-
-
-def is_mobile(value: str) -> bool:
-    return bool(MOBILE_RE.fullmatch(value))
-
-
-def normalise_name(value: Any) -> str:
-    text = str(value or "")
-    for dot, plain in _DOTS.items():
-        text = text.replace(dot, plain)
-    return clean_text(text)
-
-
-def name_problem(name: str) -> str | None:
-    if not name:
-        return str(_l("Please enter a name."))
-    if len(name) > NAME_MAX:
-        return str(_l("A name can have at most %(n)d characters.", n=NAME_MAX))
-    if has_control(name) or not all(
-        unicodedata.category(ch)[0] in "LM" or ch in " ·" for ch in name
-    ):
-        return str(_l("A name may contain only letters, spaces and “·”."))
-    return None
-
-
-def label_problem(label: str, max_len: int = 20) -> str | None:
-    """Building, unit and room labels: 1号楼, 2单元, 301, A-1202."""
-    if not label:
-        return str(_l("This field is required."))
-    if len(label) > max_len:
-        return str(_l("At most %(n)d characters.", n=max_len))
-    if has_control(label) or not all(
-        unicodedata.category(ch)[0] in "LMN" or ch in " -#/()" for ch in label
-    ):
-        return str(_l("Use letters, digits, spaces and - # / ( ) only."))
-    return None
-
-
-class NameField(StringField):
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        self.data = normalise_name(valuelist[0]) if valuelist else ""
-
-    def pre_validate(self, form: Form) -> None:
-        problem = name_problem(self.data or "")
-        if problem:
-            raise ValidationError(problem)
-
-
-class OptionalNameField(NameField):
-    def pre_validate(self, form: Form) -> None:
-        if self.data:
-            super().pre_validate(form)
-
-
-class MobileField(StringField):
-    required = True
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        self.data = normalise_mobile(valuelist[0]) if valuelist else ""
-
-    def pre_validate(self, form: Form) -> None:
-        if not self.data:
-            if self.required:
-                raise ValidationError(_l("Please enter a mobile number."))
-            return
-        if not is_mobile(self.data):
-            raise ValidationError(_l("A mobile number has 11 digits and starts with 13–19."))
-
-
-class OptionalMobileField(MobileField):
-    required = False
-
-
-class LabelField(StringField):
-    def __init__(self, *args: Any, max_len: int = 20, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.max_len = max_len
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        self.data = clean_text(valuelist[0]) if valuelist else ""
-
-    def pre_validate(self, form: Form) -> None:
-        problem = label_problem(self.data or "", self.max_len)
-        if problem:
-            raise ValidationError(problem)
-
-
-class TextField(StringField):
-    """Free text: trimmed, length-capped, no control characters."""
-
-    def __init__(self, *args: Any, max_len: int = 200, required: bool = False, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.max_len = max_len
-        self.required = required
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        self.data = clean_text(valuelist[0]) if valuelist else ""
-
-    def pre_validate(self, form: Form) -> None:
-        if self.required and not self.data:
-            raise ValidationError(_l("This field is required."))
-        if len(self.data or "") > self.max_len:
-            raise ValidationError(_l("At most %(n)d characters.", n=self.max_len))
-        if has_control(self.data or ""):
-            raise ValidationError(_l("Remove the invisible control characters."))
-
-
-AREA_MAX_DM2 = 100_000  # 1,000 m²: larger is a typing slip for a flat in an old compound
-
-
-def area_problem(code: str) -> str:
-    return {
-        "required": str(_l("Please enter the area in m².")),
-        "too_many_decimals": str(_l("At most two decimal places.")),
-        "negative": str(_l("The area must be greater than 0.")),
-        "zero": str(_l("The area must be greater than 0.")),
-        "too_large": str(_l("The area must be at most 1,000 m².")),
-    }.get(code, str(_l("Enter the area as a number, e.g. 68.5.")))
-
-
-def parse_area(text: Any) -> int:
-    return parse_hundredths(
-        text, maximum=AREA_MAX_DM2, suffixes=("m²", "m2", "平方米", "平米", "㎡")
-    )
-
-
-class AreaField(Field):
-    """Area in m², kept as an integer count of 0.01 m²."""
-
-    widget = StringField.widget
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        self.raw = valuelist[0] if valuelist else ""
-        self.data = None
-        try:
-            self.data = parse_area(self.raw)
-        except AmountError as err:
-            self.problem = area_problem(err.code)
-        else:
-            self.problem = None
-
-    def _value(self) -> str:
-        if getattr(self, "raw", None) is not None and self.raw != "":
-            return str(self.raw)
-        from .money import format_hundredths
-
-        return format_hundredths(self.data) if self.data else ""
-
-    def pre_validate(self, form: Form) -> None:
-        if self.data is None:
-            raise ValidationError(getattr(self, "problem", None) or area_problem("required"))
-
-
-_DATE_PATTERNS = (
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
-    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
-    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
-)
-
-
-def parse_date(text: Any) -> Any:
-    from datetime import date
-
-    s = clean_text(text).replace(" ", "")
-    for pattern in _DATE_PATTERNS:
-        m = pattern.match(s)
-        if m:
-            try:
-                value = date(int(m[1]), int(m[2]), int(m[3]))
-            except ValueError:
-                return None
-            return value if 1900 <= value.year <= 2100 else None
-    return None
-
-
-class DateField(Field):
-    """A date typed as 2026-11-27, 2026/11/27 or 2026年11月27日 (phones send the first)."""
-
-    widget = StringField.widget
-
-    def __init__(self, *args: Any, required: bool = True, **kwargs: Any) -> None:
-        kwargs.setdefault("render_kw", {}).setdefault("type", "date")
-        super().__init__(*args, **kwargs)
-        self.required = required
-        self.raw = ""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        self.raw = str(valuelist[0]) if valuelist else ""
-        self.data = parse_date(self.raw) if self.raw.strip() else None
-
-    def _value(self) -> str:
-        if self.data:
-            return self.data.isoformat()
-        return self.raw or ""
-
-    def pre_validate(self, form: Form) -> None:
-        if self.data is None:
-            if self.raw.strip():
-                raise ValidationError(_l("Enter a date such as 2026-11-27."))
-            if self.required:
-                raise ValidationError(_l("Please enter a date."))
-
-
-class CountField(Field):
-    """A whole number in a range, with a plain message for anything else."""
-
-    widget = StringField.widget
-
-    def __init__(self, *args: Any, minimum: int = 0, maximum: int = 1000, **kwargs: Any):
-        kwargs.setdefault("render_kw", {}).setdefault("inputmode", "numeric")
-        super().__init__(*args, **kwargs)
-        self.minimum, self.maximum = minimum, maximum
-        self.raw = ""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        self.raw = clean_text(valuelist[0]) if valuelist else ""
-        self.data = (
-            int(self.raw)
-            if self.raw.isascii() and self.raw.isdigit() and len(self.raw) < 10
-            else None
-        )
-
-    def _value(self) -> str:
-        return self.raw if self.raw else ("" if self.data is None else str(self.data))
-
-    def pre_validate(self, form: Form) -> None:
-        if self.data is None or not self.minimum <= self.data <= self.maximum:
-            raise ValidationError(
-                _l("Enter a whole number from %(a)d to %(b)d.", a=self.minimum, b=self.maximum)
-            )
-
-
 def refuse(form: Any, err: RuleError) -> None:
     """Show a service's refusal next to its field (or above the form); nothing is kept."""
     from .extensions import db
@@ -339,12 +53,19 @@ def form_status(form: Any) -> int:
     return 422 if form.errors or form.form_errors else 200
 
 
-@dataclass
 class Submitted(Generic[T]):
-    """What became of a submitted form: ``ok`` once the change is saved."""
+    """What became of a submitted form: ``ok`` once the change is saved, with its result."""
 
-    ok: bool
-    result: T | None = None
+    def __init__(self, ok: bool, result: T | None = None) -> None:
+        self.ok = ok
+        self._result = result
+
+    @property
+    def result(self) -> T:
+        """What the change returned; only a saved change has one."""
+        if not self.ok:
+            raise RuntimeError("the form was refused: nothing was saved")
+        return cast(T, self._result)
 
 
 def submit(form: Any, change: Callable[[], T]) -> Submitted[T]:

@@ -126,7 +126,6 @@ def init_templating(app: Flask) -> None:
         return {
             "html_lang": "zh-CN" if locale.startswith("zh") else "en",
             "current_locale": locale,
-            "principal": access.principal(),
             "Action": access.Action,
             "can": access.can,
             # Where the language switch returns to: this page, or for a form answered with

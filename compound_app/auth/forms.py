@@ -5,7 +5,8 @@ from flask_login import current_user
 from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
-from ..forms import AppForm, MobileField, OptionalNameField
+from ..fields import MobileField, OptionalNameField
+from ..forms import AppForm
 from . import passwords
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -14,11 +15,9 @@ from ..errors import RuleError
 from ..extensions import db
 from ..forms import refuse
 from ..htmx import redirect_after_post, render
-from . import service
+from . import bp, service
 from .forms import ActivateForm, ChangePasswordForm, LoginForm
 from .models import User
-
-bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def safe_next(target: str | None) -> str | None:
@@ -42,6 +41,10 @@ def _client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
+def _add_error(field: Any, message: str) -> None:
+    field.errors = [*field.errors, message]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response:
     if current_user.is_authenticated:
@@ -60,7 +63,7 @@ def login() -> Response:
             user = db.session.execute(
                 select(User).where(User.mobile == mobile)
             ).scalar_one_or_none()
-            if service.check_password(user, form.password.data) and user and user.is_active:
+            if service.check_password(user, (form.password.data or "")) and user and user.is_active:
                 service.clear_failures(mobile, ip)
                 service.prune_attempts()
                 chosen = _chosen_language()
@@ -111,14 +114,14 @@ def password() -> Response:
                 _("Too many failed attempts. Try again in %(n)d minutes.", n=wait)
             )
             status = 429
-        elif not service.check_password(user, form.current_password.data):
+        elif not service.check_password(user, (form.current_password.data or "")):
             service.record_failure(user.mobile, ip)
             db.session.commit()
-            form.current_password.errors.append(_("The current password is wrong."))
+            _add_error(form.current_password, _("The current password is wrong."))
             status = 422
         else:
             try:
-                service.change_password(user, form.new_password.data)
+                service.change_password(user, (form.new_password.data or ""))
             except RuleError as err:
                 refuse(form, err)
                 status = 422
@@ -148,36 +151,37 @@ def activate() -> Response:
             form.confirm.validators = []
         if form.validate():
             ip = _client_ip()
-            wait = service.code_wait(form.code.data, ip)
+            wait = service.code_wait((form.code.data or ""), ip)
             if wait:
-                form.code.errors.append(
-                    _("Too many wrong codes. Try again in %(n)d minutes.", n=wait)
+                _add_error(
+                    form.code, _("Too many wrong codes. Try again in %(n)d minutes.", n=wait)
                 )
                 status = 429
             else:
-                invite = service.find_invite(form.code.data)
+                invite = service.find_invite(form.code.data or "")
                 try:
                     user = service.redeem_invite(
                         invite,
                         mobile=form.mobile.data,
                         name=form.name.data,
-                        password=None if signed_in else form.new_password.data,
+                        password=None if signed_in else (form.new_password.data or ""),
                         current=current_user._get_current_object() if signed_in else None,
                     )
                 except service.InviteError as err:
                     db.session.rollback()
                     if signed_in and invite is not None and invite.user_id == current_user.id:
-                        form.code.errors.append(
-                            _("This code sets a new password: sign out first, then enter it.")
+                        _add_error(
+                            form.code,
+                            _("This code sets a new password: sign out first, then enter it."),
                         )
                     else:
                         if err.guess:
                             # One answer for every failed try, and each try counted.
-                            service.record_code_failure(form.code.data, ip)
+                            service.record_code_failure((form.code.data or ""), ip)
                             db.session.commit()
                         # A signed-in user's page shows the code field only.
                         field = form.code if signed_in else getattr(form, err.field)
-                        field.errors.append(err.message)
+                        _add_error(field, err.message)
                     status = 422
                 else:
                     if not signed_in:

@@ -3,7 +3,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
-from ..forms import AppForm, DateField, MobileField, NameField, TextField
+from ..fields import DateField, MobileField, NameField, TextField
+from ..forms import AppForm
 from ..labels import choices
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import access, clock
+from .. import access, clock, viewkit
 from ..access import Action
 from ..errors import RuleError
 from ..extensions import db
@@ -17,11 +16,9 @@ from ..forms import form_status, submit
 from ..htmx import redirect_after_post, render
 from ..registry.models import ManagementArea
 from ..templating import fmt_date
-from . import service
+from . import bp, service
 from .forms import CommitteeForm, EndTermForm, MemberForm, MemberTermsForm
 from .models import Background, CommitteeMember, Position
-
-bp = Blueprint("committees", __name__, url_prefix="/committees")
 
 
 @bp.get("/areas/<int:area_id>")
@@ -81,7 +78,7 @@ def new_member(area_id: int) -> Response:
             background=Background(form.background.data),
             term_start=form.term_start.data,
             term_end=form.term_end.data,
-            actor=current_user._get_current_object(),
+            actor=viewkit.user(),
         ),
     )
     if done.ok:

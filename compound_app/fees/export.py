@@ -93,7 +93,7 @@ def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
             [
                 [
                     r.payment.receipt_no,
-                    r.created_at.astimezone(clock.LOCAL_TZ).date(),
+                    clock.local_date(r.created_at),
                     yuan(r.amount_fen),
                     r.reason,
                     r.reversed_by.name,
@@ -117,7 +117,7 @@ def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
             ["更正日期", "房屋", "计费期", "项目", "核减金额(元)", "原因", "经办人"],
             [
                 [
-                    a.created_at.astimezone(clock.LOCAL_TZ).date(),
+                    clock.local_date(a.created_at),
                     _room(db.session.get(Household, a.household_id)),
                     f"{a.bill.period:%Y-%m}",
                     a.bill.item.name,
@@ -126,7 +126,7 @@ def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
                     a.adjusted_by.name,
                 ]
                 for a in adjustments
-                if a.created_at.astimezone(clock.LOCAL_TZ).year == year
+                if clock.local_date(a.created_at).year == year
             ],
         )
     )

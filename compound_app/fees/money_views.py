@@ -9,30 +9,22 @@ from flask import abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from .. import access, clock
+from .. import access, clock, viewkit
 from ..access import Action
 from ..errors import RuleError
 from ..extensions import db
-from ..forms import refuse, whole_number
+from ..fields import new_key, parse_month, whole_number
+from ..forms import refuse
 from ..htmx import redirect_after_post, render
 from ..money import format_fen
 from ..months import add_months, month_of
 from ..registry.models import ManagementArea
 from ..security import accepts_uploads
 from ..uploads import discard_upload, save_photo, send_upload
-from . import cash, expenses, reports, schedules
+from . import bp, cash, expenses, reports, schedules
 from .export import ledger_xlsx
-from .forms import (
-    ConfirmForm,
-    ExpenseForm,
-    HandoverForm,
-    MonthForm,
-    ReverseForm,
-    new_key,
-    parse_month,
-)
+from .forms import ConfirmForm, ExpenseForm, HandoverForm, MonthForm, ReverseForm
 from .models import CashHandover, Expense, ExpenseKind
-from .views import _act, _done, _refused, _user, bp
 
 # --- arrears -------------------------------------------------------------------------------------
 
@@ -55,7 +47,7 @@ def arrears(area_id: int) -> Response:
 def _cash_page(
     area: ManagementArea, form: HandoverForm | None = None, status: int = 200
 ) -> Response:
-    user = _user()
+    user = viewkit.user()
     manages = access.can(Action.MANAGE_FEES, area)
     positions = cash.positions(area.id)
     mine = next((p for p in positions if p.user.id == user.id), None)
@@ -98,7 +90,7 @@ def hand_over(area_id: int) -> Response:
         try:
             handover = cash.hand_over(
                 area,
-                _user(),
+                viewkit.user(),
                 amount_fen=form.amount.data,
                 handed_on=form.handed_on.data,
                 request_key=form.key.data,
@@ -107,7 +99,7 @@ def hand_over(area_id: int) -> Response:
         except RuleError as err:
             refuse(form, err)
         else:
-            return _done(
+            return viewkit.done(
                 _(
                     "%(amount)s handed over; the treasurer will count it.",
                     amount=format_fen(handover.amount_fen),
@@ -120,9 +112,9 @@ def hand_over(area_id: int) -> Response:
 @bp.post("/handovers/<int:handover_id>/confirm")
 def confirm(handover_id: int) -> Response:
     handover = access.get_or_404(CashHandover, handover_id)
-    area = db.session.get(ManagementArea, handover.area_id)
+    area = access.get_or_404(ManagementArea, handover.area_id)
     here = url_for(".cash_page", area_id=area.id)
-    if not cash.may_confirm(handover, _user()):
+    if not cash.may_confirm(handover, viewkit.user()):
         abort(403)
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -130,15 +122,15 @@ def confirm(handover_id: int) -> Response:
         return redirect_after_post(here)
     try:
         confirmation = cash.confirm(
-            handover, _user(), received_fen=form.received.data, note=form.note.data
+            handover, viewkit.user(), received_fen=form.received.data, note=form.note.data
         )
         db.session.commit()
     except RuleError as err:
-        return _refused(err, here)
+        return viewkit.refused(err, here)
     if confirmation.received_fen != handover.amount_fen:
         flash(_("Counted with a discrepancy; it stays on record."), "info")
         return redirect_after_post(here)
-    return _done(_("Hand-over confirmed."), here)
+    return viewkit.done(_("Hand-over confirmed."), here)
 
 
 # --- expenses -----------------------------------------------------------------------------------
@@ -162,7 +154,9 @@ def _expenses_page(
         form=form,
         expenses=expenses.expenses_of(area.id),
         threshold=schedules.settings_of(area.id).approval_threshold_fen,
-        may_approve=lambda e: expenses.may_approve(e, _user(), access.principal().is_staff),
+        may_approve=lambda e: expenses.may_approve(
+            e, viewkit.user(), access.can(Action.OVERSEE, area)
+        ),
         status=status,
     )
 
@@ -185,7 +179,7 @@ def new_expense(area_id: int) -> Response:
             voucher = save_photo(form.voucher.data, "voucher") if form.voucher.data else None
             expense = expenses.record_expense(
                 area,
-                _user(),
+                viewkit.user(),
                 kind=ExpenseKind(kind),
                 category=category,
                 amount_fen=form.amount.data,
@@ -202,15 +196,17 @@ def new_expense(area_id: int) -> Response:
         else:
             if expense.voucher != voucher:
                 discard_upload(voucher)  # the same form again: the first photo stays
-            return _done(_("Expense recorded."), url_for(".expenses_page", area_id=area.id))
+            return viewkit.done(_("Expense recorded."), url_for(".expenses_page", area_id=area.id))
     return _expenses_page(area, form, 422)
 
 
 @bp.post("/expenses/<int:expense_id>/approve")
 def approve_expense(expense_id: int) -> Response:
     expense = access.get_or_404(Expense, expense_id, Action.MANAGE_FEES)
-    return _act(
-        lambda: expenses.approve_expense(expense, _user(), staff=access.principal().is_staff),
+    return viewkit.act(
+        lambda: expenses.approve_expense(
+            expense, viewkit.user(), staff=access.can(Action.OVERSEE, expense)
+        ),
         url_for(".expenses_page", area_id=expense.area_id),
         _("Expense approved; it now counts."),
     )
@@ -224,8 +220,8 @@ def void_expense(expense_id: int) -> Response:
     if not form.validate_on_submit():
         flash(next(iter(form.errors.values()), [_("Please try again.")])[0], "error")
         return redirect_after_post(here)
-    return _act(
-        lambda: expenses.void_expense(expense, form.reason.data, _user()),
+    return viewkit.act(
+        lambda: expenses.void_expense(expense, form.reason.data, viewkit.user()),
         here,
         _("The expense is void; it stays on record with the reason."),
     )
@@ -290,8 +286,8 @@ def publish_board(area_id: int) -> Response:
     if not form.validate_on_submit():
         flash(form.month.errors[0] if form.month.errors else _("Please try again."), "error")
         return redirect_after_post(url_for(".board", area_id=area.id))
-    return _act(
-        lambda: reports.publish_board(area, form.month.data, _user()),
+    return viewkit.act(
+        lambda: reports.publish_board(area, form.month.data, viewkit.user()),
         url_for(".board", area_id=area.id, month=f"{form.month.data:%Y-%m}"),
         _("Published. The figures of this month are now fixed."),
     )

@@ -7,18 +7,18 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from .. import access, clock
+from .. import access, clock, viewkit
 from ..access import Action
 from ..errors import RuleError
 from ..extensions import db
+from ..fields import new_key
 from ..forms import form_status, refuse
 from ..htmx import redirect_after_post, render
 from ..money import format_fen
 from ..registry.models import Household, Unit
-from . import ledger, reports, schedules
-from .forms import AdjustForm, PaymentForm, ReliefForm, ReverseForm, new_key
-from .models import Bill, FeeRelief, Method, Payment
-from .views import _act, _done, _user, bp
+from . import bp, ledger, reports, schedules
+from .forms import AdjustForm, PaymentForm, ReliefForm, ReverseForm
+from .models import Bill, Method, Payment
 
 
 def _bill_choices(statement: reports.Statement) -> list[tuple[str, str]]:
@@ -33,7 +33,7 @@ def _household_page(
     household: Household, adjust_form: AdjustForm | None = None, status: int = 200
 ) -> Response:
     manages = access.can(Action.MANAGE_FEES, household)
-    relief = db.session.get(FeeRelief, household.id)
+    relief = schedules.relief_of(household)
     statement = reports.statement(household)
     if manages and adjust_form is None:
         adjust_form = AdjustForm(formdata=None, bills=_bill_choices(statement))
@@ -68,16 +68,16 @@ def adjust(household_id: int) -> Response:
     household = access.get_or_404(Household, household_id, Action.MANAGE_FEES)
     form = AdjustForm(bills=_bill_choices(reports.statement(household)))
     if form.validate_on_submit():
-        bill = db.session.get(Bill, int(form.bill.data))
+        bill = access.find(Bill, int(form.bill.data), Action.MANAGE_FEES)
         try:
             if bill is None or bill.household_id != household.id:
                 raise RuleError(_("Choose one of this home's bills."), "bill")
-            ledger.adjust_bill(bill, form.amount.data, form.reason.data, _user())
+            ledger.adjust_bill(bill, form.amount.data, form.reason.data, viewkit.user())
             db.session.commit()
         except RuleError as err:
             refuse(form, err)
         else:
-            return _done(
+            return viewkit.done(
                 _("The bill is corrected; the correction stays on record with its reason."),
                 url_for(".household", household_id=household.id, _anchor="bills"),
             )
@@ -114,7 +114,7 @@ def pay(household_id: int) -> Response:
             amount_fen=form.amount.data,
             method=Method(form.method.data),
             paid_on=form.paid_on.data,
-            collector=_user(),
+            collector=viewkit.user(),
             request_key=form.key.data,
             note=form.note.data,
         )
@@ -158,12 +158,12 @@ def reverse(payment_id: int) -> Response:
     form = ReverseForm()
     if form.validate_on_submit():
         try:
-            ledger.reverse_payment(payment, form.reason.data, _user())
+            ledger.reverse_payment(payment, form.reason.data, viewkit.user())
             db.session.commit()
         except RuleError as err:
             refuse(form, err)
         else:
-            return _done(
+            return viewkit.done(
                 _("Receipt %(no)s is void; the amount is owed again.", no=payment.receipt_no),
                 url_for(".receipt", payment_id=payment.id),
             )
@@ -188,13 +188,13 @@ def relief(household_id: int) -> Response:
         return redirect_after_post(here)
     schedules.set_relief(household, form.percent_off.data, form.reason.data, form.since.data)
     db.session.commit()
-    return _done(_("The reduction applies to bills issued from now on."), here)
+    return viewkit.done(_("The reduction applies to bills issued from now on."), here)
 
 
 @bp.post("/households/<int:household_id>/relief/clear")
 def clear_relief(household_id: int) -> Response:
     household = access.get_or_404(Household, household_id, Action.MANAGE_FEES)
-    return _act(
+    return viewkit.act(
         lambda: schedules.clear_relief(household),
         url_for(".household", household_id=household.id),
         _("The reduction ends; bills issued from now on are in full."),

@@ -385,6 +385,11 @@ def catch_up(area_id: int, today: date | None = None) -> int:
     return issued
 
 
+def relief_of(household: Household) -> FeeRelief | None:
+    """The household's exemption or discount, if it has one."""
+    return db.session.get(FeeRelief, household.id)
+
+
 def set_relief(household: Household, percent_off: int, reason: str, since: date) -> FeeRelief:
     """Exempt (100 %) or discount a household's future bills, e.g. 低保户."""
     found = db.session.get(FeeRelief, household.id)

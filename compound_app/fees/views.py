@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, url_for
+from flask import flash, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import access, clock
+from .. import access, clock, viewkit
 from ..access import Action
 from ..errors import RuleError
 from ..extensions import db
@@ -18,7 +16,7 @@ from ..forms import form_status, submit
 from ..htmx import redirect_after_post, render
 from ..months import month_of
 from ..registry.models import ManagementArea
-from . import cash, ledger, reports, schedules
+from . import bp, cash, ledger, reports, schedules
 from .forms import ApproveForm, ItemForm, MonthForm, TermsForm, ThresholdForm
 from .models import (
     ApprovalHow,
@@ -29,34 +27,6 @@ from .models import (
     ScheduleStatus,
     ThresholdChange,
 )
-
-bp = Blueprint("fees", __name__, url_prefix="/fees")
-
-
-def _user() -> Any:
-    return current_user._get_current_object()
-
-
-def _done(message: str, location: str) -> Response:
-    flash(message, "success")
-    return redirect_after_post(location)
-
-
-def _refused(err: RuleError, location: str) -> Response:
-    db.session.rollback()
-    flash(err.message, "error")
-    return redirect_after_post(location)
-
-
-def _act(change: Callable[[], object], location: str, message: str) -> Response:
-    """Make a change that needs no form; a refusal is flashed. Either way back to ``location``."""
-    try:
-        change()
-        db.session.commit()
-    except RuleError as err:
-        return _refused(err, location)
-    return _done(message, location)
-
 
 # --- the area's fee overview -----------------------------------------------------------------
 
@@ -84,7 +54,7 @@ def area(area_id: int) -> Response:
         context["threshold_change"] = change
         context["threshold_needs_second"] = schedules.needs_confirmation(area.id)
         context["may_confirm_threshold"] = change is not None and schedules.may_confirm_threshold(
-            change, _user(), access.principal().is_staff
+            change, viewkit.user(), access.can(Action.OVERSEE, area)
         )
         context["schedules"] = schedules.schedules_of(area.id)
         context["recent"] = reports.recent_payments(area.id, limit=10)
@@ -113,7 +83,7 @@ def bills(area_id: int) -> Response:
     issued = ledger.generate_bills(area.id, period)
     db.session.commit()
     if issued:
-        return _done(
+        return viewkit.done(
             _("%(n)d bills issued for %(month)s.", n=issued, month=f"{period:%Y-%m}"), here
         )
     flash(_("The bills for %(month)s were already issued.", month=f"{period:%Y-%m}"), "info")
@@ -125,16 +95,17 @@ def threshold(area_id: int) -> Response:
     area = access.get_or_404(ManagementArea, area_id, Action.MANAGE_FEES)
     form = ThresholdForm()
     here = url_for(".area", area_id=area.id)
-    staff = access.principal().is_staff
+    staff = access.can(Action.OVERSEE, area)
     done = submit(
-        form, lambda: schedules.propose_threshold(area, form.threshold.data, _user(), staff=staff)
+        form,
+        lambda: schedules.propose_threshold(area, form.threshold.data, viewkit.user(), staff=staff),
     )
     if done.ok:
         if isinstance(done.result, ThresholdChange):
-            return _done(
+            return viewkit.done(
                 _("Proposed. It takes effect when a second committee member confirms it."), here
             )
-        return _done(_("Saved."), here)
+        return viewkit.done(_("Saved."), here)
     errors = form.threshold.errors or form.form_errors
     flash(errors[0] if errors else _("Please try again."), "error")
     return redirect_after_post(here)
@@ -143,9 +114,9 @@ def threshold(area_id: int) -> Response:
 @bp.post("/threshold-changes/<int:change_id>/confirm")
 def confirm_threshold(change_id: int) -> Response:
     change = access.get_or_404(ThresholdChange, change_id, Action.MANAGE_FEES)
-    staff = access.principal().is_staff
-    return _act(
-        lambda: schedules.confirm_threshold(change, _user(), staff=staff),
+    staff = access.can(Action.OVERSEE, change)
+    return viewkit.act(
+        lambda: schedules.confirm_threshold(change, viewkit.user(), staff=staff),
         url_for(".area", area_id=change.area_id),
         _("Confirmed: the new threshold is in force."),
     )
@@ -158,11 +129,11 @@ def confirm_threshold(change_id: int) -> Response:
 def new_schedule(area_id: int) -> Response:
     area = access.get_or_404(ManagementArea, area_id, Action.MANAGE_FEES)
     try:
-        schedule = schedules.new_draft(area, _user())
+        schedule = schedules.new_draft(area, viewkit.user())
         db.session.commit()
     except RuleError as err:
-        return _refused(err, url_for(".area", area_id=area.id))
-    return _done(
+        return viewkit.refused(err, url_for(".area", area_id=area.id))
+    return viewkit.done(
         _("Version %(n)d drafted. Set its terms and items, then publish it.", n=schedule.version),
         url_for(".schedule", schedule_id=schedule.id),
     )
@@ -225,7 +196,7 @@ def terms(schedule_id: int) -> Response:
         ),
     )
     if done.ok:
-        return _done(_("Saved."), url_for(".schedule", schedule_id=schedule.id))
+        return viewkit.done(_("Saved."), url_for(".schedule", schedule_id=schedule.id))
     return _schedule_page(schedule, form_status(form), terms_form=form)
 
 
@@ -244,7 +215,7 @@ def add_item(schedule_id: int) -> Response:
         ),
     )
     if done.ok:
-        return _done(
+        return viewkit.done(
             _("%(name)s added.", name=form.name.data),
             url_for(".schedule", schedule_id=schedule.id, _anchor="items"),
         )
@@ -256,13 +227,13 @@ def delete_item(item_id: int) -> Response:
     item = access.get_or_404(FeeItem, item_id, Action.MANAGE_FEES)
     here = url_for(".schedule", schedule_id=item.schedule_id, _anchor="items")
     message = _("%(name)s removed.", name=item.name)
-    return _act(lambda: schedules.remove_item(item), here, message)
+    return viewkit.act(lambda: schedules.remove_item(item), here, message)
 
 
 @bp.post("/schedules/<int:schedule_id>/publish")
 def publish(schedule_id: int) -> Response:
     schedule = _schedule(schedule_id, Action.MANAGE_FEES)
-    return _act(
+    return viewkit.act(
         lambda: schedules.publish(schedule),
         url_for(".schedule", schedule_id=schedule.id),
         _("Published on the notice board for residents' comments."),
@@ -272,7 +243,7 @@ def publish(schedule_id: int) -> Response:
 @bp.post("/schedules/<int:schedule_id>/withdraw")
 def withdraw(schedule_id: int) -> Response:
     schedule = _schedule(schedule_id, Action.MANAGE_FEES)
-    return _act(
+    return viewkit.act(
         lambda: schedules.withdraw(schedule),
         url_for(".schedule", schedule_id=schedule.id),
         _("Withdrawn to draft."),
@@ -291,12 +262,12 @@ def approve(schedule_id: int) -> Response:
             how=ApprovalHow(form.how.data),
             approved_on=form.approved_on.data,
             note=form.note.data,
-            actor=_user(),
+            actor=viewkit.user(),
             vote_id=form.vote_id.data,
         ),
     )
     if done.ok:
-        return _done(
+        return viewkit.done(
             _(
                 "Version %(n)d is in force; %(bills)d bills issued.",
                 n=schedule.version,
@@ -313,6 +284,3 @@ def _vote_choices(form: ApproveForm, area_id: int) -> None:
     form.vote_id.choices = [(None, _("None"))] + [
         (v.id, f"{v.title} ({v.closed_at:%Y-%m-%d})") for v in passed_votes(area_id)
     ]
-
-
-from . import money_views, payment_views  # noqa: E402,F401  (same blueprint)

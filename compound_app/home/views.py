@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, url_for
+from flask import redirect, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from .. import access
+from ..access import Action
 from ..extensions import db
 from ..htmx import render
 from ..registry.models import (
@@ -22,8 +23,7 @@ from ..registry.models import (
     PilotStage,
     Unit,
 )
-
-bp = Blueprint("home", __name__)
+from . import bp
 
 
 @bp.get("/")
@@ -32,7 +32,7 @@ def index() -> Response:
     if p.is_anonymous:
         return redirect(url_for("auth.login"))
     overview = None
-    if p.is_staff:
+    if access.can(Action.OVERSEE, p=p):
         rows = db.session.execute(
             select(Compound.model, func.count(Compound.id), func.count(Pilot.id))
             .outerjoin(Pilot, Pilot.compound_id == Compound.id)
@@ -54,7 +54,7 @@ def index() -> Response:
         db.session.scalars(
             select(Community).where(access.community_filter(p)).order_by(Community.name)
         ).all()
-        if p.is_staff
+        if access.can(Action.OVERSEE, p=p)
         else []
     )
     areas = (
@@ -105,4 +105,5 @@ def index() -> Response:
         units=units,
         homes=homes,
         models=list(ManagementModel),
+        administered=access.administered(p),
     )

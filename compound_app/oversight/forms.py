@@ -8,9 +8,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 from wtforms.widgets import TextArea
 
-from ..forms import AppForm, CountField, DateField, TextField
+from ..fields import CountField, DateField, IdField, TextField
+from ..forms import AppForm
 from ..labels import LABELS
-from ..repairs.forms import IdField
 from .pilots import ORDER, ORGANISATIONS, PILOT_MODELS
 
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from flask import Blueprint, abort, flash, make_response, request, url_for
+from flask import flash, make_response, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from .. import access, clock
+from .. import access, clock, viewkit
 from ..access import Action
 from ..errors import RuleError
 from ..extensions import db
-from ..forms import form_status, refuse, submit, whole_number
+from ..fields import whole_number
+from ..forms import form_status, refuse, submit
 from ..htmx import redirect_after_post, render
 from ..registry.models import Community, Compound, ManagementModel, Pilot, PilotStage
-from . import dashboard, pilots
+from . import bp, dashboard, pilots
 from .checklist import checklist, passes, settings_for
 from .export import pilot_ledger_xlsx
 from .facts import window
@@ -32,20 +32,6 @@ from .forms import (
     StageForm,
 )
 from .models import Milestone
-
-bp = Blueprint("oversight", __name__, url_prefix="/oversight")
-
-
-def _staff() -> access.Principal:
-    p = access.principal()
-    if not p.is_staff:
-        abort(404)
-    return p
-
-
-def _user() -> Any:
-    return current_user._get_current_object()
-
 
 # --- the dashboard ----------------------------------------------------------------------------
 
@@ -64,7 +50,7 @@ def _filters() -> dashboard.Filters:
 
 def _selectable(p: access.Principal) -> list[Compound]:
     """Unmanaged compounds that are not pilots yet, for the subdistrict admin's choice."""
-    if not p.admin_subdistricts:
+    if not access.can(Action.ADMINISTER, p=p):
         return []
     return list(
         db.session.scalars(
@@ -80,7 +66,7 @@ def _selectable(p: access.Principal) -> list[Compound]:
 
 
 def _dashboard_page(select_form: SelectPilotForm | None = None, status: int = 200) -> Response:
-    p = _staff()
+    p = access.require_staff()
     wanted = _filters()
     board = dashboard.build(wanted, p)
     selectable = _selectable(p)
@@ -111,19 +97,19 @@ def index() -> Response:
 
 @bp.post("/pilots")
 def select_pilot() -> Response:
-    p = _staff()
-    if not p.admin_subdistricts:
-        abort(403)
+    access.require_admin()
     form = SelectPilotForm()
     if not form.validate_on_submit():
         return _dashboard_page(form, form_status(form))
-    compound = db.session.get(Compound, form.compound_id.data) if form.compound_id.data else None
-    if compound is None or not access.can(Action.VIEW, compound, p):
+    compound = access.find(Compound, form.compound_id.data, Action.OVERSEE)
+    if compound is None:
         refuse(form, RuleError(_("Choose a compound from the list."), "compound_id"))
         return _dashboard_page(form, 422)
     done = submit(
         form,
-        lambda: pilots.select_pilot(compound, form.model.data, form.selected_on.data, _user()),
+        lambda: pilots.select_pilot(
+            compound, form.model.data, form.selected_on.data, viewkit.user()
+        ),
     )
     if done.ok:
         flash(_("%(name)s is now a pilot.", name=compound.name), "success")
@@ -135,12 +121,7 @@ def select_pilot() -> Response:
 
 
 def _pilot(pilot_id: int, action: Action = Action.VIEW) -> Pilot:
-    _staff()
-    pilot = db.session.get(Pilot, pilot_id) if 0 < pilot_id < 2**63 else None
-    if pilot is None:
-        abort(404)
-    access.require(action, pilot.compound)
-    return pilot
+    return access.get_or_404(Pilot, pilot_id, action)
 
 
 def _pilot_page(pilot: Pilot, status: int = 200, **forms: Any) -> Response:
@@ -208,7 +189,7 @@ def stage(pilot_id: int) -> Response:
     done = submit(
         form,
         lambda: pilots.change_stage(
-            pilot, form.to.data, form.on.data, form.note.data or "", _user()
+            pilot, form.to.data, form.on.data, form.note.data or "", viewkit.user()
         ),
     )
     if done.ok:
@@ -249,10 +230,8 @@ def add_milestone(pilot_id: int) -> Response:
 
 @bp.post("/milestones/<int:milestone_id>/done")
 def milestone_done(milestone_id: int) -> Response:
-    milestone = db.session.get(Milestone, milestone_id) if 0 < milestone_id < 2**63 else None
-    if milestone is None:
-        abort(404)
-    pilot = _pilot(milestone.pilot_id, Action.MANAGE)
+    milestone = access.get_or_404(Milestone, milestone_id, Action.MANAGE)
+    pilot = milestone.pilot
     form = MilestoneDoneForm()
     done = submit(
         form,
@@ -271,16 +250,16 @@ def milestone_done(milestone_id: int) -> Response:
 
 @bp.post("/compounds/<int:compound_id>/certify")
 def certify(compound_id: int) -> Response:
-    _staff()
+    access.require_staff()
     compound = access.get_or_404(Compound, compound_id, Action.MANAGE)
     form = CertifyForm()
     done = submit(
         form,
         lambda: pilots.certify(
-            compound.pilot, _user(), form.on.data, form.override_reason.data or ""
+            compound.pilot, viewkit.user(), form.on.data, form.override_reason.data or ""
         ),
     )
-    if done.ok:
+    if done.ok and compound.pilot is not None:
         return _back(compound.pilot, _("%(name)s is certified self-governing.", name=compound.name))
     if compound.pilot is None:
         flash((form.form_errors or [_("Only a pilot can be certified.")])[0], "error")
@@ -314,7 +293,7 @@ def pilot_report(pilot_id: int) -> Response:
 
 @bp.get("/communities/<int:community_id>/report")
 def community_report(community_id: int) -> Response:
-    p = _staff()
+    p = access.require_staff()
     community = access.get_or_404(Community, community_id)
     board = dashboard.build(dashboard.Filters(community=community.id), p)
     return render(
@@ -328,7 +307,7 @@ def community_report(community_id: int) -> Response:
 
 @bp.get("/ledger.xlsx")
 def ledger() -> Response:
-    p = _staff()
+    p = access.require_staff()
     board = dashboard.build(_filters(), p)
     response = make_response(pilot_ledger_xlsx(board))
     response.headers["Content-Type"] = (

@@ -3,7 +3,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
-from ..forms import AppForm, MobileField, NameField
+from ..fields import MobileField, NameField
+from ..forms import AppForm
 
 
 class GrantForm(AppForm):

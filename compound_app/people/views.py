@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -10,40 +10,37 @@ from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from .. import access
+from ..access import Action
 from ..auth import service as auth_service
 from ..auth.models import Role, RoleGrant, User
 from ..errors import RuleError
 from ..extensions import db
-from ..forms import form_status, refuse, search_text
+from ..fields import search_text
+from ..forms import form_status, refuse
 from ..htmx import redirect_after_post, render
 from ..labels import label
-from ..registry.models import Community, Subdistrict
-from . import service
+from ..registry.models import Community
+from . import bp, service
 from .forms import GrantForm, PersonForm
 
-bp = Blueprint("people", __name__, url_prefix="/people")
 PEOPLE_SHOWN = 50
 
 
 @bp.before_request
 def _staff_only() -> None:
-    if not access.principal().is_staff:
-        access.deny()
+    access.require_staff()
 
 
 def _grant_choices() -> list[tuple[str, str]]:
     p = access.principal()
     options = []
-    if p.admin_subdistricts:
-        for s in db.session.scalars(
-            select(Subdistrict).where(Subdistrict.id.in_(p.admin_subdistricts))
-        ):
-            options.append(
-                (
-                    f"{Role.SUBDISTRICT_ADMIN}:{s.id}",
-                    f"{label('role', Role.SUBDISTRICT_ADMIN)} · {s.name}",
-                )
+    for s in access.administered(p):
+        options.append(
+            (
+                f"{Role.SUBDISTRICT_ADMIN}:{s.id}",
+                f"{label('role', Role.SUBDISTRICT_ADMIN)} · {s.name}",
             )
+        )
     for c in db.session.scalars(
         select(Community).where(access.community_filter(p)).order_by(Community.name)
     ):
@@ -142,12 +139,8 @@ def add_grant(user_id: int) -> Response:
 
 @bp.post("/grants/<int:grant_id>/revoke")
 def revoke(grant_id: int) -> Response:
-    row = db.session.get(RoleGrant, grant_id) if 0 < grant_id < 2**63 else None
-    if row is None:
-        access.deny()
-    user = access.require_person(row.user_id)
-    if not access.can_revoke(row):
-        access.deny()
+    row = access.get_or_404(RoleGrant, grant_id, Action.MANAGE_PEOPLE)
+    user = row.user
     auth_service.revoke(row)
     db.session.commit()
     access.forget()

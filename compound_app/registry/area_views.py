@@ -13,10 +13,9 @@ from ..errors import RuleError
 from ..extensions import db
 from ..forms import form_status, refuse
 from ..htmx import redirect_after_post, render
-from . import service
+from . import bp, service
 from .forms import AddToAreaForm, AreaForm, DatedForm
 from .models import Community, Compound, ManagementArea
-from .views import bp
 
 
 def _area_page(area: ManagementArea, form: AddToAreaForm, status: int = 200) -> Response:
@@ -52,7 +51,7 @@ def add_to_area(area_id: int) -> Response:
         (c.id, c.name) for c in service.eligible_for_area(area.community) if c.area_id != area.id
     ]
     if form.validate_on_submit():
-        compound = db.session.get(Compound, form.compound.data)
+        compound = access.find(Compound, form.compound.data, Action.MANAGE)
         try:
             if compound is None:
                 raise RuleError(_("Choose a compound."), "compound")
@@ -96,7 +95,7 @@ def new_area(community_id: int) -> Response:
     if request.method == "GET":
         form.effective_on.data = clock.today()
     if form.validate_on_submit():
-        chosen = [c for c in eligible if c.id in set(form.compounds.data)]
+        chosen = [c for c in eligible if c.id in set(form.compounds.data or [])]
         try:
             area = service.form_contiguous_area(
                 community, chosen, form.name.data, form.effective_on.data

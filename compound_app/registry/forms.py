@@ -6,8 +6,7 @@ from wtforms import SelectField, SelectMultipleField, StringField
 from wtforms.validators import Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import (
-    AppForm,
+from ..fields import (
     AreaField,
     CountField,
     DateField,
@@ -17,6 +16,7 @@ from ..forms import (
     OptionalMobileField,
     TextField,
 )
+from ..forms import AppForm
 from ..labels import choices
 from .models import ManagementModel
 

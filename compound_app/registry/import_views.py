@@ -16,10 +16,9 @@ from ..errors import RuleError
 from ..extensions import db
 from ..htmx import redirect_after_post, render
 from ..security import accepts_uploads
-from . import importer
+from . import bp, importer
 from .forms import ImportForm
 from .models import Compound
-from .views import bp
 
 # A preview is confirmed within the hour or uploaded again: an old preview replayed later
 # would bring back residents removed since.

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..forms import (
+from ..fields import (
     clean_text,
     is_mobile,
     label_problem,
@@ -352,7 +352,7 @@ def _check_row(line: int, v: dict[str, str]) -> Row:
     try:
         row.area_dm2 = parse_area(v.get("area", ""))
     except AmountError as err:
-        from ..forms import area_problem
+        from ..fields import area_problem
 
         row.errors.append(_cell_problem("area", area_problem(err.code)))
     occupancy = clean_text(v.get("occupancy", "")).lower()

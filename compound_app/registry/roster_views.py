@@ -6,19 +6,21 @@ page of its own when JavaScript is off.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import access
+from .. import access, viewkit
 from ..access import Action
 from ..auth import service as auth_service
 from ..errors import RuleError
 from ..extensions import db
 from ..forms import form_status, submit
 from ..htmx import is_htmx, redirect_after_post, render, targets
-from . import roster
+from . import bp, roster
 from .forms import (
     BuildingForm,
     HouseholdForm,
@@ -28,10 +30,9 @@ from .forms import (
     UnitForm,
 )
 from .models import Building, Compound, Household, Occupancy, Occupant, Relation, Unit
-from .views import bp
 
 
-def _stats(compound: Compound) -> dict[str, object]:
+def _stats(compound: Compound) -> dict[str, Any]:
     """What the compound's counters need, for an out-of-band refresh after a change."""
     totals = roster.counts(compound)
     reps = roster.representatives_by_unit(compound)
@@ -276,7 +277,7 @@ def representative(unit_id: int) -> Response:
     done = submit(
         form,
         lambda: roster.assign_representative(
-            unit, form.mobile.data, form.name.data, current_user._get_current_object()
+            unit, form.mobile.data, form.name.data, viewkit.user()
         ),
     )
     if done.ok:

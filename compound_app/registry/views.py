@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, request, url_for
+from typing import Any
+
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -12,9 +14,10 @@ from .. import access, clock
 from ..access import Action
 from ..committees.service import committee_for_area
 from ..extensions import db
-from ..forms import form_status, search_text, submit, whole_number
+from ..fields import search_text, whole_number
+from ..forms import form_status, submit
 from ..htmx import redirect_after_post, render
-from . import lists, roster, service
+from . import bp, lists, roster, service
 from .forms import (
     CommunityForm,
     CompoundForm,
@@ -28,16 +31,12 @@ from .models import (
     ManagementArea,
     ManagementModel,
     PartyOrgKind,
-    Subdistrict,
 )
-
-bp = Blueprint("registry", __name__, url_prefix="/registry")
-
 
 # --- lists ----------------------------------------------------------------------------------
 
 
-def _list_context(community_id: int | None = None) -> dict[str, object]:
+def _list_context(community_id: int | None = None) -> dict[str, Any]:
     args = request.args
     p = access.principal()
     chosen = community_id if community_id is not None else whole_number(args.get("community"))
@@ -53,7 +52,9 @@ def _list_context(community_id: int | None = None) -> dict[str, object]:
         current_app.config["PAGE_SIZE"],
     )
     # A community to choose only for staff who look after more than one.
-    communities = lists.communities("", p) if community_id is None and p.is_staff else []
+    communities = (
+        lists.communities("", p) if community_id is None and access.can(Action.OVERSEE, p=p) else []
+    )
     return {
         "compounds": page.compounds,
         "total": page.total,
@@ -81,9 +82,7 @@ def compounds() -> Response:
 
 @bp.get("/communities")
 def communities() -> Response:
-    p = access.principal()
-    if not p.is_staff:
-        abort(404)
+    p = access.require_staff()
     q = search_text(request.args.get("q"))
     rows = lists.communities(q, p)
     stats = lists.community_stats([c.id for c in rows])
@@ -99,14 +98,11 @@ def communities() -> Response:
 
 @bp.route("/communities/new", methods=["GET", "POST"])
 def new_community() -> Response:
-    p = access.principal()
-    subdistrict = (
-        db.session.get(Subdistrict, min(p.admin_subdistricts)) if p.admin_subdistricts else None
-    )
-    access.require(Action.MANAGE, subdistrict)
+    # The subdistrict the admin keeps; anyone else does not see this page at all.
+    subdistrict = access.require(Action.MANAGE, next(iter(access.administered()), None))
     form = CommunityForm()
     done = submit(
-        form, lambda: service.create_community(subdistrict, form.name.data, form.code.data)
+        form, lambda: service.create_community(subdistrict, form.name.data, form.code.data or "")
     )
     if done.ok:
         created = done.result
@@ -269,6 +265,3 @@ def party(compound_id: int) -> Response:
         compound=compound,
         status=form_status(form),
     )
-
-
-from . import area_views, import_views, roster_views  # noqa: E402,F401  (same blueprint)

@@ -6,73 +6,23 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
-from wtforms import Field, Form, SelectField, StringField
-from wtforms.validators import ValidationError
-from wtforms.widgets import HiddenInput, TextArea
+from wtforms import Field, SelectField, StringField
+from wtforms.widgets import TextArea
 
-from ..fees.forms import MoneyField, RequestKeyField
-from ..forms import (
-    AppForm,
+from ..fields import (
     CountField,
     DateField,
+    IdField,
+    LinesField,
+    MoneyField,
     OptionalNameField,
+    RequestKeyField,
     TextField,
-    clean_text,
-    has_control,
+    VersionField,
 )
+from ..forms import AppForm
 from ..labels import LABELS, choices
 from .models import Category
-
-
-class IdField(Field):
-    """An optional id picked from a list; anything not a plain positive number is None."""
-
-    widget = StringField.widget
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        from ..forms import whole_number
-
-        raw = valuelist[0] if valuelist else ""
-        # At most a 32-bit id, as PostgreSQL keeps them: a larger one is not on any list.
-        self.data = whole_number(raw, 2**31 - 1) if str(raw).strip() else None
-        self.bad = bool(str(raw).strip()) and self.data is None
-
-    def pre_validate(self, form: Form) -> None:
-        if getattr(self, "bad", False):
-            raise ValidationError(_l("Choose from the list."))
-
-
-class VersionField(Field):
-    """The version of the record the form was drawn from (for "changed meanwhile")."""
-
-    widget = HiddenInput()
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        from ..forms import whole_number
-
-        self.data = whole_number(valuelist[0] if valuelist else "")
-
-    def _value(self) -> str:
-        return "" if self.data is None else str(self.data)
-
-
-class LinesField(TextField):
-    """Several short entries, one per line; each line cleaned like free text."""
-
-    lines: tuple[str, ...] | list[str] = ()
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        raw = str(valuelist[0]) if valuelist else ""
-        lines = [clean_text(line) for line in raw.splitlines()]
-        self.lines = [line for line in lines if line][:20]
-        self.data = "\n".join(self.lines)
-
-    def pre_validate(self, form: Form) -> None:
-        for line in getattr(self, "lines", []):
-            if len(line) > self.max_len:
-                raise ValidationError(_l("At most %(n)d characters.", n=self.max_len))
-            if has_control(line):
-                raise ValidationError(_l("Remove the invisible control characters."))
 
 
 class ReportForm(AppForm):

@@ -4,32 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from .. import access, clock
+from .. import access, clock, viewkit
 from ..access import Action, TaskView
 from ..errors import RuleError
 from ..extensions import db
-from ..fees.forms import new_key
-from ..forms import form_status, refuse, whole_number
+from ..fields import new_key, whole_number
+from ..forms import form_status, refuse
 from ..htmx import redirect_after_post, render
 from ..registry.models import Building, Compound, Household, Subdistrict, Unit
 from ..security import accepts_uploads
 from ..uploads import send_upload
-from . import levels, queries, workflow
+from . import bp, levels, queries, workflow
 from .forms import AssignForm, MoveForm, RateForm, ReportForm, TargetsForm
-from .models import FINISHED, AssigneeKind, Category, Place, RepairPhoto, RepairTask, Status
-
-bp = Blueprint("repairs", __name__, url_prefix="/repairs")
-
-
-def _user() -> Any:
-    return current_user._get_current_object()
+from .models import (
+    FINISHED,
+    AssigneeKind,
+    Category,
+    MeetingDecision,
+    Place,
+    RepairPhoto,
+    RepairTask,
+    Status,
+)
 
 
 def _compound(compound_id: int, action: Action = Action.VIEW) -> Compound:
@@ -90,7 +92,7 @@ def mine() -> Response:
         abort(404)
     return render(
         "repairs/mine.html",
-        tasks=queries.my_reports(_user(), p),
+        tasks=queries.my_reports(viewkit.user(), p),
         is_overdue=levels.is_overdue,
         compounds=_reporting_compounds(p),
     )
@@ -140,9 +142,7 @@ def _report_page(compound: Compound, form: ReportForm, status: int = 200) -> Res
     homes = _homes_for(compound, p)
     decision = None
     if form.decision_id.data and access.can(Action.TRIAGE, compound, p):
-        from .models import MeetingDecision
-
-        decision = db.session.get(MeetingDecision, form.decision_id.data)
+        decision = access.find(MeetingDecision, form.decision_id.data, Action.TRIAGE)
         if decision is None or decision.meeting.compound_id != compound.id:
             decision = None
     return render(
@@ -192,7 +192,9 @@ def create(compound_id: int) -> Response:
         request_key=form.key.data,
     )
     try:
-        task = workflow.report_task(compound, report, _user(), request.files.getlist("photos"))
+        task = workflow.report_task(
+            compound, report, viewkit.user(), request.files.getlist("photos")
+        )
         db.session.commit()
     except RuleError as err:
         refuse(form, err)
@@ -200,9 +202,10 @@ def create(compound_id: int) -> Response:
     except IntegrityError:
         # The same form sent twice at once: the first one made the task.
         db.session.rollback()
-        task = db.session.scalar(select(RepairTask).where(RepairTask.request_key == form.key.data))
-        if task is None:
+        first = db.session.scalar(select(RepairTask).where(RepairTask.request_key == form.key.data))
+        if first is None:
             raise
+        task = first
     flash(_("Reported. You can follow it here."), "success")
     return redirect_after_post(url_for(".task", task_id=task.id))
 
@@ -211,15 +214,14 @@ def create(compound_id: int) -> Response:
 
 
 def _task(task_id: int) -> tuple[RepairTask, TaskView]:
-    task = db.session.get(RepairTask, task_id) if 0 < task_id < 2**63 else None
+    task = access.get_or_404(RepairTask, task_id)
     view = access.task_view(task)
-    if task is None or view is None:
-        abort(404)
+    assert view is not None  # get_or_404 let the task through
     return task, view
 
 
 def _task_context(task: RepairTask, view: TaskView, **forms: Any) -> dict[str, Any]:
-    user = _user()
+    user = viewkit.user()
     triage = access.can(Action.TRIAGE, task.compound)
     context: dict[str, Any] = {
         "task": task,
@@ -310,7 +312,7 @@ def move(task_id: int) -> Response:
         workflow.move(
             task,
             form.move.data or "",
-            _user(),
+            viewkit.user(),
             version=form.version.data,
             note=form.note.data or "",
             photos=request.files.getlist("photos"),
@@ -343,7 +345,7 @@ def assign(task_id: int) -> Response:
         note=form.note.data or "",
     )
     try:
-        workflow.assign(task, assignment, _user(), version=form.version.data)
+        workflow.assign(task, assignment, viewkit.user(), version=form.version.data)
         db.session.commit()
     except RuleError as err:
         refuse(form, err)
@@ -359,7 +361,7 @@ def rate(task_id: int) -> Response:
     if not form.validate_on_submit():
         return _task_refused(task, view, rate_form=form)
     try:
-        workflow.rate(task, _user(), form.rating.data, form.comment.data or "")
+        workflow.rate(task, viewkit.user(), form.rating.data, form.comment.data or "")
         db.session.commit()
     except RuleError as err:
         refuse(form, err)
@@ -370,13 +372,7 @@ def rate(task_id: int) -> Response:
 
 @bp.get("/photos/<int:photo_id>")
 def photo(photo_id: int) -> Response:
-    photo = db.session.get(RepairPhoto, photo_id) if 0 < photo_id < 2**63 else None
-    if photo is None:
-        abort(404)
-    if photo.task is not None:
-        _task(photo.task_id)
-    else:
-        _compound(photo.work.compound_id)
+    photo = access.get_or_404(RepairPhoto, photo_id)
     return send_upload(photo.file, f"photo-{photo.id}.jpg")
 
 

@@ -8,7 +8,7 @@ from flask import flash, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from .. import access, clock
+from .. import access, clock, viewkit
 from ..access import Action
 from ..errors import RuleError
 from ..extensions import db
@@ -17,7 +17,7 @@ from ..htmx import redirect_after_post, render
 from ..labels import label
 from ..registry.models import Compound
 from ..security import accepts_uploads
-from . import works
+from . import bp, works
 from .forms import (
     FacilityForm,
     LinkExpenseForm,
@@ -27,8 +27,16 @@ from .forms import (
     WorkPhotoForm,
     WorkStepForm,
 )
-from .models import Facility, FacilityKind, Meeting, MeetingKind, PhotoStage, Work, WorkStatus
-from .views import _user, bp
+from .models import (
+    Facility,
+    FacilityKind,
+    Meeting,
+    MeetingKind,
+    PhotoStage,
+    Work,
+    WorkKind,
+    WorkStatus,
+)
 
 # --- works ------------------------------------------------------------------------------------
 
@@ -60,7 +68,7 @@ def works_page(compound_id: int) -> Response:
 
 
 def _decision_arg() -> int | None:
-    from ..forms import whole_number
+    from ..fields import whole_number
 
     return whole_number(request.args.get("decision"))
 
@@ -82,7 +90,7 @@ def new_work(compound_id: int) -> Response:
                 planned_on=form.planned_on.data,
                 decision_id=form.decision_id.data,
             ),
-            _user(),
+            viewkit.user(),
         ),
     )
     if done.ok:
@@ -107,7 +115,7 @@ def _work_page(work: Work, status: int = 200, **forms: Any) -> Response:
                 formdata=None, version=work.version
             )
             context["expenses"] = works.linkable_expenses(work)
-        context["installs"] = works.WORK_FACILITY.get(work.kind)
+        context["installs"] = works.WORK_FACILITY.get(WorkKind(work.kind))
     context["before"] = [p for p in work.photos if p.stage == PhotoStage.BEFORE]
     context["after"] = [p for p in work.photos if p.stage == PhotoStage.AFTER]
     # A refusal must be read even when its form is no longer offered (somebody completed
@@ -151,7 +159,7 @@ def work_step(work_id: int) -> Response:
                 form.on.data,
                 form.installed.data or 0,
                 form.location.data or "",
-                _user(),
+                viewkit.user(),
                 form.version.data,
             )
         db.session.commit()
@@ -180,7 +188,7 @@ def work_photos(work_id: int) -> Response:
     done = submit(
         form,
         lambda: works.add_work_photos(
-            work, request.files.getlist("photos"), form.stage.data, _user()
+            work, request.files.getlist("photos"), form.stage.data, viewkit.user()
         ),
     )
     if done.ok:
@@ -225,7 +233,7 @@ def add_facility(compound_id: int) -> Response:
         location=form.location.data or "",
         installed_on=form.installed_on.data,
     )
-    if submit(form, lambda: works.add_facility(compound, entry, _user())).ok:
+    if submit(form, lambda: works.add_facility(compound, entry, viewkit.user())).ok:
         flash(_("Added to the register."), "success")
         return redirect_after_post(url_for(".facilities", compound_id=compound.id))
     return _facilities_page(compound, form, form_status(form))
@@ -233,8 +241,8 @@ def add_facility(compound_id: int) -> Response:
 
 @bp.post("/facilities/<int:facility_id>/remove")
 def remove_facility(facility_id: int) -> Response:
-    facility = db.session.get(Facility, facility_id) if 0 < facility_id < 2**63 else None
-    compound = access.get_or_404(Compound, facility.compound_id if facility else 0, Action.TRIAGE)
+    facility = access.get_or_404(Facility, facility_id, Action.TRIAGE)
+    compound = access.get_or_404(Compound, facility.compound_id, Action.TRIAGE)
     form = RemoveFacilityForm()
     here = url_for(".facilities", compound_id=compound.id)
     if submit(form, lambda: works.remove_facility(facility, form.on.data)).ok:
@@ -289,7 +297,7 @@ def new_meeting(compound_id: int) -> Response:
                 problems=form.problems.data,
                 decisions=form.decisions.lines,
             ),
-            _user(),
+            viewkit.user(),
         ),
     )
     if done.ok:

@@ -9,7 +9,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import audit, clock
+from .. import access, audit, clock
 from ..access import Principal
 from ..auth.models import User
 from ..errors import RuleError
@@ -180,28 +180,9 @@ def concerning(p: Principal) -> list[Consultation]:
     """Consultations put to one of the user's homes or to a unit they represent."""
     from sqlalchemy import and_, or_
 
-    from ..registry.models import Building, Compound, Unit
-
-    homes = p.resident_households
-    units = set(p.rep_units)
-    if homes:
-        units |= set(db.session.scalars(select(Household.unit_id).where(Household.id.in_(homes))))
-    if not units:
+    pairs = access.asked_scopes(p)
+    if not pairs:
         return []
-    rows = db.session.execute(
-        select(Unit.id, Building.id, Compound.id, Compound.area_id)
-        .join(Building, Building.id == Unit.building_id)
-        .join(Compound, Compound.id == Building.compound_id)
-        .where(Unit.id.in_(units))
-    ).all()
-    pairs = set()
-    for unit_id, building_id, compound_id, area_id in rows:
-        pairs |= {
-            ("unit", unit_id),
-            ("building", building_id),
-            ("compound", compound_id),
-            ("area", area_id),
-        }
     return list(
         db.session.scalars(
             select(Consultation)

@@ -9,9 +9,9 @@ from flask_wtf.file import FileField
 from wtforms import RadioField, SelectField
 from wtforms.widgets import TextArea
 
-from ..forms import AppForm, DateField, OptionalNameField, TextField
+from ..fields import DateField, IdField, LinesField, OptionalNameField, TextField
+from ..forms import AppForm
 from ..labels import choices
-from ..repairs.forms import IdField, LinesField
 
 
 class VoteForm(AppForm):

@@ -15,7 +15,7 @@ their ballot comes on paper.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -120,11 +120,6 @@ def room(unit: Unit, building: Building, compound: Compound, home: Household) ->
 
 
 # --- the vote's life --------------------------------------------------------------------------
-
-
-def may_run(area: ManagementArea, p: Principal | None = None) -> bool:
-    """The area's committee and the community's staff put questions and close votes."""
-    return access.can(Action.CONSULT, area, p)
 
 
 def create_vote(
@@ -516,7 +511,7 @@ def close_vote(vote: Vote, actor: User) -> Tally:
     return result
 
 
-def votes_of(area_ids: Sequence[int]) -> list[Vote]:
+def votes_of(area_ids: Collection[int]) -> list[Vote]:
     return list(
         db.session.scalars(
             select(Vote).where(Vote.area_id.in_(area_ids)).order_by(Vote.id.desc()).limit(100)
@@ -526,38 +521,16 @@ def votes_of(area_ids: Sequence[int]) -> list[Vote]:
 
 def voter_votes(p: Principal) -> list[Vote]:
     """Votes whose electorate holds one of the user's homes, or a unit they represent."""
-    if not (p.resident_households or p.rep_units):
+    homes = access.elector_homes(p)
+    if homes is None:
         return []
-    homes_ = select(ElectorHome.vote_id).join(Household, Household.id == ElectorHome.household_id)
-    conditions = []
-    if p.resident_households:
-        conditions.append(ElectorHome.household_id.in_(p.resident_households))
-    if p.rep_units:
-        conditions.append(Household.unit_id.in_(p.rep_units))
-    from sqlalchemy import or_
-
-    return list(
-        db.session.scalars(
-            select(Vote).where(Vote.id.in_(homes_.where(or_(*conditions)))).order_by(Vote.id.desc())
-        )
+    followed = (
+        select(ElectorHome.vote_id)
+        .join(Household, Household.id == ElectorHome.household_id)
+        .where(homes)
     )
-
-
-def in_electorate(vote: Vote, p: Principal) -> bool:
-    if not (p.resident_households or p.rep_units):
-        return False
-    return (
-        db.session.scalar(
-            select(ElectorHome.id)
-            .join(Household, Household.id == ElectorHome.household_id)
-            .where(
-                ElectorHome.vote_id == vote.id,
-                Household.id.in_(p.resident_households or {0})
-                | Household.unit_id.in_(p.rep_units or {0}),
-            )
-            .limit(1)
-        )
-        is not None
+    return list(
+        db.session.scalars(select(Vote).where(Vote.id.in_(followed)).order_by(Vote.id.desc()))
     )
 
 

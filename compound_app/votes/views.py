@@ -4,30 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, request, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from .. import access, clock
+from .. import access, clock, viewkit
+from ..access import Action
 from ..errors import RuleError
 from ..extensions import db
-from ..forms import form_status, refuse, submit
+from ..forms import form_status, submit
 from ..htmx import redirect_after_post, render
 from ..registry.models import Building, Compound, ManagementArea, Unit
 from ..security import accepts_uploads
 from ..uploads import send_upload
-from . import consultations, service
+from . import bp, consultations, service
 from .forms import AnswerForm, BallotForm, ConsultationForm, PaperBallotForm, VoteForm
 from .models import Ballot, BallotChannel, Consultation, Vote, VoteStatus
 from .tally import MAJORITY, PARTICIPATION, SPECIAL_MAJORITY, percent
-
-bp = Blueprint("votes", __name__, url_prefix="/votes")
-
-
-def _user() -> Any:
-    return current_user._get_current_object()
 
 
 def _scopes(area: ManagementArea) -> list[tuple[str, str]]:
@@ -74,7 +68,7 @@ def index() -> Response:
         .where(ManagementArea.id.in_(select(Compound.area_id).where(access.compound_filter(p))))
         .order_by(ManagementArea.name)
     ).all()
-    running = [a for a in areas if service.may_run(a, p)]
+    running = [a for a in areas if access.can(Action.CONSULT, a, p)]
     run_ids = {a.id for a in running}
     return render(
         "votes/index.html",
@@ -89,7 +83,7 @@ def index() -> Response:
 @bp.get("/start")
 def start() -> Response:
     """Where the area chooser on the list leads: a new vote or consultation for that area."""
-    from ..forms import whole_number
+    from ..fields import whole_number
 
     area = _run_area(whole_number(request.args.get("area")) or 0)
     if request.args.get("kind") == "vote":
@@ -101,10 +95,7 @@ def start() -> Response:
 
 
 def _run_area(area_id: int) -> ManagementArea:
-    area = access.get_or_404(ManagementArea, area_id)
-    if not service.may_run(area):
-        abort(403)
-    return area
+    return access.get_or_404(ManagementArea, area_id, Action.CONSULT)
 
 
 def _vote_form_page(area: ManagementArea, form: VoteForm, status: int = 200) -> Response:
@@ -126,30 +117,26 @@ def new_vote(area_id: int) -> Response:
             form.title.data,
             form.text.data,
             form.closes_on.data,
-            _user(),
+            viewkit.user(),
         ),
     )
-    if done.ok:
-        flash(_("Vote drafted. Check it, then open it: the electorate is fixed then."), "success")
-        return redirect_after_post(url_for(".vote", vote_id=done.result.id))
+    if done.ok and done.result is not None:
+        return viewkit.done(
+            _("Vote drafted. Check it, then open it: the electorate is fixed then."),
+            _here(done.result),
+        )
     return _vote_form_page(area, form, form_status(form))
 
 
 def _vote(vote_id: int) -> tuple[Vote, bool]:
     """The vote and whether the user runs it; 404 unless they run it or are asked."""
-    vote = db.session.get(Vote, vote_id) if 0 < vote_id < 2**63 else None
-    if vote is None:
-        abort(404)
-    p = access.principal()
-    runs = service.may_run(vote.area, p)
-    if not runs and (vote.status == VoteStatus.DRAFT or not service.in_electorate(vote, p)):
-        abort(404)
-    return vote, runs
+    vote = access.get_or_404(Vote, vote_id)
+    return vote, access.can(Action.CONSULT, vote)
 
 
 def _vote_context(vote: Vote, runs: bool, **forms: Any) -> dict[str, Any]:
     p = access.principal()
-    user = _user()
+    user = viewkit.user()
     context: dict[str, Any] = {"vote": vote, "runs": runs}
     if vote.status == VoteStatus.DRAFT:
         return context
@@ -228,41 +215,33 @@ def live_tally(vote_id: int) -> Response:
     return render("votes/_tally.html", **_vote_context(vote, runs))
 
 
-def _vote_refused(vote: Vote, runs: bool, **forms: Any) -> Response:
-    db.session.rollback()
+def _vote_again(vote: Vote, runs: bool, **forms: Any) -> Response:
+    """The vote's page with a refused form's errors next to its fields."""
     form = next(iter(forms.values()))
     return render(
         "votes/vote.html", status=form_status(form) or 422, **_vote_context(vote, runs, **forms)
     )
 
 
-def _act(vote: Vote, change: Any, message: str) -> Response:
-    try:
-        change()
-        db.session.commit()
-    except RuleError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-        return redirect_after_post(url_for(".vote", vote_id=vote.id))
-    flash(message, "success")
-    return redirect_after_post(url_for(".vote", vote_id=vote.id))
+def _here(vote: Vote) -> str:
+    return url_for(".vote", vote_id=vote.id)
 
 
 @bp.post("/<int:vote_id>/open")
 def open_vote(vote_id: int) -> Response:
-    vote, runs = _vote(vote_id)
-    if not runs:
-        abort(403)
-    return _act(vote, lambda: service.open_vote(vote, _user()), _("The vote is open."))
+    vote = access.get_or_404(Vote, vote_id, Action.CONSULT)
+    return viewkit.act(
+        lambda: service.open_vote(vote, viewkit.user()), _here(vote), _("The vote is open.")
+    )
 
 
 @bp.post("/<int:vote_id>/close")
 def close_vote(vote_id: int) -> Response:
-    vote, runs = _vote(vote_id)
-    if not runs:
-        abort(403)
-    return _act(
-        vote, lambda: service.close_vote(vote, _user()), _("The vote is closed and counted.")
+    vote = access.get_or_404(Vote, vote_id, Action.CONSULT)
+    return viewkit.act(
+        lambda: service.close_vote(vote, viewkit.user()),
+        _here(vote),
+        _("The vote is closed and counted."),
     )
 
 
@@ -270,16 +249,11 @@ def close_vote(vote_id: int) -> Response:
 def ballot(vote_id: int) -> Response:
     vote, runs = _vote(vote_id)
     form = BallotForm()
-    if not form.validate_on_submit():
-        return _vote_refused(vote, runs, ballot_form=form)
-    try:
-        service.cast_online(vote, _user(), form.choice.data)
-        db.session.commit()
-    except RuleError as err:
-        refuse(form, err)
-        return _vote_refused(vote, runs, ballot_form=form)
-    flash(_("Your vote is counted. You may change it until the vote closes."), "success")
-    return redirect_after_post(url_for(".vote", vote_id=vote.id))
+    if submit(form, lambda: service.cast_online(vote, viewkit.user(), form.choice.data)).ok:
+        return viewkit.done(
+            _("Your vote is counted. You may change it until the vote closes."), _here(vote)
+        )
+    return _vote_again(vote, runs, ballot_form=form)
 
 
 @bp.post("/<int:vote_id>/paper")
@@ -287,18 +261,19 @@ def ballot(vote_id: int) -> Response:
 def paper(vote_id: int) -> Response:
     vote, runs = _vote(vote_id)
     form = PaperBallotForm()
-    if not form.validate_on_submit():
-        return _vote_refused(vote, runs, paper_form=form)
-    try:
-        service.enter_paper(
-            vote, form.household_id.data, form.choice.data, request.files.get("photo"), _user()
-        )
-        db.session.commit()
-    except RuleError as err:
-        refuse(form, err)
-        return _vote_refused(vote, runs, paper_form=form)
-    flash(_("Paper ballot entered."), "success")
-    return redirect_after_post(url_for(".vote", vote_id=vote.id))
+    entered = submit(
+        form,
+        lambda: service.enter_paper(
+            vote,
+            form.household_id.data,
+            form.choice.data,
+            request.files.get("photo"),
+            viewkit.user(),
+        ),
+    )
+    if entered.ok:
+        return viewkit.done(_("Paper ballot entered."), _here(vote))
+    return _vote_again(vote, runs, paper_form=form)
 
 
 @bp.get("/<int:vote_id>/notice")
@@ -317,11 +292,8 @@ def notice(vote_id: int) -> Response:
 
 @bp.get("/ballots/<int:ballot_id>/photo")
 def ballot_photo(ballot_id: int) -> Response:
-    found = db.session.get(Ballot, ballot_id) if 0 < ballot_id < 2**63 else None
-    if found is None or found.channel != BallotChannel.PAPER:
-        abort(404)
-    vote = db.session.get(Vote, found.vote_id)
-    if not service.may_run(vote.area):
+    found = access.get_or_404(Ballot, ballot_id)
+    if found.channel != BallotChannel.PAPER or found.photo is None:
         abort(404)
     return send_upload(found.photo, f"ballot-{found.id}.jpg")
 
@@ -349,24 +321,20 @@ def new_consultation(area_id: int) -> Response:
             form.text.data,
             list(form.options.lines),
             form.closes_on.data,
-            _user(),
+            viewkit.user(),
         ),
     )
-    if done.ok:
-        flash(_("The consultation is open."), "success")
-        return redirect_after_post(url_for(".consultation", consultation_id=done.result.id))
+    if done.ok and done.result is not None:
+        return viewkit.done(
+            _("The consultation is open."),
+            url_for(".consultation", consultation_id=done.result.id),
+        )
     return render("votes/new_consultation.html", status=form_status(form), area=area, form=form)
 
 
 def _consultation(consultation_id: int) -> tuple[Consultation, bool]:
-    found = db.session.get(Consultation, consultation_id) if 0 < consultation_id < 2**63 else None
-    if found is None:
-        abort(404)
-    p = access.principal()
-    runs = service.may_run(found.area, p)
-    if not runs and found not in consultations.concerning(p):
-        abort(404)
-    return found, runs
+    found = access.get_or_404(Consultation, consultation_id)
+    return found, access.can(Action.CONSULT, found)
 
 
 def _consultation_page(found: Consultation, runs: bool, status: int = 200, **forms: Any):  # type: ignore[no-untyped-def]
@@ -409,27 +377,24 @@ def answer(consultation_id: int) -> Response:
             form.household_id.data,
             form.option.data,
             form.comment.data or "",
-            _user(),
+            viewkit.user(),
             access.principal(),
             form.resident_name.data or "",
         ),
     )
     if done.ok:
-        flash(_("Thank you: the answer is recorded."), "success")
-        return redirect_after_post(url_for(".consultation", consultation_id=found.id))
+        return viewkit.done(
+            _("Thank you: the answer is recorded."),
+            url_for(".consultation", consultation_id=found.id),
+        )
     return _consultation_page(found, runs, form_status(form), form=form)
 
 
 @bp.post("/consultations/<int:consultation_id>/close")
 def close_consultation(consultation_id: int) -> Response:
-    found, runs = _consultation(consultation_id)
-    if not runs:
-        abort(403)
-    try:
-        consultations.close_consultation(found)
-        db.session.commit()
-        flash(_("The consultation is closed; residents see its outcome."), "success")
-    except RuleError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    return redirect_after_post(url_for(".consultation", consultation_id=found.id))
+    found = access.get_or_404(Consultation, consultation_id, Action.CONSULT)
+    return viewkit.act(
+        lambda: consultations.close_consultation(found),
+        url_for(".consultation", consultation_id=found.id),
+        _("The consultation is closed; residents see its outcome."),
+    )

@@ -60,27 +60,29 @@ from compound_app.fees.forms import (
     ExpenseForm,
     HandoverForm,
     ItemForm,
-    MoneyField,
-    MonthField,
     MonthForm,
     PaymentForm,
     ReliefForm,
-    RequestKeyField,
     ReverseForm,
     TermsForm,
     ThresholdForm,
 )
-from compound_app.forms import (
-    AppForm,
+from compound_app.fields import (
     AreaField,
     CountField,
     DateField,
+    IdField,
     LabelField,
     MobileField,
+    MoneyField,
+    MonthField,
     NameField,
+    RequestKeyField,
     TextField,
+    VersionField,
     clean_text,
 )
+from compound_app.forms import AppForm
 from compound_app.labels import LABELS
 from compound_app.oversight.forms import (
     CertifyForm,
@@ -112,7 +114,6 @@ from compound_app.registry.models import Compound, Household, Occupant, Relation
 from compound_app.repairs.forms import (
     AssignForm,
     FacilityForm,
-    IdField,
     LinkExpenseForm,
     MeetingForm,
     MoveForm,
@@ -120,7 +121,6 @@ from compound_app.repairs.forms import (
     RemoveFacilityForm,
     ReportForm,
     TargetsForm,
-    VersionField,
     WorkForm,
     WorkPhotoForm,
     WorkStepForm,

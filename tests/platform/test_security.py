@@ -253,7 +253,7 @@ def test_every_plain_form_takes_a_small_body_only(app, world, login_as):
 def test_upload_routes_take_photos_larger_than_a_form(app, world, login_as):
     from PIL import Image
 
-    from compound_app.fees.forms import new_key
+    from compound_app.fields import new_key
     from compound_app.security import UPLOAD_FIELD_BYTES
 
     buffer = io.BytesIO()
