@@ -57,6 +57,10 @@ class PaperBallotForm(AppForm):
         self.choice.choices = choices("choice")
 
 
+class VoidBallotForm(AppForm):
+    reason = TextField(_l("Why is it void?"), max_len=200, required=True)
+
+
 class AnswerForm(AppForm):
     household_id = IdField(_l("Home"))
     option = RadioField(_l("Answer"))

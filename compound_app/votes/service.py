@@ -341,7 +341,7 @@ def paper_refusal(vote: Vote, elector: Elector, p: Principal | None = None) -> s
                 "committee can enter their paper ballot."
             )
         )
-    if may_run(vote.area, p):
+    if access.can(Action.CONSULT, vote.area, p):
         return None
     if elector.user_id is not None:
         return _(
@@ -414,7 +414,7 @@ def void_paper(ballot: Ballot, reason: str, actor: User, p: Principal | None = N
     """
     vote = db.session.get(Vote, ballot.vote_id)
     assert vote is not None
-    if not may_run(vote.area, p):
+    if not access.can(Action.CONSULT, vote.area, p):
         raise RuleError(_("Only the committee can void a paper ballot."))
     if vote.status != VoteStatus.OPEN:
         raise RuleError(_("Ballots can be voided only while the vote is open."))
@@ -458,6 +458,7 @@ class HomeLine:
     # recorded and has no account of their own (else the owner votes online, or the
     # committee enters the ballot; see ``paper_refusal``).
     by_rep: bool = True
+    ballot_id: int | None = None  # the ballot that counts, if any
 
 
 def homes(vote: Vote) -> list[HomeLine]:
@@ -484,6 +485,7 @@ def homes(vote: Vote) -> list[HomeLine]:
                 ballot.choice if ballot else None,
                 ballot.channel if ballot else None,
                 by_rep=elector.user_id is None and _has_owner(elector),
+                ballot_id=ballot.id if ballot else None,
             )
         )
     return lines

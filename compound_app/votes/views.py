@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -19,7 +19,14 @@ from ..registry.models import Building, Compound, ManagementArea, Unit
 from ..security import accepts_uploads
 from ..uploads import send_upload
 from . import bp, consultations, service
-from .forms import AnswerForm, BallotForm, ConsultationForm, PaperBallotForm, VoteForm
+from .forms import (
+    AnswerForm,
+    BallotForm,
+    ConsultationForm,
+    PaperBallotForm,
+    VoidBallotForm,
+    VoteForm,
+)
 from .models import Ballot, BallotChannel, Consultation, Vote, VoteStatus
 from .tally import MAJORITY, PARTICIPATION, SPECIAL_MAJORITY, percent
 
@@ -145,9 +152,7 @@ def _vote_context(vote: Vote, runs: bool, **forms: Any) -> dict[str, Any]:
     accepting = vote.status == VoteStatus.OPEN and clock.today() <= vote.closes_on
     elector = service.elector_for_user(vote, user)
     mine = service.latest_ballots(vote).get(elector.id) if elector else None
-    paper_homes = [
-        line for line in lines if line.choice is None and (runs or line.unit_id in p.rep_units)
-    ]
+    paper_homes = service.paper_homes(lines, runs, p)
     context.update(
         tally=tally,
         lines=lines,
@@ -162,6 +167,9 @@ def _vote_context(vote: Vote, runs: bool, **forms: Any) -> dict[str, Any]:
         or BallotForm(formdata=None, choice=mine.choice if mine else None),
         paper_form=forms.get("paper_form") or PaperBallotForm(formdata=None),
         paper_homes=paper_homes,
+        voidable=[line for line in lines if line.channel == BallotChannel.PAPER]
+        if runs and accepting
+        else [],
         to_visit=service.not_voted_by_unit(
             [line for line in lines if runs or line.unit_id in p.rep_units]
         ),
@@ -274,6 +282,23 @@ def paper(vote_id: int) -> Response:
     if entered.ok:
         return viewkit.done(_("Paper ballot entered."), _here(vote))
     return _vote_again(vote, runs, paper_form=form)
+
+
+@bp.post("/ballots/<int:ballot_id>/void")
+def void_ballot(ballot_id: int) -> Response:
+    """The committee voids a paper ballot entered by mistake; the home may vote again."""
+    found = access.get_or_404(Ballot, ballot_id, Action.CONSULT)
+    vote = access.get_or_404(Vote, found.vote_id, Action.CONSULT)
+    form = VoidBallotForm()
+    voided = submit(form, lambda: service.void_paper(found, form.reason.data, viewkit.user()))
+    if voided.ok:
+        return viewkit.done(
+            _("The paper ballot is void and no longer counts; the home may vote again."),
+            _here(vote),
+        )
+    errors = form.reason.errors or form.form_errors or [_("Please try again.")]
+    flash(errors[0], "error")
+    return redirect_after_post(_here(vote))
 
 
 @bp.get("/<int:vote_id>/notice")

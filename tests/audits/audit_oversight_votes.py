@@ -226,6 +226,24 @@ def _paper(w: World, client: Any) -> Post:
     )
 
 
+@case("votes.void_ballot", "committee")
+def _void_ballot(w: World, client: Any) -> Post:
+    from compound_app.demo import rights_of
+    from compound_app.votes.models import BallotVoid
+    from tests.votes.test_votes import Upload
+
+    vote = _vote(w)
+    home = first_unit(w.branch).households[1]
+    chair = w.users["committee"]
+    ballot = service.enter_paper(vote, home.id, "no", Upload(), chair, rights_of(chair))
+    db.session.commit()
+    return Post(
+        f"/votes/ballots/{ballot.id}/void",
+        {"reason": "录错了户"},
+        lambda: [changed(one(select(BallotVoid)), "void_ballot", reason="录错了户")],
+    )
+
+
 def _consultation(w: World) -> Consultation:
     found = consultations.create_consultation(
         service.resolve_scope("compound", w.branch.id),

@@ -130,6 +130,7 @@ from compound_app.votes.forms import (
     BallotForm,
     ConsultationForm,
     PaperBallotForm,
+    VoidBallotForm,
     VoteForm,
 )
 from tests.audits.test_routes_access import _url
@@ -239,6 +240,7 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "votes.close_vote": {},
     "votes.ballot": BallotForm,
     "votes.paper": PaperBallotForm,
+    "votes.void_ballot": VoidBallotForm,
     "votes.new_consultation": ConsultationForm,
     "votes.answer": AnswerForm,
     "votes.close_consultation": {},

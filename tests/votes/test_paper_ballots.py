@@ -292,3 +292,31 @@ def test_someone_recorded_as_owner_after_the_vote_opened_is_told_so(world: World
     record.relation = Relation.FAMILY
     db.session.commit()
     assert "只有业主可以表决" in service.why_not_elector(vote, heir, access.load_principal(heir))
+
+
+def test_the_committee_voids_a_paper_ballot_from_the_vote_page(world: World, login_as: Any) -> None:
+    unit = first_unit(world.branch)
+    vote = _vote(world, "unit", unit)
+    home = unit.households[1]  # its owner has no account: the representative's round
+    wrong = service.enter_paper(vote, home.id, "no", Upload(), world.users["rep"], _p(world, "rep"))
+    db.session.commit()
+    void_url = f"/votes/ballots/{wrong.id}/void"
+    chair, rep = login_as(world.users["committee"]), login_as(world.users["rep"])
+    assert void_url in chair.get(f"/votes/{vote.id}").get_data(as_text=True)
+    assert void_url not in rep.get(f"/votes/{vote.id}").get_data(as_text=True)
+    # Ballots are out of sight of those who do not run the vote: the same 404 as for no ballot.
+    assert rep.post(void_url, data={"reason": "不对"}).status_code == 404
+    assert (
+        login_as(world.users["other_staff"]).post(void_url, data={"reason": "x"}).status_code == 404
+    )
+    # A reason is needed; without one nothing changes and the page says why.
+    refused = chair.post(void_url, data={"reason": "  "}, follow_redirects=True)
+    assert "此项必须填写" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(BallotVoid.id))) == 0
+    done = chair.post(void_url, data={"reason": "录错了户"}, follow_redirects=True)
+    assert "不再计入" in done.get_data(as_text=True)
+    assert service.tally(vote).voted_heads == 0
+    # Sent twice: the second is refused, the ballot is void once.
+    again = chair.post(void_url, data={"reason": "录错了户"}, follow_redirects=True)
+    assert "已经作废" in again.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(BallotVoid.id))) == 1
