@@ -41,8 +41,12 @@ class Defaults:
     LOGIN_MAX_FAILURES_PER_PAIR = 5
     LOGIN_MAX_FAILURES_PER_MOBILE = 50
     LOGIN_MAX_FAILURES_PER_IP = 30
-    # Failed activations per invitation code, and per address, in LOGIN_WINDOW.
+    # Failed activations per invitation code (however typed), and per address (an IPv6
+    # address's /64), in LOGIN_WINDOW. Per address it is wider: a household, or residents
+    # helped on a community office's Wi-Fi, share one. Guessing stays hopeless: see the
+    # README's "Limits" section for the numbers.
     CODE_MAX_FAILURES = 5
+    CODE_MAX_FAILURES_PER_IP = 20
     LOGIN_WINDOW = timedelta(minutes=15)
     INVITE_VALID_DAYS = 30
     PAGE_SIZE = 50
