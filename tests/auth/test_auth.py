@@ -744,6 +744,22 @@ def test_passphrases_and_random_passwords_are_welcome(accounts, login_as, good):
     assert response.status_code == 302 or response.status_code == 303, good
 
 
+@pytest.mark.parametrize("new", ["xinyi2026", "XINYI2026"])
+def test_the_published_demo_password_cannot_be_chosen(accounts, login_as, new):
+    """Else an owner's account would look like a demo account left open (check-deploy)."""
+    from compound_app.auth import passwords
+    from compound_app.demo.generate import DEMO_PASSWORD
+
+    assert DEMO_PASSWORD in passwords.PUBLISHED
+    user = accounts["resident"]
+    response = login_as(user).post(
+        "/auth/password",
+        data={"current_password": PASSWORD, "new_password": new, "confirm": new},
+    )
+    assert response.status_code == 422
+    assert fresh(user).password_changed_at is None
+
+
 def test_activation_refuses_a_common_password_or_the_typed_mobile(world, app):
     code = household_code(world)
     for bad in ("password", "13912345678", "新住户12345"):

@@ -34,7 +34,7 @@ from tests.factories import (
 
 ROOT = Path(__file__).resolve().parents[2]
 COOKIE = "compound_session"
-SAFE_KEY = "k" * 24 + "0123456789abcdef0123456789abcdef"
+SAFE_KEY = "9f3c2a7b5e1d4c8a0b6f2e9d7c3a1b5e8d4f0a2c6b9e7d1f3a5c8b0e2d4f6a9c"  # made up
 
 
 # --- headers on every response ------------------------------------------------------------
@@ -564,6 +564,102 @@ def test_check_deploy_fails_while_demo_accounts_sign_in_with_the_demo_password(
     db.session.commit()
     result = check_deploy(create_app(safe_config(database_uri)))
     assert result.exit_code == 0, result.output
+
+
+def failures(result: Any) -> list[str]:
+    return [line for line in result.output.splitlines() if line.startswith("FAIL")]
+
+
+def test_check_deploy_fails_on_the_sample_accounts_of_the_generated_datasets(
+    world, database_uri, clean_env
+):
+    """``flask demo --scale small|city`` gives the first account of each role the demo
+    password; the check knew only the story's ten mobiles, and passed."""
+    from compound_app.demo.generate import DEMO_ACCOUNTS, sample_accounts
+
+    samples = sample_accounts()  # what the command does after loading those datasets
+    assert samples and not {a.mobile for a in samples} & {a.mobile for a in DEMO_ACCOUNTS}
+    clean_env.setenv("SECRET_KEY", SAFE_KEY)
+    result = check_deploy(create_app(safe_config(database_uri)))
+    assert result.exit_code == 1, result.output
+    fails = failures(result)
+    assert len(fails) == 1 and "demo" in fails[0], result.output
+    assert all(a.mobile in fails[0] for a in samples)
+
+
+def test_check_deploy_finds_the_demo_password_on_any_account(app, database_uri, clean_env):
+    from compound_app import clock
+    from compound_app.demo.generate import DEMO_PASSWORD
+    from tests import factories
+
+    owners = [factories.user(f"住户{n}") for n in range(3)]
+    chosen = factories.user("林小梅", password=DEMO_PASSWORD)
+    for user in [*owners, chosen]:
+        user.password_changed_at = clock.now()  # chosen by their owners
+    db.session.commit()
+    clean_env.setenv("SECRET_KEY", SAFE_KEY)
+    result = check_deploy(create_app(safe_config(database_uri)))
+    assert result.exit_code == 1, result.output
+    fails = failures(result)
+    assert len(fails) == 1 and chosen.mobile in fails[0]
+    assert not any(user.mobile in fails[0] for user in owners)
+
+
+@pytest.fixture
+def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The hashes check-deploy tries the demo password on."""
+    from argon2 import PasswordHasher
+
+    tried: list[str] = []
+    verify = PasswordHasher.verify
+
+    def counting(self: PasswordHasher, hash: str | bytes, password: str | bytes) -> bool:
+        tried.append(str(hash))
+        return verify(self, hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting)
+    return tried
+
+
+def test_check_deploy_tries_the_likeliest_demo_accounts_first_and_no_more_than_its_budget(
+    app, database_uri, clean_env, monkeypatch, verifications
+):
+    from compound_app import clock, deploy_checks
+    from compound_app.auth.service import hash_password
+    from compound_app.demo.generate import DEMO_PASSWORD
+    from tests import factories
+
+    monkeypatch.setattr(deploy_checks, "MAX_PASSWORD_CHECKS", 3)
+    owners = [factories.user(f"住户{n}") for n in range(6)]
+    for user in owners:
+        user.password_changed_at = clock.now()
+    # Two accounts sharing one hash, made last: a bulk load, as the generated datasets do.
+    shared = hash_password(DEMO_PASSWORD)
+    samples = [factories.user(f"样例{n}", password=None) for n in range(2)]
+    for user in samples:
+        user.password_hash = shared
+    db.session.commit()
+    clean_env.setenv("SECRET_KEY", SAFE_KEY)
+    result = check_deploy(create_app(safe_config(database_uri)))
+    assert len(verifications) == 3 and verifications[0] == shared
+    fails = failures(result)
+    assert len(fails) == 1 and all(user.mobile in fails[0] for user in samples), result.output
+    # Owners' own passwords beyond the budget go unchecked without a failure (an owner
+    # cannot choose the demo password)...
+    for user in samples:
+        user.is_enabled = False
+    db.session.commit()
+    verifications.clear()
+    result = check_deploy(create_app(safe_config(database_uri)))
+    assert result.exit_code == 0, result.output
+    assert len(verifications) == 3
+    # ...but passwords set without the app, past the budget, fail the check unseen.
+    for user in owners:
+        user.password_changed_at = None
+    db.session.commit()
+    result = check_deploy(create_app(safe_config(database_uri)))
+    fails = failures(result)
+    assert len(fails) == 1 and "3 accounts" in fails[0] and "not checked" in fails[0]
 
 
 def test_check_deploy_warns_about_sqlite_without_failing(app, database_uri, clean_env):
