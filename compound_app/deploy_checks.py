@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import inspect, select
@@ -18,11 +20,7 @@ def problems(app: Flask) -> list[str]:
         found.append("Debug mode is on: it exposes code and allows remote execution.")
     if cfg.get("TESTING"):
         found.append("TESTING is on.")
-    # COMPOUND_SECRET_KEY reaches the config through from_prefixed_env("COMPOUND").
-    if not (os.environ.get("SECRET_KEY") or os.environ.get("COMPOUND_SECRET_KEY")):
-        found.append("SECRET_KEY is not set in the environment (all servers must share one).")
-    elif len(str(cfg.get("SECRET_KEY") or "")) < 32:
-        found.append("SECRET_KEY is shorter than 32 characters.")
+    found.extend(_secret_key_problems(app))
     if not cfg.get("SESSION_COOKIE_SECURE"):
         found.append("SESSION_COOKIE_SECURE is off: the session cookie would travel without TLS.")
     if not cfg.get("SESSION_COOKIE_HTTPONLY"):
@@ -42,6 +40,65 @@ def problems(app: Flask) -> list[str]:
         found.append("Argon2 parameters are below the OWASP minimum (19 MiB, 2 passes).")
     found.extend(_demo_accounts_open())
     return found
+
+
+# Words of example, test and development keys: none is in a random key of 32 or more
+# characters by chance (a hex or base64 key holds no "-", and these are long).
+PLACEHOLDER_WORDS = (
+    "change",
+    "example",
+    "not-for-production",
+    "development",
+    "dev-key",
+    "devkey",
+    "secret-key",
+    "secretkey",
+    "insecure",
+    "placeholder",
+    "your-",
+    "test-",
+)
+
+
+def _patterned(key: str) -> bool:
+    """Typed rather than generated: few characters, one repeated eight times in a row, or a
+    short piece over and over (chances for a random key of 32 hex digits: below 10⁻⁶)."""
+    if len(set(key)) < 8 or re.search(r"(.)\1{7}", key):
+        return True
+    return any(key == (key[:n] * (len(key) // n + 1))[: len(key)] for n in range(1, 17))
+
+
+def _secret_key_problems(app: Flask) -> list[str]:
+    """SECRET_KEY given to this server explicitly, long, and not an example or dev key.
+
+    Given means the environment (SECRET_KEY, COMPOUND_SECRET_KEY) or instance/config.py;
+    the key generated into instance/secret_key when none is given is this server's alone
+    (another server, or a rebuilt container, signs with another and its sessions fail).
+    """
+    from .config import GENERATED_KEY_FILE
+
+    cfg = app.config
+    key = str(cfg.get("SECRET_KEY") or "")
+    given = bool(os.environ.get("SECRET_KEY") or os.environ.get("COMPOUND_SECRET_KEY"))
+    if not given and cfg.get("SECRET_KEY_SOURCE") != "instance/config.py":
+        return [
+            "SECRET_KEY is not set: put it in the environment (SECRET_KEY) or in "
+            "instance/config.py; all servers must share one."
+        ]
+    if len(key) < 32:
+        return ["SECRET_KEY is shorter than 32 characters."]
+    generated = Path(app.instance_path) / GENERATED_KEY_FILE
+    try:
+        is_generated = generated.is_file() and generated.read_text().strip() == key
+    except OSError:
+        is_generated = False
+    lowered = key.lower()
+    if is_generated or _patterned(key) or any(word in lowered for word in PLACEHOLDER_WORDS):
+        return [
+            "SECRET_KEY is a development, test or example key. Generate one: "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        ]
+    return []
 
 
 def warnings(app: Flask) -> list[str]:

@@ -662,6 +662,57 @@ def test_check_deploy_tries_the_likeliest_demo_accounts_first_and_no_more_than_i
     assert len(fails) == 1 and "3 accounts" in fails[0] and "not checked" in fails[0]
 
 
+def configured(instance: Path, config_py: str | None) -> Flask:
+    """A Flask app configured as the real one is, from ``instance`` (no test config)."""
+    from compound_app.config import load_config
+
+    target = Flask("compound_app", instance_path=str(instance))
+    if config_py is not None:
+        (instance / "config.py").write_text(config_py)
+    load_config(target, None)
+    return target
+
+
+def test_check_deploy_accepts_a_secret_key_from_instance_config(tmp_path, clean_env):
+    """The app reads instance/config.py; check-deploy wanted the key in the environment."""
+    from compound_app.deploy_checks import _secret_key_problems
+
+    target = configured(tmp_path, f"SECRET_KEY = {SAFE_KEY!r}\n")
+    assert target.config["SECRET_KEY"] == SAFE_KEY
+    assert _secret_key_problems(target) == []
+    clean_env.setenv("COMPOUND_SECRET_KEY", SAFE_KEY[::-1])
+    assert configured(tmp_path, None).config["SECRET_KEY_SOURCE"] == "COMPOUND_SECRET_KEY"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "dev",
+        "change-me-before-going-live-0123456789",
+        "x" * 48,
+        "0123456789" * 4,
+        "test-secret-key-not-for-production-0123456789",  # the test suite's
+        "screenshots-only-" + "x" * 32,
+    ],
+)
+def test_check_deploy_refuses_an_example_or_development_key(tmp_path, clean_env, key):
+    from compound_app.deploy_checks import _secret_key_problems
+
+    problems = _secret_key_problems(configured(tmp_path, f"SECRET_KEY = {key!r}\n"))
+    assert len(problems) == 1 and "SECRET_KEY" in problems[0]
+
+
+def test_check_deploy_refuses_the_key_generated_for_development(tmp_path, clean_env):
+    from compound_app.deploy_checks import _secret_key_problems
+
+    target = configured(tmp_path, None)  # no key given: one is generated into instance/
+    assert (tmp_path / "secret_key").is_file()
+    assert "not set" in _secret_key_problems(target)[0]
+    # Copied into the environment it is still that one machine's development key.
+    clean_env.setenv("SECRET_KEY", (tmp_path / "secret_key").read_text().strip())
+    assert "development" in _secret_key_problems(configured(tmp_path, None))[0]
+
+
 def test_check_deploy_warns_about_sqlite_without_failing(app, database_uri, clean_env):
     clean_env.setenv("SECRET_KEY", SAFE_KEY)
     result = check_deploy(create_app(safe_config(database_uri)))
