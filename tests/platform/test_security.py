@@ -74,6 +74,65 @@ def boom(app: Flask) -> str:
     return "/test-boom"
 
 
+class PostgresUniqueViolation(Exception):
+    """What psycopg raises for a duplicate: the server's text names the value."""
+
+    sqlstate = "23505"
+
+    class diag:  # psycopg's name
+        constraint_name = "uq_user_mobile"
+        table_name = "user"
+
+
+@pytest.fixture
+def conflicts(app: Flask) -> dict[str, str]:
+    """Routes whose change the database refuses (added before the first request)."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
+    from compound_app.auth.models import User
+
+    def duplicate() -> str:
+        taken = db.session.scalar(select(User.mobile).order_by(User.id).limit(1))
+        db.session.add(User(mobile=taken, name="重名住户"))
+        db.session.flush()
+        return "not reached"
+
+    def postgres() -> str:
+        raise IntegrityError(
+            'INSERT INTO "user" (mobile, name) VALUES (%(mobile)s, %(name)s)',
+            {"mobile": "13812345678", "name": "张秀英"},
+            PostgresUniqueViolation(
+                'duplicate key value violates unique constraint "uq_user_mobile"\n'
+                "DETAIL:  Key (mobile)=(13812345678) already exists."
+            ),
+        )
+
+    app.add_url_rule("/test-duplicate", "test_duplicate", duplicate)
+    app.add_url_rule("/test-postgres-duplicate", "test_postgres_duplicate", postgres)
+    return {"duplicate": "/test-duplicate", "postgres": "/test-postgres-duplicate"}
+
+
+def test_a_conflict_logs_the_constraint_never_the_values(world, conflicts, login_as, caplog):
+    """The log named the failing row's mobile (PostgreSQL's DETAIL, SQLAlchemy's
+    parameters): personal data where only a constraint's name is needed."""
+    from sqlalchemy import select
+
+    from compound_app.auth.models import User
+
+    reused = db.session.scalar(select(User.mobile).order_by(User.id).limit(1))
+    client = login_as(world.users["staff"])
+    with caplog.at_level("WARNING", logger="compound_app"):
+        assert client.get(conflicts["duplicate"]).status_code == 409
+        assert client.get(conflicts["postgres"]).status_code == 409
+    logged = [r.getMessage() for r in caplog.records if "integrity" in r.getMessage()]
+    assert len(logged) == 2, logged
+    for secret in (reused, "13812345678", "张秀英", "重名住户"):
+        assert secret not in caplog.text
+    assert "user" in logged[0]  # SQLite: "UNIQUE constraint failed: user.mobile"
+    assert logged[1] == "integrity conflict: constraint=uq_user_mobile table=user sqlstate=23505"
+
+
 def _scenarios() -> dict[str, Callable[[World, Any, FlaskClient], Any]]:
     return {
         "login page": lambda w, login_as, anon: anon.get("/auth/login"),
