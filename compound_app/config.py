@@ -50,6 +50,8 @@ class Defaults:
     LOGIN_WINDOW = timedelta(minutes=15)
     INVITE_VALID_DAYS = 30
     PAGE_SIZE = 50
+    # Seconds /healthz gives the database to answer before it says 503 (health.py).
+    HEALTH_TIMEOUT = 2.0
     # Logging (logging_setup.py): "text" lines or "json" lines on stderr, from this level.
     LOG_FORMAT = "text"
     LOG_LEVEL = "INFO"

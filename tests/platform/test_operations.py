@@ -41,6 +41,79 @@ def test_healthz_is_503_when_the_database_does_not_answer(tmp_path: Path) -> Non
     assert response.get_json() == {"status": "unavailable"}
 
 
+@pytest.fixture
+def hung_database(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The database accepts the query and never answers, until the test ends."""
+    import threading
+
+    from compound_app import health
+
+    released = threading.Event()
+    asked: list[int] = []
+
+    def hang(_engine) -> None:  # type: ignore[no-untyped-def]
+        asked.append(1)
+        released.wait(30)
+
+    monkeypatch.setattr(health, "_ask", hang)
+    yield asked
+    released.set()
+
+
+def test_healthz_answers_503_in_time_when_the_database_hangs(app: Flask, hung_database) -> None:
+    """The probe used to wait as long as the database did: a hung database hung it."""
+    import time
+
+    app.config["HEALTH_TIMEOUT"] = 0.3
+    started = time.perf_counter()
+    response = app.test_client().get("/healthz")
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 503 and response.get_json() == {"status": "unavailable"}
+    assert 0.3 <= elapsed < 1.5, elapsed
+
+
+def test_healthz_starts_no_more_checks_while_earlier_ones_hang(app: Flask, hung_database) -> None:
+    import time
+
+    from compound_app import health
+
+    app.config["HEALTH_TIMEOUT"] = 0.05
+    client = app.test_client()
+    for _ in range(health.MAX_WAITING):
+        assert client.get("/healthz").status_code == 503
+    started = time.perf_counter()
+    assert client.get("/healthz").status_code == 503
+    assert time.perf_counter() - started < 0.05  # not even waited for
+    assert len(hung_database) == health.MAX_WAITING
+
+
+def test_healthz_answers_503_when_the_database_server_is_unreachable(tmp_path: Path) -> None:
+    import time
+
+    # TEST-NET-1: nothing answers there (refused at once, or never: the timeout decides).
+    unreachable = "postgresql+psycopg://nobody@192.0.2.1:5432/compound"
+    app = make_app(_config(unreachable, tmp_path) | {"HEALTH_TIMEOUT": 0.5})
+    started = time.perf_counter()
+    with app.app_context():
+        response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert time.perf_counter() - started < 2.5
+
+
+def test_the_probe_bounds_connecting_and_the_statement_on_postgresql() -> None:
+    from sqlalchemy import make_url
+
+    from compound_app.health import connect_args
+
+    url = make_url("postgresql+psycopg://app@db/compound")
+    assert connect_args(url, 2.0) == {
+        "connect_timeout": 2,
+        "options": "-c statement_timeout=2000",
+    }
+    assert connect_args(url, 0.3) == {"connect_timeout": 1, "options": "-c statement_timeout=300"}
+    assert connect_args(make_url("sqlite:///x.db"), 2.0) == {"timeout": 2.0}
+
+
 # --- one line per request ---------------------------------------------------------------------
 
 TEXT_LINE = re.compile(
