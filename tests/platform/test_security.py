@@ -820,6 +820,19 @@ def test_the_real_command_passes_with_production_environment(tmp_path):
     assert "WARN" in result.stderr and "SQLite" in result.stderr
 
 
+def test_the_readmes_nginx_takes_the_bodies_the_app_takes():
+    """nginx's default of 1 MB turned away a resident's photos before the app saw them."""
+    from compound_app.config import Defaults
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    nginx = re.search(r"```nginx\n(.*?)```", readme, re.S)
+    assert nginx, "the README has no nginx example"
+    size = re.search(r"client_max_body_size (\d+)m;", nginx.group(1))
+    assert size and int(size.group(1)) * 1024 * 1024 == Defaults.MAX_CONTENT_LENGTH
+    assert "X-Forwarded-For $remote_addr" in nginx.group(1)
+    assert "X-Request-ID $request_id" in nginx.group(1)
+
+
 # --- templates keep to the CSP ------------------------------------------------------------
 
 
