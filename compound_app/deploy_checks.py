@@ -152,6 +152,8 @@ def _demo_accounts_open() -> list[str]:
     accounts: dict[str, list[str]] = {}
     unowned: set[str] = set()
     for password_hash, mobile, changed_at in rows:
+        if password_hash is None:  # not selected; for the type checker
+            continue
         accounts.setdefault(password_hash, []).append(mobile)
         if changed_at is None:
             unowned.add(password_hash)
