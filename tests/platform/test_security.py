@@ -385,11 +385,11 @@ def test_500_page_for_htmx_is_generic_too(world, boom, login_as):
     assert "secret-internal-detail-42" not in response.get_data(as_text=True)
 
 
-def test_429_next_to_the_code_when_codes_are_guessed(world, client):
+def test_429_next_to_the_code_when_codes_are_guessed(world, app, client):
     data = {"mobile": "13912345678", "name": "猜码人", "new_password": "guess guess 1"}
     data["confirm"] = data["new_password"]
-    for n in range(5):
-        response = client.post("/auth/activate", data={**data, "code": f"AAAA{n + 2}-AAAAA"})
+    for n in range(app.config["CODE_MAX_FAILURES_PER_IP"]):
+        response = client.post("/auth/activate", data={**data, "code": f"AAAAA-{n:05d}"})
         assert response.status_code == 422
     response = client.post("/auth/activate", data={**data, "code": "AAAAA-AAAAA"})
     assert response.status_code == 429
