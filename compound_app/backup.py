@@ -5,7 +5,9 @@ A backup is one tar file holding ``compound.db`` (SQLite's online backup) or
 works and expense vouchers). It holds residents' names and mobile numbers, so everything
 it writes is private from the moment it exists: files are created with mode 0600 and
 folders with 0700 (``os.open``/``os.mkdir`` with those modes, under a 077 umask for what
-SQLite and the PostgreSQL tools create), never opened up and narrowed afterwards.
+SQLite and the PostgreSQL tools create), never opened up and narrowed afterwards. The
+tar is written as ``<name>.partial`` and takes its name only once it is whole and on
+the disk.
 
 ``restore`` takes such a file, or a bare database file from before photos were included.
 """
@@ -148,14 +150,28 @@ def _private_member(info: tarfile.TarInfo) -> tarfile.TarInfo:
     return info
 
 
+PARTIAL = ".partial"
+
+
 def backup(engine: Engine, target: Path, uploads: Path | None = None) -> int:
     """Write the database and the photos in ``uploads`` to the tar file ``target``.
 
-    Returns the number of photos included. ``target`` must not exist yet.
+    Returns the number of photos included. ``target`` must not exist yet. The tar is
+    written to ``<target>.partial``, flushed to the disk, and only then given its name
+    (in one step, never over an existing file): a file with the backup's name is always
+    a whole backup, even after a crash or a full disk.
     """
     with private_files():
         _make_dirs(target.parent)
-        out = _create(target)
+        if target.exists():
+            raise BackupError(f"{target} already exists; a backup never overwrites a file")
+        partial = target.with_name(target.name + PARTIAL)
+        if partial.exists():
+            raise BackupError(
+                f"{partial} exists: another backup to {target.name} is running, or one was "
+                "interrupted (then delete it)"
+            )
+        out = _create(partial)
         try:
             with out, tempfile.TemporaryDirectory(dir=target.parent) as work:  # mode 0700
                 database = _dump_database(engine, Path(work))
@@ -164,10 +180,45 @@ def backup(engine: Engine, target: Path, uploads: Path | None = None) -> int:
                     tar.add(database, arcname=database.name, filter=_private_member)
                     for photo in photos:
                         tar.add(photo, arcname=f"{UPLOADS}/{photo.name}", filter=_private_member)
+                out.flush()
+                os.fsync(out.fileno())
+            _publish(partial, target)
         except BaseException:
-            target.unlink(missing_ok=True)
+            partial.unlink(missing_ok=True)
             raise
     return len(photos)
+
+
+def _publish(partial: Path, target: Path) -> None:
+    """Give the finished ``partial`` the name ``target`` at once, never over a file."""
+    try:
+        os.link(partial, target)  # atomic, and refused if the name is taken meanwhile
+    except FileExistsError:
+        raise BackupError(f"{target} already exists; a backup never overwrites a file") from None
+    except OSError:
+        # A file system without hard links: rename, as atomic, the name checked just before.
+        if target.exists():
+            raise BackupError(
+                f"{target} already exists; a backup never overwrites a file"
+            ) from None
+        os.rename(partial, target)
+    else:
+        partial.unlink()
+    _sync_folder(target.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (a new name) to the disk, where the system allows it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on a folder; the file itself is synced
+    finally:
+        os.close(fd)
 
 
 def _members(archive: tarfile.TarFile) -> tuple[tarfile.TarInfo, list[tarfile.TarInfo]]:

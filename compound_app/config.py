@@ -41,22 +41,32 @@ class Defaults:
     LOGIN_MAX_FAILURES_PER_PAIR = 5
     LOGIN_MAX_FAILURES_PER_MOBILE = 50
     LOGIN_MAX_FAILURES_PER_IP = 30
-    # Failed activations per invitation code, and per address, in LOGIN_WINDOW.
+    # Failed activations per invitation code (however typed), and per address (an IPv6
+    # address's /64), in LOGIN_WINDOW. Per address it is wider: a household, or residents
+    # helped on a community office's Wi-Fi, share one. Guessing stays hopeless: see the
+    # README's "Limits" section for the numbers.
     CODE_MAX_FAILURES = 5
+    CODE_MAX_FAILURES_PER_IP = 20
     LOGIN_WINDOW = timedelta(minutes=15)
     INVITE_VALID_DAYS = 30
     PAGE_SIZE = 50
+    # Seconds /healthz gives the database to answer before it says 503 (health.py).
+    HEALTH_TIMEOUT = 2.0
     # Logging (logging_setup.py): "text" lines or "json" lines on stderr, from this level.
     LOG_FORMAT = "text"
     LOG_LEVEL = "INFO"
 
 
+GENERATED_KEY_FILE = "secret_key"
+
+
 def _secret_key(instance_path: Path) -> str:
-    """SECRET_KEY from the environment, else one generated once into instance/."""
+    """SECRET_KEY from the environment, else one generated once into instance/ (for
+    development: each server would generate its own, and check-deploy refuses it)."""
     from_env = os.environ.get("SECRET_KEY")
     if from_env:
         return from_env
-    key_file = instance_path / "secret_key"
+    key_file = instance_path / GENERATED_KEY_FILE
     if not key_file.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -80,9 +90,16 @@ def database_url(instance_path: Path) -> str:
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config.from_object(Defaults)
     instance_path = Path(app.instance_path)
+    # Where SECRET_KEY came from, for check-deploy: every server must be given the same.
+    source = "given"
     if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
+        # By its full path: a relative name is looked up beside the package, where this
+        # very module is called config.py too.
+        app.config.from_pyfile(str(instance_path / "config.py"), silent=True)
+        source = "instance/config.py" if app.config.get("SECRET_KEY") else ""
         app.config.from_prefixed_env("COMPOUND")
+        if os.environ.get("COMPOUND_SECRET_KEY"):
+            source = "COMPOUND_SECRET_KEY"
         env_name = os.environ.get("COMPOUND_ENV")
         if env_name:
             app.config["ENV_NAME"] = env_name
@@ -92,5 +109,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = database_url(instance_path)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance_path)
+        source = "SECRET_KEY" if os.environ.get("SECRET_KEY") else "generated"
+    app.config["SECRET_KEY_SOURCE"] = source
     if app.config["ENV_NAME"] == "production":
         app.config["SESSION_COOKIE_SECURE"] = True

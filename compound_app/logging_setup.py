@@ -5,9 +5,14 @@ Plain text by default; JSON lines (one object per line, for a log collector) wit
 
 A request's line holds its method, path (never the query string, which may carry a
 code or token), status, duration in milliseconds, the signed-in user's id and a request
-id — the proxy's ``X-Request-ID`` when it sends a sane one, else a new one — which is
-also sent back in the response's ``X-Request-ID``. Request bodies (passwords, names)
-are never logged.
+id — the proxy's ``X-Request-ID`` when the app sits behind one (``PROXY_HOPS``) and it
+sends a sane one, else a new one — which is also sent back in the response's
+``X-Request-ID``. Request bodies (passwords, names) are never logged.
+
+Nothing a client sends can start a line of its own or pass for another field: control
+characters (``\r``, ``\n``, the rest of C0 and C1, Unicode's line and paragraph
+separators and the bidirectional overrides) are written as escapes in every message, in
+both formats, and a space in a path as ``\x20``.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ import logging.config
 import re
 import secrets
 import time
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from werkzeug.wrappers import Response
 
 LOGGER = "compound_app"
@@ -31,6 +37,34 @@ FORMATS = ("text", "json")
 # What a request's line carries besides its message, in this order.
 REQUEST_FIELDS = ("method", "path", "status", "duration_ms", "user_id", "request_id")
 _SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
+_NAMED = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _escaped(ch: str) -> str:
+    if ch in _NAMED:
+        return _NAMED[ch]
+    if ch in _BIDI or unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+        code = ord(ch)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return ch
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: control characters, line separators and bidirectional
+    overrides written as escapes (``\\n``, ``\\x85``, ``\\u2028``). Escaping again changes
+    nothing, as the escapes hold none of them."""
+    if text.isprintable():  # the common case, quickly (a space is printable)
+        return text
+    return "".join(_escaped(ch) for ch in text)
+
+
+class TextFormatter(logging.Formatter):
+    """The plain-text line, its message on that one line whatever it holds."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = printable(record.message)
+        return super().formatMessage(record)
 
 
 class JsonFormatter(logging.Formatter):
@@ -41,11 +75,13 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            # json.dumps escapes C0 controls but writes C1 and U+2028 as they are.
+            "message": printable(record.getMessage()),
         }
         for field in REQUEST_FIELDS:
             if hasattr(record, field):  # a request's line has them all (user_id may be null)
-                entry[field] = getattr(record, field)
+                value = getattr(record, field)
+                entry[field] = printable(value) if isinstance(value, str) else value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
@@ -73,7 +109,10 @@ def configure_logging(app: Flask) -> None:
             "disable_existing_loggers": False,
             "filters": {"request_id": {"()": _RequestIdFilter}},
             "formatters": {
-                "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+                "text": {
+                    "()": TextFormatter,
+                    "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+                },
                 "json": {"()": JsonFormatter},
             },
             "handlers": {
@@ -96,13 +135,19 @@ def configure_logging(app: Flask) -> None:
             logger.disabled = False
 
 
+def _behind_proxy() -> bool:
+    return int(current_app.config.get("PROXY_HOPS") or 0) > 0
+
+
 def init_request_logging(app: Flask) -> None:
     """One line per request. Register before any hook that may answer early (sign-in)."""
 
     @app.before_request
     def _start() -> None:
         g.request_started = time.perf_counter()
-        given = request.headers.get("X-Request-ID", "")
+        # Only a proxy in front (which sets it, replacing the client's) is believed:
+        # without one, the header is whatever the client wants the log to say.
+        given = request.headers.get("X-Request-ID", "") if _behind_proxy() else ""
         g.request_id = given if _SANE_ID.match(given) else secrets.token_hex(8)
 
     @app.after_request
@@ -115,8 +160,9 @@ def init_request_logging(app: Flask) -> None:
         user = g.get("_login_user")
         user_id = user.id if user is not None and user.is_authenticated else None
         fields = {
-            "method": request.method,
-            "path": request.path,
+            "method": printable(request.method),
+            # A space would let a path pass for the fields after it in the text line.
+            "path": printable(request.path).replace(" ", "\\x20"),
             "status": response.status_code,
             "duration_ms": duration_ms,
             "user_id": user_id,

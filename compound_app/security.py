@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
@@ -101,6 +102,34 @@ def _error_page(code: int, *, title: str | None = None, message: str | None = No
     return render("errors/error.html", code=code, title=title, message=message, status=code)
 
 
+# SQLite's words for a refused row: the kind of constraint and the table.column names,
+# never the values (those are only in the statement's parameters).
+_SQLITE_CONSTRAINT = re.compile(
+    r"(UNIQUE|CHECK|NOT NULL|FOREIGN KEY|PRIMARY KEY) constraint failed(?:: ([\w., ]+))?"
+)
+
+
+def integrity_detail(err: IntegrityError) -> str:
+    """Which constraint refused the row, and on which table: never the row's values.
+
+    The error's own text may hold them: PostgreSQL's says ``Key (mobile)=(138…)``, and
+    SQLAlchemy's adds the statement's parameters (names, mobiles).
+    """
+    orig = err.orig
+    diag = getattr(orig, "diag", None)
+    if diag is not None:  # psycopg: the server names the constraint and the table
+        names = {
+            "constraint": getattr(diag, "constraint_name", None),
+            "table": getattr(diag, "table_name", None),
+            "sqlstate": getattr(orig, "sqlstate", None),
+        }
+        return " ".join(f"{key}={value}" for key, value in names.items() if value) or "unknown"
+    found = _SQLITE_CONSTRAINT.match(str(orig))
+    if found:
+        return found.group(0)
+    return type(orig).__name__
+
+
 def _trust_proxies(app: Flask) -> None:
     """Take the client's address (and scheme) from the reverse proxies in front, if any.
 
@@ -142,7 +171,7 @@ def init_security(app: Flask) -> None:
         from .extensions import db
 
         db.session.rollback()
-        app.logger.warning("integrity conflict: %s", err.orig)
+        app.logger.warning("integrity conflict: %s", integrity_detail(err))
         return _error_page(409)
 
     @app.errorhandler(Exception)

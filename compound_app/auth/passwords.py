@@ -21,6 +21,9 @@ from flask_babel import lazy_gettext as _l
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
+# Passwords printed for everybody to read: the demo's (demo/generate.py DEMO_PASSWORD, in
+# the README). An owner choosing one would look like a demo account left open.
+PUBLISHED = frozenset({"xinyi2026"})
 
 # Rows and columns of the keyboard (and of a phone's number pad), in both directions.
 KEYBOARD_WALKS = (
@@ -128,7 +131,7 @@ def problem(password: str, *, mobile: str | None = None, name: str | None = None
         return str(_l("Your password must not contain your name."))
     listed = common()
     if (
-        any(v in listed for v in _variants(plain))
+        any(v in listed or v in PUBLISHED for v in _variants(plain))
         or _repeated(plain)
         or _counted(plain)
         or _walked(plain)

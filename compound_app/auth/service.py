@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -180,6 +182,32 @@ def _iso(value: datetime | None) -> str | None:
 # address. The small limit on the pair stops guessing from one place; a stranger guessing
 # from their own address fills only their own pair, so the owner, from theirs, still gets
 # in. Only many addresses together reach the wider per-account limit.
+#
+# "Address" is an IPv4 address, or an IPv6 address's /64 network: one home or one phone
+# gets a whole /64, so counting single IPv6 addresses would give each client 2**64 fresh
+# counts. The README's "Limits" section has the numbers and why.
+
+IPV6_PREFIX = 64
+
+
+def address_key(ip: str) -> str:
+    """The address a failure is counted against: IPv4 as is, IPv6 by its /64 network.
+
+    An IPv4 address written as IPv6 (``::ffff:203.0.113.5``), or carried in a 6to4 or
+    Teredo address, counts as that IPv4 address. Anything else is kept as given (cut to
+    the column's 45 characters).
+    """
+    text = (ip or "").strip()
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])  # without an interface (%eth0)
+    except ValueError:
+        return text[:45]
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo or (None, None))[1]
+        if embedded is not None:
+            return str(embedded)
+        return str(ipaddress.IPv6Network((address, IPV6_PREFIX), strict=False))
+    return str(address)
 
 
 def _count_since(*conditions: Any) -> tuple[int, datetime | None]:
@@ -203,7 +231,7 @@ def _wait(counted: list[tuple[tuple[int, datetime | None], int]]) -> int:
 def login_wait(mobile: str, ip: str) -> int:
     """Minutes to wait before another login attempt is allowed (0 = go ahead)."""
     cfg = current_app.config
-    mobile, ip = mobile[:20], ip[:45]
+    mobile, ip = mobile[:20], address_key(ip)
     return _wait(
         [
             (
@@ -230,11 +258,13 @@ def code_attempt_key(code: str) -> str:
 def code_wait(code: str, ip: str) -> int:
     """Minutes to wait before another try at a code from this address (0 = go ahead).
 
-    Every failure counts against the code (however many addresses try it) and against
-    the address (whichever codes it tries), and with sign-in failures against the address.
+    Every failure counts against the code (however many addresses try it, and however it
+    is typed) and against the address (whichever codes it tries), and with sign-in
+    failures against the address. The limit per address is wider than per code: a family,
+    or the residents the community helps on its office Wi-Fi, share one address.
     """
     cfg = current_app.config
-    ip = ip[:45]
+    ip = address_key(ip)
     return _wait(
         [
             (
@@ -243,7 +273,7 @@ def code_wait(code: str, ip: str) -> int:
             ),
             (
                 _count_since(LoginAttempt.ip == ip, LoginAttempt.mobile.startswith(CODE_PREFIX)),
-                cfg["CODE_MAX_FAILURES"],
+                cfg["CODE_MAX_FAILURES_PER_IP"],
             ),
             (_count_since(LoginAttempt.ip == ip), cfg["LOGIN_MAX_FAILURES_PER_IP"]),
         ]
@@ -251,7 +281,7 @@ def code_wait(code: str, ip: str) -> int:
 
 
 def record_failure(mobile: str, ip: str) -> None:
-    db.session.add(LoginAttempt(mobile=mobile[:20], ip=ip[:45]))
+    db.session.add(LoginAttempt(mobile=mobile[:20], ip=address_key(ip)))
 
 
 def record_code_failure(code: str, ip: str) -> None:
@@ -261,7 +291,9 @@ def record_code_failure(code: str, ip: str) -> None:
 def clear_failures(mobile: str, ip: str) -> None:
     """After a sign-in: this address's failures for the account. Others' stay counted."""
     db.session.execute(
-        delete(LoginAttempt).where(LoginAttempt.mobile == mobile[:20], LoginAttempt.ip == ip[:45])
+        delete(LoginAttempt).where(
+            LoginAttempt.mobile == mobile[:20], LoginAttempt.ip == address_key(ip)
+        )
     )
 
 
@@ -273,7 +305,15 @@ def prune_attempts(older_than: timedelta = timedelta(days=1)) -> None:
 
 
 def normalise_code(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
+    """The code as printed: ``ABCDE-FGHJK`` however it was typed.
+
+    NFKC first, so that what a Chinese input method types in full-width mode (``ＡＢＣ１２``,
+    an ideographic space, ``－``) is the same code, and is counted as the same code; then
+    upper case, and only the ASCII letters and digits (other scripts' digits and letters
+    are never part of a code).
+    """
+    text = unicodedata.normalize("NFKC", code).upper()
+    return "".join(ch for ch in text if ch.isascii() and ch.isalnum())
 
 
 def issue_invite(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -40,12 +41,29 @@ MAX_COLUMNS = 30
 # Cells per row and in the whole file, as stored (Excel may store empty styled cells).
 MAX_CELLS_PER_ROW = 200
 MAX_CELLS = 200_000
-# An .xlsx is a zip of XML files: what they unpack to is checked before any is opened.
-# A 5,000-row roster unpacks to about 2 MB and compresses about twelvefold.
+# An .xlsx is a zip of XML files: what they unpack to is checked before any is opened,
+# every file in it whatever its name (the workbook says where its parts are, so a sheet or
+# a stylesheet may sit under any name). A 5,000-row roster unpacks to about 2 MB and
+# compresses about twelvefold; its sheet holds about 125,000 XML elements.
 MAX_MEMBERS = 200
 MAX_MEMBER_BYTES = 16 * 1024 * 1024
 MAX_UNPACKED_BYTES = 32 * 1024 * 1024
+# How much smaller a file may be packed than unpacked, each and all together (files
+# smaller than RATIO_FLOOR unpacked may be packed tighter: they are small anyway).
 MAX_RATIO = 100
+RATIO_FLOOR = 64 * 1024
+# XML elements per file and in the whole workbook. Those outside a sheet's rows and the
+# shared strings (styles, the workbook, relationships) are built into objects all at
+# once, at about 40 µs each, so far fewer of them are allowed: a real stylesheet has a
+# few hundred to a few thousand.
+MAX_ELEMENTS_PER_MEMBER = 400_000
+MAX_STRUCTURE_ELEMENTS = 50_000
+MAX_ELEMENTS = 600_000
+# Attributes per file, and per element: counted as "=" in the bytes (between two "<" for
+# one element) before any parser sees them, as one element with a million attributes
+# takes a parser seconds. A 5,000-row sheet has about 150,000.
+MAX_ATTRIBUTES_PER_MEMBER = 500_000
+MAX_ATTRIBUTES_PER_ELEMENT = 1_000
 
 # Column key → (Chinese header used in the template, other accepted headers).
 COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -172,8 +190,10 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     from openpyxl import load_workbook
 
     try:
-        _check_archive(zipfile.ZipFile(io.BytesIO(data)))
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        _check_archive(zipfile.ZipFile(io.BytesIO(data)), len(data))
+        # Read-only: the sheet is streamed, never held whole. External links (cached
+        # copies of other workbooks) are not needed and not read.
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
         ws = wb.worksheets[0]
         rows = []
         # Only the first columns: a sheet may claim (or hold) cells up to column XFD.
@@ -200,71 +220,175 @@ def _too_large() -> ImportFileError:
     )
 
 
-def _check_archive(archive: zipfile.ZipFile) -> None:
-    """Refuse a zip bomb before anything is unpacked, then scan the XML in small pieces.
+def _unreadable() -> ImportFileError:
+    return ImportFileError(_("The file could not be read as a spreadsheet."))
 
-    The sizes in the zip's directory are what Python's zipfile unpacks at most, so they
-    are checked first (per file, in total, and how much each was compressed). Then every
-    XML file is read through a streaming parser that keeps nothing: no DTD (entity
-    tricks), and the worksheets' rows and cells counted, so the reader that follows never
-    builds more than a roster's worth.
+
+def _check_archive(archive: zipfile.ZipFile, size: int) -> None:
+    """Refuse a zip bomb before anything is unpacked, then count what every file holds.
+
+    The sizes in the zip's directory are what Python's zipfile unpacks at most (more
+    fails its checksum), so they are checked first: per file, in total, how much each
+    and all were compressed, and that the packed files fit in the upload (a bomb made of
+    files that overlap claims more). Then every file, whatever its name (the workbook
+    says where its parts are, so a sheet or a stylesheet may sit under any name), is
+    unpacked piece by piece, keeping nothing: first its bytes are counted (elements and
+    attributes, at the speed of ``bytes.count``), then, if every file passed, an XML
+    parser counts rows, cells and the elements outside them (``_Scan``).
+
+    A file that is not XML (a picture) is left alone: no XML parser reads past its first
+    byte. Where a file stops being well-formed the count stops too, as openpyxl's parser
+    (expat, like this one) stops there and builds nothing after it.
     """
     members = archive.infolist()
     if len(members) > MAX_MEMBERS:
         raise _too_large()
-    total = 0
+    total = packed = 0
     for info in members:
         total += info.file_size
-        if info.file_size > MAX_MEMBER_BYTES or total > MAX_UNPACKED_BYTES:
+        packed += info.compress_size
+        if info.file_size > MAX_MEMBER_BYTES or total > MAX_UNPACKED_BYTES or packed > size:
             raise _too_large()
-        if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * info.compress_size:
             raise _too_large()
-    for info in members:
-        name = info.filename.lower()
-        if name.endswith((".xml", ".rels")):
-            _scan_xml(archive, info, worksheet=name.startswith("xl/worksheets/"))
+    if total > RATIO_FLOOR and total > MAX_RATIO * packed:
+        raise _too_large()
+    xml = [info for info in members if _is_xml(archive, info)]
+    elements = 0
+    for info in xml:
+        elements += _count_bytes(archive, info)
+        if elements > MAX_ELEMENTS:
+            raise _too_large()
+    for info in xml:
+        _scan_xml(archive, info)
+
+
+# The first bytes of XML in an encoding other than UTF-8 (UTF-16 or UTF-32, with or
+# without a byte order mark, and EBCDIC): no spreadsheet program writes them, and the
+# byte counts would not see their "<" and "=".
+_OTHER_ENCODINGS = (b"\xff\xfe", b"\xfe\xff", b"\x00<", b"<\x00", b"\x00\x00\x00<", b"Lo\xa7\x94")
+_UTF8_NAMES = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+_PIECE = 64 * 1024
+
+
+def _is_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    with archive.open(info) as member:
+        head = member.read(_PIECE)
+    if head.startswith(_OTHER_ENCODINGS):
+        raise _unreadable()
+    start = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    return not start or start.startswith(b"<")
+
+
+# A "<" followed by MAX_ATTRIBUTES_PER_ELEMENT "=" before the next "<". An attribute value
+# may hold ">" but never "<", so a stretch from one "<" to the next holds at most one tag
+# (and the text after it). Possessive: the search never backtracks.
+_CROWDED_TAG = re.compile(rb"<[^<=]*+(?:=[^<=]*+){%d}" % (MAX_ATTRIBUTES_PER_ELEMENT + 1))
+
+
+def _count_bytes(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """The elements in one file (at most: comments and the like count too), refusing it
+    over the limits on elements and attributes."""
+    elements = attributes = 0
+    open_tag = 0  # "=" since the last "<", carried from one piece to the next
+    with archive.open(info) as member:
+        while piece := member.read(_PIECE):
+            elements += piece.count(b"<") - piece.count(b"</")
+            attributes += piece.count(b"=")
+            if elements > MAX_ELEMENTS_PER_MEMBER or attributes > MAX_ATTRIBUTES_PER_MEMBER:
+                raise _too_large()
+            first, last = piece.find(b"<"), piece.rfind(b"<")
+            open_tag += piece.count(b"=", 0, first if first >= 0 else len(piece))
+            if open_tag > MAX_ATTRIBUTES_PER_ELEMENT or _CROWDED_TAG.search(piece):
+                raise _too_large()
+            if last >= 0:
+                open_tag = piece.count(b"=", last)
+    return elements
+
+
+# Where the bulk of a roster lies: the rows of a sheet and the shared strings. openpyxl
+# streams these; everything else is structure (see MAX_STRUCTURE_ELEMENTS).
+_BULK = frozenset({"sheetData", "si"})
 
 
 class _Scan:
-    def __init__(self, worksheet: bool) -> None:
-        self.worksheet = worksheet
+    def __init__(self) -> None:
+        self.depth = 0
+        self.bulk_from = 0  # depth of the open sheetData or si element (0: outside)
+        self.structure = 0
         self.rows = 0
         self.cells = 0
         self.in_row = 0
 
-    def start(self, name: str, _attrs: Any) -> None:
-        local = name.rpartition(" ")[2]
-        if local == "row" and self.worksheet:
+    def start(self, name: str, _attrs: list[str]) -> None:
+        self.depth += 1
+        local = name.rpartition(":")[2]
+        if not self.bulk_from:
+            if local in _BULK:
+                self.bulk_from = self.depth
+            if local != "si":
+                self.structure += 1
+                if self.structure > MAX_STRUCTURE_ELEMENTS:
+                    raise _too_large()
+        if local == "row":
             self.rows += 1
             self.in_row = 0
             if self.rows > MAX_ROWS + 2:
                 raise ImportFileError(_("At most %(n)d rows per file.", n=MAX_ROWS))
-        elif (local == "c" and self.worksheet) or local == "si":  # a cell, a shared string
+        elif local == "c" or local == "si":  # a cell, a shared string
             self.cells += 1
-            self.in_row += 1 if local == "c" else 0
+            self.in_row += local == "c"
             if self.in_row > MAX_CELLS_PER_ROW or self.cells > MAX_CELLS:
                 raise _too_large()
+
+    def end(self, _name: str) -> None:
+        if self.depth == self.bulk_from:
+            self.bulk_from = 0
+        self.depth -= 1
+
+    @staticmethod
+    def declared(_version: str, encoding: str | None, _standalone: int) -> None:
+        if encoding is not None and encoding.lower() not in _UTF8_NAMES:
+            raise _unreadable()
 
     @staticmethod
     def refuse_dtd(*_args: Any) -> None:
         raise _too_large()
 
 
-def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, worksheet: bool) -> None:
+def _scan_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     from xml.parsers import expat
 
-    scan = _Scan(worksheet)
-    parser = expat.ParserCreate(namespace_separator=" ")
+    scan = _Scan()
+    # No namespace processing: a prefix nobody declared must not stop the count early.
+    parser = expat.ParserCreate()
+    parser.ordered_attributes = True
     parser.StartElementHandler = scan.start
+    parser.EndElementHandler = scan.end
+    parser.XmlDeclHandler = scan.declared
     parser.StartDoctypeDeclHandler = scan.refuse_dtd
     parser.EntityDeclHandler = scan.refuse_dtd
     try:
         with archive.open(info) as member:
-            while chunk := member.read(64 * 1024):
-                parser.Parse(chunk, False)
+            while piece := member.read(_PIECE):
+                parser.Parse(piece, False)
             parser.Parse(b"", True)
     except expat.ExpatError as err:
-        raise ImportFileError(_("The file could not be read as a spreadsheet.")) from err
+        if err.code in _ENCODING_ERRORS:
+            raise _unreadable() from err
+        # Not well-formed from here on: openpyxl's parser stops at this very place.
+
+
+def _encoding_errors() -> frozenset[int]:
+    from xml.parsers.expat import errors
+
+    return frozenset(
+        errors.codes[message]
+        for message in (errors.XML_ERROR_UNKNOWN_ENCODING, errors.XML_ERROR_INCORRECT_ENCODING)
+    )
+
+
+_ENCODING_ERRORS = _encoding_errors()
 
 
 def _read_csv(data: bytes) -> list[list[str]]:

@@ -425,6 +425,47 @@ def test_one_address_guessing_many_mobiles_is_stopped(accounts, app, client):
     assert post_login(client, accounts["resident"].mobile, ip="10.1.1.1").status_code == 303
 
 
+@pytest.mark.parametrize(
+    ("given", "counted_as"),
+    [
+        ("203.0.113.5", "203.0.113.5"),
+        ("2001:db8:1:2::a", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2:0:0:0:1", "2001:db8:1:2::/64"),
+        ("fe80::1%eth0", "fe80::/64"),
+        ("::ffff:203.0.113.5", "203.0.113.5"),  # IPv4 written as IPv6
+        ("2002:cb00:7105::1", "203.0.113.5"),  # 6to4: a /48 for every IPv4 address
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "192.0.2.45"),  # Teredo
+        ("unknown", "unknown"),
+    ],
+)
+def test_addresses_are_counted_by_ipv4_address_or_ipv6_64(given, counted_as):
+    assert service.address_key(given) == counted_as
+
+
+def test_an_ipv6_client_cannot_rotate_through_its_64(accounts, app, client):
+    """Every IPv6 client holds a /64: one address after another used to mean fresh tries."""
+    user = accounts["resident"]
+    for n in range(5):
+        response = post_login(client, user.mobile, WRONG, ip=f"2001:db8:1:2::{n + 1:x}")
+        assert response.status_code == 422
+    for ip in ("2001:db8:1:2::99", "2001:db8:1:2:dead:beef:0:1"):
+        assert post_login(client, user.mobile, ip=ip).status_code == 429
+    assert set(db.session.scalars(select(LoginAttempt.ip))) == {"2001:db8:1:2::/64"}
+    # The owner, on another network, still signs in, and clears only their own failures.
+    assert post_login(app.test_client(), user.mobile, ip="2001:db8:1:3::1").status_code == 303
+    assert count(LoginAttempt) == 5
+
+
+def test_an_ipv6_64_meets_the_limit_per_address(accounts, app, client):
+    app.config["LOGIN_MAX_FAILURES_PER_IP"] = 4
+    for n in range(4):
+        ip = f"2001:db8:7:7::{n + 1}"
+        assert post_login(client, f"1380000000{n}", WRONG, ip=ip).status_code == 422
+    assert post_login(client, accounts["resident"].mobile, ip="2001:db8:7:7::ff").status_code == 429
+    assert post_login(client, accounts["resident"].mobile, ip="2001:db8:7:8::1").status_code == 303
+
+
 def test_behind_a_proxy_each_client_has_its_own_address_limit(
     accounts, app, database_uri, tmp_path
 ):
@@ -703,6 +744,22 @@ def test_passphrases_and_random_passwords_are_welcome(accounts, login_as, good):
     assert response.status_code == 302 or response.status_code == 303, good
 
 
+@pytest.mark.parametrize("new", ["xinyi2026", "XINYI2026"])
+def test_the_published_demo_password_cannot_be_chosen(accounts, login_as, new):
+    """Else an owner's account would look like a demo account left open (check-deploy)."""
+    from compound_app.auth import passwords
+    from compound_app.demo.generate import DEMO_PASSWORD
+
+    assert DEMO_PASSWORD in passwords.PUBLISHED
+    user = accounts["resident"]
+    response = login_as(user).post(
+        "/auth/password",
+        data={"current_password": PASSWORD, "new_password": new, "confirm": new},
+    )
+    assert response.status_code == 422
+    assert fresh(user).password_changed_at is None
+
+
 def test_activation_refuses_a_common_password_or_the_typed_mobile(world, app):
     code = household_code(world)
     for bad in ("password", "13912345678", "新住户12345"):
@@ -803,10 +860,39 @@ def test_a_new_code_for_the_same_household_voids_the_old_one(world, app):
     assert activate(app.test_client(), new, "13912345678").status_code == 303
 
 
-@pytest.mark.parametrize("variant", [str.lower, lambda c: c.replace("-", " "), str])
+def full_width(text: str) -> str:
+    """As a Chinese input method types it in full-width mode."""
+    return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        str.lower,
+        lambda c: c.replace("-", " "),
+        str,
+        full_width,  # ＡＢＣＤＥ－ＦＧＨＪＫ
+        lambda c: full_width(c.lower()),
+        lambda c: full_width(c).replace("－", "\u3000"),  # an ideographic space
+        lambda c: " " + c.replace("-", "—") + "\u3000",
+    ],
+)
 def test_codes_are_forgiving_about_case_and_separators(world, app, variant):
     code = household_code(world)
     assert activate(app.test_client(), variant(code), "13912345678").status_code == 303
+
+
+def test_every_spelling_of_a_code_counts_against_that_code(world, app):
+    """Full-width and lower-case spellings used to be counted as other codes, so trying a
+    found code with many mobiles got five tries per spelling."""
+    code = household_code(world)
+    taken = world.users["resident"].mobile  # the code does not work with this mobile
+    spellings = [code, code.lower(), full_width(code), full_width(code.lower()), code + " "]
+    for n, spelling in enumerate(spellings):
+        assert activate_from(app, f"10.2.0.{n + 1}", spelling, taken).status_code == 422
+    keys = set(db.session.scalars(select(LoginAttempt.mobile)))
+    assert keys == {service.code_attempt_key(code)}
+    assert activate_from(app, "10.2.0.9", code, "13912345678").status_code == 429
 
 
 def test_a_household_code_cannot_take_over_an_account_with_a_password(world, app):
@@ -1027,10 +1113,37 @@ def test_bad_activation_input_is_refused_next_to_the_field(world, app, fields, f
 def test_guessing_codes_is_rate_limited(world, app):
     code = household_code(world)
     client = app.test_client()
-    for guess in ("AAAAA-AAAAA", "BBBBB-BBBBB", "CCCCC-CCCCC", "DDDDD-DDDDD", "EEEEE-EEEEE"):
-        assert activate(client, guess, "13912345678").status_code == 422
+    limit = app.config["CODE_MAX_FAILURES_PER_IP"]
+    assert limit == 20
+    for n in range(limit):
+        assert activate(client, f"AAAAA-{n:05d}", "13912345678").status_code == 422
     assert activate(client, code, "13912345678").status_code == 429
     assert db.session.scalar(select(User).where(User.mobile == "13912345678")) is None
+
+
+def test_guessing_codes_from_one_ipv6_64_shares_one_limit(world, app):
+    code = household_code(world)
+    for n in range(app.config["CODE_MAX_FAILURES_PER_IP"]):
+        response = activate_from(app, f"2001:db8:5:5::{n + 1:x}", f"AAAAA-{n:05d}", "13912345678")
+        assert response.status_code == 422
+    assert activate_from(app, "2001:db8:5:5::ffff", code, "13912345678").status_code == 429
+    # Another network is not held up by it.
+    assert activate_from(app, "2001:db8:5:6::1", code, "13912345678").status_code == 303
+
+
+def test_a_household_behind_one_address_is_not_locked_out(world, app):
+    """Residents helped on the community office's Wi-Fi, each mistyping twice: with five
+    failures per address, the sixth locked everybody there out for a quarter of an hour."""
+    office = "203.0.113.80"
+    homes = [h for b in world.branch.buildings for u in b.units for h in u.households][:4]
+    codes = [household_code(world, home.id) for home in homes]
+    for n, code in enumerate(codes):
+        mobile = f"1391234560{n}"
+        slip = code[:-1] + ("3" if code.endswith("2") else "2")  # one character wrong
+        for typo in (slip, code.replace("-", "")[1:]):
+            assert activate_from(app, office, typo, mobile).status_code == 422
+        assert activate_from(app, office, code, mobile).status_code == 303
+    assert count(LoginAttempt) == 8
 
 
 def test_a_code_used_meanwhile_by_another_worker_is_refused(world, app):

@@ -118,7 +118,7 @@ def test_a_backup_holds_the_photos_and_every_file_is_private_from_the_start(
     assert "2 photos" in result.output
     watch.assert_private()
     assert os.umask(umask_before) == umask_before  # given back
-    assert str(target) in {path for path, _mode, _umask in watch.created}
+    assert f"{target}.partial" in {path for path, _mode, _umask in watch.created}
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert stat.S_IMODE(folder.stat().st_mode) == stat.S_IMODE(folder.parent.stat().st_mode)
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
@@ -137,6 +137,54 @@ def test_a_backup_never_overwrites_a_file(world, app, tmp_path: Path):
     result = app.test_cli_runner().invoke(args=["backup", "--to", str(target)])
     assert result.exit_code != 0 and "already exists" in result.output
     assert target.read_bytes() == b"someone else's"
+
+
+def test_a_backup_is_written_aside_synced_then_named_at_once(
+    world, app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A backup cut short (a full disk, a crash) used to leave a file with the backup's
+    name holding half a tar, and one not yet on the disk."""
+    target = tmp_path / "nightly.tar"
+    partial = tmp_path / "nightly.tar.partial"
+    synced: list[tuple[str, bool]] = []
+    real_fsync = os.fsync
+
+    def watched_fsync(fd: int) -> None:
+        synced.append((os.readlink(f"/proc/self/fd/{fd}"), target.exists()))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", watched_fsync)
+    result = app.test_cli_runner().invoke(args=["backup", "--to", str(target)])
+    assert result.exit_code == 0, result.output
+    assert (str(partial), False) in synced  # the data on the disk before it has its name
+    assert synced[-1] == (str(tmp_path), True)  # then the new name itself
+    assert target.is_file() and not partial.exists()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with tarfile.open(target) as tar:
+        assert tar.getmembers()
+
+
+def test_a_failed_backup_leaves_no_file_behind(
+    world, app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    target = tmp_path / "backups" / "nightly.tar"
+
+    def full_disk(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backup, "_photos", full_disk)
+    result = app.test_cli_runner().invoke(args=["backup", "--to", str(target)])
+    assert result.exit_code != 0
+    assert list(target.parent.iterdir()) == []  # no half a backup, no work files
+
+
+def test_a_backup_leaves_an_interrupted_ones_file_alone(world, app, tmp_path: Path):
+    target = tmp_path / "nightly.tar"
+    partial = tmp_path / "nightly.tar.partial"
+    partial.write_bytes(b"half a tar")
+    result = app.test_cli_runner().invoke(args=["backup", "--to", str(target)])
+    assert result.exit_code != 0 and "interrupted" in result.output
+    assert partial.read_bytes() == b"half a tar" and not target.exists()
 
 
 def test_the_default_backup_is_named_by_the_local_time(world, app, held_clock):

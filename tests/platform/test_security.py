@@ -34,7 +34,7 @@ from tests.factories import (
 
 ROOT = Path(__file__).resolve().parents[2]
 COOKIE = "compound_session"
-SAFE_KEY = "k" * 24 + "0123456789abcdef0123456789abcdef"
+SAFE_KEY = "9f3c2a7b5e1d4c8a0b6f2e9d7c3a1b5e8d4f0a2c6b9e7d1f3a5c8b0e2d4f6a9c"  # made up
 
 
 # --- headers on every response ------------------------------------------------------------
@@ -72,6 +72,65 @@ def boom(app: Flask) -> str:
     app.add_url_rule("/test-boom", "test_boom", fail)
     app.add_url_rule("/test-forbidden", "test_forbidden", lambda: abort(403))
     return "/test-boom"
+
+
+class PostgresUniqueViolation(Exception):
+    """What psycopg raises for a duplicate: the server's text names the value."""
+
+    sqlstate = "23505"
+
+    class diag:  # psycopg's name
+        constraint_name = "uq_user_mobile"
+        table_name = "user"
+
+
+@pytest.fixture
+def conflicts(app: Flask) -> dict[str, str]:
+    """Routes whose change the database refuses (added before the first request)."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
+    from compound_app.auth.models import User
+
+    def duplicate() -> str:
+        taken = db.session.scalar(select(User.mobile).order_by(User.id).limit(1))
+        db.session.add(User(mobile=taken, name="重名住户"))
+        db.session.flush()
+        return "not reached"
+
+    def postgres() -> str:
+        raise IntegrityError(
+            'INSERT INTO "user" (mobile, name) VALUES (%(mobile)s, %(name)s)',
+            {"mobile": "13812345678", "name": "张秀英"},
+            PostgresUniqueViolation(
+                'duplicate key value violates unique constraint "uq_user_mobile"\n'
+                "DETAIL:  Key (mobile)=(13812345678) already exists."
+            ),
+        )
+
+    app.add_url_rule("/test-duplicate", "test_duplicate", duplicate)
+    app.add_url_rule("/test-postgres-duplicate", "test_postgres_duplicate", postgres)
+    return {"duplicate": "/test-duplicate", "postgres": "/test-postgres-duplicate"}
+
+
+def test_a_conflict_logs_the_constraint_never_the_values(world, conflicts, login_as, caplog):
+    """The log named the failing row's mobile (PostgreSQL's DETAIL, SQLAlchemy's
+    parameters): personal data where only a constraint's name is needed."""
+    from sqlalchemy import select
+
+    from compound_app.auth.models import User
+
+    reused = db.session.scalar(select(User.mobile).order_by(User.id).limit(1))
+    client = login_as(world.users["staff"])
+    with caplog.at_level("WARNING", logger="compound_app"):
+        assert client.get(conflicts["duplicate"]).status_code == 409
+        assert client.get(conflicts["postgres"]).status_code == 409
+    logged = [r.getMessage() for r in caplog.records if "integrity" in r.getMessage()]
+    assert len(logged) == 2, logged
+    for secret in (reused, "13812345678", "张秀英", "重名住户"):
+        assert secret not in caplog.text
+    assert "user" in logged[0]  # SQLite: "UNIQUE constraint failed: user.mobile"
+    assert logged[1] == "integrity conflict: constraint=uq_user_mobile table=user sqlstate=23505"
 
 
 def _scenarios() -> dict[str, Callable[[World, Any, FlaskClient], Any]]:
@@ -326,11 +385,11 @@ def test_500_page_for_htmx_is_generic_too(world, boom, login_as):
     assert "secret-internal-detail-42" not in response.get_data(as_text=True)
 
 
-def test_429_next_to_the_code_when_codes_are_guessed(world, client):
+def test_429_next_to_the_code_when_codes_are_guessed(world, app, client):
     data = {"mobile": "13912345678", "name": "猜码人", "new_password": "guess guess 1"}
     data["confirm"] = data["new_password"]
-    for n in range(5):
-        response = client.post("/auth/activate", data={**data, "code": f"AAAA{n + 2}-AAAAA"})
+    for n in range(app.config["CODE_MAX_FAILURES_PER_IP"]):
+        response = client.post("/auth/activate", data={**data, "code": f"AAAAA-{n:05d}"})
         assert response.status_code == 422
     response = client.post("/auth/activate", data={**data, "code": "AAAAA-AAAAA"})
     assert response.status_code == 429
@@ -566,6 +625,153 @@ def test_check_deploy_fails_while_demo_accounts_sign_in_with_the_demo_password(
     assert result.exit_code == 0, result.output
 
 
+def failures(result: Any) -> list[str]:
+    return [line for line in result.output.splitlines() if line.startswith("FAIL")]
+
+
+def test_check_deploy_fails_on_the_sample_accounts_of_the_generated_datasets(
+    world, database_uri, clean_env
+):
+    """``flask demo --scale small|city`` gives the first account of each role the demo
+    password; the check knew only the story's ten mobiles, and passed."""
+    from compound_app.demo.generate import DEMO_ACCOUNTS, sample_accounts
+
+    samples = sample_accounts()  # what the command does after loading those datasets
+    assert samples and not {a.mobile for a in samples} & {a.mobile for a in DEMO_ACCOUNTS}
+    clean_env.setenv("SECRET_KEY", SAFE_KEY)
+    result = check_deploy(create_app(safe_config(database_uri)))
+    assert result.exit_code == 1, result.output
+    fails = failures(result)
+    assert len(fails) == 1 and "demo" in fails[0], result.output
+    assert all(a.mobile in fails[0] for a in samples)
+
+
+def test_check_deploy_finds_the_demo_password_on_any_account(app, database_uri, clean_env):
+    from compound_app import clock
+    from compound_app.demo.generate import DEMO_PASSWORD
+    from tests import factories
+
+    owners = [factories.user(f"住户{n}") for n in range(3)]
+    chosen = factories.user("林小梅", password=DEMO_PASSWORD)
+    for user in [*owners, chosen]:
+        user.password_changed_at = clock.now()  # chosen by their owners
+    db.session.commit()
+    clean_env.setenv("SECRET_KEY", SAFE_KEY)
+    result = check_deploy(create_app(safe_config(database_uri)))
+    assert result.exit_code == 1, result.output
+    fails = failures(result)
+    assert len(fails) == 1 and chosen.mobile in fails[0]
+    assert not any(user.mobile in fails[0] for user in owners)
+
+
+@pytest.fixture
+def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The hashes check-deploy tries the demo password on."""
+    from argon2 import PasswordHasher
+
+    tried: list[str] = []
+    verify = PasswordHasher.verify
+
+    def counting(self: PasswordHasher, hash: str | bytes, password: str | bytes) -> bool:
+        tried.append(str(hash))
+        return verify(self, hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting)
+    return tried
+
+
+def test_check_deploy_tries_the_likeliest_demo_accounts_first_and_no_more_than_its_budget(
+    app, database_uri, clean_env, monkeypatch, verifications
+):
+    from compound_app import clock, deploy_checks
+    from compound_app.auth.service import hash_password
+    from compound_app.demo.generate import DEMO_PASSWORD
+    from tests import factories
+
+    monkeypatch.setattr(deploy_checks, "MAX_PASSWORD_CHECKS", 3)
+    owners = [factories.user(f"住户{n}") for n in range(6)]
+    for user in owners:
+        user.password_changed_at = clock.now()
+    # Two accounts sharing one hash, made last: a bulk load, as the generated datasets do.
+    shared = hash_password(DEMO_PASSWORD)
+    samples = [factories.user(f"样例{n}", password=None) for n in range(2)]
+    for user in samples:
+        user.password_hash = shared
+    db.session.commit()
+    clean_env.setenv("SECRET_KEY", SAFE_KEY)
+    result = check_deploy(create_app(safe_config(database_uri)))
+    assert len(verifications) == 3 and verifications[0] == shared
+    fails = failures(result)
+    assert len(fails) == 1 and all(user.mobile in fails[0] for user in samples), result.output
+    # Owners' own passwords beyond the budget go unchecked without a failure (an owner
+    # cannot choose the demo password)...
+    for user in samples:
+        user.is_enabled = False
+    db.session.commit()
+    verifications.clear()
+    result = check_deploy(create_app(safe_config(database_uri)))
+    assert result.exit_code == 0, result.output
+    assert len(verifications) == 3
+    # ...but passwords set without the app, past the budget, fail the check unseen.
+    for user in owners:
+        user.password_changed_at = None
+    db.session.commit()
+    result = check_deploy(create_app(safe_config(database_uri)))
+    fails = failures(result)
+    assert len(fails) == 1 and "3 accounts" in fails[0] and "not checked" in fails[0]
+
+
+def configured(instance: Path, config_py: str | None) -> Flask:
+    """A Flask app configured as the real one is, from ``instance`` (no test config)."""
+    from compound_app.config import load_config
+
+    target = Flask("compound_app", instance_path=str(instance))
+    if config_py is not None:
+        (instance / "config.py").write_text(config_py)
+    load_config(target, None)
+    return target
+
+
+def test_check_deploy_accepts_a_secret_key_from_instance_config(tmp_path, clean_env):
+    """The app reads instance/config.py; check-deploy wanted the key in the environment."""
+    from compound_app.deploy_checks import _secret_key_problems
+
+    target = configured(tmp_path, f"SECRET_KEY = {SAFE_KEY!r}\n")
+    assert target.config["SECRET_KEY"] == SAFE_KEY
+    assert _secret_key_problems(target) == []
+    clean_env.setenv("COMPOUND_SECRET_KEY", SAFE_KEY[::-1])
+    assert configured(tmp_path, None).config["SECRET_KEY_SOURCE"] == "COMPOUND_SECRET_KEY"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "dev",
+        "change-me-before-going-live-0123456789",
+        "x" * 48,
+        "0123456789" * 4,
+        "test-secret-key-not-for-production-0123456789",  # the test suite's
+        "screenshots-only-" + "x" * 32,
+    ],
+)
+def test_check_deploy_refuses_an_example_or_development_key(tmp_path, clean_env, key):
+    from compound_app.deploy_checks import _secret_key_problems
+
+    problems = _secret_key_problems(configured(tmp_path, f"SECRET_KEY = {key!r}\n"))
+    assert len(problems) == 1 and "SECRET_KEY" in problems[0]
+
+
+def test_check_deploy_refuses_the_key_generated_for_development(tmp_path, clean_env):
+    from compound_app.deploy_checks import _secret_key_problems
+
+    target = configured(tmp_path, None)  # no key given: one is generated into instance/
+    assert (tmp_path / "secret_key").is_file()
+    assert "not set" in _secret_key_problems(target)[0]
+    # Copied into the environment it is still that one machine's development key.
+    clean_env.setenv("SECRET_KEY", (tmp_path / "secret_key").read_text().strip())
+    assert "development" in _secret_key_problems(configured(tmp_path, None))[0]
+
+
 def test_check_deploy_warns_about_sqlite_without_failing(app, database_uri, clean_env):
     clean_env.setenv("SECRET_KEY", SAFE_KEY)
     result = check_deploy(create_app(safe_config(database_uri)))
@@ -612,6 +818,19 @@ def test_the_real_command_passes_with_production_environment(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "OK" in result.stdout
     assert "WARN" in result.stderr and "SQLite" in result.stderr
+
+
+def test_the_readmes_nginx_takes_the_bodies_the_app_takes():
+    """nginx's default of 1 MB turned away a resident's photos before the app saw them."""
+    from compound_app.config import Defaults
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    nginx = re.search(r"```nginx\n(.*?)```", readme, re.S)
+    assert nginx, "the README has no nginx example"
+    size = re.search(r"client_max_body_size (\d+)m;", nginx.group(1))
+    assert size and int(size.group(1)) * 1024 * 1024 == Defaults.MAX_CONTENT_LENGTH
+    assert "X-Forwarded-For $remote_addr" in nginx.group(1)
+    assert "X-Request-ID $request_id" in nginx.group(1)
 
 
 # --- templates keep to the CSP ------------------------------------------------------------
