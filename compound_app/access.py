@@ -292,7 +292,7 @@ def can(action: Action, obj: Any = None, p: Principal | None = None) -> bool:
         case Consultation():
             runs = _by_place(Action.CONSULT, locate(obj), p)
             if action is Action.VIEW:
-                return runs or (obj.scope_kind, obj.scope_id) in asked_scopes(p)
+                return runs or (str(obj.scope_kind), obj.scope_id) in asked_scopes(p)
             return runs and action is Action.CONSULT
         case RoleGrant():
             return _grant_rule(action, obj, p)
