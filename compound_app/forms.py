@@ -36,6 +36,11 @@ class AppForm(FlaskForm):
             return request.form or None
 
 
+def add_error(field: Any, message: str) -> None:
+    """Put ``message`` next to ``field`` (its error list is a tuple once validated)."""
+    field.errors = [*field.errors, message]
+
+
 def refuse(form: Any, err: RuleError) -> None:
     """Show a service's refusal next to its field (or above the form); nothing is kept."""
     from .extensions import db
@@ -43,7 +48,7 @@ def refuse(form: Any, err: RuleError) -> None:
     db.session.rollback()
     field = getattr(form, err.field, None) if err.field else None
     if field is not None:
-        field.errors = [*field.errors, err.message]
+        add_error(field, err.message)
     else:
         form.form_errors.append(err.message)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
@@ -13,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from ..errors import RuleError
 from ..extensions import db
-from ..forms import refuse
+from ..forms import add_error, refuse
 from ..htmx import redirect_after_post, render
 from . import bp, service
 from .forms import ActivateForm, ChangePasswordForm, LoginForm
@@ -39,10 +38,6 @@ def _chosen_language() -> str | None:
 
 def _client_ip() -> str:
     return request.remote_addr or "unknown"
-
-
-def _add_error(field: Any, message: str) -> None:
-    field.errors = [*field.errors, message]
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -117,7 +112,7 @@ def password() -> Response:
         elif not service.check_password(user, (form.current_password.data or "")):
             service.record_failure(user.mobile, ip)
             db.session.commit()
-            _add_error(form.current_password, _("The current password is wrong."))
+            add_error(form.current_password, _("The current password is wrong."))
             status = 422
         else:
             try:
@@ -153,9 +148,7 @@ def activate() -> Response:
             ip = _client_ip()
             wait = service.code_wait((form.code.data or ""), ip)
             if wait:
-                _add_error(
-                    form.code, _("Too many wrong codes. Try again in %(n)d minutes.", n=wait)
-                )
+                add_error(form.code, _("Too many wrong codes. Try again in %(n)d minutes.", n=wait))
                 status = 429
             else:
                 invite = service.find_invite(form.code.data or "")
@@ -170,7 +163,7 @@ def activate() -> Response:
                 except service.InviteError as err:
                     db.session.rollback()
                     if signed_in and invite is not None and invite.user_id == current_user.id:
-                        _add_error(
+                        add_error(
                             form.code,
                             _("This code sets a new password: sign out first, then enter it."),
                         )
@@ -181,7 +174,7 @@ def activate() -> Response:
                             db.session.commit()
                         # A signed-in user's page shows the code field only.
                         field = form.code if signed_in else getattr(form, err.field)
-                        _add_error(field, err.message)
+                        add_error(field, err.message)
                     status = 422
                 else:
                     if not signed_in:

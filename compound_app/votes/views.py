@@ -127,7 +127,7 @@ def new_vote(area_id: int) -> Response:
             viewkit.user(),
         ),
     )
-    if done.ok and done.result is not None:
+    if done.ok:
         return viewkit.done(
             _("Vote drafted. Check it, then open it: the electorate is fixed then."),
             _here(done.result),
@@ -349,7 +349,7 @@ def new_consultation(area_id: int) -> Response:
             viewkit.user(),
         ),
     )
-    if done.ok and done.result is not None:
+    if done.ok:
         return viewkit.done(
             _("The consultation is open."),
             url_for(".consultation", consultation_id=done.result.id),
