@@ -23,6 +23,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.logout",
         "home.index",
         "health.healthz",
+        "public.show",
     }
 )
 
@@ -38,6 +39,8 @@ AREAS = (
     "repairs",
     "oversight",
     "votes",
+    "messages",
+    "public",
 )
 
 

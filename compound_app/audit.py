@@ -19,7 +19,7 @@ from .dbtypes import UTCDateTime
 from .extensions import Model, db
 
 # Never copied into the audit trail.
-SECRET_FIELDS = frozenset({"password_hash", "token_hash", "code_hash"})
+SECRET_FIELDS = frozenset({"password_hash", "token_hash", "code_hash", "token"})
 
 
 class AuditLog(Model):

@@ -234,6 +234,14 @@ class Household(Model):
     )
 
 
+class Consent(StrEnum):
+    """How a resident's consent to keep and use their mobile was obtained."""
+
+    PAPER = "paper"  # a signed paper form, kept by the committee
+    IN_PERSON = "in_person"  # said to a representative or staff member, who recorded it
+    ONLINE = "online"  # given by the resident in the app
+
+
 class Occupant(Model):
     """A person living in or owning a household: name and mobile only, nothing more."""
 
@@ -243,10 +251,20 @@ class Occupant(Model):
     mobile: Mapped[str | None] = mapped_column(String(11), index=True)
     relation: Mapped[str] = mapped_column(String(10))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    # Consent to keep and use the mobile (个人信息保护法): how and when it was given, and
+    # who recorded it. Without it the mobile is kept for the committee's own list but the
+    # app sends it nothing.
+    consent_how: Mapped[str | None] = mapped_column(String(10))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     household: Mapped[Household] = relationship(back_populates="occupants")
 
     __table_args__ = (
         CheckConstraint(_in("relation", Relation), name="relation"),
+        CheckConstraint(
+            f"consent_how IS NULL OR ({_in('consent_how', Consent)} AND consent_at IS NOT NULL)",
+            name="consent",
+        ),
         Index("ix_occupant_household_mobile", "household_id", "mobile", unique=True),
     )

@@ -789,6 +789,8 @@ class Harness:
         args: dict[str, object] = dict(scope.ids)
         if "occupant_id" in wanted:
             args["occupant_id"] = self._occupant(scope.ids["household_id"])
+        if "token" in wanted:
+            args["token"] = "no-such-link"
         if "grant_id" in wanted or "user_id" in wanted:
             victim, home = self.victims.get(scope.ids["community_id"], self.victims[0])
             args["user_id"], args["grant_id"] = victim, self._victim_grant(victim, home)

@@ -1,0 +1,5 @@
+"""Messages: each person's inbox (消息), the SMS outbox and its delivery worker."""
+
+from flask import Blueprint
+
+bp = Blueprint("messages", __name__, url_prefix="/messages")
