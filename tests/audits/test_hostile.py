@@ -1342,21 +1342,40 @@ HTMX_TARGETS = [
 ]
 
 
-@pytest.mark.parametrize("endpoint", sorted(FORMS))
-@settings(
+HYPOTHESIS_SETTINGS = settings(
     max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(data=st.data())
-def test_hypothesis_hostile_values(harness: Harness, endpoint: str, data: Any) -> None:
-    fields = fields_of(endpoint)
-    admitted = harness.admitted(endpoint)
-    roles = harness.roles(endpoint)
-    # Half the examples as a role the route lets in, so the form is really processed.
-    role = data.draw(
-        st.one_of(st.sampled_from(admitted or roles), st.sampled_from(roles)), label="role"
-    )
-    form = data.draw(form_data(fields, harness.valid, endpoint), label="form")
-    target = data.draw(st.sampled_from(HTMX_TARGETS), label="htmx")
-    harness.send(role, endpoint, form, htmx=target)
+
+
+def _hostile_values(harness: Harness, endpoint: str) -> None:
+    """Thirty generated requests on one route: its fields, a role, an htmx target."""
+
+    @HYPOTHESIS_SETTINGS
+    @given(data=st.data())
+    def attack(data: Any) -> None:
+        fields = fields_of(endpoint)
+        admitted = harness.admitted(endpoint)
+        roles = harness.roles(endpoint)
+        # Half the examples as a role the route lets in, so the form is really processed.
+        role = data.draw(
+            st.one_of(st.sampled_from(admitted or roles), st.sampled_from(roles)), label="role"
+        )
+        form = data.draw(form_data(fields, harness.valid, endpoint), label="form")
+        target = data.draw(st.sampled_from(HTMX_TARGETS), label="htmx")
+        harness.send(role, endpoint, form, htmx=target)
+
+    try:
+        attack()
+    except BaseException as failure:
+        failure.add_note(f"route: {endpoint}")
+        raise
+
+
+# One test per blueprint: the harness (a world of four compounds and their records) is
+# built once for all of a blueprint's routes, and the tests spread over the workers.
+@pytest.mark.parametrize("blueprint", BLUEPRINTS)
+def test_hypothesis_hostile_values(harness: Harness, blueprint: str) -> None:
+    for endpoint in sorted(e for e in FORMS if e.split(".")[0] == blueprint):
+        _hostile_values(harness, endpoint)
