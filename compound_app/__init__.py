@@ -55,6 +55,16 @@ def view_modules() -> list[str]:
     return found
 
 
+def public_page_modules() -> list[str]:
+    """Every area's ``public_pages`` module: the pages its posters' QR codes open."""
+    found = []
+    for area in AREAS:
+        package = importlib.import_module(f"{__name__}.{area}")
+        if any(info.name == "public_pages" for info in pkgutil.iter_modules(package.__path__)):
+            found.append(f"{package.__name__}.public_pages")
+    return found
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -104,6 +114,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         importlib.import_module(module)  # its routes join its package's blueprint
     for area in AREAS:
         app.register_blueprint(importlib.import_module(f"{__name__}.{area}").bp)
+    for module in public_page_modules():
+        importlib.import_module(module)  # registers its pages with public.pages
 
     from .cli import init_cli
 

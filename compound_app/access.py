@@ -8,8 +8,9 @@ Most objects are judged by where they sit (``locate``: subdistrict, community, a
 compound, unit, home) and the user's grants there. A few have a rule of their own, kept
 here too: a repair task by who reported it and where (``task_view``), a vote by its
 electorate, a consultation by whom it asks, a pilot by the staff over it, a role grant
-by who may take it back. Views load objects by id only through ``get_or_404`` (or
-``find`` for an object picked on a form); a test fails on any other lookup in a view.
+by who may take it back, a poster's public link by the object it shows. Views load
+objects by id only through ``get_or_404`` (or ``find`` for an object picked on a form); a
+test fails on any other lookup in a view.
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ from .fees.models import (
     FeeItem,
     FeeRelief,
     FeeSchedule,
+    FinanceBoard,
     Payment,
     ThresholdChange,
 )
 from .oversight.models import Milestone
+from .public.models import LinkKind, PublicLink
 from .registry.models import (
     Building,
     Community,
@@ -225,7 +228,7 @@ def locate(obj: Any) -> Location:
             return locate(obj.area)
         case CommitteeMember():
             return locate(obj.committee.area)
-        case FeeSchedule() | CashHandover() | Expense() | ThresholdChange():
+        case FeeSchedule() | CashHandover() | Expense() | ThresholdChange() | FinanceBoard():
             return locate(obj.area if isinstance(obj, FeeSchedule) else _area(obj.area_id))
         case FeeItem():
             return locate(obj.schedule)
@@ -252,6 +255,11 @@ def locate(obj: Any) -> Location:
             return locate(obj.area)
         case Ballot():
             return locate(db.session.get(Vote, obj.vote_id))
+        case PublicLink():
+            target = link_target(obj)
+            if target is None:
+                raise TypeError(f"public link {obj.id} shows nothing any more")
+            return locate(target)
     raise TypeError(f"access has no rule for {type(obj).__name__}")
 
 
@@ -296,7 +304,35 @@ def can(action: Action, obj: Any = None, p: Principal | None = None) -> bool:
             return runs and action is Action.CONSULT
         case RoleGrant():
             return _grant_rule(action, obj, p)
+        case PublicLink():
+            return _link_rule(action, obj, p)
     return _by_place(action, locate(obj), p)
+
+
+# A public link follows the poster it prints: the object it shows (by kind), and the
+# right to manage that object, which withdrawing the link needs.
+LINK_TARGETS: dict[LinkKind, tuple[type[Any], Action]] = {
+    LinkKind.BOARD: (FinanceBoard, Action.MANAGE_FEES),
+    LinkKind.ARREARS: (Unit, Action.MANAGE_FEES),
+    LinkKind.VOTE_RESULT: (Vote, Action.CONSULT),
+    LinkKind.WORKS_BOARD: (Compound, Action.TRIAGE),
+}
+
+
+def link_target(link: PublicLink) -> Any | None:
+    """The object a public link shows; None when it is gone (or its kind has no rule)."""
+    rule = LINK_TARGETS.get(LinkKind(link.kind))
+    return db.session.get(rule[0], link.target_id) if rule else None
+
+
+def _link_rule(action: Action, link: PublicLink, p: Principal) -> bool:
+    """Seen by whoever sees its object; managed (withdrawn) by whoever manages that."""
+    target = link_target(link)
+    if target is None:
+        return False
+    if action is Action.VIEW:
+        return can(Action.VIEW, target, p)
+    return action is Action.MANAGE and can(LINK_TARGETS[LinkKind(link.kind)][1], target, p)
 
 
 def _duty(action: Action, p: Principal) -> bool:

@@ -48,6 +48,11 @@ class Defaults:
     CODE_MAX_FAILURES = 5
     CODE_MAX_FAILURES_PER_IP = 20
     LOGIN_WINDOW = timedelta(minutes=15)
+    # Public links (the QR codes on posters): addresses (an IPv6 address's /64) that asked
+    # for this many tokens matching no link within PUBLIC_MISS_WINDOW are answered 429
+    # until the window has passed (public/service.py). A live token never counts.
+    PUBLIC_MAX_MISSES_PER_IP = 20
+    PUBLIC_MISS_WINDOW = timedelta(minutes=15)
     INVITE_VALID_DAYS = 30
     PAGE_SIZE = 50
     # Seconds /healthz gives the database to answer before it says 503 (health.py).

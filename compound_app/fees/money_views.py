@@ -18,6 +18,8 @@ from ..forms import refuse
 from ..htmx import redirect_after_post, render
 from ..money import format_fen
 from ..months import add_months, month_of
+from ..public import posters
+from ..public.models import LinkKind
 from ..registry.models import ManagementArea
 from ..security import accepts_uploads
 from ..uploads import discard_upload, save_photo, send_upload
@@ -260,7 +262,6 @@ def _board_context(area: ManagementArea) -> dict[str, Any]:
         "next": add_months(month, 1) if month < month_of(clock.today()) else None,
         "manages": access.can(Action.MANAGE_FEES, area),
         "label_credit": _("Paid in advance"),
-        "board_url": url_for(".board", area_id=area.id, month=f"{month:%Y-%m}", _external=True),
         "rate": reports.rate,
     }
 
@@ -276,7 +277,11 @@ def board(area_id: int) -> Response:
 @bp.get("/areas/<int:area_id>/board/poster")
 def poster(area_id: int) -> Response:
     area = access.get_or_404(ManagementArea, area_id)
-    return render("fees/poster.html", **_board_context(area))
+    context = _board_context(area)
+    # Only a published month has a public page: its figures no longer change.
+    board = context["board"]
+    context["public"] = posters.poster(LinkKind.BOARD, board.id) if board else None
+    return render("fees/poster.html", **context)
 
 
 @bp.post("/areas/<int:area_id>/board")

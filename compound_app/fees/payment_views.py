@@ -15,6 +15,8 @@ from ..fields import new_key
 from ..forms import form_status, refuse
 from ..htmx import redirect_after_post, render
 from ..money import format_fen
+from ..public import posters
+from ..public.models import LinkKind
 from ..registry.models import Household, Unit
 from . import bp, ledger, reports, schedules
 from .forms import AdjustForm, PaymentForm, ReliefForm, ReverseForm
@@ -232,5 +234,5 @@ def notice(unit_id: int) -> Response:
         area=area,
         owing=owing,
         total=sum(o.balance for o in owing),
-        board_url=url_for(".board", area_id=area.id, _external=True),
+        public=posters.poster(LinkKind.ARREARS, unit.id),
     )

@@ -18,9 +18,9 @@ class LinkKind(StrEnum):
 
     NOTICE = "notice"  # notices.Notice
     BOARD = "board"  # fees.FinanceBoard (a published month)
-    ARREARS = "arrears"  # registry.ManagementArea (its arrears notice)
-    VOTE_RESULT = "vote_result"  # votes.Vote
-    WORKS_BOARD = "works_board"  # registry.ManagementArea (its works board)
+    ARREARS = "arrears"  # registry.Unit (the arrears notice posted in its stairwell)
+    VOTE_RESULT = "vote_result"  # votes.Vote (once closed)
+    WORKS_BOARD = "works_board"  # registry.Compound (its works board)
 
 
 class PublicLink(Model):
@@ -48,3 +48,21 @@ class PublicLink(Model):
             postgresql_where=text("revoked_at IS NULL"),
         ),
     )
+
+
+class PublicMiss(Model):
+    """A request for a public link whose token matches no link: a guess, counted per address.
+
+    A table of its own rather than ``login_attempt``: the sign-in limits count every row of
+    an address there, so a phone that scanned a few mistyped or stale codes would be kept
+    from signing in; and these rows need nothing but the address and the moment. Kept in
+    the database, like the sign-in failures, so every server process counts the same
+    misses (public/service.py ``miss_wait``).
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # auth.service.address_key: an IPv4 address, or an IPv6 address's /64 network.
+    ip: Mapped[str] = mapped_column(String(45))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+
+    __table_args__ = (Index("ix_public_miss_ip_at", "ip", "at"),)

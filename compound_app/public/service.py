@@ -1,18 +1,20 @@
-"""Creating, finding and revoking public links."""
+"""Creating, finding and revoking public links, and the limit on guessing their tokens."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from .. import audit, clock
 from ..auth.models import User
+from ..auth.service import address_key
 from ..errors import RuleError
 from ..extensions import db
-from .models import LinkKind, PublicLink
+from .models import LinkKind, PublicLink, PublicMiss
 
 TOKEN_BYTES = 24  # 192 bits: 32 URL-safe characters
 
@@ -38,17 +40,21 @@ def link_for(kind: LinkKind, target_id: int, by: User | None = None) -> PublicLi
             created_by_id=by.id if by else None,
         )
         db.session.add(link)
-        db.session.flush([link])
+        db.session.flush()
     return link
+
+
+def find(token: str) -> PublicLink | None:
+    """The link with this token, live or revoked; None for a token no link ever had."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(PublicLink).where(PublicLink.token == token))
 
 
 def find_live(token: str) -> PublicLink | None:
     """The live link with this token, or None (unknown, malformed or revoked)."""
-    if not token or len(token) > 64:
-        return None
-    return db.session.scalar(
-        select(PublicLink).where(PublicLink.token == token, PublicLink.revoked_at.is_(None))
-    )
+    link = find(token)
+    return link if link is not None and link.revoked_at is None else None
 
 
 def revoke(link: PublicLink, by: User, reason: str) -> None:
@@ -68,3 +74,36 @@ def revoke(link: PublicLink, by: User, reason: str) -> None:
 def public_url(link: PublicLink) -> str:
     """The absolute address printed in the QR code."""
     return url_for("public.show", token=link.token, _external=True)
+
+
+# --- guessing --------------------------------------------------------------------------
+#
+# A token is 192 random bits, so guessing one is hopeless; the limit keeps anyone from
+# trying at scale all the same. Only tokens that match no link count as misses: a revoked
+# poster still on a wall is scanned by honest neighbours. Misses count per address
+# (``auth.service.address_key``: IPv4, or an IPv6 /64), in the database so that every
+# server process sees them. An address over the limit is answered 429 whatever it asks,
+# so that it cannot tell a hit from a miss while it waits; every other address, and so
+# everyone scanning a real poster elsewhere, is untouched by its misses.
+
+
+def miss_wait(ip: str) -> int:
+    """Minutes this address must wait before its next public link (0 = go ahead)."""
+    cfg = current_app.config
+    window: timedelta = cfg["PUBLIC_MISS_WINDOW"]
+    since = clock.now() - window
+    count, first = db.session.execute(
+        select(func.count(), func.min(PublicMiss.at)).where(
+            PublicMiss.ip == address_key(ip), PublicMiss.at > since
+        )
+    ).one()
+    if count < cfg["PUBLIC_MAX_MISSES_PER_IP"] or first is None:
+        return 0
+    seconds = (first + window - clock.now()).total_seconds()
+    return max(1, int(seconds // 60) + 1)
+
+
+def record_miss(ip: str) -> None:
+    """Count a token that matched no link against this address; forget day-old misses."""
+    db.session.execute(delete(PublicMiss).where(PublicMiss.at < clock.now() - timedelta(days=1)))
+    db.session.add(PublicMiss(ip=address_key(ip)))

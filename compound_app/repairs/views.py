@@ -17,6 +17,8 @@ from ..extensions import db
 from ..fields import new_key, whole_number
 from ..forms import form_status, refuse
 from ..htmx import redirect_after_post, render
+from ..public import posters
+from ..public.models import LinkKind
 from ..registry.models import Building, Compound, Household, Subdistrict, Unit
 from ..security import accepts_uploads
 from ..uploads import send_upload
@@ -54,6 +56,7 @@ def board(compound_id: int) -> Response:
         is_overdue=levels.is_overdue,
         triage=access.can(Action.TRIAGE, compound),
         may_report=access.can(Action.REPORT, compound),
+        public=posters.poster(LinkKind.WORKS_BOARD, compound.id),
     )
 
 

@@ -15,6 +15,8 @@ from ..errors import RuleError
 from ..extensions import db
 from ..forms import form_status, submit
 from ..htmx import redirect_after_post, render
+from ..public import posters
+from ..public.models import LinkKind
 from ..registry.models import Building, Compound, ManagementArea, Unit
 from ..security import accepts_uploads
 from ..uploads import send_upload
@@ -311,7 +313,7 @@ def notice(vote_id: int) -> Response:
         vote=vote,
         tally=service.tally(vote),
         lines=service.homes(vote),
-        page_url=url_for(".vote", vote_id=vote.id, _external=True),
+        public=posters.poster(LinkKind.VOTE_RESULT, vote.id),
     )
 
 
