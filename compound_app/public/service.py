@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import timedelta
 
@@ -100,7 +101,7 @@ def miss_wait(ip: str) -> int:
     if count < cfg["PUBLIC_MAX_MISSES_PER_IP"] or first is None:
         return 0
     seconds = (first + window - clock.now()).total_seconds()
-    return max(1, int(seconds // 60) + 1)
+    return max(1, math.ceil(seconds / 60))
 
 
 def record_miss(ip: str) -> None:

@@ -94,6 +94,9 @@ from compound_app.oversight.forms import (
     StageForm,
 )
 from compound_app.people.forms import GrantForm, PersonForm
+from compound_app.public import service as public_links
+from compound_app.public.forms import RevokeForm
+from compound_app.public.models import LinkKind
 from compound_app.registry import importer, roster
 from compound_app.registry.forms import (
     AddToAreaForm,
@@ -244,6 +247,9 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "votes.new_consultation": ConsultationForm,
     "votes.answer": AnswerForm,
     "votes.close_consultation": {},
+    # --- public links ---
+    "public.revoke": RevokeForm,
+    # --- end public links ---
 }
 # Reading and planning an import writes nothing, whatever the answer.
 WRITES_NOTHING = {"registry.import_roster"}
@@ -753,6 +759,13 @@ class Harness:
         }
         for scope in self.scopes.values():
             scope.ids.update(asked[scope.ids["compound_id"]])
+        # --- public links: the posters every scope's pages print already have their link,
+        # so showing them (the works board, a stairwell's arrears notice) writes nothing ---
+        for scope in self.scopes.values():
+            public_links.link_for(LinkKind.WORKS_BOARD, scope.ids["compound_id"])
+            public_links.link_for(LinkKind.ARREARS, scope.ids["unit_id"])
+        db.session.commit()
+        # --- end public links ---
         self.valid = valid_values(world)
 
     def close(self) -> None:
@@ -789,8 +802,11 @@ class Harness:
         args: dict[str, object] = dict(scope.ids)
         if "occupant_id" in wanted:
             args["occupant_id"] = self._occupant(scope.ids["household_id"])
-        if "token" in wanted:
-            args["token"] = "no-such-link"
+        # --- public links: the scope's works board, live (made again after a revoke) ---
+        if wanted & {"token", "link_id"}:
+            link = public_links.link_for(LinkKind.WORKS_BOARD, scope.ids["compound_id"])
+            args["token"], args["link_id"] = link.token, link.id
+        # --- end public links ---
         if "grant_id" in wanted or "user_id" in wanted:
             victim, home = self.victims.get(scope.ids["community_id"], self.victims[0])
             args["user_id"], args["grant_id"] = victim, self._victim_grant(victim, home)

@@ -44,6 +44,13 @@ def _foreign_args(world: World) -> dict[str, object]:
     db.session.add(foreign_member)
     db.session.commit()
     other = world.users["other_staff"]
+    # --- public links: the other community's works board has a live one ---
+    from compound_app.public import service as public_links
+    from compound_app.public.models import LinkKind
+
+    foreign_link = public_links.link_for(LinkKind.WORKS_BOARD, objs["compound"].id, other)
+    db.session.commit()
+    # --- end public links ---
     return {
         **fee_objects(world.elsewhere, other, other),
         **repair_objects(world.elsewhere, other, other),
@@ -59,6 +66,8 @@ def _foreign_args(world: World) -> dict[str, object]:
         "user_id": world.users["other_staff"].id,
         "grant_id": other_grant.id,
         "ext": "xlsx",
+        "link_id": foreign_link.id,  # public links
+        "token": foreign_link.token,  # public links
     }
 
 
