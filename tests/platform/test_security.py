@@ -923,10 +923,19 @@ def _url_args(world: World, app: Flask) -> dict[str, object]:
     fees = fee_objects(world.branch, world.users["rep"], world.users["committee"])
     repairs = repair_objects(world.branch, world.users["resident"], world.users["committee"])
     asked = pilot_vote_objects(world.branch, world.users["committee"])
+    # --- public links: the works board's live link (its public page, its withdrawal) ---
+    from compound_app.public import service as public_links
+    from compound_app.public.models import LinkKind
+
+    link = public_links.link_for(LinkKind.WORKS_BOARD, world.branch.id)
+    db.session.commit()
+    # --- end public links ---
     return {
         **fees,
         **repairs,
         **asked,
+        "token": link.token,  # public links
+        "link_id": link.id,  # public links
         "compound_id": objs["compound"].id,
         "community_id": world.community.id,
         "area_id": world.contiguous_area.id,

@@ -226,3 +226,20 @@ def test_hits_never_count_towards_the_limit(app: Flask, posted: Posted) -> None:
     for _ in range(5):  # a whole stairwell on one Wi-Fi
         assert anonymous_get(app, f"/p/{live.token}", ip="192.0.2.10").status_code == 200
     assert _misses() == 0
+
+
+def test_public_answers_have_no_inline_code(app: Flask, posted: Posted, login_as) -> None:
+    """The CSP forbids inline script and style: the public pages, their 404 and 429, and
+    the withdrawal form answered with an error."""
+    from tests.platform.test_security import inline_code
+
+    app.config["PUBLIC_MAX_MISSES_PER_IP"] = 1
+    answers = [anonymous_get(app, f"/p/{posted.link(kind).token}") for kind in KINDS]
+    answers.append(anonymous_get(app, "/p/nothing-here", ip="192.0.2.99"))
+    answers.append(anonymous_get(app, "/p/nothing-here", ip="192.0.2.99"))
+    chair = login_as(posted.world.users["committee"])
+    link = posted.link(LinkKind.BOARD)
+    answers.append(chair.post(f"/p/links/{link.id}/revoke", data={"reason": ""}))
+    assert [r.status_code for r in answers] == [200, 200, 200, 200, 404, 429, 422]
+    for response in answers:
+        assert inline_code(response.get_data(as_text=True)) == []
