@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import secrets
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ from ..extensions import db
 from .models import LinkKind, PublicLink, PublicMiss
 
 TOKEN_BYTES = 24  # 192 bits: 32 URL-safe characters
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def live_link(kind: LinkKind, target_id: int) -> PublicLink | None:
@@ -47,7 +49,7 @@ def link_for(kind: LinkKind, target_id: int, by: User | None = None) -> PublicLi
 
 def find(token: str) -> PublicLink | None:
     """The link with this token, live or revoked; None for a token no link ever had."""
-    if not token or len(token) > 64:
+    if not TOKEN_SHAPE.fullmatch(token):  # nothing else was ever made (nor a NUL, for PostgreSQL)
         return None
     return db.session.scalar(select(PublicLink).where(PublicLink.token == token))
 

@@ -196,3 +196,14 @@ def test_printing_at_the_same_moment_as_someone_else_gives_their_link(
     monkeypatch.setattr(service, "link_for", clash)
     with app.test_request_context():
         assert posters.printed_link(LinkKind.WORKS_BOARD, posted.world.branch.id).id == theirs.id
+
+
+def test_tokens_of_another_shape_are_not_looked_up(posted: Posted) -> None:
+    from tests.helpers import count_statements
+
+    live = posted.link(LinkKind.BOARD)
+    with count_statements() as statements:
+        for token in ("", "a\x00b", "x" * 65, "ab cd", "链接", live.token + "="):
+            assert service.find(token) is None, token
+    assert statements == []
+    assert service.find(live.token) == live
