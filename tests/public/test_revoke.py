@@ -202,8 +202,9 @@ def test_tokens_of_another_shape_are_not_looked_up(posted: Posted) -> None:
     from tests.helpers import count_statements
 
     live = posted.link(LinkKind.BOARD)
+    tokens = ("", "a\x00b", "x" * 65, "ab cd", "链接", live.token + "=")
     with count_statements() as statements:
-        for token in ("", "a\x00b", "x" * 65, "ab cd", "链接", live.token + "="):
+        for token in tokens:
             assert service.find(token) is None, token
     assert statements == []
     assert service.find(live.token) == live
