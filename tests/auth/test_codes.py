@@ -21,7 +21,12 @@ from compound_app.registry import roster
 from compound_app.registry.models import Consent, Occupant, Relation
 from tests.factories import PASSWORD, World, first_household, mobile
 
-WRONG_ANSWER = "This code is wrong or has expired"
+# The answers, in the default language (Chinese).
+WRONG = "验证码不对。请看短信"
+LAST_TRY = "最后一次机会"
+DEAD = "已作废"
+USED = "已经用过"
+EXPIRED = "已过期"
 
 
 def ask(client: Any, number: str, ip: str = "127.0.0.1") -> Any:
@@ -104,10 +109,11 @@ def test_the_answer_is_the_same_for_a_number_nobody_knows_and_nothing_is_sent(wo
     assert row.code_hash is None
     # Wrong tries there are answered and counted exactly as for a known number.
     fresh = client.application.test_client()
-    for _ in range(5):
-        assert WRONG_ANSWER not in enter(fresh, unknown, "000000").get_data(as_text=True)
+    for n in range(5):
+        answer = enter(fresh, unknown, "000000").get_data(as_text=True)
+        assert (LAST_TRY if n == 4 else WRONG) in answer, n
     sixth = enter(fresh, unknown, "000000").get_data(as_text=True)
-    assert "no longer works" in sixth
+    assert DEAD in sixth
 
 
 def test_who_gets_a_code(world, client):
@@ -258,10 +264,10 @@ def test_the_sixth_wrong_try_is_refused_and_the_code_is_dead(world, client):
     for n in range(5):
         response = enter(client, number, wrong)
         assert response.status_code == 422, n
-    assert "last try" in response.get_data(as_text=True)
+    assert LAST_TRY in response.get_data(as_text=True)
     sixth = enter(client, number, right)
     assert sixth.status_code == 422
-    assert "no longer works" in sixth.get_data(as_text=True)
+    assert DEAD in sixth.get_data(as_text=True)
     assert not signed_in(client)
     db.session.expire_all()
     row = db.session.scalars(select(LoginCode).where(LoginCode.mobile == number)).one()
@@ -276,7 +282,7 @@ def test_a_code_works_once(world, client):
     client.post("/auth/logout")
     again = enter(client, number, code)
     assert again.status_code == 422
-    assert "already used" in again.get_data(as_text=True)
+    assert USED in again.get_data(as_text=True)
     assert not signed_in(client)
 
 
@@ -288,7 +294,7 @@ def test_a_code_expires_after_five_minutes(world, client, held_clock):
     held_clock.now += timedelta(minutes=5, seconds=1)
     late = enter(client, number, code)
     assert late.status_code == 422
-    assert "expired" in late.get_data(as_text=True)
+    assert EXPIRED in late.get_data(as_text=True)
     assert not signed_in(client)
 
 
@@ -312,7 +318,7 @@ def test_a_hundred_requests_for_one_number_send_one_code(world, client):
     assert set(statuses[1:]) == {429}
     assert len(sent_codes(number)) == 1
     refused = ask(client, number).get_data(as_text=True)
-    assert "Please wait" in refused or "请" in refused
+    assert "请等" in refused
 
 
 def test_over_an_hour_a_number_gets_at_most_the_hourly_limit(app, world, client, held_clock):
@@ -436,13 +442,16 @@ def test_a_new_role_ends_a_remembered_session(world, client):
 
 def test_a_locked_owner_signs_in_with_a_code(world, client):
     resident = world.users["resident"]
+    notice = "您还可以用自己的手机登录"
     for _ in range(5):
-        client.post("/auth/login", data={"mobile": resident.mobile, "password": "wrong horse"})
+        wrong = client.post(
+            "/auth/login", data={"mobile": resident.mobile, "password": "wrong horse"}
+        )
+        assert notice not in wrong.get_data(as_text=True)
     locked = client.post("/auth/login", data={"mobile": resident.mobile, "password": PASSWORD})
     assert locked.status_code == 429
     page = locked.get_data(as_text=True)
-    assert "/auth/code" in page
-    assert "code sent to it by SMS" in page or "验证码" in page
+    assert notice in page and 'action="/auth/code"' in page
     ask(client, resident.mobile)
     assert enter(client, resident.mobile, last_code(resident.mobile)).status_code == 303
     assert signed_in(client)
