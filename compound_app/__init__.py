@@ -19,6 +19,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "static",
         "auth.login",
         "auth.activate",
+        "auth.code_request",
+        "auth.code_enter",
         "auth.language",
         "auth.logout",
         "home.index",

@@ -54,6 +54,21 @@ class Defaults:
     PUBLIC_MAX_MISSES_PER_IP = 20
     PUBLIC_MISS_WINDOW = timedelta(minutes=15)
     INVITE_VALID_DAYS = 30
+    # Signing in with a six-digit code sent by SMS (auth/codes.py). A code works for
+    # LOGIN_CODE_LIFETIME and LOGIN_CODE_MAX_TRIES tries; a number gets one code per
+    # LOGIN_CODE_RESEND and at most LOGIN_CODE_MAX_PER_MOBILE an hour, an address (an IPv6
+    # address's /64) asks for at most LOGIN_CODE_MAX_PER_IP an hour, and at most
+    # LOGIN_CODE_MAX_FAILURES_PER_IP wrong codes are typed from one address in LOGIN_WINDOW.
+    LOGIN_CODE_LIFETIME = timedelta(minutes=5)
+    LOGIN_CODE_MAX_TRIES = 5
+    LOGIN_CODE_RESEND = timedelta(seconds=60)
+    LOGIN_CODE_MAX_PER_MOBILE = 5
+    LOGIN_CODE_MAX_PER_IP = 20
+    LOGIN_CODE_MAX_FAILURES_PER_IP = 20
+    # "Remember this phone": a resident's sign-in lasts this long, unused or not. Staff,
+    # committee members and representatives keep the short sessions above.
+    REMEMBER_LIFETIME = timedelta(days=30)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=30)
     PAGE_SIZE = 50
     # Seconds /healthz gives the database to answer before it says 503 (health.py).
     HEALTH_TIMEOUT = 2.0

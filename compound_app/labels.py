@@ -9,7 +9,14 @@ from flask_babel import lazy_gettext as _l
 from .auth.models import Role
 from .committees.models import Background, Position
 from .fees.models import ApprovalHow, Basis, Cycle, ExpenseKind, Method, ScheduleStatus
-from .registry.models import ManagementModel, Occupancy, PartyOrgKind, PilotStage, Relation
+from .registry.models import (
+    Consent,
+    ManagementModel,
+    Occupancy,
+    PartyOrgKind,
+    PilotStage,
+    Relation,
+)
 from .repairs.models import (
     AssigneeKind,
     Category,
@@ -43,6 +50,11 @@ LABELS: dict[str, dict[str, Any]] = {
         Relation.CO_OWNER: _l("Co-owner"),
         Relation.TENANT: _l("Tenant"),
         Relation.FAMILY: _l("Family member"),
+    },
+    "consent": {
+        Consent.PAPER: _l("signed paper form"),
+        Consent.IN_PERSON: _l("said in person"),
+        Consent.ONLINE: _l("given online by the resident"),
     },
     "party_org": {
         PartyOrgKind.BRANCH: _l("Compound party branch"),

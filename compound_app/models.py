@@ -1,7 +1,14 @@
 """Import every model module so the metadata (and Alembic) sees all tables."""
 
 from .audit import AuditLog  # noqa: F401
-from .auth.models import InviteCode, LoginAttempt, RoleGrant, User, UserSession  # noqa: F401
+from .auth.models import (  # noqa: F401
+    InviteCode,
+    LoginAttempt,
+    LoginCode,
+    RoleGrant,
+    User,
+    UserSession,
+)
 from .committees.models import Committee, CommitteeMember  # noqa: F401
 from .fees.models import (  # noqa: F401
     Account,

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import PasswordField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
 from ..fields import MobileField, OptionalNameField
 from ..forms import AppForm
@@ -23,11 +23,52 @@ def _password_strength(form: AppForm, field: PasswordField) -> None:
         raise ValidationError(problem)
 
 
+REMEMBER_LABEL = _l("Remember this phone (stay signed in for 30 days)")
+
+
 class LoginForm(AppForm):
     mobile = MobileField(_l("Mobile number"))
     password = PasswordField(
         _l("Password"),
         validators=[InputRequired(_l("Please enter your password.")), Length(max=128)],
+    )
+    remember = BooleanField(REMEMBER_LABEL)
+
+
+class CodeRequestForm(AppForm):
+    mobile = MobileField(_l("Mobile number"))
+
+
+def _six_digits(form: AppForm, field: StringField) -> None:
+    from .codes import CODE_DIGITS, normalise
+
+    if len(normalise(field.data or "")) != CODE_DIGITS or len(field.data or "") > 20:
+        raise ValidationError(_l("The code has 6 digits. Type the 6 digits from the SMS."))
+
+
+class CodeForm(AppForm):
+    # Carried in a hidden field from the request step (kept in the session there).
+    mobile = MobileField(_l("Mobile number"))
+    code = StringField(
+        _l("Code from the SMS"),
+        validators=[InputRequired(_l("Please enter the 6-digit code.")), _six_digits],
+    )
+    remember = BooleanField(REMEMBER_LABEL)
+    consent = BooleanField(
+        _l(
+            "I agree that my community and committee keep my mobile number and use it to "
+            "send me notices and messages."
+        )
+    )
+
+
+class ConsentForm(AppForm):
+    consent = BooleanField(
+        _l(
+            "I agree that my community and committee keep my mobile number and use it to "
+            "send me notices and messages."
+        ),
+        validators=[DataRequired(_l("Tick the box to agree."))],
     )
 
 

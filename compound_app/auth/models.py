@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
@@ -43,6 +43,9 @@ class User(UserMixin, Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the person first signed in with a code sent to their mobile: such an
+    # account works without a password (one can be set later on the account page).
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", foreign_keys="RoleGrant.user_id", order_by="RoleGrant.id"
@@ -53,7 +56,7 @@ class User(UserMixin, Model):
 
     @property
     def is_active(self) -> bool:  # Flask-Login
-        return self.is_enabled and self.password_hash is not None
+        return self.is_enabled and (self.password_hash is not None or self.activated_at is not None)
 
     def get_id(self) -> str | None:  # Flask-Login stores this in the cookie
         return self.session_token
@@ -73,6 +76,8 @@ class UserSession(Model):
     )
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user_agent: Mapped[str] = mapped_column(String(200), default="")
+    # "Remember this phone" (residents only): lasts REMEMBER_LIFETIME with no idle timeout.
+    remembered: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     user: Mapped[User] = relationship()
 
@@ -156,3 +161,28 @@ class LoginAttempt(Model):
     mobile: Mapped[str] = mapped_column(String(20), index=True)
     ip: Mapped[str] = mapped_column(String(45), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+
+
+class LoginCode(Model):
+    """One request for a six-digit sign-in code, sent by SMS through the outbox.
+
+    Every request is kept, whether or not an SMS went out, so that the limits per number
+    and per address count the same way for any number, and the answers are the same
+    whether or not a number is known here. Only an HMAC of the code (keyed with the
+    app's secret) is stored; ``code_hash`` is None where nothing was sent.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mobile: Mapped[str] = mapped_column(String(11))
+    ip: Mapped[str] = mapped_column(String(45))
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    tries: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint("tries >= 0", name="tries"),
+        Index("ix_login_code_mobile_created", "mobile", "created_at"),
+        Index("ix_login_code_ip_created", "ip", "created_at"),
+    )

@@ -12,7 +12,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from .. import audit, clock
 from ..extensions import db
@@ -69,14 +69,29 @@ def _digest(token: str) -> str:
 # --- login sessions ---------------------------------------------------------------------
 
 
-def start_session(user: User, user_agent: str = "") -> str:
+def may_remember(user: User) -> bool:
+    """Whether this account may stay signed in on a phone ("remember this phone").
+
+    Residents only: whoever holds a role over other people's homes, money or records
+    (staff, committee members, unit representatives) keeps the short sessions.
+    """
+    return all(g.role == Role.RESIDENT for g in user.grants)
+
+
+def start_session(user: User, user_agent: str = "", *, remember: bool = False) -> str:
+    """A new login session; ``remember`` (granted to residents only) makes it last
+    REMEMBER_LIFETIME with no idle timeout, else SESSION_ABSOLUTE_LIFETIME at most."""
+    cfg = current_app.config
+    remember = remember and may_remember(user)
+    lifetime = cfg["REMEMBER_LIFETIME"] if remember else cfg["SESSION_ABSOLUTE_LIFETIME"]
     token = secrets.token_urlsafe(32)
     db.session.add(
         UserSession(
             user_id=user.id,
             token_hash=_digest(token),
-            expires_at=clock.now() + current_app.config["SESSION_ABSOLUTE_LIFETIME"],
+            expires_at=clock.now() + lifetime,
             user_agent=user_agent[:200],
+            remembered=remember,
         )
     )
     user.session_token = token
@@ -99,7 +114,10 @@ def user_for_token(token: str | None) -> User | None:
             UserSession.token_hash == _digest(token),
             UserSession.ended_at.is_(None),
             UserSession.expires_at > now,
-            UserSession.last_seen_at > now - current_app.config["SESSION_IDLE_TIMEOUT"],
+            or_(
+                UserSession.remembered.is_(True),
+                UserSession.last_seen_at > now - current_app.config["SESSION_IDLE_TIMEOUT"],
+            ),
             # A disabled account is out even if some path disabled it without ending sessions.
             User.is_enabled.is_(True),
         )
@@ -375,6 +393,17 @@ def grant(user: User, role: Role, scope_id: int, *, granted_by: User | None = No
     setattr(row, ROLE_SCOPE[role], scope_id)
     db.session.add(row)
     audit.record("grant", row)
+    if role is not Role.RESIDENT:
+        # A remembered phone was a resident's privilege: with this role, short sessions.
+        db.session.execute(
+            update(UserSession)
+            .where(
+                UserSession.user_id == user.id,
+                UserSession.remembered.is_(True),
+                UserSession.ended_at.is_(None),
+            )
+            .values(ended_at=clock.now())
+        )
     return row
 
 

@@ -1,8 +1,9 @@
-"""Sign in, sign out, change password, activate an account with an invite code."""
+"""Sign in (with a password or a code sent by SMS), sign out, the account page, change
+password, activate an account with an invite code."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -10,13 +11,23 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from .. import access
+from ..access import Action
 from ..errors import RuleError
 from ..extensions import db
 from ..forms import add_error, refuse
 from ..htmx import redirect_after_post, render
-from . import bp, service
-from .forms import ActivateForm, ChangePasswordForm, LoginForm
-from .models import User
+from ..registry import roster
+from . import bp, codes, service
+from .forms import (
+    ActivateForm,
+    ChangePasswordForm,
+    CodeForm,
+    CodeRequestForm,
+    ConsentForm,
+    LoginForm,
+)
+from .models import Role, User
 
 
 def safe_next(target: str | None) -> str | None:
@@ -46,6 +57,7 @@ def login() -> Response:
         return redirect(url_for("home.index"))
     form = LoginForm()
     status = 200
+    locked = False
     if form.validate_on_submit():
         mobile, ip = form.mobile.data, _client_ip()
         wait = service.login_wait(mobile, ip)
@@ -54,6 +66,7 @@ def login() -> Response:
                 _("Too many failed attempts. Try again in %(n)d minutes.", n=wait)
             )
             status = 429
+            locked = True
         else:
             user = db.session.execute(
                 select(User).where(User.mobile == mobile)
@@ -61,13 +74,7 @@ def login() -> Response:
             if service.check_password(user, (form.password.data or "")) and user and user.is_active:
                 service.clear_failures(mobile, ip)
                 service.prune_attempts()
-                chosen = _chosen_language()
-                session.clear()  # a fresh session at login: nothing carried over
-                service.start_session(user, request.user_agent.string)
-                login_user(user)
-                # ...but the language picked on the sign-in page, which is no secret.
-                if user.locale or chosen:
-                    session["lang"] = user.locale or chosen
+                _start(user, remember=bool(form.remember.data))
                 db.session.commit()
                 return redirect(safe_next(request.args.get("next")) or url_for("home.index"), 303)
             service.record_failure(mobile, ip)
@@ -76,7 +83,126 @@ def login() -> Response:
             status = 422
     elif request.method == "POST":
         status = 422
-    return render("auth/login.html", form=form, status=status)
+    return render("auth/login.html", form=form, locked=locked, status=status)
+
+
+def _start(user: User, *, remember: bool) -> None:
+    """Sign ``user`` in on a fresh session: nothing of the signed-out one carried over but
+    the language picked on the sign-in page, which is no secret. A remembered sign-in
+    (residents only) keeps its cookie when the browser closes."""
+    chosen = _chosen_language()
+    session.clear()
+    service.start_session(user, request.user_agent.string, remember=remember)
+    login_user(user)
+    session.permanent = remember and service.may_remember(user)
+    if user.locale or chosen:
+        session["lang"] = user.locale or chosen
+
+
+# --- signing in with a code sent by SMS ---------------------------------------------------
+
+
+@bp.route("/code", methods=["GET", "POST"])
+def code_request() -> Response:
+    """Step 1: the mobile. The answer is the same whether or not the number is known."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = CodeRequestForm()
+    status = 200
+    if request.method == "GET" and session.get("code_mobile"):
+        form.mobile.data = session["code_mobile"]
+    if form.validate_on_submit():
+        try:
+            codes.request_code(form.mobile.data, _client_ip())
+        except codes.CodeRefused as err:
+            db.session.rollback()
+            add_error(form.mobile, err.message)
+            status = err.status
+        else:
+            db.session.commit()
+            session["code_mobile"] = form.mobile.data
+            return redirect(_with_next(url_for(".code_enter")), 303)
+    elif request.method == "POST":
+        status = 422
+    return render("auth/code_request.html", form=form, status=status)
+
+
+def _with_next(url: str) -> str:
+    target = safe_next(request.args.get("next"))
+    return f"{url}?{urlencode({'next': target})}" if target else url
+
+
+@bp.route("/code/enter", methods=["GET", "POST"])
+def code_enter() -> Response:
+    """Step 2: the code from the SMS (and, on a phone of one's own, "remember")."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = CodeForm()
+    status = 200
+    if request.method == "GET":
+        remembered_mobile = session.get("code_mobile")
+        if not remembered_mobile:
+            return redirect(_with_next(url_for(".code_request")))
+        form.mobile.data = str(remembered_mobile)
+    elif form.validate_on_submit():
+        try:
+            done = codes.sign_in(
+                form.mobile.data,
+                form.code.data or "",
+                _client_ip(),
+                consent=bool(form.consent.data),
+            )
+        except codes.CodeRefused as err:
+            # The wrong try is counted (and kept) though the rest is undone.
+            db.session.commit()
+            add_error(form.code, err.message)
+            status = err.status
+        else:
+            _start(done.user, remember=bool(form.remember.data))
+            db.session.commit()
+            if done.created:
+                flash(_("Welcome! Your account is ready."), "success")
+            return redirect(safe_next(request.args.get("next")) or url_for("home.index"), 303)
+    else:
+        status = 422
+    return render(
+        "auth/code_enter.html", form=form, masked=_masked(form.mobile.data), status=status
+    )
+
+
+def _masked(mobile: str | None) -> str:
+    """138****0000: enough for the person to recognise their number on a shared screen."""
+    if not mobile or len(mobile) != 11:
+        return ""
+    return f"{mobile[:3]}****{mobile[7:]}"
+
+
+# --- the account page ----------------------------------------------------------------------
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account() -> Response:
+    """One's own name, number and homes, consent to keep the number, and the password."""
+    user = current_user._get_current_object()
+    form = ConsentForm()
+    status = 200
+    if form.validate_on_submit():
+        if roster.consent_online(user):
+            db.session.commit()
+            flash(_("Thank you. Your consent is recorded."), "success")
+        return redirect_after_post(url_for(".account"))
+    if request.method == "POST":
+        status = 422
+    return render(
+        "auth/account.html",
+        form=form,
+        records=[o for o in roster.own_records(user) if access.can(Action.VIEW, o.household)],
+        roles=sorted({g.role for g in user.grants if g.role != Role.RESIDENT}),
+        consent_missing=roster.own_consent_missing(user),
+        remembered=service.may_remember(user),
+        status=status,
+    )
 
 
 @bp.route("/logout", methods=["POST"])
@@ -97,9 +223,13 @@ def logout() -> Response:
 @login_required
 def password() -> Response:
     form = ChangePasswordForm()
+    user = current_user._get_current_object()
+    # An account set up by a code sent to its phone has no password yet: it chooses one.
+    first = user.password_hash is None
+    if first:
+        form.current_password.validators = []
     status = 200
     if form.validate_on_submit():
-        user = current_user._get_current_object()
         ip = _client_ip()
         # Guesses at the current password count like failed sign-ins: whoever holds a
         # stolen session must not get unlimited tries at the password behind it.
@@ -109,7 +239,7 @@ def password() -> Response:
                 _("Too many failed attempts. Try again in %(n)d minutes.", n=wait)
             )
             status = 429
-        elif not service.check_password(user, (form.current_password.data or "")):
+        elif not first and not service.check_password(user, (form.current_password.data or "")):
             service.record_failure(user.mobile, ip)
             db.session.commit()
             add_error(form.current_password, _("The current password is wrong."))
@@ -127,7 +257,7 @@ def password() -> Response:
                 return redirect_after_post(url_for("home.index"))
     elif request.method == "POST":
         status = 422
-    return render("auth/password.html", form=form, status=status)
+    return render("auth/password.html", form=form, first=first, status=status)
 
 
 @bp.route("/activate", methods=["GET", "POST"])

@@ -210,6 +210,9 @@ def generate(
             counts[model.__tablename__] = (
                 db.session.scalar(select(func.count()).select_from(model)) or 0
             )
+    from .consent import give_consent
+
+    give_consent()
     # A bulk load leaves the query planner's statistics behind; refresh them.
     db.session.execute(text("ANALYZE"))
     db.session.commit()

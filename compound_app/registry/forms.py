@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import SelectField, SelectMultipleField, StringField
@@ -18,7 +20,7 @@ from ..fields import (
 )
 from ..forms import AppForm
 from ..labels import choices
-from .models import ManagementModel
+from .models import Consent, ManagementModel
 
 
 class CommunityForm(AppForm):
@@ -85,14 +87,32 @@ class HouseholdForm(RoomForm):
         self.occupancy.choices = choices("occupancy")
 
 
+class ConsentField(SelectField):
+    """How consent to keep the mobile was given; "" for none (a record's None shows so)."""
+
+    def process_data(self, value: object) -> None:
+        super().process_data(value or "")
+
+
 class OccupantForm(AppForm):
     name = NameField(_l("Name"))
     mobile = OptionalMobileField(_l("Mobile"), render_kw={"inputmode": "numeric"})
     relation = SelectField(_l("Relation to the home"))
+    consent_how = ConsentField(_l("Consent to keep and use the mobile"), default="")
+    consent_on = DateField(_l("Consent given on"), required=False)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.relation.choices = choices("relation")
+        self.consent_how.choices = [("", str(_l("Not given yet"))), *choices("consent")]
+
+    def consent(self) -> tuple[Consent | None, date | None] | None:
+        """The consent as entered: the way (None: not given) and the day; None if the
+        request did not send these fields at all (the record's consent is left as it is)."""
+        if not self.consent_how.raw_data and not self.consent_on.raw:
+            return None
+        how = self.consent_how.data
+        return (Consent(how) if how else None), self.consent_on.data
 
 
 class RepresentativeForm(AppForm):

@@ -72,6 +72,7 @@ def import_roster(compound_id: int) -> Response:
         plan=plan,
         token=token,
         help_text=importer.HELP,
+        consent_help=importer.CONSENT_HELP,
         status=status,
     )
 

@@ -12,6 +12,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import clock
 from ..extensions import db
 from ..fields import (
     clean_text,
@@ -29,10 +31,11 @@ from ..fields import (
     normalise_mobile,
     normalise_name,
     parse_area,
+    parse_date,
 )
 from ..money import AmountError
 from . import roster
-from .models import Building, Compound, Household, Occupancy, Occupant, Relation, Unit
+from .models import Building, Compound, Consent, Household, Occupancy, Occupant, Relation, Unit
 
 MAX_ROWS = 5000
 MAX_BYTES = 4 * 1024 * 1024
@@ -78,6 +81,9 @@ COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "name": ("住户姓名", ("姓名", "name")),
     "mobile": ("手机号", ("手机", "电话", "联系电话", "mobile")),
     "relation": ("身份", ("与房屋关系", "relation")),
+    # Optional: how and when the person agreed that their mobile is kept and used.
+    "consent": ("同意方式", ("同意", "授权方式", "consent")),
+    "consent_on": ("同意日期", ("授权日期", "consent date", "consent_on")),
 }
 REQUIRED = ("building", "unit", "room", "area")
 
@@ -107,11 +113,35 @@ RELATION_WORDS = {
     "family": Relation.FAMILY,
 }
 
+CONSENT_WORDS = {
+    "纸质": Consent.PAPER,
+    "书面": Consent.PAPER,
+    "纸质同意书": Consent.PAPER,
+    "签字": Consent.PAPER,
+    "paper": Consent.PAPER,
+    "当面": Consent.IN_PERSON,
+    "口头": Consent.IN_PERSON,
+    "当面同意": Consent.IN_PERSON,
+    "in person": Consent.IN_PERSON,
+    "in_person": Consent.IN_PERSON,
+}
+
 TEMPLATE_EXAMPLE = [
-    ["1号楼", "1单元", "101", "68.5", "自住", "张秀英", "13800000000", "业主"],
-    ["1号楼", "1单元", "101", "68.5", "自住", "李建国", "", "家属"],
-    ["1号楼", "1单元", "102", "72", "出租", "王磊", "13900000000", "租户"],
-    ["1号楼", "2单元", "201", "68.5", "空置", "", "", ""],
+    [
+        "1号楼",
+        "1单元",
+        "101",
+        "68.5",
+        "自住",
+        "张秀英",
+        "13800000000",
+        "业主",
+        "纸质",
+        "2026-05-20",
+    ],
+    ["1号楼", "1单元", "101", "68.5", "自住", "李建国", "", "家属", "", ""],
+    ["1号楼", "1单元", "102", "72", "出租", "王磊", "13900000000", "租户", "", ""],
+    ["1号楼", "2单元", "201", "68.5", "空置", "", "", "", "", ""],
 ]
 
 
@@ -130,6 +160,8 @@ class Row:
     name: str = ""
     mobile: str = ""
     relation: str = ""
+    consent_how: str = ""
+    consent_on: date | None = None
     errors: list[str] = field(default_factory=list)
 
     def key(self) -> tuple[str, str, str]:
@@ -151,6 +183,13 @@ class Plan:
         return [r for r in self.rows if r.errors]
 
     @property
+    def consent_count(self) -> int:
+        """Mobiles the plan records consent for (new residents, and recorded ones)."""
+        return sum(1 for r in self.new_occupants if r.consent_how) + sum(
+            1 for r, o in self.changed_occupants if _adds_consent(o, r)
+        )
+
+    @property
     def change_count(self) -> int:
         return (
             len(self.new_buildings)
@@ -168,6 +207,10 @@ class Plan:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, datetime):  # a date cell (a consent's day)
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, float):
         # Excel stores 301 as 301.0 and 68.5 as 68.5; keep what a person typed.
         text = format(Decimal(repr(value)).normalize(), "f")
@@ -499,7 +542,41 @@ def _check_row(line: int, v: dict[str, str]) -> Row:
         row.errors.append(_("A mobile or relation was given without a name."))
     if row.mobile and not is_mobile(row.mobile):
         row.errors.append(_cell_problem("mobile", _("Not a valid mobile number.")))
+    _check_consent(row, v)
     return row
+
+
+def _check_consent(row: Row, v: dict[str, str]) -> None:
+    """The optional consent cells: a way (纸质 or 当面) and its day, both or neither, and
+    only beside a mobile."""
+    way = clean_text(v.get("consent", "")).lower()
+    raw_day = clean_text(v.get("consent_on", ""))
+    if not way and not raw_day:
+        return
+    if way:
+        if way in CONSENT_WORDS:
+            row.consent_how = CONSENT_WORDS[way]
+        else:
+            row.errors.append(
+                _cell_problem(
+                    "consent",
+                    _("Use 纸质 or 当面. Residents give consent online themselves, in the app."),
+                )
+            )
+    if raw_day:
+        day = parse_date(raw_day)
+        if day is None:
+            row.errors.append(_cell_problem("consent_on", _("Enter a date such as 2026-11-27.")))
+        elif day > clock.today():
+            row.errors.append(_cell_problem("consent_on", _("A day in the future.")))
+        else:
+            row.consent_on = day
+    elif way:
+        row.errors.append(_cell_problem("consent_on", _("Enter the day consent was given.")))
+    if not way and raw_day:
+        row.errors.append(_cell_problem("consent", _("Say how consent was given: 纸质 or 当面.")))
+    if not row.mobile:
+        row.errors.append(_("Consent was given without a mobile: it is consent to keep one."))
 
 
 def _check_consistency(rows: list[Row]) -> None:
@@ -586,9 +663,21 @@ def _match(household: Household, row: Row) -> Occupant | None:
 
 
 def _differs(occupant: Occupant, row: Row) -> bool:
-    return (occupant.name, occupant.relation) != (row.name, row.relation) or bool(
-        row.mobile and not occupant.mobile
+    return (
+        (occupant.name, occupant.relation) != (row.name, row.relation)
+        or bool(row.mobile and not occupant.mobile)
+        or _adds_consent(occupant, row)
     )
+
+
+def _adds_consent(occupant: Occupant, row: Row) -> bool:
+    """The file records consent for a mobile that has none (a recorded consent, or one
+    withdrawn, is never changed by a file)."""
+    return bool(row.consent_how) and occupant.consent_how is None
+
+
+def _consent(row: Row) -> tuple[Consent | None, date | None] | None:
+    return (Consent(row.consent_how), row.consent_on) if row.consent_how else None
 
 
 def apply(compound: Compound, rows: list[Row]) -> Plan:
@@ -622,24 +711,48 @@ def apply(compound: Compound, rows: list[Row]) -> Plan:
             continue
         occupant = _match(household, row)
         if occupant is None:
-            roster.add_occupant(household, row.name, row.mobile or None, Relation(row.relation))
+            roster.add_occupant(
+                household,
+                row.name,
+                row.mobile or None,
+                Relation(row.relation),
+                consent=_consent(row),
+            )
         elif _differs(occupant, row):
             roster.update_occupant(
-                occupant, row.name, occupant.mobile or row.mobile or None, Relation(row.relation)
+                occupant,
+                row.name,
+                occupant.mobile or row.mobile or None,
+                Relation(row.relation),
+                consent=_consent(row) if _adds_consent(occupant, row) else None,
             )
     return result
 
 
 def rows_to_payload(rows: list[Row]) -> list[list[Any]]:
     return [
-        [r.line, r.building, r.unit, r.room, r.area_dm2, r.occupancy, r.name, r.mobile, r.relation]
+        [
+            r.line,
+            r.building,
+            r.unit,
+            r.room,
+            r.area_dm2,
+            r.occupancy,
+            r.name,
+            r.mobile,
+            r.relation,
+            r.consent_how,
+            r.consent_on.isoformat() if r.consent_on else "",
+        ]
         for r in rows
     ]
 
 
 def rows_from_payload(payload: list[list[Any]]) -> list[Row]:
     rows = []
-    for line, building, unit, room, area, occupancy, name, mobile, relation in payload:
+    for values in payload:
+        line, building, unit, room, area, occupancy, name, mobile, relation = values[:9]
+        how, day = [*values[9:11], "", ""][:2]
         rows.append(
             Row(
                 line=int(line),
@@ -651,6 +764,8 @@ def rows_from_payload(payload: list[list[Any]]) -> list[Row]:
                 name=str(name),
                 mobile=str(mobile),
                 relation=Relation(relation) if relation else "",
+                consent_how=Consent(how) if how else "",
+                consent_on=date.fromisoformat(day) if day else None,
             )
         )
     return rows
@@ -668,7 +783,7 @@ def template_xlsx() -> bytes:
     ws.title = "住户名册"
     for row in template_rows():
         ws.append(row)
-    for column, width in zip("ABCDEFGH", (10, 8, 8, 10, 10, 12, 14, 8), strict=True):
+    for column, width in zip("ABCDEFGHIJ", (10, 8, 8, 10, 10, 12, 14, 8, 10, 12), strict=True):
         ws.column_dimensions[column].width = width
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -683,3 +798,7 @@ def template_csv() -> bytes:
 
 
 HELP = _l("One row per person; a room without residents gets one row with the name left empty.")
+CONSENT_HELP = _l(
+    "Optional: 同意方式 (纸质 or 当面) and 同意日期, how and when the person agreed that their "
+    "mobile is kept and used. A mobile without them is kept, but the app sends it nothing."
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import has_request_context
@@ -11,13 +12,22 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from .. import access, audit
+from .. import access, audit, clock
 from ..access import Action, Principal
 from ..auth.models import Role, RoleGrant, User
 from ..auth.service import find_or_create_user, grant, revoke
 from ..errors import RuleError
 from ..extensions import db
-from .models import Building, Compound, Household, Occupancy, Occupant, Relation, Unit
+from .models import (
+    Building,
+    Compound,
+    Consent,
+    Household,
+    Occupancy,
+    Occupant,
+    Relation,
+    Unit,
+)
 
 
 def _sort_key(label: str) -> int:
@@ -193,6 +203,8 @@ def add_occupant(
     mobile: str | None,
     relation: Relation,
     p: Principal | None = None,
+    *,
+    consent: tuple[Consent | None, date | None] | None = None,
 ) -> Occupant:
     if _mobile_taken(household, mobile):
         raise RuleError(_("Someone in this household already has this mobile."), "mobile")
@@ -204,6 +216,8 @@ def add_occupant(
     occupant = Occupant(
         household_id=household.id, name=name, mobile=mobile or None, relation=relation
     )
+    if consent is not None:
+        _set_consent(occupant, *consent)
     db.session.add(occupant)
     household.occupants.append(occupant)
     audit.record("create", occupant)
@@ -216,7 +230,14 @@ def update_occupant(
     mobile: str | None,
     relation: Relation,
     p: Principal | None = None,
+    *,
+    consent: tuple[Consent | None, date | None] | None = None,
 ) -> None:
+    """Change a record; ``consent`` (how, on) as the form shows it, None to leave it.
+
+    Consent is given for one number: a new mobile drops it, unless the same form records
+    consent anew (a way or date other than those shown for the old number).
+    """
     if _mobile_taken(occupant.household, mobile, except_id=occupant.id):
         raise RuleError(_("Someone in this household already has this mobile."), "mobile")
     was = (occupant.name, occupant.mobile, occupant.relation)
@@ -234,7 +255,12 @@ def update_occupant(
     if was != (name, mobile or None, relation) and (was[2] in OWNERS or relation in OWNERS):
         _guard_owner(occupant.household, p)
     before = audit.snapshot(occupant)
+    new_number = (mobile or None) != occupant.mobile
     occupant.name, occupant.mobile, occupant.relation = name, mobile or None, relation
+    if consent is not None and not (new_number and consent == shown_consent(occupant)):
+        _set_consent(occupant, *consent)
+    elif new_number:
+        occupant.consent_how = occupant.consent_at = occupant.consent_by_id = None
     if before != audit.snapshot(occupant):
         audit.record("update", occupant, before)
 
@@ -268,6 +294,236 @@ def remove_occupant(occupant: Occupant, p: Principal | None = None) -> None:
     household.occupants.remove(occupant)
     db.session.delete(occupant)
     audit.record("delete", occupant, before)
+
+
+# --- consent to keep and use a mobile (个人信息保护法) ------------------------------------------
+#
+# Each roster mobile records how consent to keep and use it was given (a signed paper form,
+# said in person to whoever keeps the roster, or by the resident online in the app), when,
+# and who recorded it. A mobile without consent stays on the committee's own list, but the
+# app sends it nothing (a sign-in code only to an owner, who asks for it: auth/codes.py).
+
+
+def shown_consent(occupant: Occupant) -> tuple[Consent | None, date | None]:
+    """A record's consent as a form shows it: the way, and the day in China."""
+    if occupant.consent_how is None or occupant.consent_at is None:
+        return None, None
+    return Consent(occupant.consent_how), clock.local_date(occupant.consent_at)
+
+
+def _set_consent(occupant: Occupant, how: Consent | None, on: date | None) -> None:
+    """Record (or, with ``how`` None, withdraw) consent as given on paper or in person.
+
+    Online consent is the resident's own (``consent_online``): nobody records it for them,
+    though a form that shows it unchanged keeps it.
+    """
+    if (how, on) == shown_consent(occupant):
+        return
+    if how is None:
+        if on is not None:
+            raise RuleError(_("Choose how consent was given, or clear the date."), "consent_how")
+        occupant.consent_how = occupant.consent_at = occupant.consent_by_id = None
+        return
+    if not occupant.mobile:
+        raise RuleError(
+            _("Consent is about keeping and using a mobile: enter the mobile first."),
+            "consent_how",
+        )
+    if how is Consent.ONLINE:
+        raise RuleError(
+            _("Only residents give consent online, themselves. Choose paper or in person."),
+            "consent_how",
+        )
+    if on is None:
+        raise RuleError(_("Enter the day consent was given."), "consent_on")
+    if on > clock.today():
+        raise RuleError(_("The day consent was given cannot be in the future."), "consent_on")
+    occupant.consent_how = how.value
+    occupant.consent_at = clock.start_of_day(on)
+    occupant.consent_by_id = _actor_id()
+
+
+def _actor_id() -> int | None:
+    if has_request_context() and current_user.is_authenticated:
+        return int(current_user.id)
+    return None
+
+
+def consent_online(user: User) -> int:
+    """The resident consents, online, for their own records' mobiles that have none yet.
+
+    Returns how many records it was recorded on (each audited).
+    """
+    count = 0
+    for occupant in db.session.scalars(
+        select(Occupant)
+        .where(
+            Occupant.user_id == user.id,
+            Occupant.mobile.is_not(None),
+            Occupant.consent_how.is_(None),
+        )
+        .order_by(Occupant.id)
+    ):
+        before = audit.snapshot(occupant)
+        occupant.consent_how = Consent.ONLINE.value
+        occupant.consent_at = clock.now()
+        occupant.consent_by_id = user.id
+        audit.record("consent", occupant, before, actor_id=user.id)
+        count += 1
+    return count
+
+
+def own_records(user: User) -> list[Occupant]:
+    """The roster records linked to this person's account, with their homes."""
+    from sqlalchemy.orm import selectinload
+
+    return list(
+        db.session.scalars(
+            select(Occupant)
+            .where(Occupant.user_id == user.id)
+            .options(
+                selectinload(Occupant.household)
+                .selectinload(Household.unit)
+                .selectinload(Unit.building)
+                .selectinload(Building.compound)
+            )
+            .order_by(Occupant.id)
+        )
+    )
+
+
+def own_consent_missing(user: User) -> bool:
+    """Whether any of this person's own records has a mobile kept without consent."""
+    return (
+        db.session.scalar(
+            select(Occupant.id)
+            .where(
+                Occupant.user_id == user.id,
+                Occupant.mobile.is_not(None),
+                Occupant.consent_how.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def consent_missing_count(unit_ids: Collection[int]) -> int:
+    """Mobiles kept without consent in these units."""
+    if not unit_ids:
+        return 0
+    return int(
+        db.session.scalar(
+            select(func.count(Occupant.id))
+            .join(Household, Household.id == Occupant.household_id)
+            .where(
+                Household.unit_id.in_(unit_ids),
+                Occupant.mobile.is_not(None),
+                Occupant.consent_how.is_(None),
+            )
+        )
+        or 0
+    )
+
+
+@dataclass(slots=True)
+class MissingConsent:
+    occupant_id: int
+    name: str
+    mobile: str
+    relation: str
+    household_id: int
+    room: str
+    unit_id: int
+
+
+def consent_missing(unit_ids: Collection[int], limit: int, offset: int = 0) -> list[MissingConsent]:
+    """Whose consent is missing in these units, room by room (a page of them)."""
+    if not unit_ids:
+        return []
+    rows = db.session.execute(
+        select(
+            Occupant.id,
+            Occupant.name,
+            Occupant.mobile,
+            Occupant.relation,
+            Household.id,
+            Household.room,
+            Household.unit_id,
+        )
+        .join(Household, Household.id == Occupant.household_id)
+        .where(
+            Household.unit_id.in_(unit_ids),
+            Occupant.mobile.is_not(None),
+            Occupant.consent_how.is_(None),
+        )
+        .order_by(Household.unit_id, Household.sort_key, Household.room, Occupant.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [
+        MissingConsent(oid, name, mobile or "", relation, household_id, room, unit_id)
+        for oid, name, mobile, relation, household_id, room, unit_id in rows
+    ]
+
+
+# --- signing in with a code sent to a roster mobile ---------------------------------------------
+
+
+def linkable_by_mobile(mobile: str) -> list[Occupant]:
+    """Records a code sent to ``mobile`` links to that number's account (first by id).
+
+    The records bearing the number and linked to no account yet; of an owner's or
+    co-owner's record (how a home votes online), only one whose number the committee or
+    staff put there (or an import, or the system), never one a representative typed in,
+    and never one that would vote in place of an owner who linked their own account: the
+    same rules as for household codes (``owner_link_refusal``).
+    """
+    found = []
+    for occupant in db.session.scalars(
+        select(Occupant)
+        .where(Occupant.mobile == mobile, Occupant.user_id.is_(None))
+        .order_by(Occupant.id)
+    ):
+        if occupant.relation not in OWNERS or _owner_record_linkable(occupant):
+            found.append(occupant)
+    return found
+
+
+def _owner_record_linkable(occupant: Occupant) -> bool:
+    household = occupant.household
+    now = designated_owner(household.occupants)
+    if (
+        now is not None
+        and now is not occupant
+        and now.user_id is not None
+        and designated_owner(household.occupants, linking=occupant) is occupant
+    ):
+        return False
+    setter = _owner_details_set_by(occupant)
+    if setter is None:
+        return True
+    setter_user = db.session.get(User, setter)
+    return setter_user is not None and access.can(
+        Action.CONSULT, household, access.load_principal(setter_user)
+    )
+
+
+def may_get_code(occupants: Sequence[Occupant]) -> bool:
+    """Whether a sign-in code may be sent to these records' number (no account has it):
+    one of them has consent recorded, or is an owner's or co-owner's, who asks for the
+    code themselves and can then consent online."""
+    return any(o.consent_how is not None or o.relation in OWNERS for o in occupants)
+
+
+def link_by_code(user: User, occupants: Sequence[Occupant]) -> None:
+    """Link the records to the account that proved it holds their mobile, and give it
+    each home (audited, as a household code would)."""
+    for occupant in occupants:
+        before = audit.snapshot(occupant)
+        occupant.user_id = user.id
+        audit.record("link", occupant, before)
+        grant(user, Role.RESIDENT, occupant.household_id, granted_by=None)
 
 
 # --- linking an account to a record with the home's code ------------------------------------
@@ -546,8 +802,12 @@ def page_context(
     else:
         expanded = mine
     shown_units = {u.id for b in buildings if b.id in expanded for u in b.units}
+    editable_units = {
+        u.id for u in units if u.id in roster_units and access.can(Action.EDIT_ROSTER, u)
+    }
     return {
         "counts": totals,
+        "consent_missing": consent_missing_count(editable_units),
         "reps": representatives_by_unit(compound),
         "households": roster(roster_units & shown_units, own_households),
         "building_households": {
@@ -557,9 +817,7 @@ def page_context(
         # A few buildings are shown open; of many, only the user's own.
         "open_buildings": expanded if len(buildings) <= 4 else expanded & mine,
         "roster_units": roster_units,
-        "editable_units": {
-            u.id for u in units if u.id in roster_units and access.can(Action.EDIT_ROSTER, u)
-        },
+        "editable_units": editable_units,
         "contact_units": {
             u.id for u in units if u.id in roster_units and access.can(Action.VIEW_CONTACTS, u)
         },

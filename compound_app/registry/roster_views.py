@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -18,6 +18,7 @@ from ..access import Action
 from ..auth import service as auth_service
 from ..errors import RuleError
 from ..extensions import db
+from ..fields import whole_number
 from ..forms import form_status, submit
 from ..htmx import is_htmx, redirect_after_post, render, targets
 from . import bp, roster
@@ -199,7 +200,11 @@ def add_occupant(household_id: int) -> Response:
     done = submit(
         form,
         lambda: roster.add_occupant(
-            household, form.name.data, form.mobile.data, Relation(form.relation.data)
+            household,
+            form.name.data,
+            form.mobile.data,
+            Relation(form.relation.data),
+            consent=form.consent(),
         ),
     )
     if done.ok:
@@ -217,10 +222,16 @@ def add_occupant(household_id: int) -> Response:
 def edit_occupant(occupant_id: int) -> Response:
     occupant = access.get_or_404(Occupant, occupant_id, Action.EDIT_ROSTER)
     form = OccupantForm(obj=occupant)
+    if request.method == "GET":
+        form.consent_on.data = roster.shown_consent(occupant)[1]
     done = submit(
         form,
         lambda: roster.update_occupant(
-            occupant, form.name.data, form.mobile.data, Relation(form.relation.data)
+            occupant,
+            form.name.data,
+            form.mobile.data,
+            Relation(form.relation.data),
+            consent=form.consent(),
         ),
     )
     if done.ok:
@@ -244,6 +255,39 @@ def delete_occupant(occupant_id: int) -> Response:
     else:
         flash(_("%(name)s removed from the household.", name=name), "success")
     return redirect_after_post(url_for(".household", household_id=household_id))
+
+
+# --- whose consent to keep their mobile is missing ------------------------------------------
+
+
+@bp.get("/compounds/<int:compound_id>/consent")
+def consent_missing(compound_id: int) -> Response:
+    """The mobiles kept without consent, in the units the user keeps the roster of (the
+    whole compound for the committee and staff, the stairwell for its representative);
+    ``?unit=`` narrows it to one unit."""
+    compound = access.get_or_404(Compound, compound_id, Action.VIEW)
+    units = [u for b in compound.buildings for u in b.units if access.can(Action.EDIT_ROSTER, u)]
+    if not units:
+        abort(403)
+    chosen = whole_number(request.args.get("unit"))
+    shown = [u for u in units if u.id == chosen] or units
+    unit_ids = [u.id for u in shown]
+    size = current_app.config["PAGE_SIZE"]
+    total = roster.consent_missing_count(unit_ids)
+    pages = max(1, -(-total // size))
+    page = min(whole_number(request.args.get("page"), maximum=99999) or 1, pages)
+    return render(
+        "registry/consent_missing.html",
+        compound=compound,
+        units=units,
+        unit_names={u.id: f"{u.building.name} {u.name}" for u in units},
+        chosen=chosen if len(shown) == 1 and len(units) > 1 else None,
+        people=roster.consent_missing(unit_ids, size, (page - 1) * size),
+        total=total,
+        page=page,
+        pages=pages,
+        args={k: v for k, v in request.args.items() if k == "unit"},
+    )
 
 
 # --- invitation codes -----------------------------------------------------------------------

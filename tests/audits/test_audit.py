@@ -69,6 +69,10 @@ NOT_AUDITED: dict[str, str] = {
     "preference; no people, roles or roster data",
     "registry.import_roster": "reads the file and previews the plan; writes nothing "
     "(registry.import_confirm applies it, audited)",
+    # --- signin ---
+    "auth.code_request": "stores a request for a sign-in code (login_code) and its SMS "
+    "(outbox); changes no people, money, roles or task status",
+    # --- end signin ---
 }
 
 
@@ -237,6 +241,47 @@ def _activate_signed_in(w: World, client: Any) -> Post:
 
     return Post("/auth/activate", {"code": code}, expect)
 
+
+# --- signin: sign-in codes and consent online ------------------------------------------------
+
+
+@case("auth.code_enter", None, "roster activation")
+def _code_activation(w: World, client: Any) -> Post:
+    # An owner on the roster, without an account, signs in with the code sent to them.
+    from compound_app.auth import codes
+    from compound_app.messages.models import Outbox
+
+    occupant = w.branch.buildings[1].units[1].households[0].occupants[0]
+    number = occupant.mobile
+    codes.request_code(number, "127.0.0.1")
+    db.session.commit()
+    code = one(select(Outbox).where(Outbox.mobile == number)).params["code"]
+
+    def expect() -> list[Changed]:
+        user = user_by_mobile(number)
+        return [
+            changed(user, "create", mobile=number, name=occupant.name),
+            changed(user, "activate", mobile=number),
+            changed(occupant, "link", user_id=user.id),
+            changed(grant_of(user.id, Role.RESIDENT), "grant", household_id=occupant.household_id),
+            changed(occupant, "consent", consent_how="online", consent_by_id=user.id),
+        ]
+
+    return Post("/auth/code/enter", {"mobile": number, "code": code, "consent": "y"}, expect)
+
+
+@case("auth.account", "resident")
+def _account_consent(w: World, client: Any) -> Post:
+    resident = w.users["resident"]
+    record = one(select(Occupant).where(Occupant.user_id == resident.id))
+    return Post(
+        "/auth/account",
+        {"consent": "y"},
+        lambda: [changed(record, "consent", consent_how="online", consent_by_id=resident.id)],
+    )
+
+
+# --- end signin ---
 
 # --- committees -----------------------------------------------------------------------------
 
@@ -959,8 +1004,12 @@ def test_route_writes_its_audit_row(
         actors = {row.user_id for row in rows}
         assert len(actors) == 1 and None not in actors, (name, actors)
         actor = actors.pop()
-        used = one(select(InviteCode).where(InviteCode.used_by_id.is_not(None)))
-        assert used.used_by_id == actor, name
+        if spec.endpoint == "auth.code_enter":
+            # signin: the account is the one of the number the code was sent to.
+            assert db.session.get(User, actor).mobile == post.data["mobile"], name
+        else:
+            used = one(select(InviteCode).where(InviteCode.used_by_id.is_not(None)))
+            assert used.used_by_id == actor, name
     for row in rows:
         where = f"{name}: {row.action} {row.entity} #{row.entity_id}"
         assert row.user_id == actor, where

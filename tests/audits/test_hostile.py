@@ -42,11 +42,18 @@ from hypothesis import strategies as st
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import String, Table, Text, cast, delete, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.core import UnboundField
 
 from compound_app import PUBLIC_ENDPOINTS
-from compound_app.auth.forms import ActivateForm, ChangePasswordForm, LoginForm
+from compound_app.auth.forms import (
+    ActivateForm,
+    ChangePasswordForm,
+    CodeForm,
+    CodeRequestForm,
+    ConsentForm,
+    LoginForm,
+)
 from compound_app.auth.models import LoginAttempt, Role, RoleGrant, User
 from compound_app.auth.service import grant, hash_password
 from compound_app.committees import service as committees
@@ -168,6 +175,11 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "auth.password": ChangePasswordForm,
     "auth.language": {"lang": "lang", "next": "next"},
     "auth.logout": {},
+    # --- signin: sign-in codes, the account page ---
+    "auth.code_request": CodeRequestForm,
+    "auth.code_enter": CodeForm,
+    "auth.account": ConsentForm,
+    # --- end signin ---
     "committees.create": CommitteeForm,
     "committees.new_member": MemberForm,
     "committees.edit_member": MemberTermsForm,
@@ -257,6 +269,10 @@ WRITES_NOTHING = {"registry.import_roster"}
 SESSION_ROUTES = {"auth.logout", "auth.password", "auth.activate", "auth.login"}
 # Rows these tables gain on a refused request are the point (rate limit, sign-in).
 UNCHECKED_TABLES = {"login_attempt", "user_session"}
+# --- signin: a code signs in; a wrong code's try is counted on its request (login_code) ---
+SESSION_ROUTES |= {"auth.code_enter"}
+UNCHECKED_TABLES |= {"login_code"}
+# --- end signin ---
 # Text columns that hold hashes or machine values, not what a person typed.
 MACHINE_COLUMNS = {"password_hash", "token_hash", "code_hash", "user_agent", "ip"}
 
@@ -275,6 +291,7 @@ KINDS: list[tuple[type, str]] = [
     (SelectMultipleField, "multi"),
     (SelectField, "select"),
     (PasswordField, "password"),
+    (BooleanField, "flag"),  # signin: "remember this phone", consent
     (MultipleFileField, "photos"),
     (FileField, "file"),
     (IdField, "id"),
@@ -498,6 +515,10 @@ def valid_values(world: World) -> dict[str, list[Any]]:
         "votes.paper:choice": ["yes", "no"],
         "votes.paper:photo": [valid_photo()],
         "votes.answer:option": ["同意", "不同意"],
+        # --- signin ---
+        "auth.code_enter:code": ["123456", "１２３４５６"],
+        "consent_how": ["paper", "in_person", ""],
+        # --- end signin ---
     }
 
 

@@ -12,7 +12,18 @@ from sqlalchemy import func, select
 from compound_app.extensions import db
 from compound_app.registry.models import Building, Household, Occupant, Unit
 
-HEADER = ["楼栋", "单元", "户室", "面积(m²)", "居住状态", "住户姓名", "手机号", "身份"]
+HEADER = [
+    "楼栋",
+    "单元",
+    "户室",
+    "面积(m²)",
+    "居住状态",
+    "住户姓名",
+    "手机号",
+    "身份",
+    "同意方式",
+    "同意日期",
+]
 ROWS = [
     ["8号楼", "1单元", "101", "68.5", "自住", "张秀英", "13811112222", "业主"],
     ["8号楼", "1单元", "101", "68.5", "自住", "李建国", "", "家属"],
