@@ -2,7 +2,7 @@
 
 Nothing here commits: a message is part of the transaction of the change that caused it.
 
-SMS preferences (docs/ARCHITECTURE.md §3.9): every message goes to the inbox; a person
+SMS choices (docs/ARCHITECTURE.md §3.9): every message goes to the inbox; a person
 chooses per kind whether it also comes by SMS. Without a choice only urgent notices do
 (``SMS_BY_DEFAULT``); once a person saves their choice it replaces the defaults, so
 unticking urgent notices is an explicit opt-out. Sign-in codes always come by SMS. A
@@ -51,14 +51,12 @@ def sms_wanted(user_ids: Collection[int], kind: Kind) -> set[int]:
     """Of these people, those who get ``kind`` by SMS too: one query for any number."""
     if not user_ids:
         return set()
-    chosen: dict[int, list[str]] = {
-        uid: kinds
-        for uid, kinds in db.session.execute(
-            select(SmsPreference.user_id, SmsPreference.kinds).where(
-                SmsPreference.user_id.in_(user_ids)
-            )
+    rows = db.session.execute(
+        select(SmsPreference.user_id, SmsPreference.kinds).where(
+            SmsPreference.user_id.in_(user_ids)
         )
-    }
+    )
+    chosen: dict[int, list[str]] = {row[0]: row[1] for row in rows}
     by_default = kind in SMS_BY_DEFAULT
     return {uid for uid in user_ids if (kind.value in chosen[uid] if uid in chosen else by_default)}
 

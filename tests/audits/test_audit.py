@@ -69,6 +69,12 @@ NOT_AUDITED: dict[str, str] = {
     "preference; no people, roles or roster data",
     "registry.import_roster": "reads the file and previews the plan; writes nothing "
     "(registry.import_confirm applies it, audited)",
+    # --- messages ---
+    "messages.open_message": "marks one of the person's own messages read; no people, roles, "
+    "money or task status",
+    "messages.read_all": "marks the person's own messages read",
+    "messages.sms_choices": "stores the person's own choice of SMS, like the display language; "
+    "no people, roles or roster data",
 }
 
 
@@ -891,7 +897,7 @@ def _client(app: Flask, world: World, login_as: Any, role: str | None) -> Any:
 
 
 # Register the fee, repair, oversight and vote routes' cases before the tests.
-from . import audit_fees, audit_oversight_votes, audit_repairs  # noqa: E402,F401
+from . import audit_fees, audit_messages, audit_oversight_votes, audit_repairs  # noqa: E402,F401
 
 # --- the tests --------------------------------------------------------------------------------
 
