@@ -58,7 +58,7 @@ def messages_story() -> int:
     db.session.execute(
         update(Message)
         .where(Message.created_at < clock.now() - timedelta(days=7))
-        .values(read_at=Message.created_at + timedelta(hours=2))
+        .values(read_at=clock.now())
     )
     db.session.commit()
     return deliver_all()
