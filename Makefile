@@ -33,9 +33,12 @@ messages: $(VENV)/.runtime
 translations: $(VENV)/.runtime
 	@$(BIN)/pybabel compile -f -d translations >/dev/null
 
+# The server and, beside it, the SMS outbox worker (dev SMS box); Ctrl-C stops both.
 run: $(VENV)/.runtime translations
 	$(FLASK) db upgrade
 	$(FLASK) demo --if-empty
+	@$(FLASK) messages work & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # The whole suite on SQLite, the browser tests included, on every core (pytest-xdist).

@@ -129,6 +129,9 @@ PAGES = [
     Page("oversight_staff", "community_staff", lambda c: "/oversight/", False),
     Page("pilot_staff", "community_staff", lambda c: f"/oversight/pilots/{c.pilot_id}", True),
     Page("votes_committee", "committee_member", lambda c: "/votes/", True),
+    # Messages: the inbox (the home pages above start with what waits for the person).
+    Page("inbox_resident", "resident", lambda c: "/messages/", True),
+    Page("inbox_committee", "committee_member", lambda c: "/messages/", True),
 ]
 
 
@@ -292,6 +295,7 @@ def run() -> dict[str, Any]:
     for site in sites.values():
         site.engine.dispose()
     jobs.update(bill_jobs(common.dataset_url("bench_city")))
+    jobs.update(outbox_jobs(common.dataset_url("bench_city")))
     return {
         "engine": engine,
         "pages": pages,
@@ -337,6 +341,46 @@ def bill_jobs(url: str) -> dict[str, dict[str, float]]:
         assert not problems, problems[:5]
         db.engine.dispose()
     return jobs
+
+
+OUTBOX_ROWS = 2000
+
+
+def outbox_jobs(url: str) -> dict[str, dict[str, float]]:
+    """The SMS worker's delivery rate through the outbox with the dev backend: claim, write
+    the dev box's row and mark it sent, a row at a time as in production."""
+    from compound_app import clock
+    from compound_app.database import writing
+    from compound_app.extensions import db
+    from compound_app.messages import delivery
+    from compound_app.messages.providers import DevBackend
+    from compound_app.messages.service import enqueue_sms
+
+    app = common.make_app(url)
+    with app.app_context():
+        app.config.update(SMS_QUIET_START=0, SMS_QUIET_END=0)
+        with writing():
+            for n in range(OUTBOX_ROWS):
+                row = enqueue_sms(f"139{n:08d}", "notice", {"title": f"通知{n}"})
+                row.next_try_at = clock.now()
+            db.session.commit()
+        started = time.perf_counter()
+        sent = 0
+        while True:
+            report = delivery.run_batch("bench", DevBackend())
+            sent += report.sent
+            if not report.claimed:
+                break
+        seconds = time.perf_counter() - started
+        db.engine.dispose()
+    print(f"  sms_delivery_dev: {sent} SMS in {seconds:.2f} s")
+    return {
+        "sms_delivery_dev": {
+            "seconds": round(seconds, 2),
+            "per_second": round(sent / seconds, 1),
+            "messages": sent,
+        }
+    }
 
 
 def verdicts(result: dict[str, Any]) -> list[str]:

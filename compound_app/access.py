@@ -21,7 +21,7 @@ from typing import Any, NoReturn, TypeVar
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import ColumnElement, CompoundSelect, false, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, false, literal, or_, select, union
 
 from .auth.models import Role, RoleGrant, User
 from .committees.models import Committee, CommitteeMember
@@ -37,6 +37,7 @@ from .fees.models import (
     Payment,
     ThresholdChange,
 )
+from .messages.models import DevSms, Message, Outbox
 from .oversight.models import Milestone
 from .public.models import LinkKind, PublicLink
 from .registry.models import (
@@ -306,6 +307,12 @@ def can(action: Action, obj: Any = None, p: Principal | None = None) -> bool:
             return _grant_rule(action, obj, p)
         case PublicLink():
             return _link_rule(action, obj, p)
+        case Message():
+            # A message is its own person's only, whatever their roles.
+            return obj.user_id == p.user_id
+        case Outbox() | DevSms():
+            # An SMS is staff's to look into (and send again) for the people they serve.
+            return action is Action.VIEW and _sms_in_sight(obj.mobile, p)
     return _by_place(action, locate(obj), p)
 
 
@@ -585,6 +592,38 @@ def community_filter(p: Principal | None = None) -> ColumnElement[bool]:
     if p.staff_communities:
         clauses.append(Community.id.in_(p.staff_communities))
     return or_(*clauses) if clauses else false()
+
+
+# --- SMS: the outbox's failures and the dev SMS box --------------------------------------------
+
+
+def sms_filter(mobile: Any, p: Principal | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on an SMS's ``mobile`` column: the subdistrict's admin sees every
+    SMS; community staff those to the people they serve (an account they manage, or a
+    mobile on their communities' roster); nobody else any."""
+    p = p or principal()
+    if p.admin_subdistricts:
+        return mobile.is_not(None)
+    if not p.staff_communities:
+        return false()
+    compounds = select(Compound.id).where(Compound.community_id.in_(p.staff_communities))
+    units = select(Unit.id).join(Building).where(Building.compound_id.in_(compounds))
+    households = select(Household.id).where(Household.unit_id.in_(units))
+    mobiles: CompoundSelect[Any] = union(
+        select(User.mobile).where(people_filter(p)),
+        select(Occupant.mobile).where(
+            Occupant.household_id.in_(households), Occupant.mobile.is_not(None)
+        ),
+    )
+    return mobile.in_(mobiles)
+
+
+def _sms_in_sight(mobile: str, p: Principal) -> bool:
+    if p.admin_subdistricts:
+        return True
+    if not p.staff_communities:
+        return False
+    return db.session.scalar(select(literal(1)).where(sms_filter(literal(mobile), p))) is not None
 
 
 # --- people ---------------------------------------------------------------------------------

@@ -75,6 +75,32 @@ class Defaults:
     # Logging (logging_setup.py): "text" lines or "json" lines on stderr, from this level.
     LOG_FORMAT = "text"
     LOG_LEVEL = "INFO"
+    # SMS (compound_app/messages): "dev" writes each SMS to the dev SMS box (a table shown
+    # to staff); "aliyun" sends through Aliyun SMS (dysmsapi, RPC style, signature v1).
+    SMS_BACKEND = "dev"
+    SMS_ALIYUN_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
+    SMS_ALIYUN_ACCESS_KEY_ID = ""
+    SMS_ALIYUN_ACCESS_KEY_SECRET = ""
+    SMS_ALIYUN_SIGN_NAME = ""
+    # Our template name (login_code, repair, bill, vote, notice, urgent, duty) → the
+    # provider's approved template code (SMS_123456789).
+    SMS_ALIYUN_TEMPLATES: dict[str, str] = {}
+    SMS_TIMEOUT = 10.0  # seconds the provider has to answer one request
+    SMS_MAX_TRIES = 5  # then the SMS is failed and shown to staff
+    SMS_RETRY_SECONDS = 60  # the first retry's wait; doubled each time, at most an hour
+    SMS_BATCH = 50  # rows one worker claims at a time
+    # How long a claimed row is the worker's: longer than a batch of the dev backend, and
+    # than one provider call (SMS_TIMEOUT) after its hand-off.
+    SMS_LEASE_SECONDS = 120
+    SMS_WORKER_SLEEP = 5.0  # seconds between batches when the outbox is empty
+    # Quiet hours on the compounds' wall clock: non-urgent SMS wait until the end (07:00).
+    # Urgent notices and sign-in codes go at once. Equal hours switch quiet hours off.
+    SMS_QUIET_START = 22
+    SMS_QUIET_END = 7
+    SMS_DEV_DELAY = 0.0  # seconds the dev backend takes per SMS (to try a slow provider)
+    # `flask messages remind`: households owing for this many days are reminded, monthly.
+    ARREARS_REMIND_DAYS = 30
+    VOTE_REMIND_DAYS = 3  # electors who have not voted, this many days before the close
 
 
 GENERATED_KEY_FILE = "secret_key"

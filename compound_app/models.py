@@ -31,7 +31,7 @@ from .fees.models import (  # noqa: F401
     Reversal,
     ThresholdChange,
 )
-from .messages.models import Message, Outbox  # noqa: F401
+from .messages.models import DevSms, Message, Outbox, SmsPreference  # noqa: F401
 from .oversight.models import Certification, Milestone, OversightSettings, StageChange  # noqa: F401
 from .public.models import PublicLink, PublicMiss  # noqa: F401
 from .registry.models import (  # noqa: F401

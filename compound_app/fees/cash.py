@@ -19,6 +19,7 @@ from ..auth.models import User
 from ..committees.models import Committee, CommitteeMember, Position
 from ..errors import RuleError
 from ..extensions import db
+from ..messages import triggers
 from ..money import format_fen
 from ..registry.models import ManagementArea
 from .ledger import check_date, lock_area
@@ -161,6 +162,7 @@ def hand_over(
     )
     db.session.add(handover)
     audit.record("create", handover)
+    triggers.handover_waiting(handover)
     return handover
 
 

@@ -29,6 +29,7 @@ from .. import audit, clock
 from ..auth.models import User
 from ..errors import RuleError
 from ..extensions import db
+from ..messages import triggers
 from ..money import area_charge, format_fen, round_half_up
 from ..months import add_months, month_of, months_between
 from ..registry.models import Building, Compound, Household, ManagementArea, Occupancy, Unit
@@ -528,6 +529,7 @@ def generate_bills(area_id: int, month: date) -> int:
         db.session.get(ManagementArea, area_id),
         after={"period": f"{month:%Y-%m}", "bills": len(rows), "households": len(totals)},
     )
+    triggers.bills_issued(area_id, month, list(totals))
     return len(rows)
 
 

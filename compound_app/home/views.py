@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import redirect, url_for
+from flask import g, redirect, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -95,9 +95,16 @@ def index() -> Response:
         else []
     )
     from ..fees.cash import pending_for
+    from ..messages.service import unread_count
+    from .todo import todos
 
+    assert p.user_id is not None
+    unread = unread_count(p.user_id)
+    g._unread = unread  # the top navigation's badge asks no second time
     return render(
         "home/index.html",
+        todo=todos(current_user, p),
+        unread=unread,
         waiting=pending_for(current_user, p.committee_areas),
         overview=overview,
         communities=communities,

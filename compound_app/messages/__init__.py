@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("messages", __name__, url_prefix="/messages")
+
+from . import cli  # noqa: E402, F401  (flask messages work / remind, on the blueprint's group)

@@ -72,6 +72,10 @@ class Outbox(Model):
     next_try_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the worker handed it to the provider (committed before the call): a row still
+    # ``sending`` past its lease without it was never sent and may go again; with it, only
+    # the provider knows (docs in ``delivery``).
+    handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider_ref: Mapped[str | None] = mapped_column(String(100))
     last_error: Mapped[str] = mapped_column(String(300), default="")
@@ -81,6 +85,38 @@ class Outbox(Model):
         CheckConstraint(
             f"status IN ({', '.join(repr(s.value) for s in OutboxStatus)})", name="status"
         ),
+        CheckConstraint("status != 'sending' OR claimed_until IS NOT NULL", name="claimed"),
+        CheckConstraint("status != 'sent' OR sent_at IS NOT NULL", name="sent"),
+        CheckConstraint("tries >= 0", name="tries"),
         Index("ix_outbox_due", "status", "next_try_at"),
         Index("ix_outbox_mobile_created", "mobile", "created_at"),
     )
+
+
+# Kinds a person may choose to receive by SMS as well (login codes always come by SMS).
+SMS_CHOICES = (Kind.REPAIR, Kind.BILL, Kind.VOTE, Kind.NOTICE, Kind.URGENT, Kind.DUTY)
+
+
+class SmsPreference(Model):
+    """Which kinds of message a person also wants by SMS. No row: the defaults
+    (``service.SMS_BY_DEFAULT``, urgent notices only); a row replaces them entirely, so
+    someone who unticks urgent notices has opted out of them explicitly."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), primary_key=True)
+    kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class DevSms(Model):
+    """The development SMS box: what the dev backend "sent", one row per outbox row.
+
+    Written in the same transaction that marks the outbox row sent, so a delivery is never
+    half done; the unique outbox id makes a second delivery of one row impossible.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), unique=True)
+    mobile: Mapped[str] = mapped_column(String(11), index=True)
+    template: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(String(500))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -30,6 +30,7 @@ from ..auth.models import User
 from ..errors import RuleError
 from ..extensions import db
 from ..fees.ledger import add_to
+from ..messages import triggers
 from ..months import month_of
 from ..registry.models import Building, Compound, Household, Unit
 from ..uploads import discard_upload, save_photo
@@ -228,6 +229,7 @@ def report_task(
         _count(task, clock.local_date(task.reported_at), reported=1)
         db.session.flush()
         audit.record("report_repair", task)
+        triggers.repair_reported(task)
     except Exception:
         for name in names:
             discard_upload(name)
@@ -500,6 +502,7 @@ def move(
         _flush_versioned()
         _count(task, today, **counted)
         audit.record(f"repair_{chosen.name}", task, before={"status": before})
+        triggers.repair_moved(task, actor)
     except Exception:
         for name_ in names:
             discard_upload(name_)
@@ -616,6 +619,8 @@ def assign(
     _event(task, actor, EventKind.ASSIGNED, previous, task.status, note[:200])
     _flush_versioned()
     audit.record("repair_assign", task, before=before)
+    if task.status != previous:
+        triggers.repair_moved(task, actor)
     return task
 
 

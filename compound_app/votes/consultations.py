@@ -14,6 +14,7 @@ from ..access import Principal
 from ..auth.models import User
 from ..errors import RuleError
 from ..extensions import db
+from ..messages import triggers
 from ..registry.models import Household
 from .models import Answer, Consultation
 from .service import Scope, households_in, may_enter_paper
@@ -45,6 +46,7 @@ def create_consultation(
     db.session.add(consultation)
     db.session.flush()
     audit.record("create_consultation", consultation)
+    triggers.consultation_opened(consultation)
     return consultation
 
 

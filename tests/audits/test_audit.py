@@ -73,6 +73,12 @@ NOT_AUDITED: dict[str, str] = {
     "auth.code_request": "stores a request for a sign-in code (login_code) and its SMS "
     "(outbox); changes no people, money, roles or task status",
     # --- end signin ---
+    # --- messages ---
+    "messages.open_message": "marks one of the person's own messages read; no people, roles, "
+    "money or task status",
+    "messages.read_all": "marks the person's own messages read",
+    "messages.sms_choices": "stores the person's own choice of SMS, like the display language; "
+    "no people, roles or roster data",
 }
 
 
@@ -938,6 +944,7 @@ def _client(app: Flask, world: World, login_as: Any, role: str | None) -> Any:
 # Register the fee, repair, oversight and vote routes' cases before the tests.
 from . import (  # noqa: E402,F401
     audit_fees,
+    audit_messages,
     audit_oversight_votes,
     audit_public,
     audit_repairs,

@@ -68,7 +68,22 @@ def _foreign_args(world: World) -> dict[str, object]:
         "ext": "xlsx",
         "link_id": foreign_link.id,  # public links
         "token": foreign_link.token,  # public links
+        **_foreign_messages(other),
     }
+
+
+# --- messages: a message of, and a failed SMS to, the other community's staff ---------------
+
+
+def _foreign_messages(other) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    from compound_app.messages.models import Kind, OutboxStatus
+    from compound_app.messages.service import enqueue_sms, notify
+
+    (message,) = notify([other], Kind.DUTY, "待点收现金", "/")
+    row = enqueue_sms(other.mobile, "duty", {"title": "待点收现金"})
+    row.status = OutboxStatus.FAILED
+    db.session.commit()
+    return {"message_id": message.id, "outbox_id": row.id}
 
 
 def _committee_for(area):  # type: ignore[no-untyped-def]

@@ -1,0 +1,169 @@
+"""What needs this person now (待办), for the top of the home page.
+
+One query per sort of item, whatever the size of the city: the page's statement count
+stays flat. Each item links to the page where it is done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+
+from .. import clock
+from ..access import Principal
+from ..auth.models import User
+from ..extensions import db
+from ..fees.cash import pending_for
+from ..fees.models import Account
+from ..money import format_fen
+from ..registry.models import Compound, Household, ManagementModel
+from ..repairs.models import RepairTask, Status
+from ..votes.models import Ballot, BallotVoid, Elector, Vote, VoteStatus
+
+SHOWN = 5  # of each sort; the page behind the link has the rest
+
+
+@dataclass(frozen=True)
+class Todo:
+    text: str
+    url: str
+    urgent: bool = False
+
+
+def todos(user: User, p: Principal) -> list[Todo]:
+    items: list[Todo] = []
+    items += _checks_waiting(p)
+    items += _bills_owed(p)
+    items += _votes_waiting(user)
+    items += _cash_to_count(user, p)
+    items += _new_reports(p)
+    return items
+
+
+def _checks_waiting(p: Principal) -> list[Todo]:
+    """Repairs done and waiting for this person's check (their reports, their homes)."""
+    mine = RepairTask.reported_by_id == p.user_id
+    if p.resident_households:
+        mine = or_(mine, RepairTask.household_id.in_(p.resident_households))
+    count, first = db.session.execute(
+        select(func.count(RepairTask.id), func.min(RepairTask.id)).where(
+            RepairTask.status == Status.DONE, mine
+        )
+    ).one()
+    if not count:
+        return []
+    url = url_for("repairs.task", task_id=first) if count == 1 else url_for("repairs.mine")
+    text = ngettext(
+        "%(num)d repair is done: please check it.",
+        "%(num)d repairs are done: please check them.",
+        count,
+    )
+    return [Todo(text, url, urgent=True)]
+
+
+def _bills_owed(p: Principal) -> list[Todo]:
+    if not p.resident_households:
+        return []
+    rows = db.session.execute(
+        select(Household.id, Household.room, Account.billed_fen - Account.paid_fen)
+        .join(Account, Account.household_id == Household.id)
+        .where(Household.id.in_(p.resident_households), Account.billed_fen > Account.paid_fen)
+        .order_by(Household.id)
+        .limit(SHOWN)
+    ).all()
+    return [
+        Todo(
+            _("Room %(room)s owes %(amount)s in fees.", room=room, amount=format_fen(owed)),
+            url_for("fees.household", household_id=hid),
+        )
+        for hid, room, owed in rows
+    ]
+
+
+def _votes_waiting(user: User) -> list[Todo]:
+    """Open votes where this person is an elector and has no ballot that counts."""
+    voted = exists().where(
+        Ballot.elector_id == Elector.id,
+        ~exists().where(BallotVoid.ballot_id == Ballot.id),
+    )
+    rows = db.session.execute(
+        select(Vote.id, Vote.title, Vote.closes_on)
+        .join(Elector, Elector.vote_id == Vote.id)
+        .where(
+            Elector.user_id == user.id,
+            Vote.status == VoteStatus.OPEN,
+            Vote.closes_on >= clock.today(),
+            ~voted,
+        )
+        .order_by(Vote.closes_on, Vote.id)
+        .limit(SHOWN)
+    ).all()
+    return [
+        Todo(
+            _(
+                "Vote by %(date)s: %(title)s",
+                date=f"{closes.month}月{closes.day}日" if closes else "",
+                title=title,
+            ),
+            url_for("votes.vote", vote_id=vid),
+            urgent=True,
+        )
+        for vid, title, closes in rows
+    ]
+
+
+def _cash_to_count(user: User, p: Principal) -> list[Todo]:
+    waiting = pending_for(user, p.committee_areas)
+    return [
+        Todo(
+            ngettext(
+                "%(num)d cash hand-over awaits your count.",
+                "%(num)d cash hand-overs await your count.",
+                n,
+            ),
+            url_for("fees.cash_page", area_id=area_id),
+            urgent=True,
+        )
+        for area_id, n in sorted(waiting.items())
+    ]
+
+
+def _new_reports(p: Principal) -> list[Todo]:
+    """New repair reports nobody has taken on: for the area's committee, and for the staff
+    of compounds under community trusteeship."""
+    places: list[ColumnElement[bool]] = []
+    if p.committee_areas:
+        places.append(Compound.area_id.in_(p.committee_areas))
+    if p.staff_communities:
+        places.append(
+            and_(
+                Compound.community_id.in_(p.staff_communities),
+                Compound.model == ManagementModel.TRUSTEESHIP,
+            )
+        )
+    if not places:
+        return []
+    rows = db.session.execute(
+        select(Compound.id, Compound.name, func.count(RepairTask.id))
+        .join(RepairTask, RepairTask.compound_id == Compound.id)
+        .where(or_(*places), RepairTask.status == Status.REPORTED)
+        .group_by(Compound.id, Compound.name)
+        .order_by(Compound.name)
+        .limit(SHOWN)
+    ).all()
+    return [
+        Todo(
+            ngettext(
+                "%(num)d new repair report in %(compound)s.",
+                "%(num)d new repair reports in %(compound)s.",
+                n,
+                compound=name,
+            ),
+            url_for("repairs.tasks", compound_id=cid, status=Status.REPORTED.value),
+        )
+        for cid, name, n in rows
+    ]

@@ -1,0 +1,174 @@
+"""The Aliyun SMS adapter against a local server that answers as the provider does."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from compound_app.messages.models import Outbox
+from compound_app.messages.providers import AliyunSms, provider_for, sign_v1
+
+
+class Provider(BaseHTTPRequestHandler):
+    """Answers by the mobile number: each one a behaviour of the real service."""
+
+    seen: list[dict[str, str]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        params = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+        Provider.seen.append(params)
+        phone = params.get("PhoneNumbers", "")
+        if phone.endswith("0001"):
+            self._json(200, {"Code": "OK", "Message": "OK", "BizId": "900619746936498440^0"})
+        elif phone.endswith("0002"):
+            self._json(200, {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号"})
+        elif phone.endswith("0003"):
+            self._json(200, {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "业务限流"})
+        elif phone.endswith("0004"):
+            self._json(
+                500, {"Code": "InternalError", "Message": "The request processing has failed"}
+            )
+        elif phone.endswith("0005"):
+            time.sleep(1.5)  # longer than the client's timeout
+            self._json(200, {"Code": "OK", "BizId": "late"})
+        elif phone.endswith("0006"):
+            self._json(400, {"Code": "SignatureDoesNotMatch", "Message": "bad signature"})
+        else:
+            self._json(503, {})
+
+    def _json(self, status: int, body: dict[str, str]) -> None:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (the timeout case)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def endpoint() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Provider)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    Provider.seen = []
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def _adapter(endpoint: str) -> AliyunSms:
+    return AliyunSms(
+        endpoint=endpoint,
+        access_key_id="testId",
+        access_key_secret="testSecret",
+        sign_name="新义街道",
+        templates={"repair": "SMS_100000001", "urgent": "SMS_100000002"},
+        timeout=0.5,
+    )
+
+
+def _row(mobile: str, template: str = "repair") -> Outbox:
+    return Outbox(id=42, mobile=mobile, template=template, params={"title": "维修已完成"})
+
+
+def test_the_signature_matches_aliyuns_published_example():
+    # From Aliyun's documentation of the RPC signature (method GET, secret testSecret).
+    params = {
+        "AccessKeyId": "testId",
+        "Action": "SendSms",
+        "Format": "XML",
+        "OutId": "123",
+        "PhoneNumbers": "15300000001",
+        "RegionId": "cn-hangzhou",
+        "SignName": "阿里云短信测试专用",
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureNonce": "45e25e9b-0a6f-4070-8c85-2956eda1b466",
+        "SignatureVersion": "1.0",
+        "TemplateCode": "SMS_71390007",
+        "TemplateParam": '{"customer":"test"}',
+        "Timestamp": "2017-07-12T02:42:19Z",
+        "Version": "2017-05-25",
+    }
+    assert sign_v1(params, "testSecret", "GET") == "zJDF+Lrzhj/ThnlvIToysFRq6t4="
+
+
+def test_the_request_carries_the_send_sms_parameters_signed(endpoint):
+    adapter = _adapter(endpoint)
+    result = adapter.send(_row("13900000001"))
+    assert result.ok and result.ref == "900619746936498440^0"
+    sent = Provider.seen[0]
+    assert sent["Action"] == "SendSms" and sent["PhoneNumbers"] == "13900000001"
+    assert sent["SignName"] == "新义街道" and sent["TemplateCode"] == "SMS_100000001"
+    assert json.loads(sent["TemplateParam"]) == {"title": "维修已完成"}
+    assert sent["OutId"] == "42" and sent["SignatureVersion"] == "1.0"
+    signature = sent.pop("Signature")
+    assert sign_v1(sent, "testSecret", "POST") == signature
+
+
+def test_request_params_are_reproducible(app):
+    adapter = _adapter("https://dysmsapi.aliyuncs.com/")
+    moment = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
+    one = adapter.request_params(_row("13900000001"), now=moment, nonce="n1")
+    two = adapter.request_params(_row("13900000001"), now=moment, nonce="n1")
+    assert one == two and one["Timestamp"] == "2026-06-15T02:00:00Z"
+
+
+def test_a_wrong_number_is_permanent(endpoint):
+    result = _adapter(endpoint).send(_row("13900000002"))
+    assert not result.ok and result.permanent and "MOBILE_NUMBER_ILLEGAL" in result.error
+
+
+def test_throttling_is_retried(endpoint):
+    result = _adapter(endpoint).send(_row("13900000003"))
+    assert not result.ok and not result.permanent and "BUSINESS_LIMIT_CONTROL" in result.error
+
+
+def test_a_server_error_is_retried(endpoint):
+    result = _adapter(endpoint).send(_row("13900000004"))
+    assert not result.ok and not result.permanent and result.error == "HTTP 500"
+
+
+def test_a_timeout_is_retried(endpoint):
+    started = time.monotonic()
+    result = _adapter(endpoint).send(_row("13900000005"))
+    assert time.monotonic() - started < 1.4
+    assert not result.ok and not result.permanent and result.error == "timeout"
+
+
+def test_a_refused_signature_is_permanent(endpoint):
+    result = _adapter(endpoint).send(_row("13900000006"))
+    assert not result.ok and result.permanent
+
+
+def test_nobody_listening_is_retried():
+    result = _adapter("http://127.0.0.1:9/").send(_row("13900000001"))
+    assert not result.ok and not result.permanent
+
+
+def test_a_template_without_a_code_is_not_sent(endpoint):
+    result = _adapter(endpoint).send(_row("13900000001", template="bill"))
+    assert result.permanent and Provider.seen == []
+
+
+def test_settings_choose_the_provider(app):
+    assert provider_for(app).name == "dev"
+    app.config.update(SMS_BACKEND="aliyun", SMS_ALIYUN_TEMPLATES={"urgent": "SMS_1"})
+    chosen = provider_for(app)
+    assert isinstance(chosen, AliyunSms) and chosen.templates == {"urgent": "SMS_1"}
+    app.config["SMS_BACKEND"] = "carrier-pigeon"
+    with pytest.raises(ValueError):
+        provider_for(app)
