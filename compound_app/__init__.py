@@ -41,6 +41,7 @@ AREAS = (
     "votes",
     "messages",
     "public",
+    "notices",
 )
 
 

@@ -25,6 +25,7 @@ from .fees.models import (  # noqa: F401
     ThresholdChange,
 )
 from .messages.models import Message, Outbox  # noqa: F401
+from .notices.models import Notice, NoticeComment, NoticeFile, NoticeRead  # noqa: F401
 from .oversight.models import Certification, Milestone, OversightSettings, StageChange  # noqa: F401
 from .public.models import PublicLink  # noqa: F401
 from .registry.models import (  # noqa: F401

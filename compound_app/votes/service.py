@@ -29,6 +29,7 @@ from ..access import Action, Principal
 from ..auth.models import User
 from ..errors import RuleError
 from ..extensions import db
+from ..notices import service as notices
 from ..registry.models import (
     Building,
     Compound,
@@ -200,6 +201,7 @@ def open_vote(vote: Vote, actor: User) -> int:
     vote.total_heads = len(electors)
     db.session.flush()
     audit.record("open_vote", vote)
+    notices.post_automatic(vote, actor)
     return len(electors)
 
 
