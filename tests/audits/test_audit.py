@@ -891,7 +891,12 @@ def _client(app: Flask, world: World, login_as: Any, role: str | None) -> Any:
 
 
 # Register the fee, repair, oversight and vote routes' cases before the tests.
-from . import audit_fees, audit_oversight_votes, audit_repairs  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    audit_fees,
+    audit_notices,
+    audit_oversight_votes,
+    audit_repairs,
+)
 
 # --- the tests --------------------------------------------------------------------------------
 

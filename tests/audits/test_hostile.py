@@ -84,6 +84,7 @@ from compound_app.fields import (
 )
 from compound_app.forms import AppForm
 from compound_app.labels import LABELS
+from compound_app.notices.forms import CommentForm, NoticeForm, TellForm, WithdrawForm
 from compound_app.oversight.forms import (
     CertifyForm,
     MilestoneDoneForm,
@@ -140,6 +141,7 @@ from tests.factories import (
     days_ago,
     fee_objects,
     first_unit,
+    notice_objects,
     pilot_vote_objects,
     repair_objects,
     user,
@@ -244,6 +246,12 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "votes.new_consultation": ConsultationForm,
     "votes.answer": AnswerForm,
     "votes.close_consultation": {},
+    # --- notices ---
+    "notices.new": NoticeForm,
+    "notices.withdraw": WithdrawForm,
+    "notices.comment": CommentForm,
+    "notices.ack": {},
+    "notices.told": TellForm,
 }
 # Reading and planning an import writes nothing, whatever the answer.
 WRITES_NOTHING = {"registry.import_roster"}
@@ -492,6 +500,21 @@ def valid_values(world: World) -> dict[str, list[Any]]:
         "votes.paper:choice": ["yes", "no"],
         "votes.paper:photo": [valid_photo()],
         "votes.answer:option": ["同意", "不同意"],
+        # --- notices ---
+        "notices.new:scope": [
+            f"compound:{world.trust.id}",
+            f"compound:{world.branch.id}",
+            f"unit:{first_unit(world.branch).id}",
+            f"area:{world.contiguous_area.id}",
+        ],
+        "notices.new:kind": ["notice", "urgent", "event", "publicity"],
+        "notices.new:publish_on": ["", "2030-01-01"],
+        "notices.new:publish_time": ["08:00", "19:00"],
+        "notices.new:expires_on": ["", "2030-12-31"],
+        "notices.new:comments_until": ["2030-01-01", ""],
+        "notices.new:body": ["明天停水。\n\n- 请储水", "周六活动"],
+        "notices.told:how": ["in_person", "phone"],
+        "notices.told:back": ["notice", "rounds"],
     }
 
 
@@ -753,6 +776,15 @@ class Harness:
         }
         for scope in self.scopes.values():
             scope.ids.update(asked[scope.ids["compound_id"]])
+        # --- notices: a 公示 with a photo in every compound ---
+        told = {
+            branch.id: notice_objects(branch, w.users["committee"]),
+            w.trust.id: notice_objects(w.trust, w.users["staff"]),
+            w.elsewhere.id: notice_objects(w.elsewhere, w.users["other_staff"]),
+            w.contiguous[0].id: notice_objects(w.contiguous[0], w.users["area_committee"]),
+        }
+        for scope in self.scopes.values():
+            scope.ids.update(told[scope.ids["compound_id"]])
         self.valid = valid_values(world)
 
     def close(self) -> None:

@@ -67,7 +67,7 @@ def _file(data: bytes, name: str) -> FileStorage:
     return FileStorage(io.BytesIO(data), name)
 
 
-# --- who posts where ------------------------------------------------------------------------------
+# --- who posts where ---------------------------------------------------------------------------
 
 
 def test_who_may_post_where(world: World) -> None:
@@ -128,7 +128,7 @@ def test_residents_cannot_post_and_other_staff_do_not_see_the_compound(
     assert login_as(world.users["other_staff"]).post(url, data={}).status_code == 404
 
 
-# --- who sees a notice ----------------------------------------------------------------------------
+# --- who sees a notice -------------------------------------------------------------------------
 
 
 def test_residents_see_notices_of_their_homes_only(world: World) -> None:
@@ -253,7 +253,7 @@ def test_the_form_keeps_paragraphs_and_refuses_control_characters(
     assert db.session.scalar(select(func.count()).select_from(Notice)) == 1
 
 
-# --- attachments ------------------------------------------------------------------------------------
+# --- attachments -------------------------------------------------------------------------------
 
 
 def test_photos_and_pdfs_are_kept_and_served_as_downloads(world: World, login_as: Any) -> None:
@@ -308,7 +308,7 @@ def test_other_files_are_refused_and_nothing_is_written(
     assert not uploads.exists() or not list(uploads.iterdir())
 
 
-# --- timing and withdrawal --------------------------------------------------------------------------
+# --- timing and withdrawal ---------------------------------------------------------------------
 
 
 def test_dates_are_checked(world: World) -> None:
@@ -363,7 +363,7 @@ def test_withdrawal_keeps_the_notice_on_record_with_its_reason(world: World, log
     assert "时间改了" in page
 
 
-# --- comments on a 公示 --------------------------------------------------------------------------------
+# --- comments on a 公示 --------------------------------------------------------------------------
 
 
 def test_comments_until_the_period_closes(world: World, login_as: Any, held_clock: Any) -> None:
@@ -393,7 +393,7 @@ def test_comments_until_the_period_closes(world: World, login_as: Any, held_cloc
     held_clock.now = None
 
 
-# --- who has been told ----------------------------------------------------------------------------
+# --- who has been told -------------------------------------------------------------------------
 
 
 def test_coverage_counts_opened_assisted_and_acknowledged(world: World, login_as: Any) -> None:
@@ -483,7 +483,7 @@ def test_the_representatives_round_swaps_one_row(world: World, login_as: Any) ->
     assert login_as(world.users["resident"]).get("/notices/rounds").status_code == 404
 
 
-# --- messages when published ----------------------------------------------------------------------
+# --- messages when published -------------------------------------------------------------------
 
 
 def test_publishing_tells_the_scope_once(world: World) -> None:
@@ -563,7 +563,7 @@ def test_urgent_notices_go_by_sms_to_consenting_occupants_without_an_account(
     )
 
 
-# --- the poster and its public page ---------------------------------------------------------------------
+# --- the poster and its public page ------------------------------------------------------------
 
 
 def test_poster_and_public_page_show_the_paper_only(
@@ -608,7 +608,7 @@ def test_public_page_of_a_scheduled_notice_is_not_found(world: World, client: An
     assert client.get(f"/p/{link.token}").status_code == 404
 
 
-# --- notices posted by fees and votes ---------------------------------------------------------------
+# --- notices posted by fees and votes ----------------------------------------------------------
 
 
 def test_a_fee_schedules_publicity_posts_a_publicity_notice(world: World) -> None:

@@ -923,10 +923,14 @@ def _url_args(world: World, app: Flask) -> dict[str, object]:
     fees = fee_objects(world.branch, world.users["rep"], world.users["committee"])
     repairs = repair_objects(world.branch, world.users["resident"], world.users["committee"])
     asked = pilot_vote_objects(world.branch, world.users["committee"])
+    from tests.factories import notice_objects  # notices
+
+    told = notice_objects(world.branch, world.users["committee"])
     return {
         **fees,
         **repairs,
         **asked,
+        **told,
         "compound_id": objs["compound"].id,
         "community_id": world.community.id,
         "area_id": world.contiguous_area.id,
