@@ -200,10 +200,12 @@ def generate(
             timings["repairs_story"] = time.perf_counter() - started
         finish_story()
         from .asking import ask_story
+        from .notices import tell_story
         from .oversight import certify_story
 
         certify_story()
         ask_story()
+        tell_story()
         from ..repairs.models import Facility, Meeting, RepairEvent, RepairPhoto, RepairTask, Work
 
         for model in (RepairTask, RepairEvent, RepairPhoto, Meeting, Work, Facility):

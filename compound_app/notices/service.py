@@ -917,6 +917,7 @@ def _post_once(
     link: str,
     actor: User | None,
     comments_until: date | None = None,
+    last_day: date | None = None,
 ) -> Notice | None:
     db.session.flush()
     if db.session.scalar(select(Notice.id).where(Notice.source == source)) is not None:
@@ -924,6 +925,10 @@ def _post_once(
     notice = _new_notice(scope, kind.value, title, body, clock.now(), actor)
     notice.source, notice.link = source, link
     notice.comments_until = comments_until
+    # Off the board after its occasion: the comment period, the vote, a month.
+    day = last_day or comments_until
+    if day is not None and end_of(day) > notice.publish_at:
+        notice.expires_at = end_of(day)
     db.session.flush()
     audit.record("create_notice", notice)
     public.link_for(LinkKind.NOTICE, notice.id, actor)
@@ -983,6 +988,7 @@ def _post_vote(vote: Any, actor: User | None) -> Notice | None:
         clean_body(body),
         f"/votes/{vote.id}",
         actor,
+        last_day=vote.closes_on,
     )
 
 
@@ -1006,4 +1012,5 @@ def _post_board(board: Any, actor: User | None) -> Notice | None:
         ],
         f"/fees/areas/{area.id}/board?month={month}",
         actor,
+        last_day=clock.today() + timedelta(days=31),
     )
