@@ -43,6 +43,7 @@ AREAS = (
     "votes",
     "messages",
     "public",
+    "notices",
 )
 
 

@@ -21,8 +21,9 @@ from typing import Any, NoReturn, TypeVar
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import ColumnElement, CompoundSelect, false, literal, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, and_, false, literal, or_, select, union
 
+from . import clock
 from .auth.models import Role, RoleGrant, User
 from .committees.models import Committee, CommitteeMember
 from .extensions import db
@@ -38,6 +39,7 @@ from .fees.models import (
     ThresholdChange,
 )
 from .messages.models import DevSms, Message, Outbox
+from .notices.models import Notice, NoticeComment, NoticeFile
 from .oversight.models import Milestone
 from .public.models import LinkKind, PublicLink
 from .registry.models import (
@@ -82,6 +84,8 @@ class Action(StrEnum):
     CONSULT = "consult"  # put questions and votes to residents, close them, enter ballots
     VIEW_PRIVATE = "view_private"  # a home's own matters (why its fees are reduced): its
     # residents, and those who decide them
+    POST_NOTICE = "post_notice"  # on an area, compound, building or unit: post a notice to
+    # it; on a notice: withdraw it, read its comments and its whole coverage
     # Duties asked without an object (``can(Action.OVERSEE)``) or of one (then over it):
     OVERSEE = "oversee"  # staff: communities, people, pilots
     ADMINISTER = "administer"  # a subdistrict's admin: new communities, targets, thresholds
@@ -261,6 +265,16 @@ def locate(obj: Any) -> Location:
             if target is None:
                 raise TypeError(f"public link {obj.id} shows nothing any more")
             return locate(target)
+        case Notice():
+            return Location(
+                subdistrict_id=obj.area.community.subdistrict_id,
+                community_id=obj.area.community_id,
+                area_id=obj.area_id,
+                compound_id=obj.compound_id,
+                unit_id=obj.unit_id,
+            )
+        case NoticeFile() | NoticeComment():
+            return locate(obj.notice)
     raise TypeError(f"access has no rule for {type(obj).__name__}")
 
 
@@ -313,6 +327,16 @@ def can(action: Action, obj: Any = None, p: Principal | None = None) -> bool:
         case Outbox() | DevSms():
             # An SMS is staff's to look into (and send again) for the people they serve.
             return action is Action.VIEW and _sms_in_sight(obj.mobile, p)
+        case ManagementArea() | Compound() | Building() | Unit() if action is Action.POST_NOTICE:
+            return may_post_notice(obj, p)
+        case Notice():
+            return _notice_rule(action, obj, p)
+        case NoticeFile():
+            # A notice's photos and papers go with the notice.
+            return action is Action.VIEW and _notice_rule(action, obj.notice, p)
+        case NoticeComment():
+            # Comments on a 公示 are for those who run the notice (and its poster).
+            return action is Action.VIEW and _notice_rule(Action.POST_NOTICE, obj.notice, p)
     return _by_place(action, locate(obj), p)
 
 
@@ -483,6 +507,93 @@ def asked_scopes(p: Principal | None = None) -> set[tuple[str, int]]:
         scopes |= {("unit", unit_id), ("building", building_id), ("compound", compound_id)}
         scopes.add(("area", area_id))
     return scopes
+
+
+# --- notices ---------------------------------------------------------------------------------
+
+
+def may_post_notice(scope: Any, p: Principal | None = None) -> bool:
+    """Who posts a notice to an area, compound, building or unit: staff over it, the
+    area's committee (members during their term), and a representative to their own units
+    only."""
+    p = p or principal()
+    if p.is_anonymous:
+        return False
+    loc = locate(scope)
+    if _staff_over(loc, p) or (loc.area_id is not None and loc.area_id in p.committee_areas):
+        return True
+    return isinstance(scope, Unit) and scope.id in p.rep_units
+
+
+def runs_notice(notice: Notice, p: Principal | None = None) -> bool:
+    """Staff over the notice's area and its committee: they see it in every state."""
+    p = p or principal()
+    loc = locate(notice)
+    return _staff_over(loc, p) or notice.area_id in p.committee_areas
+
+
+def _notice_rule(action: Action, notice: Notice, p: Principal) -> bool:
+    manages = runs_notice(notice, p) or (
+        notice.posted_by_id is not None and notice.posted_by_id == p.user_id
+    )
+    if action is Action.VIEW:
+        # Residents and representatives: once published, if it reaches one of their
+        # homes or one of the units they represent (withdrawn ones stay on record).
+        return manages or (
+            notice.published() and (notice.scope_kind, notice_scope_id(notice)) in asked_scopes(p)
+        )
+    return manages and action is Action.POST_NOTICE
+
+
+def notice_scope_id(notice: Notice) -> int:
+    return notice.unit_id or notice.building_id or notice.compound_id or notice.area_id
+
+
+def may_tell(notice: Notice, household: Household, p: Principal | None = None) -> bool:
+    """Who marks a household told in person or by phone: its unit's representative, and
+    the committee and staff who run the notice."""
+    p = p or principal()
+    return household.unit_id in p.rep_units or runs_notice(notice, p)
+
+
+def notice_filter(p: Principal | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on Notice for the notices the user may see (the rule above as SQL)."""
+    p = p or principal()
+    if p.is_anonymous:
+        return false()
+    clauses: list[ColumnElement[bool]] = []
+    if p.admin_subdistricts:
+        clauses.append(
+            Notice.area_id.in_(
+                select(ManagementArea.id)
+                .join(Community, Community.id == ManagementArea.community_id)
+                .where(Community.subdistrict_id.in_(p.admin_subdistricts))
+            )
+        )
+    if p.staff_communities:
+        clauses.append(
+            Notice.area_id.in_(
+                select(ManagementArea.id).where(
+                    ManagementArea.community_id.in_(p.staff_communities)
+                )
+            )
+        )
+    if p.committee_areas:
+        clauses.append(Notice.area_id.in_(p.committee_areas))
+    clauses.append(Notice.posted_by_id == p.user_id)
+    columns = {
+        "area": Notice.area_id,
+        "compound": Notice.compound_id,
+        "building": Notice.building_id,
+        "unit": Notice.unit_id,
+    }
+    reach = [
+        and_(Notice.scope_kind == kind, columns[kind] == ident)
+        for kind, ident in sorted(asked_scopes(p))
+    ]
+    if reach:
+        clauses.append(and_(Notice.publish_at <= clock.now(), or_(*reach)))
+    return or_(*clauses)
 
 
 def collects_in(area: ManagementArea, p: Principal | None = None) -> bool:

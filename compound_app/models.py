@@ -32,6 +32,7 @@ from .fees.models import (  # noqa: F401
     ThresholdChange,
 )
 from .messages.models import DevSms, Message, Outbox, SmsPreference  # noqa: F401
+from .notices.models import Notice, NoticeComment, NoticeFile, NoticeRead  # noqa: F401
 from .oversight.models import Certification, Milestone, OversightSettings, StageChange  # noqa: F401
 from .public.models import PublicLink, PublicMiss  # noqa: F401
 from .registry.models import (  # noqa: F401

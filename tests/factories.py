@@ -425,3 +425,37 @@ def pilot_vote_objects(c: Compound, runner: User) -> dict[str, int]:
         "ballot_id": ballot.id,
         "consultation_id": consultation.id,
     }
+
+
+# --- notices (the notices engineer's block) -------------------------------------------------
+
+
+def notice_objects(c: Compound, poster: User) -> dict[str, int]:
+    """A 公示 to the compound asking for an acknowledgement, with a photo: the ids the
+    notice routes take."""
+    import io
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from compound_app import access
+    from compound_app.notices import service as notices
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (30, 120, 200)).save(buffer, "JPEG")
+    buffer.seek(0)
+    notice = notices.create_notice(
+        notices.scope_of(c),
+        notices.Draft(
+            kind="publicity",
+            title="楼道清理公示",
+            body=["周六清理楼道。", "", "- 请搬走杂物"],
+            comments_until=clock.today() + timedelta(days=30),
+            ask_ack=True,
+        ),
+        [FileStorage(buffer, "notice.jpg")],
+        poster,
+        access.load_principal(poster),
+    )
+    db.session.commit()
+    return {"notice_id": notice.id, "file_id": notice.files[0].id}

@@ -189,6 +189,8 @@ def generate(
     db.session.commit()
     if timings is not None:
         timings.update(builder.timings, repairs_insert=repairs_insert)
+    from .consent import give_consent
+
     if scale == "story":
         from .fees import finish_story
         from .repair_story import build_story
@@ -201,10 +203,15 @@ def generate(
         finish_story()
         from .asking import ask_story
         from .messages import messages_story
+        from .notices import tell_story
         from .oversight import certify_story
 
         certify_story()
         ask_story()
+        # Consent first: an urgent notice texts the consenting neighbours without an account;
+        # the messages come last and deliver every SMS the story wrote.
+        give_consent()
+        tell_story()
         messages_story()
         from ..repairs.models import Facility, Meeting, RepairEvent, RepairPhoto, RepairTask, Work
 
@@ -212,9 +219,8 @@ def generate(
             counts[model.__tablename__] = (
                 db.session.scalar(select(func.count()).select_from(model)) or 0
             )
-    from .consent import give_consent
-
-    give_consent()
+    else:
+        give_consent()
     # A bulk load leaves the query planner's statistics behind; refresh them.
     db.session.execute(text("ANALYZE"))
     db.session.commit()

@@ -16,6 +16,7 @@ from ..auth.models import User
 from ..errors import RuleError
 from ..extensions import db
 from ..months import add_months, month_of
+from ..notices import service as notices
 from ..registry.models import Building, Compound, Household, ManagementArea, Unit
 from .ledger import BillLine, allocate, bill_lines, bills_of, lock_area
 from .models import (
@@ -332,6 +333,7 @@ def publish_board(area: ManagementArea, month: date, actor: User) -> FinanceBoar
     )
     db.session.add(board)
     audit.record("create", board)
+    notices.post_automatic(board, actor)
     return board
 
 

@@ -18,6 +18,7 @@ from ..errors import RuleError
 from ..extensions import db
 from ..labels import label
 from ..months import add_months, month_of, months_between
+from ..notices import service as notices
 from ..registry.models import Compound, Household, ManagementArea, Pilot
 from . import ledger
 from .models import (
@@ -306,6 +307,7 @@ def publish(schedule: FeeSchedule, today: date | None = None) -> None:
     before = audit.snapshot(schedule)
     schedule.status, schedule.published_on = ScheduleStatus.PUBLISHED, today
     audit.record("update", schedule, before)
+    notices.post_automatic(schedule)
 
 
 def withdraw(schedule: FeeSchedule) -> None:

@@ -30,6 +30,7 @@ from ..auth.models import User
 from ..errors import RuleError
 from ..extensions import db
 from ..messages import triggers
+from ..notices import service as notices
 from ..registry.models import (
     Building,
     Compound,
@@ -202,6 +203,7 @@ def open_vote(vote: Vote, actor: User) -> int:
     db.session.flush()
     audit.record("open_vote", vote)
     triggers.vote_opened(vote)
+    notices.post_automatic(vote, actor)
     return len(electors)
 
 

@@ -5,7 +5,7 @@ only as an HMAC; user.activated_at: an account that first signed in with a code 
 without a password; user_session.remembered: "remember this phone" (residents only).
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-07 02:43:10.755876
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0015'
-down_revision = '0011'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

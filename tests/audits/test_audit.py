@@ -945,6 +945,7 @@ def _client(app: Flask, world: World, login_as: Any, role: str | None) -> Any:
 from . import (  # noqa: E402,F401
     audit_fees,
     audit_messages,
+    audit_notices,
     audit_oversight_votes,
     audit_public,
     audit_repairs,

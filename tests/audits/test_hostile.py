@@ -92,6 +92,7 @@ from compound_app.fields import (
 from compound_app.forms import AppForm
 from compound_app.labels import LABELS
 from compound_app.messages.forms import SmsChoicesForm
+from compound_app.notices.forms import CommentForm, NoticeForm, TellForm, WithdrawForm
 from compound_app.oversight.forms import (
     CertifyForm,
     MilestoneDoneForm,
@@ -151,6 +152,7 @@ from tests.factories import (
     days_ago,
     fee_objects,
     first_unit,
+    notice_objects,
     pilot_vote_objects,
     repair_objects,
     user,
@@ -268,6 +270,12 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "messages.read_all": {},
     "messages.sms_choices": SmsChoicesForm,
     "messages.retry": {},
+    # --- notices ---
+    "notices.new": NoticeForm,
+    "notices.withdraw": WithdrawForm,
+    "notices.comment": CommentForm,
+    "notices.ack": {},
+    "notices.told": TellForm,
 }
 # Reading and planning an import writes nothing, whatever the answer.
 WRITES_NOTHING = {"registry.import_roster"}
@@ -525,6 +533,21 @@ def valid_values(world: World) -> dict[str, list[Any]]:
         "auth.code_enter:code": ["123456", "１２３４５６"],
         "consent_how": ["paper", "in_person", ""],
         # --- end signin ---
+        # --- notices ---
+        "notices.new:scope": [
+            f"compound:{world.trust.id}",
+            f"compound:{world.branch.id}",
+            f"unit:{first_unit(world.branch).id}",
+            f"area:{world.contiguous_area.id}",
+        ],
+        "notices.new:kind": ["notice", "urgent", "event", "publicity"],
+        "notices.new:publish_on": ["", "2030-01-01"],
+        "notices.new:publish_time": ["08:00", "19:00"],
+        "notices.new:expires_on": ["", "2030-12-31"],
+        "notices.new:comments_until": ["2030-01-01", ""],
+        "notices.new:body": ["明天停水。\n\n- 请储水", "周六活动"],
+        "notices.told:how": ["in_person", "phone"],
+        "notices.told:back": ["notice", "rounds"],
     }
 
 
@@ -794,6 +817,15 @@ class Harness:
             public_links.link_for(LinkKind.ARREARS, scope.ids["unit_id"])
         db.session.commit()
         # --- end public links ---
+        # --- notices: a 公示 with a photo in every compound ---
+        told = {
+            branch.id: notice_objects(branch, w.users["committee"]),
+            w.trust.id: notice_objects(w.trust, w.users["staff"]),
+            w.elsewhere.id: notice_objects(w.elsewhere, w.users["other_staff"]),
+            w.contiguous[0].id: notice_objects(w.contiguous[0], w.users["area_committee"]),
+        }
+        for scope in self.scopes.values():
+            scope.ids.update(told[scope.ids["compound_id"]])
         self.valid = valid_values(world)
 
     def close(self) -> None:

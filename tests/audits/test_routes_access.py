@@ -17,7 +17,14 @@ from compound_app.auth.models import RoleGrant
 from compound_app.committees.models import CommitteeMember
 from compound_app.extensions import db
 from tests.conftest import _config, make_app
-from tests.factories import World, days_ago, fee_objects, pilot_vote_objects, repair_objects
+from tests.factories import (
+    World,
+    days_ago,
+    fee_objects,
+    notice_objects,  # the notices engineer's routes
+    pilot_vote_objects,
+    repair_objects,
+)
 
 ROLES = ["staff", "committee", "area_committee", "rep", "resident", "tenant", "outsider"]
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -55,6 +62,7 @@ def _foreign_args(world: World) -> dict[str, object]:
         **fee_objects(world.elsewhere, other, other),
         **repair_objects(world.elsewhere, other, other),
         **pilot_vote_objects(world.elsewhere, other),
+        **notice_objects(world.elsewhere, other),  # notices
         "compound_id": objs["compound"].id,
         "community_id": world.other_community.id,
         "area_id": objs["area"].id,

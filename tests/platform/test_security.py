@@ -930,12 +930,16 @@ def _url_args(world: World, app: Flask) -> dict[str, object]:
     link = public_links.link_for(LinkKind.WORKS_BOARD, world.branch.id)
     db.session.commit()
     # --- end public links ---
+    from tests.factories import notice_objects  # notices
+
+    told = notice_objects(world.branch, world.users["committee"])
     return {
         **fees,
         **repairs,
         **asked,
         "token": link.token,  # public links
         "link_id": link.id,  # public links
+        **told,
         "compound_id": objs["compound"].id,
         "community_id": world.community.id,
         "area_id": world.contiguous_area.id,
