@@ -152,7 +152,8 @@ def request_code(mobile: str, ip: str) -> LoginCode:
     )
     db.session.add(row)
     if send:
-        enqueue_sms(mobile, SMS_TEMPLATE, {"code": code}, urgent=True)
+        minutes = int(current_app.config["LOGIN_CODE_LIFETIME"].total_seconds() // 60)
+        enqueue_sms(mobile, SMS_TEMPLATE, {"code": code, "minutes": minutes}, urgent=True)
     return row
 
 

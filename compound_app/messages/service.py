@@ -226,7 +226,9 @@ def sms_text(template: str, params: dict[str, Any]) -> str:
     title = str(params.get("title", ""))
     texts = {
         "login_code": _(
-            "Your sign-in code is %(code)s, valid for 10 minutes.", code=params.get("code", "")
+            "Your sign-in code is %(code)s, valid for %(minutes)s minutes.",
+            code=params.get("code", ""),
+            minutes=params.get("minutes", 5),
         ),
         Kind.URGENT.value: _(
             "Urgent: %(title)s. Details in the app or at your community office.", title=title
