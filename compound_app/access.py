@@ -347,6 +347,7 @@ LINK_TARGETS: dict[LinkKind, tuple[type[Any], Action]] = {
     LinkKind.ARREARS: (Unit, Action.MANAGE_FEES),
     LinkKind.VOTE_RESULT: (Vote, Action.CONSULT),
     LinkKind.WORKS_BOARD: (Compound, Action.TRIAGE),
+    LinkKind.NOTICE: (Notice, Action.POST_NOTICE),
 }
 
 

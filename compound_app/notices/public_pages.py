@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import base64
 
-from flask import render_template
+from flask import render_template, url_for
 
 from ..extensions import db
 from ..public.models import LinkKind, PublicLink
-from ..public.pages import renders
+from ..public.pages import printed_at, renders
 from ..uploads import upload_dir
 from .forms import KIND_LABELS
 from .models import FileKind, Notice
@@ -43,3 +43,8 @@ def notice_page(link: PublicLink) -> str | None:
         kind_labels=KIND_LABELS,
         blocks=blocks,
     )
+
+
+@printed_at(LinkKind.NOTICE)
+def notice_poster(link: PublicLink) -> str:
+    return url_for("notices.poster", notice_id=link.target_id)

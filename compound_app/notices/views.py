@@ -16,16 +16,14 @@ from ..extensions import db
 from ..fields import search_text
 from ..forms import form_status, submit
 from ..htmx import render
-from ..public import service as public
+from ..public import posters
 from ..public.models import LinkKind
 from ..registry.models import Compound
 from ..security import accepts_uploads
 from ..uploads import send_upload
-from . import bp, public_pages, service
+from . import bp, service
 from .forms import HOW_LABELS, KIND_LABELS, CommentForm, NoticeForm, TellForm, WithdrawForm
 from .models import FileKind, Notice, NoticeFile
-
-assert public_pages  # the public page behind the poster's QR code registers on import
 
 
 def _labels() -> dict[str, Any]:
@@ -207,15 +205,9 @@ def poster(notice_id: int) -> Response:
     notice = access.get_or_404(Notice, notice_id, Action.POST_NOTICE)
     if notice.withdrawn:
         abort(404)
-    link = public.live_link(LinkKind.NOTICE, notice.id)
-    if link is None:
-        # Made with the notice; a revoked one is replaced on the next print.
-        db.session.commit()
-        with database.writing():
-            link = public.link_for(LinkKind.NOTICE, notice.id, viewkit.user())
-            db.session.commit()
-    url = public.public_url(link)
-    return render("notices/poster.html", notice=notice, public_url=url, **_labels())
+    # Made with the notice; a withdrawn one is replaced on the next print.
+    shown = posters.poster(LinkKind.NOTICE, notice.id)
+    return render("notices/poster.html", notice=notice, public=shown, **_labels())
 
 
 # --- who has been told: doors to knock on -----------------------------------------------------
