@@ -951,7 +951,23 @@ def _url_args(world: World, app: Flask) -> dict[str, object]:
         "user_id": world.users["rep"].id,
         "grant_id": grant.id,
         "ext": "xlsx",
+        **_message_args(world),
     }
+
+
+# --- messages: a message of the resident, a failed SMS to the resident -----------------------
+
+
+def _message_args(world: World) -> dict[str, object]:
+    from compound_app.messages.models import Kind, OutboxStatus
+    from compound_app.messages.service import enqueue_sms, notify
+
+    resident = world.users["resident"]
+    (message,) = notify([resident], Kind.REPAIR, "维修已完成，请验收", "/repairs/mine")
+    row = enqueue_sms(resident.mobile, "repair", {"title": "维修已完成"})
+    row.status = OutboxStatus.FAILED
+    db.session.commit()
+    return {"message_id": message.id, "outbox_id": row.id}
 
 
 def _fill(rule: Any, args: dict[str, object]) -> str:
