@@ -46,11 +46,10 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('user_session', schema=None) as batch_op:
-        batch_op.drop_column('remembered')
-
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('activated_at')
+    # Plain DROP COLUMN (SQLite 3.35+, PostgreSQL): a batch copy of "user" would have to drop
+    # a table that every other table refers to.
+    op.execute('ALTER TABLE user_session DROP COLUMN remembered')
+    op.execute('ALTER TABLE "user" DROP COLUMN activated_at')
 
     with op.batch_alter_table('login_code', schema=None) as batch_op:
         batch_op.drop_index('ix_login_code_mobile_created')

@@ -79,7 +79,7 @@ def test_a_code_goes_to_the_outbox_urgent_with_the_code_only_in_its_params(world
     sms = db.session.scalars(select(Outbox).where(Outbox.mobile == number)).one()
     assert sms.template == "login_code" and sms.urgent is True
     code = sms.params["code"]
-    assert re.fullmatch(r"[0-9]{6}", code) and set(sms.params) == {"code"}
+    assert re.fullmatch(r"[0-9]{6}", code) and set(sms.params) == {"code", "minutes"}
     assert sms.message_id is None  # never in anybody's inbox
     row = db.session.scalars(select(LoginCode).where(LoginCode.mobile == number)).one()
     assert row.code_hash and code not in row.code_hash

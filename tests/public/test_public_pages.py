@@ -102,7 +102,8 @@ def test_the_poster_prints_the_public_link_in_its_qr_code(
     assert url in html and f"/p/links/{link.id}/revoke" in html
     # Printed again: the same code.
     assert chair.get(pages[kind]).status_code == 200
-    assert db.session.scalar(select(func.count(PublicLink.id))) == 1
+    links = select(func.count(PublicLink.id)).where(PublicLink.kind == kind.value)
+    assert db.session.scalar(links) == 1
     # The code opens the page for anyone.
     assert anonymous_get(app, f"/p/{link.token}").status_code == 200
 
@@ -127,7 +128,9 @@ def test_an_unpublished_month_prints_no_code(posted: Posted, login_as) -> None:
     page = chair.get(f"/fees/areas/{posted.board.area_id}/board/poster?month={month:%Y-%m}")
     assert page.status_code == 200
     assert "data:image/svg+xml" not in page.get_data(as_text=True)
-    assert db.session.scalar(select(func.count(PublicLink.id))) == 0
+    assert (
+        db.session.scalar(select(func.count(PublicLink.id)).where(PublicLink.kind == "board")) == 0
+    )
 
 
 # --- withdrawn, gone, unknown -------------------------------------------------------------------
