@@ -130,6 +130,8 @@ class Cast:
     payment_id: int = 0
     task_id: int = 0
     pilot_id: int = 0
+    notice_id: int = 0
+    notice_token: str = ""
 
 
 def cast() -> Cast:
@@ -182,6 +184,22 @@ def cast() -> Cast:
         )
         .order_by(RepairTask.reported_at.desc(), RepairTask.id.desc())
     )
+    from compound_app.notices.models import Notice, NoticeKind
+    from compound_app.public.models import LinkKind, PublicLink
+
+    # The urgent notice to the cast's building, with its poster's public link.
+    notice_id = db.session.scalar(
+        select(Notice.id)
+        .where(Notice.building_id == building_id, Notice.kind == NoticeKind.URGENT)
+        .order_by(Notice.id.desc())
+    )
+    token = db.session.scalar(
+        select(PublicLink.token).where(
+            PublicLink.kind == LinkKind.NOTICE.value,
+            PublicLink.target_id == notice_id,
+            PublicLink.revoked_at.is_(None),
+        )
+    )
     return Cast(
         compound.id,
         building_id,
@@ -193,6 +211,8 @@ def cast() -> Cast:
         payment_id=payment_id or 0,
         task_id=task_id or 0,
         pilot_id=compound.pilot.id if compound.pilot else 0,
+        notice_id=notice_id or 0,
+        notice_token=token or "",
     )
 
 

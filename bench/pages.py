@@ -24,6 +24,9 @@ WARMUP = 5
 SAMPLES = 60
 
 
+ANONYMOUS = "anonymous"  # a neighbour who scanned a poster: no account, no sign-in
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -132,6 +135,19 @@ PAGES = [
     # Messages: the inbox (the home pages above start with what waits for the person).
     Page("inbox_resident", "resident", lambda c: "/messages/", True),
     Page("inbox_committee", "committee_member", lambda c: "/messages/", True),
+    # Notices: the compound's list, a notice as its resident and as the committee (with who
+    # has been told), the representative's round, and the poster's public page (no sign-in).
+    Page("notices_resident", "resident", lambda c: f"/notices/compounds/{c.compound_id}", True),
+    Page("notice_resident", "resident", lambda c: f"/notices/{c.notice_id}", True),
+    Page("notice_committee", "committee_member", lambda c: f"/notices/{c.notice_id}", True),
+    Page(
+        "notice_poster_committee",
+        "committee_member",
+        lambda c: f"/notices/{c.notice_id}/poster",
+        True,
+    ),
+    Page("rounds_unit_rep", "unit_rep", lambda c: "/notices/rounds", True),
+    Page("public_notice", ANONYMOUS, lambda c: f"/p/{c.notice_token}", True),
 ]
 
 
@@ -186,6 +202,7 @@ def open_site(url: str) -> Site:
         response = client.post("/auth/login", data={"mobile": mobile, "password": common.PASSWORD})
         assert response.status_code == 303, (role, response.status_code)
         clients[role] = client
+    clients[ANONYMOUS] = app.test_client()
     return Site(engine, who, clients)
 
 

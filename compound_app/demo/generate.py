@@ -220,7 +220,10 @@ def generate(
                 db.session.scalar(select(func.count()).select_from(model)) or 0
             )
     else:
+        from .notices import bench_notices
+
         give_consent()
+        bench_notices()
     # A bulk load leaves the query planner's statistics behind; refresh them.
     db.session.execute(text("ANALYZE"))
     db.session.commit()

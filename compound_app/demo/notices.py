@@ -186,3 +186,51 @@ def tell_story(seed: int = 2026) -> None:
         with _at(now - timedelta(days=2)):
             service.withdraw(cut, "供电公司通知检修改期，另行通知", area_chair)
     db.session.commit()
+
+
+def bench_notices() -> int:
+    """Every compound of a benchmark dataset gets the notices a busy compound has: an urgent
+    one to its first building, half of whose first stairwell has been told by phone, and a
+    通知 and a 公示 for the whole compound. Returns how many were posted; does not commit."""
+    from ..auth.models import Role, RoleGrant
+
+    now = clock.now()
+    staff = {
+        grant.community_id: grant.user
+        for grant in db.session.scalars(
+            select(RoleGrant).where(RoleGrant.role == Role.COMMUNITY_STAFF).order_by(RoleGrant.id)
+        )
+    }
+    posted = 0
+    for compound in db.session.scalars(select(Compound).order_by(Compound.id)):
+        who = staff.get(compound.community_id)
+        if who is None or not compound.buildings:
+            continue
+        rights = rights_of(who)
+        building = compound.buildings[0]
+        urgent = _post(
+            building,
+            who,
+            service.Draft(
+                kind="urgent",
+                title=f"{building.name}明日停电检修",
+                body=["明天9点至11点检修线路，请提前做好准备。", "", "- 电梯暂停", "- 请关好电器"],
+                pinned=True,
+            ),
+            now - timedelta(hours=20),
+        )
+        for compound_wide in (
+            service.Draft(kind="notice", title="物业费收缴公告", body=["请按时缴费。"]),
+            service.Draft(
+                kind="publicity",
+                title="公共收益使用方案公示",
+                body=["方案见附件说明。", "", "1. 路灯维修", "2. 绿化补种"],
+                comments_until=clock.today() + timedelta(days=7),
+            ),
+        ):
+            _post(compound, who, compound_wide, now - timedelta(days=3))
+        for household in building.units[0].households[::2] if building.units else []:
+            with clock.held_at(now - timedelta(hours=2)):
+                service.tell(urgent, household.id, TellHow.PHONE.value, who, rights)
+        posted += 3
+    return posted
