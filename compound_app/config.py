@@ -83,7 +83,8 @@ class Defaults:
     SMS_ALIYUN_ACCESS_KEY_SECRET = ""
     SMS_ALIYUN_SIGN_NAME = ""
     # Our template name (login_code, repair, bill, vote, notice, urgent, duty) → the
-    # provider's approved template code (SMS_123456789).
+    # provider's approved template code (SMS_123456789). `urgent` carries every urgent
+    # notice, to accounts and to roster residents without one alike.
     SMS_ALIYUN_TEMPLATES: dict[str, str] = {}
     SMS_TIMEOUT = 10.0  # seconds the provider has to answer one request
     SMS_MAX_TRIES = 5  # then the SMS is failed and shown to staff

@@ -16,9 +16,11 @@ One batch (``run_batch``), each step its own committed transaction:
    ``sent`` in one transaction, only while the claim is still this worker's. A real
    provider: the hand-off (``handed_at``, a lease longer than the request's timeout) is
    committed first, then the request, then its result: ``sent`` with the provider's
-   reference, ``pending`` again with exponential backoff, or ``failed`` after
-   ``SMS_MAX_TRIES`` tries or on a permanent error. Every write checks the claim, so a
-   row another worker resolved meanwhile is left alone.
+   reference, ``pending`` again with exponential backoff when it surely did not go out
+   (no connection made, or the provider said it did not send), ``failed`` "outcome
+   unknown" when it may have (a timeout or reset once connected, a 5xx: never resent on
+   its own), or ``failed`` after ``SMS_MAX_TRIES`` tries or on a permanent error. Every
+   write checks the claim, so a row another worker resolved meanwhile is left alone.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from .providers import DevBackend, Provider, Result, provider_for
 # Templates that go at once whatever the hour, besides rows marked urgent.
 ALWAYS_AT_ONCE = frozenset({"login_code"})
 UNKNOWN = "outcome unknown: the worker stopped after handing it to the provider"
+NO_ANSWER = "outcome unknown: the provider was reached but its answer did not come"
 
 
 def worker_id() -> str:
@@ -79,7 +82,7 @@ class BatchReport:
     retrying: int = 0
     failed: int = 0
     released: int = 0  # rows of a dead worker never handed over: back to pending
-    unknown: int = 0  # rows of a dead worker handed over: failed, outcome unknown
+    unknown: int = 0  # handed over by a dead worker, or unanswered: failed, outcome unknown
     ids: list[int] = field(default_factory=list)
 
 
@@ -206,6 +209,11 @@ def _send_real(provider: Provider, row_id: int, token: str, report: BatchReport)
             row.status, row.sent_at, row.provider_ref = OutboxStatus.SENT, now, result.ref
             row.last_error = ""
             report.sent += 1
+        elif result.unknown:
+            # It may have gone out: staff decide whether to send it again (``retry``).
+            row.status = OutboxStatus.FAILED
+            row.last_error = f"{NO_ANSWER} ({result.error})"[:300]
+            report.unknown += 1
         elif result.permanent or row.tries >= int(_setting("SMS_MAX_TRIES")):
             row.status, row.last_error = OutboxStatus.FAILED, result.error[:300]
             row.handed_at = None

@@ -5,7 +5,11 @@ The worker (``delivery``) asks a provider for one of two things:
 - ``deliver_dev`` exists only on the dev backend: it writes the SMS to the dev box in the
   very transaction that marks the outbox row sent, so a delivery is never half done.
 - ``send(row)`` for a real provider: one HTTP request, answered by a ``Result``: sent
-  (with the provider's reference), a temporary failure (retry later) or a permanent one.
+  (with the provider's reference), a temporary failure (retry later), a permanent one, or
+  an unknown outcome. A retry later is only for what surely was not sent: no connection
+  was made (refused, no such host), or the provider answered that it did not send
+  (throttling, a 4xx). Once connected, a timeout, a reset or a 5xx may come after the SMS
+  went out: such a row is failed with "outcome unknown" for staff, like a crash's.
 
 A row found ``sending`` after its lease ran out, once handed to a real provider, has an
 unknown outcome: the request may or may not have reached the provider before the worker
@@ -19,11 +23,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.client
 import json
+import ssl
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +46,9 @@ class Result:
     ref: str = ""
     error: str = ""
     permanent: bool = False  # no point in trying again (a wrong number, a wrong template)
+    # The request may have reached the provider, whose answer we do not have (a timeout or
+    # a reset once connected, a 5xx): failed "outcome unknown", never sent again on its own.
+    unknown: bool = False
 
 
 class Provider(Protocol):
@@ -89,7 +96,8 @@ class DevBackend:
 
 
 # Aliyun's answers that no retry will change: the number, the template, the signature,
-# the account. Anything else (throttling, 5xx, timeouts, unknown codes) is tried again.
+# the account. Any other code Aliyun answers with (throttling, unknown codes) means it did
+# not send: tried again. No answer at all is another matter (``Result.unknown``).
 PERMANENT_CODES = frozenset(
     {
         "isv.MOBILE_NUMBER_ILLEGAL",
@@ -177,37 +185,65 @@ class AliyunSms:
         if not self.templates.get(row.template):
             return Result(False, error=f"no template code for {row.template!r}", permanent=True)
         body = urllib.parse.urlencode(self.request_params(row), quote_via=urllib.parse.quote)
-        request = urllib.request.Request(  # noqa: S310 — the configured https endpoint
-            self.endpoint,
-            data=body.encode(),
-            method="POST",
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
+        connection = self._connection()
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                answer = json.loads(response.read(65536) or b"{}")
-        except urllib.error.HTTPError as err:
-            return self._http_error(err)
-        except TimeoutError:
-            return Result(False, error="timeout")
-        except (urllib.error.URLError, OSError) as err:
-            return Result(False, error=f"network: {err}"[:300])
+            # Not connected (refused, no such host, no answer to the handshake): nothing was
+            # sent, so trying again later cannot send it twice.
+            try:
+                connection.connect()
+            except OSError as err:
+                return Result(False, error=f"not connected: {err}"[:300])
+            # Connected: from here on the request may have reached Aliyun. A timeout, a
+            # reset, a 5xx or an answer we cannot read leave the outcome unknown.
+            try:
+                connection.request(
+                    "POST",
+                    self._path(),
+                    body=body.encode(),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                )
+                response = connection.getresponse()
+                status, data = response.status, response.read(65536)
+            except TimeoutError:
+                return Result(False, error="timeout", unknown=True)
+            except (OSError, http.client.HTTPException) as err:
+                return Result(False, error=f"network: {err}"[:300], unknown=True)
+        finally:
+            connection.close()
+        return self._response(status, data)
+
+    def _connection(self) -> http.client.HTTPConnection:
+        url = urllib.parse.urlsplit(self.endpoint)
+        if url.scheme == "https":
+            return http.client.HTTPSConnection(
+                url.hostname or "",
+                url.port,
+                timeout=self.timeout,
+                context=ssl.create_default_context(),
+            )
+        return http.client.HTTPConnection(url.hostname or "", url.port, timeout=self.timeout)
+
+    def _path(self) -> str:
+        url = urllib.parse.urlsplit(self.endpoint)
+        return (url.path or "/") + (f"?{url.query}" if url.query else "")
+
+    def _response(self, status: int, data: bytes) -> Result:
+        try:
+            answer = json.loads(data or b"{}")
         except ValueError:
-            return Result(False, error="not JSON")
+            answer = None
+        if 400 <= status < 500:
+            # Refused before any sending: Aliyun's code says whether a retry can help.
+            if isinstance(answer, dict) and answer.get("Code"):
+                return self._answer(answer)
+            return Result(False, error=f"HTTP {status}")
+        if status != 200:
+            return Result(False, error=f"HTTP {status}", unknown=True)
+        if not isinstance(answer, dict):
+            return Result(False, error="not JSON", unknown=True)
         return self._answer(answer)
 
-    def _http_error(self, err: urllib.error.HTTPError) -> Result:
-        try:
-            answer = json.loads(err.read(65536) or b"{}")
-        except (ValueError, OSError):
-            answer = {}
-        if err.code < 500 and isinstance(answer, dict) and answer.get("Code"):
-            return self._answer(answer)
-        return Result(False, error=f"HTTP {err.code}")
-
-    def _answer(self, answer: Any) -> Result:
-        if not isinstance(answer, dict):
-            return Result(False, error="unexpected answer")
+    def _answer(self, answer: dict[str, Any]) -> Result:
         code = str(answer.get("Code", ""))
         if code == "OK":
             return Result(True, ref=str(answer.get("BizId", ""))[:100])

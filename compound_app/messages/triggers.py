@@ -134,17 +134,23 @@ def community_staff(community_id: int) -> list[User]:
 
 
 def bills_issued(area_id: int, period: date, household_ids: Collection[int]) -> None:
-    """A bill run issued a period's bills: the homes' accounts hear of it (once per period)."""
-    if not household_ids:
+    """A bill run issued a period's bills: the accounts of the billed homes hear of it (once
+    per period); a home the run gave no bill (exempt, not yet in the schedule) hears nothing."""
+    billed = sorted(set(household_ids))
+    if not billed:
         return
-    in_area = (
-        select(Household.id)
-        .join(Unit, Unit.id == Household.unit_id)
-        .join(Building, Building.id == Unit.building_id)
-        .join(Compound, Compound.id == Building.compound_id)
-        .where(Compound.area_id == area_id)
-    )
-    users = household_accounts(in_area)
+    people: dict[int, User] = {}
+    for start in range(0, len(billed), 5000):
+        chunk = billed[start : start + 5000]
+        in_area = (
+            select(Household.id)
+            .join(Unit, Unit.id == Household.unit_id)
+            .join(Building, Building.id == Unit.building_id)
+            .join(Compound, Compound.id == Building.compound_id)
+            .where(Compound.area_id == area_id, Household.id.in_(chunk))
+        )
+        people.update({u.id: u for u in household_accounts(in_area)})
+    users = sorted(people.values(), key=lambda u: u.id)
     if not users:
         return
     with _words():

@@ -23,7 +23,7 @@ from ..auth.models import Role, RoleGrant, User
 from ..errors import RuleError
 from ..extensions import db
 from ..messages import service as messages
-from ..messages.models import Kind
+from ..messages.models import Kind, Message
 from ..public import service as public
 from ..public.models import LinkKind
 from ..registry.models import Building, Compound, Household, ManagementArea, Occupant, Unit
@@ -414,8 +414,10 @@ def audience(notice: Notice) -> list[User]:
 
 
 def sms_without_account(notice: Notice) -> list[Occupant]:
-    """Occupants in scope with no account whose roster row records their consent and a
-    mobile: they get an urgent notice by SMS."""
+    """The roster people in scope an urgent notice reaches by SMS: one occupant per distinct
+    mobile, each allowed by ``messages.may_sms_occupant`` (no account, consent recorded, a
+    valid mobile). A mobile that belongs to an account is left out even on a record no
+    account is linked to: that person hears through their inbox and their own SMS choices."""
     homes = (
         select(Household.id)
         .join(Unit, Unit.id == Household.unit_id)
@@ -423,19 +425,23 @@ def sms_without_account(notice: Notice) -> list[Occupant]:
         .join(Compound, Compound.id == Building.compound_id)
         .where(scope_where(notice))
     )
-    return list(
-        db.session.scalars(
-            select(Occupant)
-            .where(
-                Occupant.household_id.in_(homes),
-                Occupant.user_id.is_(None),
-                Occupant.consent_at.is_not(None),
-                Occupant.mobile.is_not(None),
-                Occupant.mobile != "",
-            )
-            .order_by(Occupant.id)
+    rows = db.session.scalars(
+        select(Occupant)
+        .where(
+            Occupant.household_id.in_(homes),
+            Occupant.user_id.is_(None),
+            Occupant.consent_at.is_not(None),
+            Occupant.mobile.is_not(None),
+            Occupant.mobile != "",
+            ~select(User.id).where(User.mobile == Occupant.mobile).exists(),
         )
+        .order_by(Occupant.id)
     )
+    chosen: dict[str, Occupant] = {}
+    for occupant in rows:
+        if messages.may_sms_occupant(occupant) and occupant.mobile not in chosen:
+            chosen[occupant.mobile or ""] = occupant
+    return list(chosen.values())
 
 
 def notice_path(notice: Notice) -> str:
@@ -450,43 +456,60 @@ def announce(notice: Notice) -> bool:
         return False
     db.session.flush()
     kind = Kind.URGENT if notice.urgent else Kind.NOTICE
+    told = told_already(notice)
     messages.notify(
-        audience(notice),
+        [u for u in audience(notice) if u.id not in told],
         kind,
         notice.title,
         notice_path(notice),
         dedupe_key=f"notice:{notice.id}",
     )
     if notice.urgent:
-        mobiles: set[str] = set()
+        # The same template, and words, as an urgent notice to an account (Kind.URGENT).
         for occupant in sms_without_account(notice):
-            if occupant.mobile and occupant.mobile not in mobiles:
-                mobiles.add(occupant.mobile)
-                messages.enqueue_sms(
-                    occupant.mobile,
-                    "notice_urgent",
-                    {"title": notice.title[:60], "scope": notice.scope_label[:40]},
-                    urgent=True,
-                )
+            messages.enqueue_sms(
+                occupant.mobile or "",
+                Kind.URGENT.value,
+                {"title": notice.title[:60]},
+                urgent=True,
+            )
     before = audit.snapshot(notice)
     notice.announced_at = clock.now()
     audit.record("announce_notice", notice, before)
     return True
 
 
+def told_already(notice: Notice) -> set[int]:
+    """Accounts the occasion of an automatic notice has told already: the electors an
+    opened vote messaged (``triggers.vote_opened``) do not hear of it a second time."""
+    source = notice.source or ""
+    if not source.startswith("vote:"):
+        return set()
+    db.session.flush()
+    return set(
+        db.session.scalars(
+            select(Message.user_id).where(Message.dedupe_key == f"vote-open:{source[5:]}")
+        )
+    )
+
+
 def publish_due() -> int:
     """Announce every notice whose time has come (``flask notices publish``); running it
-    again announces nothing twice."""
-    due = db.session.scalars(
-        select(Notice)
-        .where(
-            Notice.announced_at.is_(None),
-            Notice.withdrawn_at.is_(None),
-            Notice.publish_at <= clock.now(),
-        )
-        .order_by(Notice.publish_at, Notice.id)
+    again announces nothing twice, nor does a second run overlapping the first: on
+    PostgreSQL the due rows are locked (``FOR UPDATE SKIP LOCKED``, a row another run holds
+    is its to announce) and read afresh once locked, so ``announced_at`` is checked after
+    the lock; on SQLite the job's write transaction (``BEGIN IMMEDIATE``) runs alone."""
+    due = select(Notice).where(
+        Notice.announced_at.is_(None),
+        Notice.withdrawn_at.is_(None),
+        Notice.publish_at <= clock.now(),
+    )
+    if db.engine.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True, of=Notice)
+    notices = db.session.scalars(
+        due.order_by(Notice.publish_at, Notice.id).execution_options(populate_existing=True)
     ).all()
-    return sum(1 for notice in due if announce(notice))
+    return sum(1 for notice in notices if announce(notice))
 
 
 def withdraw(notice: Notice, reason: str, actor: User) -> None:

@@ -203,6 +203,7 @@ def open_vote(vote: Vote, actor: User) -> int:
     db.session.flush()
     audit.record("open_vote", vote)
     triggers.vote_opened(vote)
+    # Its notice tells the scope, less the electors vote_opened has just messaged.
     notices.post_automatic(vote, actor)
     return len(electors)
 

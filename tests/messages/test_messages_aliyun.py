@@ -7,13 +7,16 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from compound_app.messages.models import Outbox
+from compound_app.extensions import db
+from compound_app.messages import delivery
+from compound_app.messages.models import Outbox, OutboxStatus
 from compound_app.messages.providers import AliyunSms, provider_for, sign_v1
+from compound_app.messages.service import enqueue_sms
 
 
 class Provider(BaseHTTPRequestHandler):
@@ -41,11 +44,19 @@ class Provider(BaseHTTPRequestHandler):
             self._json(200, {"Code": "OK", "BizId": "late"})
         elif phone.endswith("0006"):
             self._json(400, {"Code": "SignatureDoesNotMatch", "Message": "bad signature"})
+        elif phone.endswith("0007"):
+            self.close_connection = True  # read the request, then hang up without answering
+        elif phone.endswith("0008"):
+            self._json(429, {})
+        elif phone.endswith("0009"):
+            self._raw(200, b"<html>gateway</html>")
         else:
             self._json(503, {})
 
     def _json(self, status: int, body: dict[str, str]) -> None:
-        data = json.dumps(body, ensure_ascii=False).encode()
+        self._raw(status, json.dumps(body, ensure_ascii=False).encode())
+
+    def _raw(self, status: int, data: bytes) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -137,26 +148,90 @@ def test_throttling_is_retried(endpoint):
     assert not result.ok and not result.permanent and "BUSINESS_LIMIT_CONTROL" in result.error
 
 
-def test_a_server_error_is_retried(endpoint):
+# Once connected, the request may have reached Aliyun: no answer, or an answer of its
+# servers' failure, leaves the outcome unknown (never resent on its own).
+
+
+def test_a_server_error_leaves_the_outcome_unknown(endpoint):
     result = _adapter(endpoint).send(_row("13900000004"))
-    assert not result.ok and not result.permanent and result.error == "HTTP 500"
+    assert not result.ok and not result.permanent and result.unknown
+    assert result.error == "HTTP 500"
+    assert _adapter(endpoint).send(_row("13900000099")).unknown  # 503
 
 
-def test_a_timeout_is_retried(endpoint):
+def test_a_timeout_leaves_the_outcome_unknown(endpoint):
     started = time.monotonic()
     result = _adapter(endpoint).send(_row("13900000005"))
     assert time.monotonic() - started < 1.4
-    assert not result.ok and not result.permanent and result.error == "timeout"
+    assert not result.ok and result.unknown and result.error == "timeout"
+
+
+def test_a_hang_up_after_the_request_leaves_the_outcome_unknown(endpoint):
+    result = _adapter(endpoint).send(_row("13900000007"))
+    assert not result.ok and result.unknown
+    assert Provider.seen and Provider.seen[0]["PhoneNumbers"] == "13900000007"
+
+
+def test_an_answer_that_is_not_json_leaves_the_outcome_unknown(endpoint):
+    result = _adapter(endpoint).send(_row("13900000009"))
+    assert not result.ok and result.unknown
 
 
 def test_a_refused_signature_is_permanent(endpoint):
     result = _adapter(endpoint).send(_row("13900000006"))
-    assert not result.ok and result.permanent
+    assert not result.ok and result.permanent and not result.unknown
+
+
+def test_a_client_error_without_a_code_is_retried(endpoint):
+    result = _adapter(endpoint).send(_row("13900000008"))
+    assert not result.ok and not result.permanent and not result.unknown
+    assert result.error == "HTTP 429"
+
+
+# Never connected: nothing was sent, so a later try cannot send it twice.
 
 
 def test_nobody_listening_is_retried():
     result = _adapter("http://127.0.0.1:9/").send(_row("13900000001"))
-    assert not result.ok and not result.permanent
+    assert not result.ok and not result.permanent and not result.unknown
+    assert result.error.startswith("not connected")
+
+
+def test_a_host_that_does_not_exist_is_retried():
+    result = _adapter("http://sms.invalid/").send(_row("13900000001"))
+    assert not result.ok and not result.permanent and not result.unknown
+
+
+def _due(mobile: str, held_clock) -> int:  # type: ignore[no-untyped-def]
+    row = enqueue_sms(mobile, "repair", {"title": "维修已完成"})
+    row.next_try_at = held_clock.now - timedelta(minutes=1)
+    db.session.commit()
+    return row.id
+
+
+def test_the_worker_fails_a_timed_out_sms_as_unknown_and_never_resends_it(
+    app, held_clock, endpoint
+):
+    held_clock.now = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)  # 10:00 in China
+    row_id = _due("13900000005", held_clock)
+    report = delivery.run_batch("w", _adapter(endpoint))
+    assert (report.unknown, report.retrying) == (1, 0)
+    db.session.expire_all()
+    row = db.session.get(Outbox, row_id)
+    assert row.status == OutboxStatus.FAILED and row.last_error.startswith("outcome unknown")
+    held_clock.now += timedelta(hours=2)
+    assert delivery.run_batch("w", _adapter(endpoint)).claimed == 0
+    assert len(Provider.seen) == 1  # handed over once; staff decide about the rest
+
+
+def test_the_worker_retries_an_sms_it_could_not_connect_for(app, held_clock):
+    held_clock.now = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
+    row_id = _due("13900000001", held_clock)
+    report = delivery.run_batch("w", _adapter("http://127.0.0.1:9/"))
+    assert (report.retrying, report.unknown, report.failed) == (1, 0, 0)
+    db.session.expire_all()
+    row = db.session.get(Outbox, row_id)
+    assert row.status == OutboxStatus.PENDING and row.handed_at is None
 
 
 def test_a_template_without_a_code_is_not_sent(endpoint):

@@ -118,6 +118,24 @@ def test_a_permanent_error_fails_at_once(app, held_clock):
     assert _status(row_id).status == OutboxStatus.FAILED
 
 
+def test_an_unknown_outcome_fails_for_staff_and_is_never_resent_on_its_own(app, held_clock):
+    app.config.update(SMS_MAX_TRIES=5)
+    held_clock.now = DAY
+    (row_id,) = _fill(1)
+    provider = FakeProvider([Result(False, error="timeout", unknown=True)])
+    report = delivery.run_batch("w1", provider)
+    assert (report.unknown, report.retrying, report.failed) == (1, 0, 0)
+    row = _status(row_id)
+    assert row.status == OutboxStatus.FAILED and row.tries == 1
+    assert row.last_error.startswith("outcome unknown") and "timeout" in row.last_error
+    held_clock.now = DAY + timedelta(hours=3)
+    assert delivery.run_batch("w1", provider).claimed == 0
+    assert provider.sent == [row_id]
+    delivery.retry(_status(row_id))  # staff looked and decided to send it again
+    db.session.commit()
+    assert delivery.run_batch("w1", provider).sent == 1
+
+
 def test_a_sent_row_keeps_the_providers_reference(app, held_clock):
     held_clock.now = DAY
     (row_id,) = _fill(1)

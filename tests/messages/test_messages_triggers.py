@@ -18,7 +18,7 @@ from compound_app.repairs import workflow
 from compound_app.repairs.models import Place, Status
 from compound_app.votes import consultations
 from compound_app.votes import service as votes
-from tests.factories import days_ago, fee_schedule, first_household, user
+from tests.factories import days_ago, fee_schedule, first_household, first_unit, user
 
 
 def _messages(u) -> list[Message]:  # type: ignore[no-untyped-def]
@@ -117,6 +117,22 @@ def test_a_bill_run_tells_the_homes_accounts_once(world):
     assert _messages(world.users["tenant"]) == []  # another area
     assert ledger.generate_bills(area.id, month_of(clock.today())) == 0  # issued already
     assert len([m for m in _messages(world.users["resident"]) if m.kind == "bill"]) == len(bills)
+
+
+def test_only_the_billed_homes_hear_their_bill_is_out(world):
+    area = world.branch.area
+    resident = world.users["resident"]
+    home = first_household(world.branch)
+    neighbour_home = first_unit(world.branch).households[1]
+    neighbour = user("邻居甲", resident=neighbour_home.id)
+    period = month_of(clock.today())
+    triggers.bills_issued(area.id, period, [neighbour_home.id])
+    db.session.commit()
+    assert [m.kind for m in _messages(neighbour)] == [Kind.BILL.value]
+    assert _messages(resident) == []  # their home got no bill in this run
+    triggers.bills_issued(area.id, period, [home.id, neighbour_home.id])
+    db.session.commit()
+    assert [m.kind for m in _messages(resident)] == [Kind.BILL.value]
 
 
 def test_a_hand_over_reaches_the_treasurer(world):

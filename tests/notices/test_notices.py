@@ -18,7 +18,8 @@ from compound_app import access, clock
 from compound_app.access import Action
 from compound_app.audit import AuditLog
 from compound_app.extensions import db
-from compound_app.messages.models import Kind, Message, Outbox
+from compound_app.messages import service as messages_service
+from compound_app.messages.models import DevSms, Kind, Message, Outbox
 from compound_app.notices import service
 from compound_app.notices.models import Notice, NoticeComment, NoticeFile, NoticeRead
 from compound_app.public import service as public
@@ -546,9 +547,10 @@ def test_urgent_notices_go_by_sms_to_consenting_occupants_without_an_account(
     no_mobile.consent_how, no_mobile.consent_at = Consent.IN_PERSON, clock.now()
     db.session.commit()
     notice = _post(world, "committee", unit, kind="urgent", title="紧急停水")
-    sms = db.session.scalars(select(Outbox).where(Outbox.template == "notice_urgent")).all()
+    sms = db.session.scalars(select(Outbox).where(Outbox.message_id.is_(None))).all()
     assert [(s.mobile, s.urgent) for s in sms] == [(agreed.mobile, True)]
-    assert sms[0].params["title"] == "紧急停水"
+    # The template an urgent notice to an account uses: one approved template covers both.
+    assert (sms[0].template, sms[0].params) == ("urgent", {"title": "紧急停水"})
     assert refused.mobile not in {s.mobile for s in sms}
     messages = db.session.scalars(select(Message).where(Message.kind == Kind.URGENT.value)).all()
     assert {m.user_id for m in messages} == {world.users["resident"].id, world.users["rep"].id}
@@ -557,10 +559,84 @@ def test_urgent_notices_go_by_sms_to_consenting_occupants_without_an_account(
     _post(world, "committee", unit, title="普通通知")
     assert (
         db.session.scalar(
-            select(func.count()).select_from(Outbox).where(Outbox.template == "notice_urgent")
+            select(func.count()).select_from(Outbox).where(Outbox.message_id.is_(None))
         )
         == 1
     )
+
+
+def test_urgent_sms_to_the_roster_skips_accounts_bad_numbers_and_repeats(world: World) -> None:
+    unit = first_unit(world.branch)
+    own_home, second = unit.households[0], unit.households[1]
+    resident = world.users["resident"]
+    messages_service.set_sms_kinds(resident, [])  # opted out of urgent SMS too
+    agreed = second.occupants[0]
+    agreed.consent_how, agreed.consent_at = Consent.PAPER, clock.now()
+    # The resident's own mobile on the other home's record, which no account is linked to.
+    twin = roster.add_occupant(second, resident.name, resident.mobile, Relation.FAMILY)
+    # The same neighbour recorded in both homes: one SMS, not two.
+    again = roster.add_occupant(own_home, agreed.name, agreed.mobile, Relation.FAMILY)
+    broken = roster.add_occupant(own_home, "号码错", "12345", Relation.FAMILY)
+    for occupant in (twin, again, broken):
+        occupant.consent_how, occupant.consent_at = Consent.IN_PERSON, clock.now()
+    db.session.commit()
+    _post(world, "committee", unit, kind="urgent", title="紧急停电")
+    sms = db.session.scalars(select(Outbox).order_by(Outbox.id)).all()
+    assert [s.mobile for s in sms if s.message_id is None] == [agreed.mobile]
+    assert resident.mobile not in {s.mobile for s in sms}  # their opt-out holds
+    assert "12345" not in {s.mobile for s in sms}
+
+
+def test_the_dev_box_tells_a_resident_without_an_account_what_happened(world: World) -> None:
+    from compound_app.messages import delivery
+    from compound_app.messages.providers import DevBackend
+
+    unit = first_unit(world.branch)
+    agreed = unit.households[1].occupants[0]
+    agreed.consent_how, agreed.consent_at = Consent.PAPER, clock.now()
+    db.session.commit()
+    _post(world, "committee", unit, kind="urgent", title="今晚八点停水")
+    delivery.run_batch("w", DevBackend())
+    text = db.session.scalars(select(DevSms.text).where(DevSms.mobile == agreed.mobile)).one()
+    assert "今晚八点停水" in text
+    assert text == messages_service.sms_text("urgent", {"title": "今晚八点停水"})
+    assert text != messages_service.sms_text("notice", {"title": "今晚八点停水"})
+
+
+def test_an_overlapping_publish_run_skips_the_notice_another_run_holds(
+    world: World, app: Flask
+) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's BEGIN IMMEDIATE lets one publishing run write at a time")
+    from sqlalchemy import text
+
+    notice = _post(
+        world,
+        "committee",
+        first_unit(world.branch),
+        kind="urgent",
+        publish_on=clock.today() + timedelta(days=1),
+        publish_time="07:00",
+    )
+    other = db.engine.connect()  # the first run, still announcing it
+    try:
+        with other.begin():
+            other.execute(
+                text("SELECT id FROM notice WHERE id = :id FOR UPDATE"), {"id": notice.id}
+            )
+            db.session.execute(text("SET LOCAL lock_timeout = '2s'"))
+            with clock.held_at(notice.publish_at + timedelta(minutes=5)):
+                assert service.publish_due() == 0  # not waiting, not announcing it twice
+            db.session.rollback()
+            # The first run announces and commits; a later run finds nothing to do.
+            other.execute(
+                text("UPDATE notice SET announced_at = now() WHERE id = :id"), {"id": notice.id}
+            )
+        with clock.held_at(notice.publish_at + timedelta(minutes=6)):
+            assert service.publish_due() == 0
+        assert db.session.scalar(select(func.count()).select_from(Message)) == 0
+    finally:
+        other.close()
 
 
 # --- the poster and its public page ------------------------------------------------------------
@@ -646,6 +722,38 @@ def test_opening_a_vote_posts_a_notice_to_its_electorate(world: World) -> None:
     assert notice.compound_id == world.branch.id and notice.source == f"vote:{vote.id}"
     assert "选聘物业" in notice.title and notice.link == f"/votes/{vote.id}"
     assert notice.posted_by_id == world.users["committee"].id
+
+
+def test_an_elector_hears_of_an_opened_vote_once(world: World) -> None:
+    from compound_app.votes import service as votes
+
+    resident, rep = world.users["resident"], world.users["rep"]
+    # Someone who wants both votes and notices by SMS.
+    messages_service.set_sms_kinds(resident, [Kind.VOTE.value, Kind.NOTICE.value])
+    messages_service.set_sms_kinds(rep, [Kind.NOTICE.value])
+    vote = votes.create_vote(
+        votes.resolve_scope("compound", world.branch.id),
+        "manager",
+        "选聘物业",
+        "是否选聘物业公司",
+        clock.today() + timedelta(days=10),
+        world.users["committee"],
+    )
+    db.session.commit()
+    votes.open_vote(vote, world.users["committee"])
+    db.session.commit()
+    notice = db.session.scalars(select(Notice)).one()
+    told = db.session.scalars(select(Message).where(Message.user_id == resident.id)).all()
+    assert [m.dedupe_key for m in told] == [f"vote-open:{vote.id}"]
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Outbox).where(Outbox.mobile == resident.mobile)
+        )
+        == 1
+    )
+    # Whoever in scope is no elector still reads the notice (the representative here).
+    keys = db.session.scalars(select(Message.dedupe_key).where(Message.user_id == rep.id))
+    assert list(keys) == [f"notice:{notice.id}"]
 
 
 def test_publishing_a_finance_board_posts_a_notice(world: World) -> None:
