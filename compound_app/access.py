@@ -533,10 +533,29 @@ def runs_notice(notice: Notice, p: Principal | None = None) -> bool:
     return _staff_over(loc, p) or notice.area_id in p.committee_areas
 
 
-def _notice_rule(action: Action, notice: Notice, p: Principal) -> bool:
-    manages = runs_notice(notice, p) or (
-        notice.posted_by_id is not None and notice.posted_by_id == p.user_id
+def notice_scope(notice: Notice) -> Any:
+    """The area, compound, building or unit a notice was posted to."""
+    if notice.unit_id is not None:
+        return db.session.get(Unit, notice.unit_id)
+    if notice.building_id is not None:
+        return db.session.get(Building, notice.building_id)
+    if notice.compound_id is not None:
+        return db.session.get(Compound, notice.compound_id)
+    return notice.area
+
+
+def posted_and_may_post(notice: Notice, p: Principal) -> bool:
+    """Whoever posted the notice keeps managing it only while they may still post there:
+    a replaced representative, or a member whose term ended, no longer does."""
+    return (
+        notice.posted_by_id is not None
+        and notice.posted_by_id == p.user_id
+        and may_post_notice(notice_scope(notice), p)
     )
+
+
+def _notice_rule(action: Action, notice: Notice, p: Principal) -> bool:
+    manages = runs_notice(notice, p) or posted_and_may_post(notice, p)
     if action is Action.VIEW:
         # Residents and representatives: once published, if it reaches one of their
         # homes or one of the units they represent (withdrawn ones stay on record).
@@ -581,7 +600,16 @@ def notice_filter(p: Principal | None = None) -> ColumnElement[bool]:
         )
     if p.committee_areas:
         clauses.append(Notice.area_id.in_(p.committee_areas))
-    clauses.append(Notice.posted_by_id == p.user_id)
+    # Its poster, while they may still post there (``posted_and_may_post``): staff and the
+    # committee are in the clauses above; a representative, in the units they represent.
+    if p.rep_units:
+        clauses.append(
+            and_(
+                Notice.posted_by_id == p.user_id,
+                Notice.scope_kind == "unit",
+                Notice.unit_id.in_(p.rep_units),
+            )
+        )
     columns = {
         "area": Notice.area_id,
         "compound": Notice.compound_id,
@@ -594,7 +622,7 @@ def notice_filter(p: Principal | None = None) -> ColumnElement[bool]:
     ]
     if reach:
         clauses.append(and_(Notice.publish_at <= clock.now(), or_(*reach)))
-    return or_(*clauses)
+    return or_(false(), *clauses)  # no grant left at all: nothing
 
 
 def collects_in(area: ManagementArea, p: Principal | None = None) -> bool:

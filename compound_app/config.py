@@ -53,6 +53,9 @@ class Defaults:
     # until the window has passed (public/service.py). A live token never counts.
     PUBLIC_MAX_MISSES_PER_IP = 20
     PUBLIC_MISS_WINDOW = timedelta(minutes=15)
+    # An arrears notice's code opens its page for this many days from the first print;
+    # after that it answers 404 and the next print makes a new code (public/service.py).
+    PUBLIC_ARREARS_DAYS = 31
     INVITE_VALID_DAYS = 30
     # Signing in with a six-digit code sent by SMS (auth/codes.py). A code works for
     # LOGIN_CODE_LIFETIME and LOGIN_CODE_MAX_TRIES tries; a number gets one code per

@@ -1,12 +1,20 @@
 """The public pages of the fee posters: a published month of the finance board, and a
-stairwell's arrears notice (rooms and amounts, never names), opened by their QR codes."""
+stairwell's arrears notice (rooms and amounts, never names), opened by their QR codes.
+
+The arrears notice shows who owes what on the day it is read, so its code works only for
+``PUBLIC_ARREARS_DAYS`` from its first print (``public.service.expires_at``; after that
+the page answers 404 and the next print makes a new code), and the page says when the
+code was printed and until when it opens.
+"""
 
 from __future__ import annotations
 
 from flask import render_template, url_for
 from flask_babel import gettext as _
 
+from .. import clock
 from ..extensions import db
+from ..public import service as public
 from ..public.models import LinkKind, PublicLink
 from ..public.pages import printed_at, renders
 from ..registry.models import ManagementArea, Unit
@@ -54,6 +62,8 @@ def arrears_page(link: PublicLink) -> str | None:
         area=compound.area,
         owing=owing,
         total=sum(o.balance for o in owing),
+        printed_on=clock.local_date(link.created_at),
+        last_day=public.last_day(link),
     )
 
 

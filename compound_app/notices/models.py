@@ -7,7 +7,7 @@ reach that home" is a plain comparison, in Python and in SQL.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
@@ -109,6 +109,14 @@ class Notice(Model):
 
     def expired(self, now: datetime | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or clock.now())
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day it stays up (Asia/Shanghai), as chosen on the form: ``expires_at``
+        is 00:00 of the day after, which pages must not show as the day it ends."""
+        if self.expires_at is None:
+            return None
+        return clock.local_date(self.expires_at - timedelta(seconds=1))
 
     def current(self, now: datetime | None = None) -> bool:
         """Published, not expired and not withdrawn: what residents see in the list."""

@@ -8,6 +8,7 @@ so they may import it (docs/ARCHITECTURE.md §2.1).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +28,7 @@ class Poster:
     link: PublicLink
     url: str  # printed in the QR code
     revoke_form: RevokeForm | None  # None: the viewer may not withdraw the link
+    last_day: date | None = None  # the code stops working after this day; None: never
 
     @property
     def qr(self) -> str:
@@ -44,7 +46,7 @@ def poster(kind: LinkKind, target_id: int) -> Poster:
     """The poster's link (made on its first print) and, for its managers, the revoke form."""
     link = printed_link(kind, target_id)
     form = RevokeForm(formdata=None) if access.can(Action.MANAGE, link) else None
-    return Poster(link, service.public_url(link), form)
+    return Poster(link, service.public_url(link), form, service.last_day(link))
 
 
 def printed_link(kind: LinkKind, target_id: int) -> PublicLink:
@@ -53,9 +55,10 @@ def printed_link(kind: LinkKind, target_id: int) -> PublicLink:
     Called while a page (a GET) is shown: its reading transaction ends first, so that the
     new link is written in a transaction of its own that takes the write lock up front
     (docs/ARCHITECTURE.md §4). Two people printing the same poster at once get one link.
+    A link past its time (``service.expires_at``) is ended and replaced the same way.
     """
     link = service.live_link(kind, target_id)
-    if link is not None:
+    if link is not None and not service.expired(link):
         return link
     db.session.commit()
     with writing():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
@@ -32,9 +32,41 @@ def live_link(kind: LinkKind, target_id: int) -> PublicLink | None:
     )
 
 
+def expires_at(link: PublicLink) -> datetime | None:
+    """When a link stops opening its page by itself; None: only when withdrawn.
+
+    A stairwell's arrears notice recomputes who owes what each time it is opened, so its
+    code is good for PUBLIC_ARREARS_DAYS from the first print: a photo of the code passed
+    round a chat group does not show, months later, homes no paper ever listed.
+    """
+    if link.kind == LinkKind.ARREARS:
+        return link.created_at + timedelta(days=current_app.config["PUBLIC_ARREARS_DAYS"])
+    return None
+
+
+def expired(link: PublicLink, now: datetime | None = None) -> bool:
+    ends = expires_at(link)
+    return ends is not None and ends <= (now or clock.now())
+
+
+def last_day(link: PublicLink) -> date | None:
+    """The last day (Asia/Shanghai) the link opens its page, for the poster to say."""
+    ends = expires_at(link)
+    return clock.local_date(ends - timedelta(seconds=1)) if ends is not None else None
+
+
 def link_for(kind: LinkKind, target_id: int, by: User | None = None) -> PublicLink:
-    """The poster's live link, made on first print (flushed, not committed)."""
+    """The poster's live link, made on first print (flushed, not committed); made anew
+    when the live one has expired, which is then ended with the reason."""
     link = live_link(kind, target_id)
+    if link is not None and expired(link):
+        before = audit.snapshot(link)
+        link.revoked_at = clock.now()
+        link.revoked_by_id = by.id if by else None
+        link.revoke_reason = _("Expired: the poster was printed again.")[:200]
+        audit.record("expire", link, before=before)
+        db.session.flush()
+        link = None
     if link is None:
         link = PublicLink(
             token=secrets.token_urlsafe(TOKEN_BYTES),
@@ -55,9 +87,9 @@ def find(token: str) -> PublicLink | None:
 
 
 def find_live(token: str) -> PublicLink | None:
-    """The live link with this token, or None (unknown, malformed or revoked)."""
+    """The live link with this token, or None (unknown, malformed, revoked or expired)."""
     link = find(token)
-    return link if link is not None and link.revoked_at is None else None
+    return link if link is not None and link.revoked_at is None and not expired(link) else None
 
 
 def revoke(link: PublicLink, by: User, reason: str) -> None:

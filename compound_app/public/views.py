@@ -47,8 +47,9 @@ def show(token: str) -> Response:
             service.record_miss(ip)
             db.session.commit()
         return _public(render_template("public/gone.html"), 404)
-    html = pages.render(link) if link.revoked_at is None else None
-    if html is None:  # withdrawn, or what it showed is gone or no longer public
+    live = link.revoked_at is None and not service.expired(link)
+    html = pages.render(link) if live else None
+    if html is None:  # withdrawn or expired, or what it showed is gone or no longer public
         return _public(render_template("public/gone.html"), 404)
     return _public(html)
 

@@ -1,6 +1,6 @@
 """A demo-like world for the public pages: bills and arrears, a published month of the
-finance board, a closed vote, repairs on the common parts; and neighbours whose names and
-numbers must never reach a public page."""
+finance board, a closed vote, repairs on the common parts, a notice to a stairwell; and
+neighbours whose names and numbers must never reach a public page."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from compound_app.extensions import db
 from compound_app.fees import ledger, reports, schedules
 from compound_app.fees.models import FinanceBoard, Method
 from compound_app.months import add_months, month_of
+from compound_app.notices import service as notices
+from compound_app.notices.models import Notice
 from compound_app.public import service
 from compound_app.public.models import LinkKind, PublicLink
 from compound_app.registry import roster
@@ -27,6 +29,8 @@ from tests.factories import World, fee_schedule, first_household, first_unit
 
 # A neighbour a resident named in a repair report, with her number.
 GRANNY, GRANNY_MOBILE = "王奶奶", "13912345678"
+# The notice the committee posts to the stairwell: nothing personal in it.
+NOTICE_TITLE = "楼道清理通知"
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Posted:
     unit: Unit  # its stairwell's arrears notice
     vote: Vote  # closed
     task: RepairTask  # on the common parts, its description naming the neighbour
+    notice: Notice  # to the stairwell, posted by the committee
 
     def target(self, kind: LinkKind) -> int:
         return {
@@ -45,6 +50,7 @@ class Posted:
             LinkKind.ARREARS: self.unit.id,
             LinkKind.VOTE_RESULT: self.vote.id,
             LinkKind.WORKS_BOARD: self.world.branch.id,
+            LinkKind.NOTICE: self.notice.id,
         }[kind]
 
     def link(self, kind: LinkKind) -> PublicLink:
@@ -54,7 +60,13 @@ class Posted:
         return found
 
 
-KINDS = [LinkKind.BOARD, LinkKind.ARREARS, LinkKind.VOTE_RESULT, LinkKind.WORKS_BOARD]
+KINDS = [
+    LinkKind.BOARD,
+    LinkKind.ARREARS,
+    LinkKind.VOTE_RESULT,
+    LinkKind.WORKS_BOARD,
+    LinkKind.NOTICE,
+]
 
 
 @pytest.fixture
@@ -99,8 +111,19 @@ def posted(app: Flask, world: World) -> Posted:
         votes.open_vote(vote, chair)
         votes.cast_online(vote, resident, "yes", access.load_principal(resident))
         votes.close_vote(vote, chair)
+        notice = notices.create_notice(
+            notices.scope_of(unit),
+            notices.Draft(
+                kind="notice",
+                title=NOTICE_TITLE,
+                body=["本周六上午清理楼道杂物。", "", "- 请把自行车推到楼外"],
+            ),
+            [],
+            chair,
+            access.load_principal(chair),
+        )
         db.session.commit()
-    return Posted(w, board, unit, vote, task)
+    return Posted(w, board, unit, vote, task, notice)
 
 
 def personal_data() -> list[str]:

@@ -18,7 +18,15 @@ from compound_app.public.models import LinkKind, PublicLink, PublicMiss
 from compound_app.registry.models import Household
 from compound_app.votes import service as votes
 from tests.factories import World, first_unit
-from tests.public.conftest import GRANNY, GRANNY_MOBILE, KINDS, Posted, anonymous_get, personal_data
+from tests.public.conftest import (
+    GRANNY,
+    GRANNY_MOBILE,
+    KINDS,
+    NOTICE_TITLE,
+    Posted,
+    anonymous_get,
+    personal_data,
+)
 
 # What each page must show: a word of the poster's own text.
 HEADINGS = {
@@ -26,6 +34,7 @@ HEADINGS = {
     LinkKind.ARREARS: "欠费催缴通知",
     LinkKind.VOTE_RESULT: "业主表决结果公告",
     LinkKind.WORKS_BOARD: "维修公示",
+    LinkKind.NOTICE: NOTICE_TITLE,
 }
 
 
@@ -87,13 +96,18 @@ def test_the_poster_prints_the_public_link_in_its_qr_code(
         LinkKind.ARREARS: f"/fees/units/{posted.unit.id}/notice",
         LinkKind.VOTE_RESULT: f"/votes/{posted.vote.id}/notice",
         LinkKind.WORKS_BOARD: f"/repairs/compounds/{posted.world.branch.id}/board",
+        LinkKind.NOTICE: f"/notices/{posted.notice.id}/poster",
     }
     chair = login_as(posted.world.users["committee"])
     page = chair.get(pages[kind])
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    link = db.session.scalars(select(PublicLink).where(PublicLink.kind == kind.value)).one()
-    assert link.target_id == posted.target(kind) and link.revoked_at is None
+    # (The board, the vote and the notice itself post notices: each has a link of its own.)
+    this_poster = select(PublicLink).where(
+        PublicLink.kind == kind.value, PublicLink.target_id == posted.target(kind)
+    )
+    link = db.session.scalars(this_poster).one()
+    assert link.revoked_at is None
     with app.test_request_context():
         url = service.public_url(link)
         assert qr_data_uri(url) in html
@@ -102,8 +116,7 @@ def test_the_poster_prints_the_public_link_in_its_qr_code(
     assert url in html and f"/p/links/{link.id}/revoke" in html
     # Printed again: the same code.
     assert chair.get(pages[kind]).status_code == 200
-    links = select(func.count(PublicLink.id)).where(PublicLink.kind == kind.value)
-    assert db.session.scalar(links) == 1
+    assert len(db.session.scalars(this_poster).all()) == 1
     # The code opens the page for anyone.
     assert anonymous_get(app, f"/p/{link.token}").status_code == 200
 
@@ -170,7 +183,7 @@ def test_a_vote_not_closed_has_no_public_page(app: Flask, world: World) -> None:
 
 def test_a_link_whose_object_is_gone_or_has_no_page_answers_404(app: Flask, world: World) -> None:
     gone = service.link_for(LinkKind.WORKS_BOARD, 2_000_000)
-    notice = service.link_for(LinkKind.NOTICE, world.branch.id)  # no page registered here
+    notice = service.link_for(LinkKind.NOTICE, 2_000_000)  # no such notice
     db.session.commit()
     for link in (gone, notice):
         assert anonymous_get(app, f"/p/{link.token}").status_code == 404
@@ -243,6 +256,6 @@ def test_public_answers_have_no_inline_code(app: Flask, posted: Posted, login_as
     chair = login_as(posted.world.users["committee"])
     link = posted.link(LinkKind.BOARD)
     answers.append(chair.post(f"/p/links/{link.id}/revoke", data={"reason": ""}))
-    assert [r.status_code for r in answers] == [200, 200, 200, 200, 404, 429, 422]
+    assert [r.status_code for r in answers] == [200] * len(KINDS) + [404, 429, 422]
     for response in answers:
         assert inline_code(response.get_data(as_text=True)) == []
