@@ -8,8 +8,9 @@ The worker (``delivery``) asks a provider for one of two things:
   (with the provider's reference), a temporary failure (retry later), a permanent one, or
   an unknown outcome. A retry later is only for what surely was not sent: no connection
   was made (refused, no such host), or the provider answered that it did not send
-  (throttling, a 4xx). Once connected, a timeout, a reset or a 5xx may come after the SMS
-  went out: such a row is failed with "outcome unknown" for staff, like a crash's.
+  (throttling, a 4xx, a 5xx carrying Aliyun's error code). Once connected, a timeout, a
+  reset or a 5xx without Aliyun's answer may come after the SMS went out: such a row is
+  failed with "outcome unknown" for staff, like a crash's.
 
 A row found ``sending`` after its lease ran out, once handed to a real provider, has an
 unknown outcome: the request may or may not have reached the provider before the worker
@@ -237,6 +238,11 @@ class AliyunSms:
             if isinstance(answer, dict) and answer.get("Code"):
                 return self._answer(answer)
             return Result(False, error=f"HTTP {status}")
+        if status >= 500 and isinstance(answer, dict) and answer.get("Code"):
+            # Aliyun's own error answer (InternalError, ServiceUnavailable): its servers
+            # failed the request rather than sending it, so it is tried again, and failed
+            # after the last try.
+            return Result(False, error=f"HTTP {status} {answer['Code']}"[:300])
         if status != 200:
             return Result(False, error=f"HTTP {status}", unknown=True)
         if not isinstance(answer, dict):

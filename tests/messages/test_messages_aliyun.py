@@ -148,15 +148,17 @@ def test_throttling_is_retried(endpoint):
     assert not result.ok and not result.permanent and "BUSINESS_LIMIT_CONTROL" in result.error
 
 
-# Once connected, the request may have reached Aliyun: no answer, or an answer of its
-# servers' failure, leaves the outcome unknown (never resent on its own).
+# Aliyun answering with its own error code (a 500 InternalError) did not send: retried.
+# Once connected, no answer, or a server failure without Aliyun's answer, leaves the
+# outcome unknown (never resent on its own).
 
 
-def test_a_server_error_leaves_the_outcome_unknown(endpoint):
+def test_a_server_error_is_retried_unless_the_outcome_is_unknown(endpoint):
     result = _adapter(endpoint).send(_row("13900000004"))
-    assert not result.ok and not result.permanent and result.unknown
-    assert result.error == "HTTP 500"
-    assert _adapter(endpoint).send(_row("13900000099")).unknown  # 503
+    assert not result.ok and not result.permanent and not result.unknown
+    assert result.error == "HTTP 500 InternalError"
+    blank = _adapter(endpoint).send(_row("13900000099"))  # 503 with no answer of Aliyun's
+    assert not blank.ok and blank.unknown and blank.error == "HTTP 503"
 
 
 def test_a_timeout_leaves_the_outcome_unknown(endpoint):
