@@ -458,9 +458,20 @@ def test_a_locked_owner_signs_in_with_a_code(world, client):
 
 
 def test_wrong_codes_do_not_lock_the_password(world, client):
+    """Code failures and password failures are counted apart, even from one address: a
+    carrier's shared address that used up its wrong codes still signs in by password."""
     resident = world.users["resident"]
-    for _ in range(8):
-        enter(client, resident.mobile, "000000")
+    limit = client.application.config["LOGIN_CODE_MAX_FAILURES_PER_IP"]
+    per_ip = client.application.config["LOGIN_MAX_FAILURES_PER_IP"]
+    for _ in range(limit):
+        assert enter(client, resident.mobile, "000000").status_code == 422
+    assert enter(client, resident.mobile, "000000").status_code == 429
+    # Enough wrong passwords (on other numbers) that, with the wrong codes, the address
+    # would reach its password limit if the two were counted together.
+    strangers = [mobile() for _ in range(per_ip - limit)]
+    for number in strangers:
+        wrong = client.post("/auth/login", data={"mobile": number, "password": "wrong horse"})
+        assert wrong.status_code == 422
     response = client.post("/auth/login", data={"mobile": resident.mobile, "password": PASSWORD})
     assert response.status_code == 303
 
