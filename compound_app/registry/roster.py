@@ -473,11 +473,15 @@ def consent_missing(unit_ids: Collection[int], limit: int, offset: int = 0) -> l
 def linkable_by_mobile(mobile: str) -> list[Occupant]:
     """Records a code sent to ``mobile`` links to that number's account (first by id).
 
-    The records bearing the number and linked to no account yet; of an owner's or
-    co-owner's record (how a home votes online), only one whose number the committee or
-    staff put there (or an import, or the system), never one a representative typed in,
-    and never one that would vote in place of an owner who linked their own account: the
-    same rules as for household codes (``owner_link_refusal``).
+    The records bearing the number and linked to no account yet, whose number (and
+    relation) were put there by someone the home may trust with it: the system or an
+    import, the committee or community staff (who run the home's votes), or a resident of
+    that very home. Never one a representative typed in: whoever keeps a stairwell's roster
+    would otherwise add themselves as 家属 to any home of it and, with a code to their own
+    phone, read its bills and its messages. Such a record is linked with the home's printed
+    code instead. And of an owner's or co-owner's record (how a home votes online), never
+    one that would vote in place of an owner who linked their own account: the same rules
+    as for household codes (``owner_link_refusal``).
     """
     found = []
     for occupant in db.session.scalars(
@@ -485,27 +489,38 @@ def linkable_by_mobile(mobile: str) -> list[Occupant]:
         .where(Occupant.mobile == mobile, Occupant.user_id.is_(None))
         .order_by(Occupant.id)
     ):
-        if occupant.relation not in OWNERS or _owner_record_linkable(occupant):
+        if _details_set_by_the_home(occupant) and (
+            occupant.relation not in OWNERS or not _displaces_a_linked_owner(occupant)
+        ):
             found.append(occupant)
     return found
 
 
-def _owner_record_linkable(occupant: Occupant) -> bool:
+def _displaces_a_linked_owner(occupant: Occupant) -> bool:
     household = occupant.household
     now = designated_owner(household.occupants)
-    if (
+    return (
         now is not None
         and now is not occupant
         and now.user_id is not None
         and designated_owner(household.occupants, linking=occupant) is occupant
-    ):
-        return False
+    )
+
+
+def _details_set_by_the_home(occupant: Occupant) -> bool:
+    """Whether the record's mobile and relation were last set by the system (an import by
+    the committee counts as theirs), the committee or staff, or one of the home's own
+    residents; not by a representative or anybody else."""
     setter = _owner_details_set_by(occupant)
     if setter is None:
         return True
     setter_user = db.session.get(User, setter)
-    return setter_user is not None and access.can(
-        Action.CONSULT, household, access.load_principal(setter_user)
+    if setter_user is None:
+        return False
+    p = access.load_principal(setter_user)
+    return (
+        access.can(Action.CONSULT, occupant.household, p)
+        or occupant.household_id in p.resident_households
     )
 
 
