@@ -192,9 +192,7 @@ def test_a_family_record_a_representative_typed_in_is_not_linked_by_a_code(world
     assert db.session.get(Occupant, record.id).user_id is None
 
 
-def test_a_family_record_a_stranger_number_the_representative_typed_is_not_linked(
-    world, login_as
-):
+def test_a_family_record_a_stranger_number_the_representative_typed_is_not_linked(world, login_as):
     """Nor with a second phone of theirs, with consent recorded: it gets no code at all."""
     household = world.branch.buildings[0].units[0].households[1]
     number = mobile()
