@@ -311,11 +311,27 @@ def shown_consent(occupant: Occupant) -> tuple[Consent | None, date | None]:
     return Consent(occupant.consent_how), clock.local_date(occupant.consent_at)
 
 
+def withdrawn_on(occupant: Occupant) -> date | None:
+    """The day (in China) consent for this record's mobile was last withdrawn, if it was."""
+    if occupant.consent_withdrawn_at is None:
+        return None
+    return clock.local_date(occupant.consent_withdrawn_at)
+
+
+def consent_predates_withdrawal(occupant: Occupant, on: date | None) -> bool:
+    """Whether consent given ``on`` that day is one the resident has since withdrawn: only
+    consent given on a later day than the withdrawal records it again."""
+    withdrawn = withdrawn_on(occupant)
+    return withdrawn is not None and on is not None and on <= withdrawn
+
+
 def _set_consent(occupant: Occupant, how: Consent | None, on: date | None) -> None:
     """Record (or, with ``how`` None, withdraw) consent as given on paper or in person.
 
     Online consent is the resident's own (``consent_online``): nobody records it for them,
-    though a form that shows it unchanged keeps it.
+    though a form that shows it unchanged keeps it. A withdrawal is remembered
+    (``consent_withdrawn_at``): consent is recorded again only as given on a later day, so
+    an old paper form, or last year's roster file, never brings it back.
     """
     if (how, on) == shown_consent(occupant):
         return
@@ -323,6 +339,7 @@ def _set_consent(occupant: Occupant, how: Consent | None, on: date | None) -> No
         if on is not None:
             raise RuleError(_("Choose how consent was given, or clear the date."), "consent_how")
         occupant.consent_how = occupant.consent_at = occupant.consent_by_id = None
+        occupant.consent_withdrawn_at = clock.now()
         return
     if not occupant.mobile:
         raise RuleError(
@@ -338,9 +355,24 @@ def _set_consent(occupant: Occupant, how: Consent | None, on: date | None) -> No
         raise RuleError(_("Enter the day consent was given."), "consent_on")
     if on > clock.today():
         raise RuleError(_("The day consent was given cannot be in the future."), "consent_on")
+    if consent_predates_withdrawal(occupant, on):
+        raise RuleError(withdrawn_message(occupant), "consent_on")
     occupant.consent_how = how.value
     occupant.consent_at = clock.start_of_day(on)
     occupant.consent_by_id = _actor_id()
+    occupant.consent_withdrawn_at = None
+
+
+def withdrawn_message(occupant: Occupant) -> str:
+    from ..templating import fmt_date
+
+    return _(
+        "%(name)s withdrew consent for this mobile on %(day)s: consent given on that day or "
+        "before cannot be recorded again. Record it only if they gave it anew, with that "
+        "later day.",
+        name=occupant.name,
+        day=fmt_date(withdrawn_on(occupant)),
+    )
 
 
 def _actor_id() -> int | None:
@@ -368,6 +400,7 @@ def consent_online(user: User) -> int:
         occupant.consent_how = Consent.ONLINE.value
         occupant.consent_at = clock.now()
         occupant.consent_by_id = user.id
+        occupant.consent_withdrawn_at = None  # given anew, by the resident, now
         audit.record("consent", occupant, before, actor_id=user.id)
         count += 1
     return count
