@@ -36,6 +36,12 @@ def problems(app: Flask) -> list[str]:
             "PROXY_HOPS is not set: set COMPOUND_PROXY_HOPS=1 behind nginx or Caddy (0 with "
             "no proxy), or every client shares the proxy's address and its login limit."
         )
+    if cfg.get("SMS_BACKEND", "dev") == "dev":
+        found.append(
+            "SMS_BACKEND is 'dev': no SMS reaches a phone, and every one, sign-in codes "
+            "included, is shown to staff in the dev SMS box (staff could sign in as any "
+            "resident). Set COMPOUND_SMS_BACKEND=aliyun with its keys."
+        )
     if cfg.get("ARGON2_MEMORY_COST", 0) < 19456 or cfg.get("ARGON2_TIME_COST", 0) < 2:
         found.append("Argon2 parameters are below the OWASP minimum (19 MiB, 2 passes).")
     found.extend(_demo_accounts_open())

@@ -40,9 +40,10 @@ from .models import LoginAttempt, LoginCode, User
 SMS_TEMPLATE = "login_code"
 CODE_DIGITS = 6
 # Failed tries are counted as login attempts under this prefix (and the number): they
-# share the table with password failures but never their buckets, so a code still lets
-# the owner in while password attempts on their account are locked.
-FAILURE_PREFIX = "sms:"
+# share the table with password failures but never their buckets (``service.login_wait``
+# leaves them out), so a code still lets the owner in while password attempts on their
+# account are locked, and wrong codes from a shared address lock nobody's password.
+FAILURE_PREFIX = service.SMS_CODE_PREFIX
 # How far back a typed code is looked for, to say "used" or "expired" rather than "wrong".
 LOOK_BACK = timedelta(days=1)
 HOUR = timedelta(hours=1)

@@ -246,6 +246,16 @@ def _wait(counted: list[tuple[tuple[int, datetime | None], int]]) -> int:
     return max(1, int(seconds // 60) + 1)
 
 
+# Wrong sign-in codes (``auth/codes.py``) are counted in the same table under this prefix
+# and the number, in buckets of their own: they never count towards the password limits
+# below, so twenty wrong codes from a shared carrier address lock nobody's password.
+SMS_CODE_PREFIX = "sms:"
+
+
+def _not_sms_code() -> Any:
+    return LoginAttempt.mobile.not_like(SMS_CODE_PREFIX + "%")
+
+
 def login_wait(mobile: str, ip: str) -> int:
     """Minutes to wait before another login attempt is allowed (0 = go ahead)."""
     cfg = current_app.config
@@ -257,7 +267,10 @@ def login_wait(mobile: str, ip: str) -> int:
                 cfg["LOGIN_MAX_FAILURES_PER_PAIR"],
             ),
             (_count_since(LoginAttempt.mobile == mobile), cfg["LOGIN_MAX_FAILURES_PER_MOBILE"]),
-            (_count_since(LoginAttempt.ip == ip), cfg["LOGIN_MAX_FAILURES_PER_IP"]),
+            (
+                _count_since(LoginAttempt.ip == ip, _not_sms_code()),
+                cfg["LOGIN_MAX_FAILURES_PER_IP"],
+            ),
         ]
     )
 
@@ -277,9 +290,10 @@ def code_wait(code: str, ip: str) -> int:
     """Minutes to wait before another try at a code from this address (0 = go ahead).
 
     Every failure counts against the code (however many addresses try it, and however it
-    is typed) and against the address (whichever codes it tries), and with sign-in
-    failures against the address. The limit per address is wider than per code: a family,
-    or the residents the community helps on its office Wi-Fi, share one address.
+    is typed) and against the address (whichever codes it tries), and with password
+    failures against the address (wrong SMS sign-in codes have buckets of their own). The
+    limit per address is wider than per code: a family, or the residents the community
+    helps on its office Wi-Fi, share one address.
     """
     cfg = current_app.config
     ip = address_key(ip)
@@ -293,7 +307,10 @@ def code_wait(code: str, ip: str) -> int:
                 _count_since(LoginAttempt.ip == ip, LoginAttempt.mobile.startswith(CODE_PREFIX)),
                 cfg["CODE_MAX_FAILURES_PER_IP"],
             ),
-            (_count_since(LoginAttempt.ip == ip), cfg["LOGIN_MAX_FAILURES_PER_IP"]),
+            (
+                _count_since(LoginAttempt.ip == ip, _not_sms_code()),
+                cfg["LOGIN_MAX_FAILURES_PER_IP"],
+            ),
         ]
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request, url_for
+from flask import abort, current_app, g, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
@@ -110,8 +110,19 @@ def retry(outbox_id: int) -> Response:
     return act(lambda: delivery.retry(row), url_for(".failed"), _("The SMS will be sent again."))
 
 
+def dev_sms_box_open() -> bool:
+    """The dev SMS box is there: the dev backend, on a server that is not production."""
+    cfg = current_app.config
+    return cfg.get("SMS_BACKEND", "dev") == "dev" and cfg.get("ENV_NAME") != "production"
+
+
 @bp.get("/dev-sms")
 def dev_sms() -> Response:
+    """Every SMS the dev backend "sent", sign-in codes included: only to try the flows on
+    a development machine. Not found with a real SMS backend or in production (where
+    ``check-deploy`` refuses the dev backend): staff must never read a resident's code."""
+    if not dev_sms_box_open():
+        abort(404)
     p = access.require_staff()
     page = _page()
     in_sight = access.sms_filter(DevSms.mobile, p)

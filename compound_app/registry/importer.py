@@ -34,6 +34,7 @@ from ..fields import (
     parse_date,
 )
 from ..money import AmountError
+from ..templating import fmt_date
 from . import roster
 from .models import Building, Compound, Consent, Household, Occupancy, Occupant, Relation, Unit
 
@@ -645,6 +646,23 @@ def plan(compound: Compound, rows: list[Row]) -> Plan:
             occupant = _match(household, row)
         if occupant is None:
             result.new_occupants.append(row)
+        elif _adds_consent(occupant, row) and roster.consent_predates_withdrawal(
+            occupant, row.consent_on
+        ):
+            # A withdrawal empties the consent columns; the file (last year's, say) must
+            # not read that as "never given" and record the old consent again.
+            row.errors.append(
+                _cell_problem(
+                    "consent",
+                    _(
+                        "%(name)s withdrew consent on %(day)s, after the day in the file. "
+                        "Clear the consent cells of this row, or give the day they "
+                        "consented anew.",
+                        name=occupant.name,
+                        day=fmt_date(roster.withdrawn_on(occupant)),
+                    ),
+                )
+            )
         elif _differs(occupant, row):
             result.changed_occupants.append((row, occupant))
     return result
@@ -671,8 +689,8 @@ def _differs(occupant: Occupant, row: Row) -> bool:
 
 
 def _adds_consent(occupant: Occupant, row: Row) -> bool:
-    """The file records consent for a mobile that has none (a recorded consent, or one
-    withdrawn, is never changed by a file)."""
+    """The file records consent for a mobile that has none (a recorded consent is never
+    changed by a file, and one withdrawn after the file's day is a row error)."""
     return bool(row.consent_how) and occupant.consent_how is None
 
 

@@ -257,6 +257,9 @@ class Occupant(Model):
     consent_how: Mapped[str | None] = mapped_column(String(10))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # When consent was last withdrawn (the columns above are then empty): a roster file
+    # cannot record consent given before it, and a form only consent given after it.
+    consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     household: Mapped[Household] = relationship(back_populates="occupants")
 

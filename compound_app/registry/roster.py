@@ -311,11 +311,27 @@ def shown_consent(occupant: Occupant) -> tuple[Consent | None, date | None]:
     return Consent(occupant.consent_how), clock.local_date(occupant.consent_at)
 
 
+def withdrawn_on(occupant: Occupant) -> date | None:
+    """The day (in China) consent for this record's mobile was last withdrawn, if it was."""
+    if occupant.consent_withdrawn_at is None:
+        return None
+    return clock.local_date(occupant.consent_withdrawn_at)
+
+
+def consent_predates_withdrawal(occupant: Occupant, on: date | None) -> bool:
+    """Whether consent given ``on`` that day is one the resident has since withdrawn: only
+    consent given on a later day than the withdrawal records it again."""
+    withdrawn = withdrawn_on(occupant)
+    return withdrawn is not None and on is not None and on <= withdrawn
+
+
 def _set_consent(occupant: Occupant, how: Consent | None, on: date | None) -> None:
     """Record (or, with ``how`` None, withdraw) consent as given on paper or in person.
 
     Online consent is the resident's own (``consent_online``): nobody records it for them,
-    though a form that shows it unchanged keeps it.
+    though a form that shows it unchanged keeps it. A withdrawal is remembered
+    (``consent_withdrawn_at``): consent is recorded again only as given on a later day, so
+    an old paper form, or last year's roster file, never brings it back.
     """
     if (how, on) == shown_consent(occupant):
         return
@@ -323,6 +339,7 @@ def _set_consent(occupant: Occupant, how: Consent | None, on: date | None) -> No
         if on is not None:
             raise RuleError(_("Choose how consent was given, or clear the date."), "consent_how")
         occupant.consent_how = occupant.consent_at = occupant.consent_by_id = None
+        occupant.consent_withdrawn_at = clock.now()
         return
     if not occupant.mobile:
         raise RuleError(
@@ -338,9 +355,24 @@ def _set_consent(occupant: Occupant, how: Consent | None, on: date | None) -> No
         raise RuleError(_("Enter the day consent was given."), "consent_on")
     if on > clock.today():
         raise RuleError(_("The day consent was given cannot be in the future."), "consent_on")
+    if consent_predates_withdrawal(occupant, on):
+        raise RuleError(withdrawn_message(occupant), "consent_on")
     occupant.consent_how = how.value
     occupant.consent_at = clock.start_of_day(on)
     occupant.consent_by_id = _actor_id()
+    occupant.consent_withdrawn_at = None
+
+
+def withdrawn_message(occupant: Occupant) -> str:
+    from ..templating import fmt_date
+
+    return _(
+        "%(name)s withdrew consent for this mobile on %(day)s: consent given on that day or "
+        "before cannot be recorded again. Record it only if they gave it anew, with that "
+        "later day.",
+        name=occupant.name,
+        day=fmt_date(withdrawn_on(occupant)),
+    )
 
 
 def _actor_id() -> int | None:
@@ -368,6 +400,7 @@ def consent_online(user: User) -> int:
         occupant.consent_how = Consent.ONLINE.value
         occupant.consent_at = clock.now()
         occupant.consent_by_id = user.id
+        occupant.consent_withdrawn_at = None  # given anew, by the resident, now
         audit.record("consent", occupant, before, actor_id=user.id)
         count += 1
     return count
@@ -473,11 +506,15 @@ def consent_missing(unit_ids: Collection[int], limit: int, offset: int = 0) -> l
 def linkable_by_mobile(mobile: str) -> list[Occupant]:
     """Records a code sent to ``mobile`` links to that number's account (first by id).
 
-    The records bearing the number and linked to no account yet; of an owner's or
-    co-owner's record (how a home votes online), only one whose number the committee or
-    staff put there (or an import, or the system), never one a representative typed in,
-    and never one that would vote in place of an owner who linked their own account: the
-    same rules as for household codes (``owner_link_refusal``).
+    The records bearing the number and linked to no account yet, whose number (and
+    relation) were put there by someone the home may trust with it: the system or an
+    import, the committee or community staff (who run the home's votes), or a resident of
+    that very home. Never one a representative typed in: whoever keeps a stairwell's roster
+    would otherwise add themselves as 家属 to any home of it and, with a code to their own
+    phone, read its bills and its messages. Such a record is linked with the home's printed
+    code instead. And of an owner's or co-owner's record (how a home votes online), never
+    one that would vote in place of an owner who linked their own account: the same rules
+    as for household codes (``owner_link_refusal``).
     """
     found = []
     for occupant in db.session.scalars(
@@ -485,27 +522,38 @@ def linkable_by_mobile(mobile: str) -> list[Occupant]:
         .where(Occupant.mobile == mobile, Occupant.user_id.is_(None))
         .order_by(Occupant.id)
     ):
-        if occupant.relation not in OWNERS or _owner_record_linkable(occupant):
+        if _details_set_by_the_home(occupant) and (
+            occupant.relation not in OWNERS or not _displaces_a_linked_owner(occupant)
+        ):
             found.append(occupant)
     return found
 
 
-def _owner_record_linkable(occupant: Occupant) -> bool:
+def _displaces_a_linked_owner(occupant: Occupant) -> bool:
     household = occupant.household
     now = designated_owner(household.occupants)
-    if (
+    return (
         now is not None
         and now is not occupant
         and now.user_id is not None
         and designated_owner(household.occupants, linking=occupant) is occupant
-    ):
-        return False
+    )
+
+
+def _details_set_by_the_home(occupant: Occupant) -> bool:
+    """Whether the record's mobile and relation were last set by the system (an import by
+    the committee counts as theirs), the committee or staff, or one of the home's own
+    residents; not by a representative or anybody else."""
     setter = _owner_details_set_by(occupant)
     if setter is None:
         return True
     setter_user = db.session.get(User, setter)
-    return setter_user is not None and access.can(
-        Action.CONSULT, household, access.load_principal(setter_user)
+    if setter_user is None:
+        return False
+    p = access.load_principal(setter_user)
+    return (
+        access.can(Action.CONSULT, occupant.household, p)
+        or occupant.household_id in p.resident_households
     )
 
 

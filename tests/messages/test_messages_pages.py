@@ -183,3 +183,28 @@ def test_the_dev_sms_box_shows_what_was_sent_in_scope(world, login_as, app):
     assert "明早停水" in page and "供电检修" not in page
     admin = login_as(world.users["admin"]).get("/messages/dev-sms").get_data(as_text=True)
     assert "明早停水" in admin and "供电检修" in admin
+
+
+def test_the_dev_sms_box_says_it_is_for_development_only(world, login_as):
+    page = login_as(world.users["staff"]).get("/messages/dev-sms").get_data(as_text=True)
+    assert "仅供开发使用" in page
+    assert "/messages/dev-sms" in login_as(world.users["staff"]).get("/messages/").get_data(
+        as_text=True
+    )
+
+
+def test_the_dev_sms_box_is_not_found_with_a_real_sms_backend_or_in_production(
+    world, login_as, app
+):
+    """Sign-in codes are in it: with real SMS nobody, not even the admin, reads them."""
+    enqueue_sms(world.users["resident"].mobile, "urgent", {"title": "明早停水"}, urgent=True)
+    db.session.commit()
+    delivery.run_batch("t", DevBackend())
+    for setting in ({"SMS_BACKEND": "aliyun"}, {"ENV_NAME": "production"}):
+        app.config.update({"SMS_BACKEND": "dev", "ENV_NAME": "test", **setting})
+        for role in ("staff", "admin"):
+            client = login_as(world.users[role])
+            response = client.get("/messages/dev-sms")
+            assert response.status_code == 404, (setting, role)
+            assert "明早停水" not in response.get_data(as_text=True)
+            assert "/messages/dev-sms" not in client.get("/messages/").get_data(as_text=True)

@@ -517,6 +517,7 @@ def safe_config(database_uri: str) -> dict[str, Any]:
         "SECRET_KEY": SAFE_KEY,
         "SQLALCHEMY_DATABASE_URI": database_uri,
         "PROXY_HOPS": 1,
+        "SMS_BACKEND": "aliyun",
     }
 
 
@@ -563,6 +564,8 @@ UNSAFE: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, str], str]] = 
     "weak argon2": ({"ARGON2_MEMORY_COST": 64, "ARGON2_TIME_COST": 1}, {}, {}, "Argon2"),
     "unlimited uploads": ({"MAX_CONTENT_LENGTH": None}, {}, {}, "MAX_CONTENT_LENGTH"),
     "proxy unknown": ({}, {}, {}, "PROXY_HOPS"),
+    # Every SMS, sign-in codes included, would be in the staff's dev SMS box.
+    "dev SMS": ({"SMS_BACKEND": "dev"}, {}, {}, "SMS_BACKEND"),
 }
 
 
@@ -811,6 +814,7 @@ def test_the_real_command_passes_with_production_environment(tmp_path):
         {
             "COMPOUND_ENV": "production",
             "COMPOUND_PROXY_HOPS": "0",
+            "COMPOUND_SMS_BACKEND": "aliyun",
             "SECRET_KEY": SAFE_KEY,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
         }

@@ -330,3 +330,80 @@ def test_the_template_has_the_consent_columns(world, login_as):
     header = text.splitlines()[0].split(",")
     assert header[-2:] == ["同意方式", "同意日期"]
     assert "纸质" in text
+
+
+# --- a withdrawal is remembered ------------------------------------------------------------------
+
+WITHDRAWN = "撤回了"
+
+
+def test_an_old_file_does_not_record_a_withdrawn_consent_again(world: World, login_as, held_clock):
+    """Withdrawing empties the consent columns, which must not read as "never given": last
+    year's file, with its 纸质 and its day, is refused for that row."""
+    held_clock.now = clock.now()
+    client = login_as(world.users["staff"])
+    target = world.unmanaged
+    number = mobile()
+    row = ["9号楼", "1单元", "101", "60", "自住", "甲业主", number, "业主", "纸质", "2026-01-05"]
+    preview = upload(client, target.id, [HEADER, row])
+    assert confirm(client, target.id, preview).status_code == 303
+    o = db.session.scalars(select(Occupant).where(Occupant.mobile == number)).one()
+    assert o.consent_how == "paper"
+    # The resident withdraws; the roster keeper records it.
+    assert edit(client, o, consent_how="", consent_on="").status_code == 303
+    o = fresh(o)
+    assert o.consent_how is None and o.consent_withdrawn_at == held_clock.now
+    # Re-importing the old file: the row is an error, nothing is recorded.
+    held_clock.now += timedelta(days=2)
+    client = login_as(world.users["staff"])  # the earlier session has timed out
+    preview = upload(client, target.id, [HEADER, row])
+    text = preview.get_data(as_text=True)
+    assert 'name="token"' not in text
+    assert WITHDRAWN in text and "<td>2</td>" in text
+    assert fresh(o).consent_how is None
+    # The same file without the consent cells is fine (it changes nothing).
+    preview = upload(client, target.id, [HEADER, [*row[:8], "", ""]])
+    assert preview.status_code == 200 and WITHDRAWN not in preview.get_data(as_text=True)
+    assert fresh(o).consent_how is None
+    # Consent given anew, after the withdrawal, is recorded (and the withdrawal forgotten).
+    again = [*row[:8], "当面", clock.today().isoformat()]
+    preview = upload(client, target.id, [HEADER, again])
+    assert confirm(client, target.id, preview).status_code == 303
+    o = fresh(o)
+    assert o.consent_how == "in_person" and o.consent_withdrawn_at is None
+
+
+def test_a_form_records_consent_after_a_withdrawal_only_with_a_later_day(
+    world: World, login_as, held_clock
+):
+    held_clock.now = clock.now()
+    o = first_household(world.branch).occupants[0]
+    client = login_as(world.users["committee"])
+    old_day = (clock.today() - timedelta(days=30)).isoformat()
+    assert edit(client, o, consent_how="paper", consent_on=old_day).status_code == 303
+    assert edit(client, fresh(o), consent_how="", consent_on="").status_code == 303
+    assert fresh(o).consent_withdrawn_at is not None
+    held_clock.now += timedelta(days=1)
+    client = login_as(world.users["committee"])  # the earlier session has timed out
+    for day in (old_day, (clock.today() - timedelta(days=1)).isoformat()):
+        refused = edit(client, fresh(o), consent_how="paper", consent_on=day)
+        assert refused.status_code == 422, day
+        assert WITHDRAWN in refused.get_data(as_text=True)
+        assert fresh(o).consent_how is None
+    accepted = edit(client, fresh(o), consent_how="paper", consent_on=clock.today().isoformat())
+    assert accepted.status_code == 303
+    assert fresh(o).consent_how == "paper" and fresh(o).consent_withdrawn_at is None
+
+
+def test_consent_given_online_after_a_withdrawal_forgets_it(world: World, login_as):
+    resident = world.users["resident"]
+    o = first_household(world.branch).occupants[0]
+    assert o.user_id == resident.id
+    client = login_as(world.users["committee"])
+    edit(client, o, consent_how="paper", consent_on=clock.today().isoformat())
+    edit(client, fresh(o), consent_how="", consent_on="")
+    assert fresh(o).consent_withdrawn_at is not None
+    assert roster.consent_online(resident) == 1
+    db.session.commit()
+    o = fresh(o)
+    assert o.consent_how == "online" and o.consent_withdrawn_at is None
