@@ -427,7 +427,7 @@ def pilot_vote_objects(c: Compound, runner: User) -> dict[str, int]:
     }
 
 
-# --- notices (the notices engineer's block) -------------------------------------------------
+# --- notices: a 公示 with a photo and who has been told, for the route audits -------------------
 
 
 def notice_objects(c: Compound, poster: User) -> dict[str, int]:

@@ -21,7 +21,7 @@ from tests.factories import (
     World,
     days_ago,
     fee_objects,
-    notice_objects,  # the notices engineer's routes
+    notice_objects,  # the notices' routes
     pilot_vote_objects,
     repair_objects,
 )
