@@ -252,22 +252,23 @@ LABELS: dict[str, dict[str, Any]] = {
 }
 
 
-def _translated() -> dict[str, dict[str, str]]:
-    """All labels in the request's language, translated once per request, not per row."""
-    from flask import g, has_request_context
+# Translated tables by locale. The catalogues are fixed while a process runs, so the tables
+# are pure functions of the locale: safe to keep per process.
+_BY_LOCALE: dict[str, dict[str, dict[str, str]]] = {}
 
-    if not has_request_context():
-        return {
-            kind: {code: str(text) for code, text in table.items()}
-            for kind, table in LABELS.items()
-        }
-    cached = g.get("_labels")
+
+def _translated() -> dict[str, dict[str, str]]:
+    """All labels in the current language, translated once per process and locale."""
+    from flask_babel import get_locale
+
+    locale = str(get_locale() or "")
+    cached = _BY_LOCALE.get(locale)
     if cached is None:
         cached = {
             kind: {code: str(text) for code, text in table.items()}
             for kind, table in LABELS.items()
         }
-        g._labels = cached
+        _BY_LOCALE[locale] = cached
     return cached
 
 

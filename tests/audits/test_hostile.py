@@ -40,7 +40,7 @@ from flask_wtf.file import FileField, MultipleFileField
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from itsdangerous import URLSafeSerializer
-from sqlalchemy import String, Table, Text, cast, delete, func, select
+from sqlalchemy import String, Table, Text, cast, delete, event, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.core import UnboundField
@@ -723,6 +723,12 @@ class Harness:
         self.clients: dict[str, Any] = {}
         self.tables = [t for t in db.metadata.sorted_tables if t.name not in UNCHECKED_TABLES]
         self.snapshot_query = _snapshot_query(self.tables, db.engine.dialect.name)
+        # The last snapshot stays true until a statement may have written to a checked
+        # table: most requests are refused and write nothing, and need no new snapshot.
+        self.state: dict[str, str | None] | None = None
+        self.dirty = True
+        self.snapshots = 0
+        event.listen(db.engine, "before_cursor_execute", self._watch)
         self.log = _Collect()
         app.logger.addHandler(self.log)
         self.probed: dict[str, dict[str, int]] = {}
@@ -829,7 +835,12 @@ class Harness:
         self.valid = valid_values(world)
 
     def close(self) -> None:
+        event.remove(db.engine, "before_cursor_execute", self._watch)
         self.app.logger.removeHandler(self.log)
+
+    def _watch(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not self.dirty and writes_checked_table(statement):
+            self.dirty = True
 
     def _victim(self, name: str, household: Household) -> tuple[int, int]:
         u = user(name, resident=household.id)
@@ -962,8 +973,13 @@ class Harness:
     # --- one request, every check -----------------------------------------------------
 
     def snapshot(self) -> dict[str, str | None]:
-        """Every checked table as JSON text, in one statement (see ``_snapshot_query``)."""
-        return dict(db.session.execute(self.snapshot_query).one()._mapping)
+        """Every checked table as JSON text (see ``_snapshot_query``), read again only when
+        a statement since the last reading may have written to one of them."""
+        if self.dirty or self.state is None:
+            self.dirty = False
+            self.state = dict(db.session.execute(self.snapshot_query).one()._mapping)
+            self.snapshots += 1
+        return self.state
 
     def _encode(self, role: str, fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         data: dict[str, Any] = {}
@@ -1111,6 +1127,26 @@ def _check_local(location: str, where: str) -> None:
     assert not any(ord(ch) < 32 for ch in location), (where, location)
 
 
+# The tables a statement writes to. Anything else that looks like a write (a trigger, a
+# statement this does not parse) counts as a write to a checked table.
+WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE|MERGE|TRUNCATE|ALTER|DROP|CREATE)\b", re.I)
+TARGET = re.compile(
+    r"\b(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)\"?\s", re.I
+)
+LOCKING = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?UPDATE\b(\s+OF\s+[\w\", ]+)?", re.I)
+
+
+def writes_checked_table(statement: str) -> bool:
+    statement = LOCKING.sub(" ", statement)
+    if not WRITE.search(statement):
+        return False
+    targets = TARGET.findall(statement + " ")
+    writes = len(WRITE.findall(statement))
+    if len(targets) < writes:  # a write this does not understand: assume the worst
+        return True
+    return any(name.lower() not in UNCHECKED_TABLES for name in targets)
+
+
 def _snapshot_query(tables: list[Table], dialect: str) -> Any:
     """One statement that returns every row of every table, a JSON array per table.
 
@@ -1195,6 +1231,28 @@ def test_every_post_route_is_attacked(app: Flask) -> None:
         assert isinstance(spec, dict) or issubclass(spec, AppForm), endpoint
         for kind in fields_of(endpoint).values():
             assert kind in KIND_VALUES, (endpoint, kind)
+
+
+def test_the_harness_sees_every_write_to_a_checked_table() -> None:
+    writes = [
+        "INSERT INTO repair_task (compound_id, title) VALUES (?, ?)",
+        'INSERT OR REPLACE INTO "user" (id) VALUES (?)',
+        'UPDATE "user" SET name=%(name)s WHERE "user".id = %(id)s',
+        "DELETE FROM login_attempt WHERE id = 1; DELETE FROM notice",
+        "WITH gone AS (DELETE FROM bill RETURNING id) SELECT count(*) FROM gone",
+        "INSERT INTO login_attempt (ip) VALUES (?) ON CONFLICT (ip) DO UPDATE SET n = 1",
+        "CREATE TEMPORARY TABLE t (x int)",
+    ]
+    reads = [
+        "SELECT user_session.id FROM user_session WHERE updated_at > ?",
+        "SELECT bill.id FROM bill WHERE bill.id = %(id)s FOR UPDATE",
+        "SELECT notice.id FROM notice FOR NO KEY UPDATE OF notice SKIP LOCKED",
+        "INSERT INTO login_attempt (ip, at) VALUES (?, ?)",
+        "UPDATE user_session SET last_seen_at=? WHERE user_session.id = ?",
+        "DELETE FROM login_code WHERE expires_at < ?",
+    ]
+    assert [s for s in writes if not writes_checked_table(s)] == []
+    assert [s for s in reads if writes_checked_table(s)] == []
 
 
 # --- deterministic: the nastiest payloads, every route × every role ---------------------------
