@@ -36,6 +36,21 @@ class AppForm(FlaskForm):
             return request.form or None
 
 
+F = TypeVar("F", bound=FlaskForm)
+
+
+def ids_prefixed(form: F, prefix: str) -> F:
+    """Give every field of ``form`` (and its label) an id starting ``prefix-``; names stay.
+
+    Two forms on one page that share field names (a note, the version, the CSRF token)
+    would otherwise repeat ids, and a label would name the other form's field.
+    """
+    for field in form:
+        field.id = f"{prefix}-{field.name}"
+        field.label.field_id = field.id
+    return form
+
+
 def add_error(field: Any, message: str) -> None:
     """Put ``message`` next to ``field`` (its error list is a tuple once validated)."""
     field.errors = [*field.errors, message]
