@@ -65,6 +65,12 @@ def _folded(html: str) -> str:
     return "" if start < 0 else html[start : html.index("</details>", start)]
 
 
+def _summary(folded: str) -> str:
+    found = re.search(r"<summary>([^<]+)</summary>", folded)
+    assert found is not None, folded
+    return found[1]
+
+
 def _primary_buttons(html: str) -> list[str]:
     return re.findall(r'<button type="submit"(?: name="move" value="(\w+)")? class="primary"', html)
 
@@ -84,8 +90,11 @@ def test_a_new_report_offers_assigning_first_and_rejecting_folded_with_its_own_r
     assert live.index(f'action="/repairs/{task.id}/assign"') < live.index("other-steps")
     assert _primary_buttons(live) == [""]  # the assign form's submit
     folded = _folded(live)
-    assert '<button type="submit" name="move" value="reject" class="danger">' in folded
-    assert "<summary>退回</summary>" in folded
+    # Folded under the step's own name, the one on its button.
+    assert (
+        f'<button type="submit" name="move" value="reject" class="danger">{_summary(folded)}<'
+        in folded
+    )
     # Each note has its own label: 派单's 备注 and 退回's 原因.
     assert '<label for="assign-note">备注</label>' in live and 'id="assign-note"' in live
     assert '<label for="other-note">原因</label>' in folded and 'id="other-note"' in folded
@@ -125,12 +134,11 @@ def test_the_reporter_confirms_with_the_big_button_and_reopening_stays_folded_aw
     page = _text(resident.get(f"/repairs/{task.id}"))
     assert_ids_name_their_fields(page, "closed, to rate")
     live = _live(page)
-    # Rating is now the thing to do; 重新打开 is still there, folded and plain.
+    # Rating is now the thing to do; reopening is still there, folded and plain.
     assert _primary_buttons(live) == [""]
     assert live.index(f'action="/repairs/{task.id}/rate"') < live.index("other-steps")
     folded = _folded(live)
-    assert "<summary>重新打开</summary>" in folded
-    assert '<button type="submit" name="move" value="reopen">重新打开</button>' in folded
+    assert f'<button type="submit" name="move" value="reopen">{_summary(folded)}<' in folded
     assert _move(resident, task, "reopen", "又漏了，还在滴水").status_code == 303
     assert _fresh(task).status == Status.REPORTED
 
