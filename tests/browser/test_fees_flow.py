@@ -25,7 +25,7 @@ def test_rep_logs_cash_on_a_phone_double_clicks_and_the_treasurer_counts_it(
     home = unit.households[1]
 
     page = page_factory(world.users["rep"], phone=True)
-    page.click(f"a[href$='/fees/units/{unit.id}']")  # 收费：谁欠多少, on the home page
+    page.click(f"a[href$='/fees/units/{unit.id}']")  # 物业费：谁欠多少, on the home page
     page.wait_for_url(f"**/fees/units/{unit.id}")
     assert no_horizontal_scroll(page)
     page.click(f"a[href$='/fees/households/{home.id}/pay']")
