@@ -176,7 +176,8 @@ def _expenses_page(
         "fees/expenses.html",
         area=area,
         form=form,
-        expenses=expenses.expenses_of(area.id),
+        awaiting=expenses.awaiting_approval(area.id),
+        history=expenses.expenses_of(area.id, whole_number(request.args.get("page")) or 1),
         threshold=schedules.settings_of(area.id).approval_threshold_fen,
         may_approve=lambda e: expenses.may_approve(
             e, viewkit.user(), access.can(Action.OVERSEE, area)
