@@ -160,7 +160,7 @@ def test_a_count_neither_typed_nor_ticked_is_refused(
     url = f"/fees/handovers/{handed.id}/confirm"
     response = chair.post(url, data={"received": "", "note": ""})
     assert response.status_code == 422
-    assert "请填写清点的现金金额，或勾选" in response.get_data(as_text=True)
+    assert "请填写点收的现金金额，或勾选" in response.get_data(as_text=True)
     assert _counted(handed) is None
 
 
@@ -188,7 +188,7 @@ def test_a_tick_that_contradicts_the_typed_count_is_refused(
     response = chair.post(url, data={"as_handed": "y", "received": "45", "note": "少了"})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert "请重新清点" in page and 'value="45"' in page  # what she typed stays in the field
+    assert "请重新点收" in page and 'value="45"' in page  # what she typed stays in the field
     assert _counted(handed) is None
 
 
@@ -268,7 +268,7 @@ def test_every_waiting_hand_over_is_listed_however_many_there_are(billed: World,
     page = client.get(f"/fees/areas/{billed.branch.area_id}/cash").get_data(as_text=True)
     forms = re.findall(r'action="/fees/handovers/(\d+)/confirm"', page)
     assert forms == [str(h.id) for h in waiting]  # all three, oldest first
-    assert "3笔交接待清点" in page
+    assert "3笔交接待点收" in page
 
     # The counted ones, newest hand-over date first, twenty a page.
     dates = []
