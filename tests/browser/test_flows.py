@@ -22,7 +22,7 @@ def test_committee_member_adds_a_household_through_the_htmx_form(page_factory, l
     # A marker on window survives only if the page is not reloaded.
     page.evaluate("window.__stillHere = true")
     section = page.locator(f"#unit-{unit.id}")
-    section.locator("text=添加户室").first.click()
+    section.locator("text=添加房屋").first.click()
     form = page.locator(f"#add-household-{unit.id} form")
     form.wait_for()
     form.locator("input[name=room]").fill("601")
