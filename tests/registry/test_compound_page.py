@@ -107,12 +107,15 @@ def test_a_small_roster_is_shown_whole(world, login_as):
 
 
 def test_headings_go_down_one_level_at_a_time(world, login_as):
-    html = page(login_as(world.users["staff"]), world.branch)
-    levels = [int(n) for n in re.findall(r"<h([1-6])\b", html)]
-    assert levels[0] == 1
-    assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
+    client = login_as(world.users["staff"])
+    html = page(client, world.branch)
     assert "<h4" not in html and html.count('<section class="unit"') == 4
     assert re.search(r'<section class="unit" id="unit-\d+">\s*<h3>', html)
+    building = client.get(f"/registry/buildings/{world.branch.buildings[0].id}")
+    for html in (html, building.get_data(as_text=True)):
+        levels = [int(n) for n in re.findall(r"<h([1-6])\b", html)]
+        assert levels[0] == 1
+        assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
 
 
 def test_a_closed_building_says_it_opens(world, login_as):
