@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
@@ -116,7 +117,7 @@ def held_by(area_id: int, user_id: int) -> int:
 HISTORY_PAGE = 20  # counted hand-overs per page on the cash page
 
 
-def _listed(area_id: int, collector_id: int | None) -> Select[tuple[CashHandover]]:
+def _listed(area_id: int, collector_id: int | None) -> Select[Any]:
     query = (
         select(CashHandover)
         .where(CashHandover.area_id == area_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, func, select
@@ -27,7 +28,7 @@ from .schedules import settings_of
 EXPENSES_PAGE = 20  # expenses per page on the expenses page
 
 
-def _listed() -> Select[tuple[Expense]]:
+def _listed() -> Select[Any]:
     return select(Expense).options(
         joinedload(Expense.recorded_by),
         joinedload(Expense.approval).joinedload(ExpenseApproval.approved_by),

@@ -112,8 +112,8 @@ def test_headings_go_down_one_level_at_a_time(world, login_as):
     assert "<h4" not in html and html.count('<section class="unit"') == 4
     assert re.search(r'<section class="unit" id="unit-\d+">\s*<h3>', html)
     building = client.get(f"/registry/buildings/{world.branch.buildings[0].id}")
-    for html in (html, building.get_data(as_text=True)):
-        levels = [int(n) for n in re.findall(r"<h([1-6])\b", html)]
+    for shown in (html, building.get_data(as_text=True)):
+        levels = [int(n) for n in re.findall(r"<h([1-6])\b", shown)]
         assert levels[0] == 1
         assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
 
