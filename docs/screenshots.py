@@ -66,6 +66,7 @@ def main() -> None:
                 ("board-desktop.png", "13900000006", f"/fees/areas/{area.id}/board", DESKTOP),
                 ("oversight-desktop.png", "13900000001", "/oversight/?sort=rate&dir=desc", DESKTOP),
                 ("repair-phone.png", "13900000009", f"/repairs/{pipe.id}", PHONE),
+                ("home-large-phone.png", "13900000009", "/", PHONE),
             ]
             db.session.remove()
         server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -81,6 +82,9 @@ def main() -> None:
                 page.click("button[type=submit].primary")
                 page.wait_for_url(base + "/")
                 page.goto(path)
+                if name.endswith("-large-phone.png"):  # the elder-friendly mode, one tap away
+                    page.click("button[name=size][value=large]")
+                    page.wait_for_selector("html.large")
                 page.screenshot(path=str(HERE / name))
             browser.close()
         server.shutdown()
