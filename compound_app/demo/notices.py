@@ -1,11 +1,11 @@
 """The story's notices, through the services.
 
 城建小区 (trusteeship): the community's 赵志刚 posted an urgent water cut to 2号楼 last
-night; the tenant 郑晓燕 opened it, and the stairwell's representative has knocked on some
-doors and phoned others. 新国土小区 (party branch): the committee's 公示 of where the
-charging posts go, with residents' comments, and the pinned duty hours. 绿城一片区
-(contiguous): a Double Ninth tea party for the elderly, and a power cut notice withdrawn
-when the works were moved.
+night; the tenant 郑晓燕 opened it but has still to press 已知悉, and the stairwell's
+representative has knocked on some doors and phoned others. 新国土小区 (party branch):
+the committee's 公示 of where the charging posts go, with residents' comments, and the
+pinned duty hours. 绿城一片区 (contiguous): a Double Ninth tea party for the elderly, and
+a power cut notice withdrawn when the works were moved.
 """
 
 from __future__ import annotations
@@ -93,8 +93,8 @@ def tell_story(seed: int = 2026) -> None:
         if tenant is not None:
             tenant_p = rights_of(tenant)
             with _at(evening + timedelta(minutes=40)):
+                # She has read it but not yet pressed 已知悉: her home page asks her to.
                 service.record_open(water, service.unopened_homes(water, tenant_p), tenant)
-                service.acknowledge(water, tenant, tenant_p)
         if rep is not None:
             rep_p = rights_of(rep)
             homes = [d.household.id for d in service.doors(water, set(rep_p.rep_units))]

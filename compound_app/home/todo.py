@@ -20,6 +20,7 @@ from ..extensions import db
 from ..fees.cash import pending_for
 from ..fees.models import Account
 from ..money import format_fen
+from ..notices.service import awaiting_ack
 from ..registry.models import Building, Compound, Household, ManagementModel, Unit
 from ..repairs.models import RepairTask, Status
 from ..votes.models import Ballot, BallotVoid, Elector, Vote, VoteStatus
@@ -49,6 +50,7 @@ class Check:
 def todos(user: User, p: Principal) -> list[Todo]:
     """What else waits (``checks_waiting`` has its own card)."""
     items: list[Todo] = []
+    items += _notices_to_acknowledge(p)
     items += _bills_owed(p)
     items += _votes_waiting(user)
     items += _cash_to_count(user, p)
@@ -80,6 +82,18 @@ def checks_waiting(p: Principal) -> Check | None:
     first, category, building, unit, count = row
     url = url_for("repairs.task", task_id=first) if count == 1 else url_for("repairs.mine")
     return Check(count, url, category, building, unit)
+
+
+def _notices_to_acknowledge(p: Principal) -> list[Todo]:
+    """A notice that asks each home to confirm it has been read (停水, 停电): first."""
+    return [
+        Todo(
+            _("Please confirm you have read: %(title)s", title=notice.title),
+            url_for("notices.show", notice_id=notice.id),
+            urgent=True,
+        )
+        for notice in awaiting_ack(p, SHOWN)
+    ]
 
 
 def _bills_owed(p: Principal) -> list[Todo]:

@@ -647,6 +647,50 @@ def acknowledged(notice: Notice, p: Principal) -> bool:
     ) == len(homes)
 
 
+def awaiting_ack(p: Principal, limit: int = 5) -> list[Notice]:
+    """Current notices asking for 已知悉 that reach one of this person's homes where nobody
+    has acknowledged yet: the home page puts them first (one query)."""
+    if not p.resident_households:
+        return []
+    reaches = or_(
+        and_(Notice.scope_kind == "unit", Notice.unit_id == Unit.id),
+        and_(Notice.scope_kind == "building", Notice.building_id == Building.id),
+        and_(Notice.scope_kind == "compound", Notice.compound_id == Compound.id),
+        and_(Notice.scope_kind == "area", Notice.area_id == Compound.area_id),
+    )
+    acked = (
+        select(NoticeRead.id)
+        .where(
+            NoticeRead.notice_id == Notice.id,
+            NoticeRead.household_id == Household.id,
+            NoticeRead.acked_at.is_not(None),
+        )
+        .exists()
+    )
+    ids = (
+        select(Notice.id)
+        .select_from(Household)
+        .join(Unit, Unit.id == Household.unit_id)
+        .join(Building, Building.id == Unit.building_id)
+        .join(Compound, Compound.id == Building.compound_id)
+        .join(Notice, reaches)
+        .where(
+            Household.id.in_(p.resident_households),
+            Notice.ask_ack.is_(True),
+            state_where("current"),
+            ~acked,
+        )
+    )
+    return list(
+        db.session.scalars(
+            select(Notice)
+            .where(Notice.id.in_(ids))
+            .order_by((Notice.kind == NoticeKind.URGENT.value).desc(), Notice.publish_at.desc())
+            .limit(limit)
+        )
+    )
+
+
 @dataclass
 class CoverageLine:
     unit_id: int

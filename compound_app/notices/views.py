@@ -254,7 +254,12 @@ def told(notice_id: int) -> Response:
         found = service.door(notice, done.result.household_id)
         if found is not None and request.headers.get("HX-Target") == target:
             return render(
-                "notices/_door.html", notice=notice, door=found, back=form.back.data, **_labels()
+                "notices/_told.html",
+                notice=notice,
+                door=found,
+                back=form.back.data,
+                lines=_coverage_lines(notice, p, form.back.data),
+                **_labels(),
             )
         return viewkit.done(_("Marked as told."), back)
     errors = [e for field in form for e in field.errors] + list(form.form_errors)
@@ -279,6 +284,12 @@ def told(notice_id: int) -> Response:
         error=error,
         **_labels(),
     )
+
+
+def _coverage_lines(notice: Notice, p: access.Principal, back: str) -> list[Any]:
+    """The coverage lines the page the door was marked on shows for this notice."""
+    units = set(p.rep_units) if back == "rounds" else service.tellable_units(notice, p)
+    return list(service.coverage(notice, units))
 
 
 # --- the scheduled publishing job ------------------------------------------------------------

@@ -86,3 +86,30 @@ def test_a_representatives_unit_card_reports_for_a_neighbour(
     page = _text(login_as(cast["rep"]).get("/"))
     link = re.search(r'href="([^"]*neighbour=1[^"]*)">代居民报修</a>', page)
     assert link is not None and f"/repairs/compounds/{world.branch.id}/new?" in link[1]
+
+
+# --- a notice that asks each home to confirm it (停水): first on the home page ---------------
+
+
+def test_a_notice_asking_for_confirmation_waits_on_the_home_page_until_confirmed(
+    world: World, login_as: Any
+) -> None:
+    from tests.notices.test_notices import _post
+
+    home = first_household(world.branch)
+    unit = home.unit
+    cut = _post(world, "committee", unit.building, kind="urgent", title="明日停水", ask_ack=True)
+    plain = _post(world, "committee", unit.building, title="楼道粉刷")  # asks nothing
+    elsewhere = _post(
+        world, "committee", world.branch.buildings[1], title="二号楼停电", ask_ack=True
+    )
+    resident = login_as(world.users["resident"])
+    page = _text(resident.get("/"))
+    assert "请确认已知悉：明日停水" in page and f'href="/notices/{cut.id}"' in page
+    assert "楼道粉刷" not in page and "二号楼停电" not in page
+    assert plain.id and elsewhere.id
+    # Confirmed: it no longer waits.
+    assert resident.post(f"/notices/{cut.id}/ack").status_code == 303
+    assert "明日停水" not in _text(resident.get("/"))
+    # Someone with no home there is not asked.
+    assert "明日停水" not in _text(login_as(world.users["staff"]).get("/"))

@@ -5,6 +5,7 @@ public page and the notices posted by fees and votes."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -481,6 +482,22 @@ def test_the_representatives_round_swaps_one_row(world: World, login_as: Any) ->
     assert response.status_code == 200
     row = response.get_data(as_text=True)
     assert row.lstrip().startswith(f'<li id="{target}"') and "周玉梅" in row
+    # The count above the doors follows in the same answer, swapped in place.
+    coverage = re.search(
+        rf'<div id="coverage-{notice.id}" hx-swap-oob="true">(.*?)</div>', row, re.S
+    )
+    assert coverage is not None and re.search(r"已告知\s*1\s*/", coverage[1]), row
+    # On the notice's own page of doors, its table of coverage is what follows.
+    target = f"door-{notice.id}-{unit.households[0].id}"
+    row = rep.post(
+        f"/notices/{notice.id}/told",
+        data={"household_id": unit.households[0].id, "how": "in_person", "back": "notice"},
+        headers={"HX-Request": "true", "HX-Target": target},
+    ).get_data(as_text=True)
+    table = re.search(
+        rf'<table [^>]*id="coverage-{notice.id}" hx-swap-oob="true">(.*?)</table>', row, re.S
+    )
+    assert table is not None and re.search(r"已告知\s*2\s*/", table[1]), row
     assert login_as(world.users["resident"]).get("/notices/rounds").status_code == 404
 
 
