@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 import threading
@@ -201,7 +202,12 @@ def demo_server(
             admin = _admin_engine()
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{walk_demo.pg_template}"'))
+                # FILE_COPY (PostgreSQL 15+) copies the files: a third of the time of WAL_LOG.
+                version = int(conn.scalar(text("SHOW server_version_num")))
+                strategy = " STRATEGY FILE_COPY" if version >= 150000 else ""
+                conn.execute(
+                    text(f'CREATE DATABASE "{name}" TEMPLATE "{walk_demo.pg_template}"{strategy}')
+                )
             admin.dispose()
         uri = base.set(database=name).render_as_string(hide_password=False)
     else:
@@ -209,8 +215,12 @@ def demo_server(
         uri = f"sqlite:///{tmp_path / 'demo.db'}"
     instance = tmp_path / "instance"
     shutil.copytree(walk_demo.folder / "instance", instance, dirs_exist_ok=True)
-    app = make_app(_config(uri, tmp_path))
+    # Warnings and errors only: a failing walk's report is not buried under request lines.
+    app = make_app({**_config(uri, tmp_path), "LOG_LEVEL": "WARNING"})
     app.instance_path = str(instance)
+    werkzeug_log = logging.getLogger("werkzeug")
+    werkzeug_level = werkzeug_log.level
+    werkzeug_log.setLevel(logging.WARNING)
     with app.app_context():
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -222,3 +232,4 @@ def demo_server(
             thread.join(timeout=5)
             db.session.remove()
             db.engine.dispose()
+            werkzeug_log.setLevel(werkzeug_level)

@@ -96,7 +96,10 @@ def test_06_treasurer_counts_the_cash_records_an_expense_and_reads_the_board(
                 )
             short = 1000 if n == len(waiting) - 1 else 0
             counted = handover.amount_fen - short
-            w.fill(f"{form} input[name=received]", demo.plain(counted), what="点收金额")
+            count = f"{form} input[name=received]"
+            if not w.has(count):  # whatever the field is called: the form's amount field
+                count = f"{form} input[inputmode=decimal], {form} input[name*=amount]"
+            w.fill(count, demo.plain(counted), what="点收金额")
             if short:
                 w.fill(f"{form} input[name=note]", "少了10元，已告诉收款人", what="备注")
             for box in w.page.locator(f"{form} input[type=checkbox]").filter(visible=True).all():
@@ -109,7 +112,7 @@ def test_06_treasurer_counts_the_cash_records_an_expense_and_reads_the_board(
                 f"her count of {demo.yuan(counted)} is recorded for {handover.collector.name}",
             )
             w.expect(not w.has(form), "a counted hand-over no longer asks to be counted")
-        w.should_see("少了10元", "the shortfall is shown with her note")
+        w.should_see("少了10元", "the shortfall is shown with her note", folded=True)
         demo.fresh()
         w.expect(not waiting_handovers(area.id, treasurer.id), "no hand-over waits any more")
 

@@ -431,7 +431,9 @@ class Walker:
         return self._spawn()
 
     def home(self) -> None:
-        self.click(HOME_NAV, what="首页 in the navigation")
+        """Back to the home page through the top bar: its 首页 link, or else the app's name."""
+        target = HOME_NAV if self.has(HOME_NAV) else "header a[href='/']"
+        self.click(target, what="首页 in the navigation")
 
     def click(self, target: str | Locator, *, what: str = "", expect: str = "auto") -> None:
         """Click what the persona sees; wait for the page or the swap it causes; check."""
@@ -505,37 +507,68 @@ class Walker:
     # --- what the persona sees -----------------------------------------------------------
 
     def find(self, target: str | Locator, what: str = "") -> Locator:
-        loc = self.page.locator(target) if isinstance(target, str) else target
-        loc = loc.filter(visible=True).first
+        """The first visible match. One folded away in a closed <details> is unfolded first,
+        as a person would: its summary is clicked (and the page checked)."""
+        every = self.page.locator(target) if isinstance(target, str) else target
+        loc = every.filter(visible=True).first
+        if not loc.count() and every.count():
+            self._unfold(every.first, what or str(target))
         try:
             loc.wait_for(state="visible", timeout=FIND_MS)
         except PlaywrightTimeout:
             self.blocked(f"cannot find {what or target} on the page")
         return loc
 
+    def _unfold(self, hidden: Locator, what: str) -> None:
+        folds = hidden.evaluate(
+            """(el) => {
+              const closed = [];
+              for (let d = el.closest('details:not([open])'); d;
+                   d = d.parentElement && d.parentElement.closest('details:not([open])')) {
+                closed.unshift(d);
+              }
+              return closed.map((d, n) => {
+                const mark = `${Date.now()}-${n}`;
+                d.setAttribute('data-walk-fold', mark);
+                return mark;
+              });
+            }"""
+        )
+        for mark in folds:
+            self.click(
+                f"details[data-walk-fold='{mark}'] > summary", what=f"the fold holding {what}"
+            )
+
     def has(self, target: str) -> bool:
         return self.page.locator(target).filter(visible=True).count() > 0
 
     def text(self, within: str = "main") -> str:
-        return self.page.locator(within).first.inner_text()
+        """The visible text of the first element matching ``within`` ("" if there is none)."""
+        where = self.page.locator(within).first
+        return where.inner_text(timeout=FIND_MS) if where.count() else ""
 
-    def sees(self, pattern: str, *, within: str = "main", timeout: int = 0) -> bool:
-        """Whether the visible text matches (a regular expression), waiting up to timeout ms."""
-        deadline = time.monotonic() + timeout / 1000
-        while True:
-            if re.search(pattern, self.text(within)):
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            self.page.wait_for_timeout(100)
+    def sees(self, pattern: str, *, within: str = "main", folded: bool = False) -> bool:
+        """Whether the visible text matches (a regular expression); with ``folded``, text in
+        closed <details> counts too (it is one tap away)."""
+        if folded:
+            where = self.page.locator(within).first
+            text = (where.text_content(timeout=FIND_MS) or "") if where.count() else ""
+            return re.search(pattern, text) is not None
+        return re.search(pattern, self.text(within)) is not None
 
-    def must_see(self, pattern: str, what: str, *, within: str = "main", timeout: int = 0) -> None:
-        if not self.sees(pattern, within=within, timeout=timeout):
+    def must_see(self, pattern: str, what: str, *, within: str = "main") -> None:
+        if not self.sees(pattern, within=within):
             self.blocked(f"{what}: the page does not show /{pattern}/")
 
-    def should_see(self, pattern: str, what: str, *, within: str = "main") -> None:
-        if not self.sees(pattern, within=within):
+    def should_see(
+        self, pattern: str, what: str, *, within: str = "main", folded: bool = False
+    ) -> None:
+        if not self.sees(pattern, within=within, folded=folded):
             self.note("task", f"{what}: the page does not show /{pattern}/")
+
+    def counts_told(self) -> list[tuple[int, int]]:
+        """The "N / M" counts on the page (homes told of homes), in their order."""
+        return [(int(a), int(b)) for a, b in re.findall(r"(\d+)\s*/\s*(\d+)", self.text())]
 
     def expect(self, ok: bool, what: str) -> None:
         if not ok:
@@ -739,6 +772,14 @@ def _write(report: Report) -> None:
         return
     Path(folder).mkdir(parents=True, exist_ok=True)
     (Path(folder) / f"{report.persona.key}.md").write_text(report.render() + "\n", "utf-8")
+
+
+def one_more_told(before: list[tuple[int, int]], after: list[tuple[int, int]]) -> bool:
+    """Some "N / M" count went up by one, out of the same M."""
+    return any(
+        (a_told, a_homes) == (b_told + 1, b_homes)
+        for (b_told, b_homes), (a_told, a_homes) in zip(before, after, strict=False)
+    )
 
 
 def photo(folder: Path, name: str = "photo.jpg") -> Path:
