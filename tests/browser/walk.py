@@ -213,6 +213,7 @@ DETECT = """
 FIRST_SCREEN = """
 () => {
   window.scrollTo(0, 0);
+  const height = Math.min(window.innerHeight, window.visualViewport.height);
   const parts = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
@@ -220,7 +221,7 @@ FIRST_SCREEN = """
     const range = document.createRange();
     range.selectNodeContents(n);
     const r = range.getBoundingClientRect();
-    const seen = r.height > 0 && r.top < window.innerHeight && r.bottom > 0;
+    const seen = r.height > 0 && r.top < height && r.bottom > 0;
     if (seen) parts.push(n.textContent.trim());
   }
   return parts.join(' ');
@@ -275,7 +276,9 @@ PAGE_CHECKS = """
   for (const [id, n] of ids) if (n > 1) out.dupes.push({id, n});
   if (!opts.phone) return out;
 
-  const vw = window.innerWidth;
+  // The phone's width, not innerWidth: a mobile browser widens its layout viewport to fit
+  // a page that overflows (innerWidth becomes the page's width), and the person scrolls.
+  const vw = opts.width;
   const scroller = document.scrollingElement;
   if (scroller.scrollWidth > vw) {
     const wide = [];
@@ -663,8 +666,10 @@ class Walker:
 
     def _check_now(self) -> None:
         self.report.checks += 1
+        width = (self.page.viewport_size or PHONE)["width"]
         found = self.page.evaluate(
-            PAGE_CHECKS, {"phone": self.persona.phone, "primary": PRIMARY, "nav": NAVIGATION}
+            PAGE_CHECKS,
+            {"phone": self.persona.phone, "width": width, "primary": PRIMARY, "nav": NAVIGATION},
         )
         for dupe in found["dupes"]:
             self.note("duplicate-id", f'id "{dupe["id"]}" used {dupe["n"]} times')
