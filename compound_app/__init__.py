@@ -22,6 +22,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "auth.code_request",
         "auth.code_enter",
         "auth.language",
+        "auth.text_size",
         "auth.logout",
         "home.index",
         "health.healthz",

@@ -31,10 +31,25 @@ _DOTS = {"・": "·", "•": "·", "‧": "·", "∙": "·", "．": "·"}
 
 
 def clean_text(value: Any) -> str:
-    """NFKC-normalised, trimmed, inner whitespace collapsed; control characters kept (to reject)."""
+    """For numbers and identifiers (rooms, labels, dates, codes): NFKC-normalised, so that
+    full-width ``１２`` and ``Ａ`` read as ``12`` and ``A``; trimmed, inner whitespace
+    collapsed; control characters kept (to reject)."""
     if value is None:
         return ""
     text = unicodedata.normalize("NFKC", str(value))
+    return " ".join(text.split())
+
+
+def clean_prose(value: Any) -> str:
+    """For what people write (titles, descriptions, notes, comments, reasons): as typed.
+
+    Only canonically composed (NFC), trimmed and inner whitespace collapsed. Never NFKC,
+    which would turn the full-width punctuation of Chinese prose (，。：（）！) into ASCII.
+    Control characters are kept, to reject.
+    """
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFC", str(value))
     return " ".join(text.split())
 
 
@@ -164,7 +179,7 @@ class LabelField(StringField):
 
 
 class TextField(StringField):
-    """Free text: trimmed, length-capped, no control characters."""
+    """Free text as written (``clean_prose``): trimmed, length-capped, no control characters."""
 
     data: str  # once submitted: "" when left empty
 
@@ -174,7 +189,7 @@ class TextField(StringField):
         self.required = required
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        self.data = clean_text(valuelist[0]) if valuelist else ""
+        self.data = clean_prose(valuelist[0]) if valuelist else ""
 
     def pre_validate(self, form: BaseForm) -> None:
         if self.required and not self.data:
@@ -452,7 +467,7 @@ class LinesField(TextField):
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         raw = str(valuelist[0]) if valuelist else ""
-        lines = [clean_text(line) for line in raw.splitlines()]
+        lines = [clean_prose(line) for line in raw.splitlines()]
         self.lines = [line for line in lines if line][:20]
         self.data = "\n".join(self.lines)
 

@@ -7,8 +7,10 @@ from typing import Any, Generic, TypeVar, cast
 
 from flask import request
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import FileField
+from wtforms.widgets import HiddenInput
 
 from .errors import RuleError
 
@@ -34,6 +36,29 @@ class AppForm(FlaskForm):
             if files:
                 return CombinedMultiDict((files, request.form))
             return request.form or None
+
+    def hidden_tag(self, *fields: Any) -> Markup:
+        """The hidden fields (the CSRF token, a request key) without ids: a page with several
+        forms would otherwise repeat ``id="csrf_token"``. Nothing points at a hidden field."""
+        chosen = [getattr(self, f, None) if isinstance(f, str) else f for f in fields or self]
+        return Markup("\n").join(
+            f(id=False) for f in chosen if f is not None and isinstance(f.widget, HiddenInput)
+        )
+
+
+F = TypeVar("F", bound=FlaskForm)
+
+
+def ids_prefixed(form: F, prefix: str) -> F:
+    """Give every field of ``form`` (and its label) an id starting ``prefix-``; names stay.
+
+    Two forms on one page that share field names (a note, the version, the CSRF token)
+    would otherwise repeat ids, and a label would name the other form's field.
+    """
+    for field in form:
+        field.id = f"{prefix}-{field.name}"
+        field.label.field_id = field.id
+    return form
 
 
 def add_error(field: Any, message: str) -> None:

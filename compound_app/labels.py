@@ -237,9 +237,10 @@ LABELS: dict[str, dict[str, Any]] = {
         Choice.ABSTAIN: _l("Abstain"),
     },
     "vote_status": {
-        VoteStatus.DRAFT: _l("Draft"),
-        VoteStatus.OPEN: _l("Open"),
-        VoteStatus.CLOSED: _l("Closed"),
+        # A vote's own words, not the repairs' "Open" (未完成).
+        VoteStatus.DRAFT: _l("Draft vote, not open yet"),
+        VoteStatus.OPEN: _l("Voting now"),
+        VoteStatus.CLOSED: _l("Voting closed"),
     },
     "ballot_channel": {
         BallotChannel.ONLINE: _l("online"),

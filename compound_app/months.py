@@ -26,3 +26,11 @@ def this_month() -> date:
     from . import clock
 
     return month_of(clock.today())
+
+
+def month_name(d: date) -> str:
+    """A month as people write it: 2026年11月 in Chinese, 2026-11 in English."""
+    from flask_babel import get_locale
+
+    locale = str(get_locale() or "zh_CN")
+    return f"{d.year}年{d.month}月" if locale.startswith("zh") else f"{d:%Y-%m}"

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, request
 from flask_babel import format_date, get_locale
+from markupsafe import Markup
 
 from . import clock
 from .labels import label
 from .money import fen_in_words, format_fen, format_hundredths
+from .months import month_name
 
 
 def fmt_date(value: date | datetime | str | None) -> str:
@@ -35,13 +38,22 @@ def fmt_datetime(value: datetime | None) -> str:
 
 
 def fmt_month(value: date | str | None) -> str:
-    """A month as people write it: 2026年11月 (Chinese) or 2026-11."""
+    """A month as people write it: 2026年11月 (Chinese) or 2026-11. A month kept as text
+    (2026-11 or 2026-11-01, as JSON keeps it) reads the same; other text is left as it is."""
     if not value:
         return ""
     if isinstance(value, str):
-        return value
-    locale = str(get_locale() or "zh_CN")
-    return f"{value.year}年{value.month}月" if locale.startswith("zh") else f"{value:%Y-%m}"
+        month = _iso_month(value)
+        return month_name(month) if month else value
+    return month_name(value)
+
+
+def _iso_month(text: str) -> date | None:
+    found = re.fullmatch(r"(\d{4})-(\d{1,2})(?:-\d{1,2})?", text.strip())
+    try:
+        return date(int(found[1]), int(found[2]), 1) if found else None
+    except ValueError:  # 2026-13, 0000-01
+        return None
 
 
 def fmt_area(dm2: int | None) -> str:
@@ -87,6 +99,13 @@ def roster_texts() -> dict[str, str]:
     return cached
 
 
+def named_breadcrumbs(html: Markup, name: str) -> Markup:
+    """A page's breadcrumb trail (its templates write a plain ``<nav class="breadcrumbs">``)
+    named as a landmark of its own, so a screen reader tells it from the main menu."""
+    named = Markup('<nav aria-label="{}" class="breadcrumbs').format(name)
+    return html.replace(Markup('<nav class="breadcrumbs'), named, 1)
+
+
 def address(*parts: Any) -> str:
     return "-".join(str(p) for p in parts if p)
 
@@ -113,7 +132,11 @@ def init_templating(app: Flask) -> None:
 
     app.jinja_env.tests["current_on"] = is_current
     app.jinja_env.globals.update(
-        label=label, address=address, qr_data_uri=qr_data_uri, roster_texts=roster_texts
+        label=label,
+        address=address,
+        qr_data_uri=qr_data_uri,
+        roster_texts=roster_texts,
+        named_breadcrumbs=named_breadcrumbs,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

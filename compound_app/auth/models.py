@@ -46,6 +46,8 @@ class User(UserMixin, Model):
     # Set when the person first signed in with a code sent to their mobile: such an
     # account works without a password (one can be set later on the account page).
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Large text (适老化): bigger letters, stronger contrast and bigger buttons on every page.
+    large_text: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", foreign_keys="RoleGrant.user_id", order_by="RoleGrant.id"

@@ -29,6 +29,10 @@ from .forms import (
 )
 from .models import Role, User
 
+# This device's text size (large or standard), for pages seen before signing in.
+TEXT_SIZE_COOKIE = "text_size"
+TEXT_SIZES = ("large", "standard")
+
 
 def safe_next(target: str | None) -> str | None:
     """Only a path on this site; never //host or a scheme, which would leave it."""
@@ -97,6 +101,14 @@ def _start(user: User, *, remember: bool) -> None:
     session.permanent = remember and service.may_remember(user)
     if user.locale or chosen:
         session["lang"] = user.locale or chosen
+    _carry_large_text(user)
+
+
+def _carry_large_text(user: User) -> None:
+    """Large text chosen on this phone before signing in stays on after it (and on the
+    account from then on): whoever needed it to sign in needs it inside too."""
+    if request.cookies.get(TEXT_SIZE_COOKIE) == "large":
+        user.large_text = True
 
 
 # --- signing in with a code sent by SMS ---------------------------------------------------
@@ -312,6 +324,7 @@ def activate() -> Response:
                         session.clear()
                         service.start_session(user, request.user_agent.string)
                         login_user(user)
+                        _carry_large_text(user)
                         if chosen:
                             session["lang"] = chosen
                     db.session.commit()
@@ -332,3 +345,42 @@ def language() -> Response:
         current_user.locale = lang
         db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("home.index"), 303)
+
+
+# --- large text (适老化) ----------------------------------------------------------------------
+#
+# Larger letters, stronger contrast and bigger buttons: one tap in the header of every page.
+# An account keeps the choice for every phone it signs in on; the device keeps it too, in a
+# cookie, so the sign-in page (and a visitor without an account) looks the same.
+
+
+def large_text() -> bool:
+    """Whether this request's pages are drawn in large text."""
+    if current_user.is_authenticated:
+        return bool(current_user.large_text)
+    return request.cookies.get(TEXT_SIZE_COOKIE) == "large"
+
+
+@bp.app_context_processor
+def _text_size() -> dict[str, bool]:
+    return {"large_text": large_text()}
+
+
+@bp.route("/text-size", methods=["POST"])
+def text_size() -> Response:
+    size = request.form.get("size", "")
+    if size not in TEXT_SIZES:
+        abort(400)
+    if current_user.is_authenticated:
+        current_user.large_text = size == "large"
+        db.session.commit()
+    response = redirect(safe_next(request.form.get("next")) or url_for("home.index"), 303)
+    response.set_cookie(
+        TEXT_SIZE_COOKIE,
+        size,
+        max_age=365 * 24 * 3600,
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
 from .. import audit, clock
@@ -113,19 +113,89 @@ def held_by(area_id: int, user_id: int) -> int:
     return 0
 
 
-def handovers(area_id: int, limit: int = 50) -> list[CashHandover]:
-    return list(
-        db.session.scalars(
-            select(CashHandover)
-            .where(CashHandover.area_id == area_id)
-            .options(
-                joinedload(CashHandover.collector),
-                joinedload(CashHandover.confirmation).joinedload(HandoverConfirmation.confirmed_by),
-            )
-            .order_by(CashHandover.id.desc())
-            .limit(limit)
+HISTORY_PAGE = 20  # counted hand-overs per page on the cash page
+
+
+def _listed(area_id: int, collector_id: int | None) -> Select[tuple[CashHandover]]:
+    query = (
+        select(CashHandover)
+        .where(CashHandover.area_id == area_id)
+        .options(
+            joinedload(CashHandover.collector),
+            joinedload(CashHandover.confirmation).joinedload(HandoverConfirmation.confirmed_by),
         )
     )
+    if collector_id is not None:
+        query = query.where(CashHandover.collector_id == collector_id)
+    return query
+
+
+def waiting(area_id: int, collector_id: int | None = None) -> list[CashHandover]:
+    """Every hand-over not counted yet, oldest first: all of them, never a first page only.
+
+    The home page's count (``pending_for``) counts the same rows.
+    """
+    return list(
+        db.session.scalars(
+            _listed(area_id, collector_id)
+            .outerjoin(HandoverConfirmation, HandoverConfirmation.handover_id == CashHandover.id)
+            .where(HandoverConfirmation.id.is_(None))
+            .order_by(CashHandover.handed_on, CashHandover.id)
+        ).unique()
+    )
+
+
+@dataclass
+class HistoryPage:
+    handovers: list[CashHandover]  # counted, newest hand-over date first
+    page: int
+    pages: int
+    total: int
+
+
+def history(
+    area_id: int, page: int = 1, collector_id: int | None = None, size: int = HISTORY_PAGE
+) -> HistoryPage:
+    """Hand-overs already counted, by the day they were handed over (newest first), a page at
+    a time."""
+    counted = (
+        select(func.count())
+        .select_from(CashHandover)
+        .join(HandoverConfirmation, HandoverConfirmation.handover_id == CashHandover.id)
+        .where(CashHandover.area_id == area_id)
+    )
+    if collector_id is not None:
+        counted = counted.where(CashHandover.collector_id == collector_id)
+    total = db.session.scalar(counted) or 0
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    rows = db.session.scalars(
+        _listed(area_id, collector_id)
+        .join(HandoverConfirmation, HandoverConfirmation.handover_id == CashHandover.id)
+        .order_by(CashHandover.handed_on.desc(), CashHandover.id.desc())
+        .limit(size)
+        .offset((page - 1) * size)
+    ).unique()
+    return HistoryPage(list(rows), page, pages, total)
+
+
+def check_hand_over(
+    area: ManagementArea, collector: User, *, amount_fen: int, handed_on: date
+) -> None:
+    """Refuse a hand-over that could not be recorded; asked before the collector confirms
+    the amount, and again when it is recorded."""
+    keeper_ids = {u.id for u in keepers(area.id)}
+    if collector.id in keeper_ids:
+        raise RuleError(_("The treasurer keeps the area's cash; there is no one to hand it to."))
+    if not keeper_ids:
+        raise RuleError(_("The area has no treasurer or chair to hand cash to."))
+    check_date(handed_on, "handed_on")
+    held = held_by(area.id, collector.id)
+    if amount_fen > held:
+        raise RuleError(
+            _("You hold %(held)s in cash; you cannot hand over more.", held=format_fen(held)),
+            "amount",
+        )
 
 
 def hand_over(
@@ -142,17 +212,7 @@ def hand_over(
         if earlier.area_id != area.id or earlier.collector_id != collector.id:
             raise RuleError(_("This form was already used. Please open it again."))
         return earlier  # the same form sent twice
-    if collector.id in {u.id for u in keepers(area.id)}:
-        raise RuleError(_("The treasurer keeps the area's cash; there is no one to hand it to."))
-    if not keepers(area.id):
-        raise RuleError(_("The area has no treasurer or chair to hand cash to."))
-    check_date(handed_on, "handed_on")
-    held = held_by(area.id, collector.id)
-    if amount_fen > held:
-        raise RuleError(
-            _("You hold %(held)s in cash; you cannot hand over more.", held=format_fen(held)),
-            "amount",
-        )
+    check_hand_over(area, collector, amount_fen=amount_fen, handed_on=handed_on)
     handover = CashHandover(
         area_id=area.id,
         collector_id=collector.id,
@@ -171,16 +231,48 @@ def may_confirm(handover: CashHandover, user: User) -> bool:
 
 
 def confirm(
-    handover: CashHandover, actor: User, *, received_fen: int, note: str
+    handover: CashHandover,
+    actor: User,
+    *,
+    received_fen: int | None,
+    note: str,
+    as_handed: bool = False,
 ) -> HandoverConfirmation:
-    """The treasurer counts the cash; a different sum is kept as a discrepancy."""
+    """The treasurer counts the cash: she types what she counted, or ticks that it is the
+    amount handed over (``as_handed``); nothing is taken as counted without one of the two.
+    A different sum is kept as a discrepancy; the same count sent twice is kept once."""
     if not may_confirm(handover, actor):
         raise RuleError(_("Only the treasurer (or the chair, while there is none) counts cash."))
+    if received_fen is None:
+        if not as_handed:
+            raise RuleError(
+                _(
+                    "Type the cash you counted, or tick that it is the %(amount)s handed over.",
+                    amount=format_fen(handover.amount_fen),
+                ),
+                "received",
+            )
+        received_fen = handover.amount_fen
+    elif as_handed and received_fen != handover.amount_fen:
+        raise RuleError(
+            _(
+                "You ticked that the count is %(amount)s but typed %(typed)s. Please count again.",
+                amount=format_fen(handover.amount_fen),
+                typed=format_fen(received_fen),
+            ),
+            "received",
+        )
     lock_area(handover.area_id)
     existing = db.session.scalar(
         select(HandoverConfirmation).where(HandoverConfirmation.handover_id == handover.id)
     )
     if existing is not None:
+        if (existing.confirmed_by_id, existing.received_fen, existing.note) == (
+            actor.id,
+            received_fen,
+            note,
+        ):
+            return existing  # the same count sent twice
         raise RuleError(_("This hand-over has already been counted."))
     if received_fen != handover.amount_fen and not note:
         raise RuleError(

@@ -6,10 +6,11 @@ counts (on the finance board and in the balance). Entries are never changed or d
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import joinedload
 
 from .. import audit, clock
@@ -23,21 +24,57 @@ from .ledger import book_month
 from .models import AreaMonth, Expense, ExpenseApproval, ExpenseKind, ExpenseVoid
 from .schedules import settings_of
 
+EXPENSES_PAGE = 20  # expenses per page on the expenses page
 
-def expenses_of(area_id: int, limit: int = 100) -> list[Expense]:
+
+def _listed() -> Select[tuple[Expense]]:
+    return select(Expense).options(
+        joinedload(Expense.recorded_by),
+        joinedload(Expense.approval).joinedload(ExpenseApproval.approved_by),
+        joinedload(Expense.void).joinedload(ExpenseVoid.voided_by),
+    )
+
+
+def _awaiting(area_id: int) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Expense.area_id == area_id,
+        Expense.needs_approval.is_(True),
+        ~select(ExpenseApproval.id).where(ExpenseApproval.expense_id == Expense.id).exists(),
+        ~select(ExpenseVoid.id).where(ExpenseVoid.expense_id == Expense.id).exists(),
+    )
+
+
+def awaiting_approval(area_id: int) -> list[Expense]:
+    """Every expense still waiting for its second approval, oldest first: all of them."""
     return list(
         db.session.scalars(
-            select(Expense)
-            .where(Expense.area_id == area_id)
-            .options(
-                joinedload(Expense.recorded_by),
-                joinedload(Expense.approval).joinedload(ExpenseApproval.approved_by),
-                joinedload(Expense.void).joinedload(ExpenseVoid.voided_by),
-            )
-            .order_by(Expense.spent_on.desc(), Expense.id.desc())
-            .limit(limit)
-        )
+            _listed().where(*_awaiting(area_id)).order_by(Expense.spent_on, Expense.id)
+        ).unique()
     )
+
+
+@dataclass
+class ExpensePage:
+    expenses: list[Expense]  # by the day spent, newest first
+    page: int
+    pages: int
+    total: int
+
+
+def expenses_of(area_id: int, page: int = 1, size: int = EXPENSES_PAGE) -> ExpensePage:
+    """The area's expenses other than those awaiting approval, newest first, a page at a time."""
+    others = (Expense.area_id == area_id, ~and_(*_awaiting(area_id)[1:]))
+    total = db.session.scalar(select(func.count()).select_from(Expense).where(*others)) or 0
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    rows = db.session.scalars(
+        _listed()
+        .where(*others)
+        .order_by(Expense.spent_on.desc(), Expense.id.desc())
+        .limit(size)
+        .offset((page - 1) * size)
+    ).unique()
+    return ExpensePage(list(rows), page, pages, total)
 
 
 def record_expense(

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import SelectField
+from wtforms import BooleanField, SelectField
+from wtforms.form import BaseForm
 
 from ..fields import (
     CountField,
@@ -98,10 +99,21 @@ class HandoverForm(AppForm):
     amount = MoneyField(_l("Cash handed over (yuan)"))
     handed_on = DateField(_l("Date"))
     key = RequestKeyField()
+    # Sent by the second step only, once the collector has checked the amount.
+    confirmed = BooleanField()
+
+
+class CountedField(MoneyField):
+    """The cash the treasurer counted; left empty when she ticks that it matches."""
+
+    def pre_validate(self, form: BaseForm) -> None:
+        if self.raw.strip():
+            super().pre_validate(form)
 
 
 class ConfirmForm(AppForm):
-    received = MoneyField(_l("Cash counted (yuan)"), allow_zero=True)
+    received = CountedField(_l("Cash counted (yuan)"), allow_zero=True)
+    as_handed = BooleanField(_l("I counted it: the cash is the amount handed over"))
     note = TextField(_l("Note"), max_len=200)
 
 

@@ -47,29 +47,41 @@ def arrears(area_id: int) -> Response:
 
 
 def _cash_page(
-    area: ManagementArea, form: HandoverForm | None = None, status: int = 200
+    area: ManagementArea,
+    form: HandoverForm | None = None,
+    status: int = 200,
+    *,
+    confirming: bool = False,
+    counting: tuple[int, ConfirmForm] | None = None,
 ) -> Response:
+    """The cash page. ``confirming``: the collector's amount, to check before it is recorded;
+    ``counting``: a count refused, shown again with its message at its hand-over."""
     user = viewkit.user()
     manages = access.can(Action.MANAGE_FEES, area)
     positions = cash.positions(area.id)
     mine = next((p for p in positions if p.user.id == user.id), None)
-    keeper_ids = {u.id for u in cash.keepers(area.id)}
+    keepers = cash.keepers(area.id)
     if form is None and mine is not None and not mine.is_keeper and mine.held > 0:
         form = HandoverForm(formdata=None, amount=mine.held, handed_on=clock.today(), key=new_key())
     shown = positions if manages else [p for p in positions if p.user.id == user.id]
-    handovers = cash.handovers(area.id)
-    if not manages:
-        handovers = [h for h in handovers if h.collector_id == user.id]
+    # Those who manage the fees see every collector's hand-overs; a collector sees their own.
+    collector_id = None if manages else user.id
+    waiting = cash.waiting(area.id, collector_id)
     return render(
         "fees/cash.html",
         area=area,
+        manages=manages,
         positions=shown,
         mine=mine,
         form=form,
-        handovers=handovers,
-        keepers=cash.keepers(area.id),
-        is_keeper=user.id in keeper_ids,
-        confirm_form=ConfirmForm(formdata=None),
+        confirming=confirming,
+        waiting=waiting,
+        waiting_total=sum(h.amount_fen for h in waiting),
+        held_total=sum(p.held for p in shown if not p.is_keeper),
+        history=cash.history(area.id, whole_number(request.args.get("page")) or 1, collector_id),
+        keepers=keepers,
+        is_keeper=user.id in {u.id for u in keepers},
+        counting=counting,
         status=status,
     )
 
@@ -84,12 +96,18 @@ def cash_page(area_id: int) -> Response:
 
 @bp.post("/areas/<int:area_id>/cash")
 def hand_over(area_id: int) -> Response:
+    """Two steps: the collector sends the amount, checks it on the next page, then confirms."""
     area = access.get_or_404(ManagementArea, area_id)
     if not access.collects_in(area):
         abort(403)
     form = HandoverForm()
     if form.validate_on_submit():
         try:
+            if not form.confirmed.data:
+                cash.check_hand_over(
+                    area, viewkit.user(), amount_fen=form.amount.data, handed_on=form.handed_on.data
+                )
+                return _cash_page(area, form, confirming=True)
             handover = cash.hand_over(
                 area,
                 viewkit.user(),
@@ -120,15 +138,19 @@ def confirm(handover_id: int) -> Response:
         abort(403)
     form = ConfirmForm()
     if not form.validate_on_submit():
-        flash(next(iter(form.errors.values()))[0], "error")
-        return redirect_after_post(here)
+        return _cash_page(area, status=422, counting=(handover.id, form))
     try:
         confirmation = cash.confirm(
-            handover, viewkit.user(), received_fen=form.received.data, note=form.note.data
+            handover,
+            viewkit.user(),
+            received_fen=form.received.data,
+            as_handed=bool(form.as_handed.data),
+            note=form.note.data,
         )
         db.session.commit()
     except RuleError as err:
-        return viewkit.refused(err, here)
+        refuse(form, err)
+        return _cash_page(area, status=422, counting=(handover.id, form))
     if confirmation.received_fen != handover.amount_fen:
         flash(_("Counted with a discrepancy; it stays on record."), "info")
         return redirect_after_post(here)
@@ -154,7 +176,8 @@ def _expenses_page(
         "fees/expenses.html",
         area=area,
         form=form,
-        expenses=expenses.expenses_of(area.id),
+        awaiting=expenses.awaiting_approval(area.id),
+        history=expenses.expenses_of(area.id, whole_number(request.args.get("page")) or 1),
         threshold=schedules.settings_of(area.id).approval_threshold_fen,
         may_approve=lambda e: expenses.may_approve(
             e, viewkit.user(), access.can(Action.OVERSEE, area)

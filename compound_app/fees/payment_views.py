@@ -18,14 +18,21 @@ from ..money import format_fen
 from ..public import posters
 from ..public.models import LinkKind
 from ..registry.models import Household, Unit
+from ..templating import fmt_month
 from . import bp, ledger, reports, schedules
 from .forms import AdjustForm, PaymentForm, ReliefForm, ReverseForm
 from .models import Bill, Method, Payment
 
 
+@bp.app_template_filter("covers")
+def covers(text: str) -> str:
+    """A payment's months on its receipt and statement: 2026年11月–2026年12月."""
+    return reports.months_text(text)
+
+
 def _bill_choices(statement: reports.Statement) -> list[tuple[str, str]]:
     return [
-        (str(bill_id), f"{line.period:%Y-%m} {name} {format_fen(amount)}")
+        (str(bill_id), f"{fmt_month(line.period)} {name} {format_fen(amount)}")
         for line in statement.periods
         for name, amount, bill_id in line.items
     ]

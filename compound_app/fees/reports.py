@@ -18,6 +18,7 @@ from ..extensions import db
 from ..months import add_months, month_of
 from ..notices import service as notices
 from ..registry.models import Building, Compound, Household, ManagementArea, Unit
+from ..templating import fmt_month
 from .ledger import BillLine, allocate, bill_lines, bills_of, lock_area
 from .models import (
     Account,
@@ -88,6 +89,18 @@ def statement(household: Household, payments: int = 50) -> Statement:
     )
     billed = account.billed_fen if account else 0
     return Statement(list(reversed(periods)), recent, billed, paid)
+
+
+def months_text(covers: str) -> str:
+    """The months a payment settled as people write them: 2026年11月–2026年12月.
+
+    ``Payment.covers`` keeps them as ISO months ("2026-11–2026-12"), as the ledger export
+    shows them; anything else is shown as it is.
+    """
+    try:
+        return "–".join(fmt_month(date.fromisoformat(f"{part}-01")) for part in covers.split("–"))
+    except ValueError:
+        return covers
 
 
 # --- arrears ------------------------------------------------------------------------------
@@ -319,14 +332,14 @@ def publish_board(area: ManagementArea, month: date, actor: User) -> FinanceBoar
         raise RuleError(
             _(
                 "%(month)s is already published; publish the months after it.",
-                month=f"{latest:%Y-%m}",
+                month=fmt_month(latest),
             ),
             "month",
         )
     if latest is not None and month != add_months(latest, 1):
         # Months are published in order, so none is left open behind a frozen one.
         raise RuleError(
-            _("Publish %(month)s first.", month=f"{add_months(latest, 1):%Y-%m}"), "month"
+            _("Publish %(month)s first.", month=fmt_month(add_months(latest, 1))), "month"
         )
     board = FinanceBoard(
         area_id=area.id, month=month, figures=figures(area, month), published_by_id=actor.id

@@ -20,6 +20,7 @@ from ..labels import label
 from ..months import add_months, month_of, months_between
 from ..notices import service as notices
 from ..registry.models import Compound, Household, ManagementArea, Pilot
+from ..templating import fmt_date, fmt_month
 from . import ledger
 from .models import (
     ApprovalHow,
@@ -227,7 +228,7 @@ def _check_start(schedule: FeeSchedule, start_month: date, today: date) -> None:
             raise RuleError(
                 _(
                     "A new version starts in a future month (after %(month)s).",
-                    month=f"{max(month_of(today), current.start_month):%Y-%m}",
+                    month=fmt_month(max(month_of(today), current.start_month)),
                 ),
                 "start_month",
             )
@@ -238,7 +239,7 @@ def _check_start(schedule: FeeSchedule, start_month: date, today: date) -> None:
                     "The current version bills %(cycle)s from %(month)s: a new version starts "
                     "when one of its billing periods begins.",
                     cycle=str(label("cycle", current.cycle)),
-                    month=f"{current.start_month:%Y-%m}",
+                    month=fmt_month(current.start_month),
                 ),
                 "start_month",
             )
@@ -262,7 +263,7 @@ def start_warning(schedule: FeeSchedule) -> str | None:
             "that worked first agreed the service scope with residents and started "
             "charging after two to three months.",
             n=max(gap, 0),
-            date=f"{pilot_start:%Y-%m-%d}",
+            date=fmt_date(pilot_start),
         )
     return None
 

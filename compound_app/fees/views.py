@@ -16,6 +16,7 @@ from ..forms import form_status, submit
 from ..htmx import redirect_after_post, render
 from ..months import month_of
 from ..registry.models import ManagementArea
+from ..templating import fmt_date, fmt_month
 from . import bp, cash, ledger, reports, schedules
 from .forms import ApproveForm, ItemForm, MonthForm, TermsForm, ThresholdForm
 from .models import (
@@ -75,7 +76,7 @@ def bills(area_id: int) -> Response:
     schedule = ledger.schedule_for_month(area.id, form.month.data)
     if schedule is None:
         flash(
-            _("No fee schedule is in force for %(month)s.", month=f"{form.month.data:%Y-%m}"),
+            _("No fee schedule is in force for %(month)s.", month=fmt_month(form.month.data)),
             "error",
         )
         return redirect_after_post(here)
@@ -84,9 +85,9 @@ def bills(area_id: int) -> Response:
     db.session.commit()
     if issued:
         return viewkit.done(
-            _("%(n)d bills issued for %(month)s.", n=issued, month=f"{period:%Y-%m}"), here
+            _("%(n)d bills issued for %(month)s.", n=issued, month=fmt_month(period)), here
         )
-    flash(_("The bills for %(month)s were already issued.", month=f"{period:%Y-%m}"), "info")
+    flash(_("The bills for %(month)s were already issued.", month=fmt_month(period)), "info")
     return redirect_after_post(here)
 
 
@@ -282,5 +283,5 @@ def _vote_choices(form: ApproveForm, area_id: int) -> None:
     from ..votes.service import passed_votes
 
     form.vote_id.choices = [(None, _("None"))] + [
-        (v.id, f"{v.title} ({v.closed_at:%Y-%m-%d})") for v in passed_votes(area_id)
+        (v.id, f"{v.title} ({fmt_date(v.closed_at)})") for v in passed_votes(area_id)
     ]

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..fees.cash import pending_for
 from ..fees.models import Account
 from ..money import format_fen
-from ..registry.models import Compound, Household, ManagementModel
+from ..registry.models import Building, Compound, Household, ManagementModel, Unit
 from ..repairs.models import RepairTask, Status
 from ..votes.models import Ballot, BallotVoid, Elector, Vote, VoteStatus
 
@@ -34,9 +34,21 @@ class Todo:
     urgent: bool = False
 
 
+@dataclass(frozen=True)
+class Check:
+    """Repairs reported done that wait for this person's check: the home page's first
+    card, with one big button to the task (or to their reports, when several wait)."""
+
+    count: int
+    url: str
+    category: str  # of the first one
+    building: str | None
+    unit: str | None
+
+
 def todos(user: User, p: Principal) -> list[Todo]:
+    """What else waits (``checks_waiting`` has its own card)."""
     items: list[Todo] = []
-    items += _checks_waiting(p)
     items += _bills_owed(p)
     items += _votes_waiting(user)
     items += _cash_to_count(user, p)
@@ -44,25 +56,30 @@ def todos(user: User, p: Principal) -> list[Todo]:
     return items
 
 
-def _checks_waiting(p: Principal) -> list[Todo]:
+def checks_waiting(p: Principal) -> Check | None:
     """Repairs done and waiting for this person's check (their reports, their homes)."""
     mine = RepairTask.reported_by_id == p.user_id
     if p.resident_households:
         mine = or_(mine, RepairTask.household_id.in_(p.resident_households))
-    count, first = db.session.execute(
-        select(func.count(RepairTask.id), func.min(RepairTask.id)).where(
-            RepairTask.status == Status.DONE, mine
+    row = db.session.execute(
+        select(
+            RepairTask.id,
+            RepairTask.category,
+            Building.name,
+            Unit.name,
+            func.count().over(),
         )
-    ).one()
-    if not count:
-        return []
+        .outerjoin(Building, Building.id == RepairTask.building_id)
+        .outerjoin(Unit, Unit.id == RepairTask.unit_id)
+        .where(RepairTask.status == Status.DONE, mine)
+        .order_by(RepairTask.id)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    first, category, building, unit, count = row
     url = url_for("repairs.task", task_id=first) if count == 1 else url_for("repairs.mine")
-    text = ngettext(
-        "%(num)d repair is done: please check it.",
-        "%(num)d repairs are done: please check them.",
-        count,
-    )
-    return [Todo(text, url, urgent=True)]
+    return Check(count, url, category, building, unit)
 
 
 def _bills_owed(p: Principal) -> list[Todo]:

@@ -96,7 +96,8 @@ def index() -> Response:
     )
     from ..fees.cash import pending_for
     from ..messages.service import unread_count
-    from .todo import todos
+    from ..votes.service import non_owner_homes
+    from .todo import checks_waiting, todos
 
     assert p.user_id is not None
     unread = unread_count(p.user_id)
@@ -104,6 +105,7 @@ def index() -> Response:
     return render(
         "home/index.html",
         todo=todos(current_user, p),
+        check=checks_waiting(p),
         unread=unread,
         waiting=pending_for(current_user, p.committee_areas),
         overview=overview,
@@ -111,6 +113,8 @@ def index() -> Response:
         areas=areas,
         units=units,
         homes=homes,
+        # Homes where the user is a tenant or family member: no owners' vote asks them.
+        non_owner=non_owner_homes(current_user, p) if homes else set(),
         models=list(ManagementModel),
         administered=access.administered(p),
     )

@@ -11,7 +11,7 @@ from wtforms.form import BaseForm
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, TextArea
 
-from ..fields import DateField, IdField, TextField, clean_text, has_control
+from ..fields import DateField, IdField, TextField, clean_prose, has_control
 from ..forms import AppForm
 from .models import NoticeKind, TellHow
 
@@ -41,7 +41,7 @@ class BodyField(TextField):
     def process_formdata(self, valuelist: list[Any]) -> None:
         raw = str(valuelist[0]) if valuelist else ""
         self.raw = raw
-        self.lines = [clean_text(line) for line in raw.splitlines()]
+        self.lines = [clean_prose(line) for line in raw.splitlines()]
         self.data = "\n".join(self.lines).strip()
 
     def _value(self) -> str:

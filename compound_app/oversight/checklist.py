@@ -13,6 +13,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 
+from ..months import month_name
 from ..registry.models import ManagementModel, PartyOrgKind
 from .facts import Facts, window
 from .models import OversightSettings
@@ -48,7 +49,7 @@ def _pct(value: float | None) -> str:
 
 
 def _month(d: Any) -> str:
-    return f"{d:%Y-%m}"
+    return month_name(d)  # 2026年11月, as every page writes a month
 
 
 def verdicts(f: Facts, s: OversightSettings) -> dict[str, bool]:

@@ -76,9 +76,11 @@ def _dashboard_page(select_form: SelectPilotForm | None = None, status: int = 20
         )
     return render(
         "oversight/dashboard.html",
-        "oversight/_pilot_table.html",
+        "oversight/_pilot_swap.html",
         target="pilot-table",
         status=status,
+        # A column heading re-sorted the table: the filter form's order follows it.
+        sort_oob=request.headers.get("HX-Trigger") != "pilot-filters",
         board=board,
         wanted=wanted,
         communities=sorted({r.facts.community for r in board.rows}, key=lambda c: c.name),

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
-from wtforms import Field, SelectField, StringField
+from wtforms import Field, HiddenField, SelectField, StringField
 from wtforms.widgets import TextArea
 
 from ..fields import (
@@ -32,6 +32,7 @@ class ReportForm(AppForm):
     unit_id = IdField(_l("Unit"))
     household_id = IdField(_l("Home"))
     resident_name = OptionalNameField(_l("Reported for (the resident's name)"))
+    neighbour = HiddenField()  # "1": a representative reports for a resident of their units
     description = TextField(_l("What is wrong?"), max_len=500, required=True, widget=TextArea())
     priority = SelectField(_l("Urgency"))
     photos = MultipleFileField(_l("Photos (up to 6)"))

@@ -15,7 +15,7 @@ from ..access import Action, TaskView
 from ..errors import RuleError
 from ..extensions import db
 from ..fields import new_key, whole_number
-from ..forms import form_status, refuse
+from ..forms import form_status, ids_prefixed, refuse
 from ..htmx import redirect_after_post, render
 from ..public import posters
 from ..public.models import LinkKind
@@ -140,9 +140,23 @@ def _units_of(compound: Compound) -> list[tuple[int, str]]:
     return [(unit_id, f"{building}-{unit}") for unit_id, unit, building in rows]
 
 
-def _report_page(compound: Compound, form: ReportForm, status: int = 200) -> Response:
+def _report_page(
+    compound: Compound, form: ReportForm, status: int = 200, picking: bool = False
+) -> Response:
+    """The report form; ``picking``: first the choice of the neighbour's home."""
     p = access.principal()
     homes = _homes_for(compound, p)
+    # A representative reporting for a neighbour: the homes of their units, not their own.
+    neighbours = [(h, text) for h, text in homes if h.id not in p.resident_households]
+    if picking:
+        # The homes of the unit the page was opened for, else of all their units.
+        unit = whole_number(request.args.get("unit"))
+        neighbours = [(h, text) for h, text in neighbours if h.unit_id == unit] or neighbours
+    neighbour_home = None
+    if form.neighbour.data == "1":
+        neighbour_home = next(
+            ((h, text) for h, text in neighbours if h.id == form.household_id.data), None
+        )
     decision = None
     if form.decision_id.data and access.can(Action.TRIAGE, compound, p):
         decision = access.find(MeetingDecision, form.decision_id.data, Action.TRIAGE)
@@ -155,23 +169,48 @@ def _report_page(compound: Compound, form: ReportForm, status: int = 200) -> Res
         form=form,
         homes=homes,
         own_homes={h.id for h, _label in homes if h.id in p.resident_households},
+        picking=picking,
+        neighbours=neighbours,
+        neighbour_home=neighbour_home,
         units=_units_of(compound),
         decision=decision,
         max_photos=workflow.MAX_PHOTOS,
+        back=_report_back(compound, p),
     )
+
+
+def _report_back(compound: Compound, p: access.Principal) -> tuple[str, str]:
+    """The report form's breadcrumb: the committee's task list, else the user's reports."""
+    if access.can(Action.TRIAGE, compound, p):
+        return url_for(".tasks", compound_id=compound.id), _(
+            "Repair tasks of %(compound)s", compound=compound.name
+        )
+    return url_for(".mine"), _("My reports")
 
 
 @bp.get("/compounds/<int:compound_id>/new")
 def new(compound_id: int) -> Response:
+    """The report form. With ``?neighbour=1`` (a representative reporting for a resident
+    of their units) no home of their own is chosen: they first pick the neighbour's home,
+    and the report is placed in that home's unit unless they choose another place."""
     compound = _compound(compound_id, Action.REPORT)
     form = ReportForm(formdata=None, key=new_key(), place=Place.PUBLIC)
     p = access.principal()
     chosen = whole_number(request.args.get("household"))
-    own = [h for h, _label in _homes_for(compound, p) if h.id in p.resident_households]
-    form.household_id.data = chosen or (own[0].id if own else None)
+    homes = [h for h, _label in _homes_for(compound, p)]
     form.decision_id.data = whole_number(request.args.get("decision"))
     if request.args.get("category") in set(Category):
         form.category.data = request.args["category"]
+    neighbours = [h for h in homes if h.id not in p.resident_households]
+    if request.args.get("neighbour") == "1" and neighbours:
+        form.neighbour.data = "1"
+        home = next((h for h in neighbours if h.id == chosen), None)
+        if home is None:
+            return _report_page(compound, form, picking=True)
+        form.household_id.data, form.unit_id.data = home.id, home.unit_id
+        return _report_page(compound, form)
+    own = [h for h in homes if h.id in p.resident_households]
+    form.household_id.data = chosen or (own[0].id if own else None)
     return _report_page(compound, form)
 
 
@@ -191,6 +230,7 @@ def create(compound_id: int) -> Response:
         unit_id=form.unit_id.data,
         household_id=form.household_id.data,
         resident_name=form.resident_name.data or "",
+        for_neighbour=form.neighbour.data == "1",
         decision_id=form.decision_id.data,
         request_key=form.key.data,
     )
@@ -226,19 +266,35 @@ def _task(task_id: int) -> tuple[RepairTask, TaskView]:
 def _task_context(task: RepairTask, view: TaskView, **forms: Any) -> dict[str, Any]:
     user = viewkit.user()
     triage = access.can(Action.TRIAGE, task.compound)
+    moves = workflow.moves_for(task, user)
+    # The usual next step is the page's big button; refusing, reopening, sending back and
+    # closing unchecked are offered apart, below it, each with its reason.
+    main_moves = [m for m in moves if not m.secondary]
+    other_moves = [m for m in moves if m.secondary]
+    sent = forms.get("move_form")
+    sent_other = sent is not None and (
+        getattr(workflow.MOVES.get(sent.move.data or ""), "secondary", False)
+    )
+    move_form = (None if sent_other else sent) or MoveForm(formdata=None, version=task.version)
+    other_form = (sent if sent_other else None) or MoveForm(formdata=None, version=task.version)
+    other_form.note.label.text = _("Reason")
     context: dict[str, Any] = {
         "task": task,
         "view": view,
-        "moves": workflow.moves_for(task, user),
-        "move_form": forms.get("move_form") or MoveForm(formdata=None, version=task.version),
+        "moves": moves,
+        "main_moves": main_moves,
+        "other_moves": other_moves,
+        "move_form": ids_prefixed(move_form, "move"),
+        "other_form": ids_prefixed(other_form, "other"),
         "is_overdue": levels.is_overdue(task),
         "reporters": _reporter_ids(task),
         "may_rate": task.status == Status.CLOSED
         and task.rating is None
         and access.is_reporter(task),
-        "rate_form": forms.get("rate_form") or RateForm(formdata=None),
+        "rate_form": ids_prefixed(forms.get("rate_form") or RateForm(formdata=None), "rate"),
         "contacts": triage and access.can(Action.VIEW_CONTACTS, task.compound),
         "live": task.status not in FINISHED,
+        "back": _way_back(task, triage),
     }
     if workflow.can_assign(task):
         people = workflow.assignable_people(task)
@@ -251,10 +307,11 @@ def _task_context(task: RepairTask, view: TaskView, **forms: Any) -> dict[str, A
             category=task.category,
             priority=task.priority,
         )
-        context.update(assign_form=form, people=people)
+        context.update(assign_form=ids_prefixed(form, "assign"), people=people)
     # A refusal must be read even when its form is no longer offered (the step was taken
     # by somebody else meanwhile, or was never this user's to take).
-    unshown = [] if context["moves"] else [context["move_form"]]
+    unshown = [] if main_moves else [context["move_form"]]
+    unshown += [] if other_moves else [context["other_form"]]
     unshown += [] if context["may_rate"] else [context["rate_form"]]
     unshown += [] if "assign_form" in context else [forms.get("assign_form")]
     context["refusals"] = [
@@ -265,6 +322,19 @@ def _task_context(task: RepairTask, view: TaskView, **forms: Any) -> dict[str, A
         for message in messages
     ]
     return context
+
+
+def _way_back(task: RepairTask, triage: bool) -> tuple[str, str]:
+    """Where the task page's breadcrumb leads: the list the user came from."""
+    if triage:
+        return url_for(".tasks", compound_id=task.compound_id), _(
+            "Repair tasks of %(compound)s", compound=task.compound.name
+        )
+    if access.is_reporter(task):
+        return url_for(".mine"), _("My reports")
+    return url_for(".board", compound_id=task.compound_id), _(
+        "Works board of %(compound)s", compound=task.compound.name
+    )
 
 
 def _reporter_ids(task: RepairTask) -> set[int]:

@@ -123,6 +123,7 @@ class Report:
     unit_id: int | None = None
     household_id: int | None = None  # the home it is for (inside it, or its resident asked)
     resident_name: str = ""  # an assisted report: who asked
+    for_neighbour: bool = False  # reported for a resident of the reporter's units
     decision_id: int | None = None
     request_key: str | None = None
 
@@ -186,6 +187,8 @@ def report_task(
     if not report.description:
         raise RuleError(_("Describe the problem."), "description")
     building, unit, household = _in_compound(compound, report)
+    if report.for_neighbour and (household is None or household.id in p.resident_households):
+        raise RuleError(_("Choose the home of the resident you report for."), "household_id")
     if report.place == Place.HOME and household is None:
         raise RuleError(_("Choose the home the repair is in."), "household_id")
     if household is not None and not access.can(Action.REPORT, household, p):
@@ -286,6 +289,9 @@ class Move:
     label: Any
     needs_note: bool = False
     takes_photos: bool = False
+    # A step off the usual way (refuse, reopen, send back, close unchecked): offered below
+    # the page's main action, never as its big button.
+    secondary: bool = False
 
 
 MOVES: dict[str, Move] = {
@@ -324,6 +330,7 @@ MOVES: dict[str, Move] = {
             (Who.TRIAGE,),
             _l("Close without the reporter's check"),
             needs_note=True,
+            secondary=True,
         ),
         Move(
             "send_back",
@@ -333,6 +340,7 @@ MOVES: dict[str, Move] = {
             (Who.REPORTER,),
             _l("Not fixed: send back"),
             needs_note=True,
+            secondary=True,
         ),
         Move(
             "reject",
@@ -342,6 +350,7 @@ MOVES: dict[str, Move] = {
             (Who.TRIAGE,),
             _l("Reject"),
             needs_note=True,
+            secondary=True,
         ),
         Move(
             "reopen",
@@ -351,6 +360,7 @@ MOVES: dict[str, Move] = {
             (Who.REPORTER,),
             _l("Reopen"),
             needs_note=True,
+            secondary=True,
         ),
     )
 }

@@ -12,7 +12,7 @@ from .. import access, clock, viewkit
 from ..access import Action
 from ..errors import RuleError
 from ..extensions import db
-from ..forms import form_status, refuse, submit
+from ..forms import form_status, ids_prefixed, refuse, submit
 from ..htmx import redirect_after_post, render
 from ..labels import label
 from ..registry.models import Compound
@@ -103,16 +103,24 @@ def _work_page(work: Work, status: int = 200, **forms: Any) -> Response:
     triage = access.can(Action.TRIAGE, work)
     context: dict[str, Any] = {"work": work, "compound": work.compound, "triage": triage}
     if triage:
-        context["step_form"] = forms.get("step_form") or WorkStepForm(
-            formdata=None, on=clock.today(), installed=0, version=work.version
+        # Three forms on one page: each field's id carries its form's name.
+        context["step_form"] = ids_prefixed(
+            forms.get("step_form")
+            or WorkStepForm(formdata=None, on=clock.today(), installed=0, version=work.version),
+            "step",
         )
-        context["photo_form"] = forms.get("photo_form") or WorkPhotoForm(
-            formdata=None,
-            stage=PhotoStage.BEFORE if work.status == WorkStatus.PLANNED else PhotoStage.AFTER,
+        context["photo_form"] = ids_prefixed(
+            forms.get("photo_form")
+            or WorkPhotoForm(
+                formdata=None,
+                stage=PhotoStage.BEFORE if work.status == WorkStatus.PLANNED else PhotoStage.AFTER,
+            ),
+            "photo",
         )
         if work.expense_id is None:
-            context["link_form"] = forms.get("link_form") or LinkExpenseForm(
-                formdata=None, version=work.version
+            context["link_form"] = ids_prefixed(
+                forms.get("link_form") or LinkExpenseForm(formdata=None, version=work.version),
+                "link",
             )
             context["expenses"] = works.linkable_expenses(work)
         context["installs"] = works.WORK_FACILITY.get(WorkKind(work.kind))

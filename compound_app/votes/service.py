@@ -295,6 +295,23 @@ def why_not_elector(vote: Vote, user: User, p: Principal) -> str:
     return _("Only owners vote; tenants and family members do not.")
 
 
+def non_owner_homes(user: User, p: Principal) -> set[int]:
+    """The user's homes where they live as a tenant or a family member and not as an
+    owner: homes whose owners' votes they take no part in (consultations they may answer).
+    """
+    if not p.resident_households:
+        return set()
+    rows = db.session.execute(
+        select(Occupant.household_id, Occupant.relation).where(
+            Occupant.user_id == user.id, Occupant.household_id.in_(p.resident_households)
+        )
+    ).all()
+    owned = {home for home, relation in rows if relation in (Relation.OWNER, Relation.CO_OWNER)}
+    return {
+        home for home, relation in rows if relation in (Relation.TENANT, Relation.FAMILY)
+    } - owned
+
+
 def cast_online(vote: Vote, user: User, choice: str, p: Principal | None = None) -> Ballot:
     _accepting(vote)
     if choice not in set(Choice):

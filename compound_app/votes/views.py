@@ -13,7 +13,7 @@ from .. import access, clock, viewkit
 from ..access import Action
 from ..errors import RuleError
 from ..extensions import db
-from ..forms import form_status, submit
+from ..forms import form_status, ids_prefixed, submit
 from ..htmx import redirect_after_post, render
 from ..public import posters
 from ..public.models import LinkKind
@@ -86,6 +86,8 @@ def index() -> Response:
         consultations=consultations.consultations_of(run_ids) if run_ids else [],
         my_votes=[v for v in service.voter_votes(p) if v.status != VoteStatus.DRAFT],
         my_consultations=consultations.concerning(p),
+        # A tenant or family member is told why no owners' vote asks for them.
+        non_owner=bool(service.non_owner_homes(viewkit.user(), p)),
     )
 
 
@@ -155,6 +157,10 @@ def _vote_context(vote: Vote, runs: bool, **forms: Any) -> dict[str, Any]:
     elector = service.elector_for_user(vote, user)
     mine = service.latest_ballots(vote).get(elector.id) if elector else None
     paper_homes = service.paper_homes(lines, runs, p)
+    # A tenant or family member of a home in the vote: told that owners alone vote.
+    non_owner = elector is None and bool(
+        service.non_owner_homes(user, p) & {line.household_id for line in lines}
+    )
     context.update(
         tally=tally,
         lines=lines,
@@ -165,9 +171,14 @@ def _vote_context(vote: Vote, runs: bool, **forms: Any) -> dict[str, Any]:
         why_not=None
         if elector or not p.resident_households
         else service.why_not_elector(vote, user, p),
-        ballot_form=forms.get("ballot_form")
-        or BallotForm(formdata=None, choice=mine.choice if mine else None),
-        paper_form=forms.get("paper_form") or PaperBallotForm(formdata=None),
+        non_owner=non_owner,
+        # Two forms with a "choice" each: their ids apart, so each label names its own.
+        ballot_form=ids_prefixed(
+            forms.get("ballot_form")
+            or BallotForm(formdata=None, choice=mine.choice if mine else None),
+            "ballot",
+        ),
+        paper_form=ids_prefixed(forms.get("paper_form") or PaperBallotForm(formdata=None), "paper"),
         paper_homes=paper_homes,
         voidable=[line for line in lines if line.channel == BallotChannel.PAPER]
         if runs and accepting

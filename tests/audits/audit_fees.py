@@ -277,7 +277,7 @@ def _hand_over(w: World, client: Any) -> Post:
     _payment(w)
     return Post(
         f"/fees/areas/{w.branch.area_id}/cash",
-        {"amount": "20", "handed_on": clock.today().isoformat(), "key": KEY},
+        {"amount": "20", "handed_on": clock.today().isoformat(), "key": KEY, "confirmed": "y"},
         lambda: [changed(one(select(CashHandover)), "create", amount_fen=2000)],
     )
 

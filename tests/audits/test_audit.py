@@ -67,6 +67,8 @@ NOT_AUDITED: dict[str, str] = {
     "auth.logout": "ends the login session only",
     "auth.language": "stores the display language in the session and as the user's own "
     "preference; no people, roles or roster data",
+    "auth.text_size": "stores the text size (large text) in a cookie and as the user's own "
+    "preference, like the display language; no people, roles or roster data",
     "registry.import_roster": "reads the file and previews the plan; writes nothing "
     "(registry.import_confirm applies it, audited)",
     # --- signin ---

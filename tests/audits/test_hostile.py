@@ -177,6 +177,7 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "auth.activate": ActivateForm,
     "auth.password": ChangePasswordForm,
     "auth.language": {"lang": "lang", "next": "next"},
+    "auth.text_size": {"size": "select", "next": "next"},
     "auth.logout": {},
     # --- signin: sign-in codes, the account page ---
     "auth.code_request": CodeRequestForm,
@@ -495,6 +496,7 @@ def valid_values(world: World) -> dict[str, list[Any]]:
         "basis": [str(b) for b in LABELS["basis"]],
         "how": [str(h) for h in LABELS["approval"]],
         "category": ["service:保洁", "repair:", "other:"],
+        "size": ["large", "standard"],  # the large-text switch
         "new_password": ["another horse 43", PASSWORD],
         "confirm": ["another horse 43", PASSWORD],
         # by endpoint and field name, where the same name means another list

@@ -74,8 +74,10 @@ def copy_cookie(source: FlaskClient, target: FlaskClient) -> None:
 
 
 def form_error_block(html: str) -> str:
-    """The text of the form's error area, which must sit inside the form."""
-    start, end = html.index("<form"), html.index("</form>")
+    """The text of the form's error area, which must sit inside the page's own form (the
+    header's large-text switch is a form too)."""
+    main = html.index("<main")
+    start, end = html.index("<form", main), html.index("</form>", main)
     match = re.search(r'<div class="form-errors"[^>]*>(.*?)</div>', html, re.S)
     assert match, "no form-level error shown"
     assert start < match.start() < end, "the error is not next to the form"

@@ -531,7 +531,7 @@ def test_a_new_role_ends_a_remembered_session(world, client):
 
 def test_a_locked_owner_signs_in_with_a_code(world, client):
     resident = world.users["resident"]
-    notice = "您还可以用自己的手机登录"
+    notice = "您仍可以用发到自己手机上的短信验证码登录"
     for _ in range(5):
         wrong = client.post(
             "/auth/login", data={"mobile": resident.mobile, "password": "wrong horse"}

@@ -9,6 +9,7 @@ from compound_app.extensions import db
 from compound_app.fees import proofs, schedules
 from compound_app.fees.models import CashHandover, HandoverConfirmation, Payment
 from compound_app.months import add_months, month_of
+from tests.browser.axe import assert_accessible
 from tests.browser.test_flows import no_horizontal_scroll
 from tests.factories import fee_schedule, first_unit
 
@@ -25,7 +26,7 @@ def test_rep_logs_cash_on_a_phone_double_clicks_and_the_treasurer_counts_it(
     home = unit.households[1]
 
     page = page_factory(world.users["rep"], phone=True)
-    page.click(f"a[href$='/fees/units/{unit.id}']")  # 收费：谁欠多少, on the home page
+    page.click(f"a[href$='/fees/units/{unit.id}']")  # 物业费：谁欠多少, on the home page
     page.wait_for_url(f"**/fees/units/{unit.id}")
     assert no_horizontal_scroll(page)
     page.click(f"a[href$='/fees/households/{home.id}/pay']")
@@ -39,20 +40,69 @@ def test_rep_logs_cash_on_a_phone_double_clicks_and_the_treasurer_counts_it(
     db.session.rollback()  # a fresh snapshot: the server's writes
     assert db.session.scalar(select(func.count(Payment.id))) == 1
 
-    # The cash goes to the treasurer (this committee has none: its chair counts it).
+    # The cash goes to the treasurer (this committee has none: its chair counts it). The
+    # amount is checked on a second step before anything is recorded.
     page.goto(f"/fees/areas/{area.id}/cash")
     assert page.locator("input[name=amount]").input_value() == "30"
-    page.locator("main form button.primary").click()
+    with page.expect_navigation():
+        page.locator("#my-cash form button.primary").click()
+    assert "¥30.00" in page.locator("#check-handover").inner_text()
+    assert no_horizontal_scroll(page)
+    assert_accessible(page)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(CashHandover.id))) == 0
+    with page.expect_navigation():
+        page.locator("#my-cash form button.primary").dblclick()
     page.wait_for_url(f"**/fees/areas/{area.id}/cash")
     db.session.rollback()
     handover = db.session.scalars(select(CashHandover)).one()
     assert handover.amount_fen == 3000
 
-    chair = page_factory(world.users["committee"])
+    # The chair counts it on a phone: the waiting hand-over is on the first screen, the
+    # count field empty until she types it or ticks that it matches.
+    chair = page_factory(world.users["committee"], phone=True)
     chair.goto(f"/fees/areas/{area.id}/cash")
-    chair.locator(f"form[action$='/fees/handovers/{handover.id}/confirm'] button").click()
-    chair.wait_for_url(f"**/fees/areas/{area.id}/cash")
+    assert no_horizontal_scroll(chair)
+    assert_accessible(chair)
+    count = chair.locator(f"form[action$='/fees/handovers/{handover.id}/confirm']")
+    assert count.locator("input[name=received]").input_value() == ""
+    assert count.locator("button").bounding_box()["y"] < 740 * 1.5
+    with chair.expect_navigation():
+        count.locator("button").click()  # neither typed nor ticked: refused
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(HandoverConfirmation.id))) == 0
+    count.locator("input[name=as_handed]").check()
+    with chair.expect_navigation():
+        count.locator("button").click()
     db.session.rollback()
     confirmation = db.session.scalars(select(HandoverConfirmation)).one()
     assert confirmation.received_fen == 3000
     assert proofs.check_totals() == []
+
+
+def test_the_board_and_the_cash_page_show_their_totals_first_on_a_small_phone(
+    page_factory, live_server
+):
+    world = live_server.world
+    area = world.branch.area
+    fee_schedule(area, start=add_months(month_of(clock.today()), -2))
+    schedules.catch_up(area.id)
+    db.session.commit()
+
+    chair = page_factory(world.users["committee"], phone=True)
+    chair.set_viewport_size({"width": 360, "height": 740})
+    for path in (f"/fees/areas/{area.id}/board", f"/fees/areas/{area.id}/cash"):
+        chair.goto(path)
+        assert no_horizontal_scroll(chair), path
+        totals = chair.locator("main .stats.money").first.bounding_box()
+        assert totals["y"] + totals["height"] <= 740, path  # on the first screen
+        assert_accessible(chair)
+
+    # On the board the rooms owing open on a tap, without script of their own.
+    chair.goto(f"/fees/areas/{area.id}/board")
+    rooms = chair.locator("#owing ul.arrears-rooms")
+    assert not rooms.is_visible()
+    chair.locator("#owing > summary").click()
+    assert rooms.is_visible()
+    assert no_horizontal_scroll(chair)
+    assert_accessible(chair)

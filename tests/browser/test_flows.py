@@ -22,7 +22,7 @@ def test_committee_member_adds_a_household_through_the_htmx_form(page_factory, l
     # A marker on window survives only if the page is not reloaded.
     page.evaluate("window.__stillHere = true")
     section = page.locator(f"#unit-{unit.id}")
-    section.locator("text=添加户室").first.click()
+    section.locator("text=添加房屋").first.click()
     form = page.locator(f"#add-household-{unit.id} form")
     form.wait_for()
     form.locator("input[name=room]").fill("601")
@@ -31,13 +31,14 @@ def test_committee_member_adds_a_household_through_the_htmx_form(page_factory, l
     form.locator("button[type=submit]").click()
     page.locator(f"#unit-{unit.id}-rows >> text=601").wait_for()
     assert page.evaluate("window.__stillHere") is True
-    assert "601" in page.locator("#flash").inner_text()
+    # Confirmed where the chair is typing, not at the top of the page.
+    assert "601" in page.locator(f"#add-household-{unit.id} [role=status]").inner_text()
     # A bad value is answered next to the field, still without a reload.
     form = page.locator(f"#add-household-{unit.id} form")
     form.locator("input[name=room]").fill("602")
     form.locator("input[name=area]").fill("abc")
     form.locator("button[type=submit]").click()
-    page.locator(f"#add-household-{unit.id} #area-error").wait_for()
+    page.locator(f"#add-household-{unit.id} #u{unit.id}-area-error").wait_for()
     assert page.evaluate("window.__stillHere") is True
     db.session.rollback()  # end this thread's read snapshot to see the server's writes
     rooms = {

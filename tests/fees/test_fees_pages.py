@@ -263,41 +263,6 @@ def test_committee_arrears_page_and_export(billed: World, login_as) -> None:
     assert wb["收款"]["D2"].value == 1000
 
 
-# --- cash -----------------------------------------------------------------------------------
-
-
-def test_cash_handover_and_confirmation(billed: World, login_as) -> None:
-    rep = login_as(billed.users["rep"])
-    home = first_household(billed.branch)
-    _pay(rep, home, "50", key=_key(1))
-    _pay(rep, home, "20", key=_key(2), method="wechat")  # not cash: nothing to hand over
-    area_id = billed.branch.area_id
-    page = rep.get(f"/fees/areas/{area_id}/cash").get_data(as_text=True)
-    assert "¥50.00" in page
-    too_much = rep.post(
-        f"/fees/areas/{area_id}/cash",
-        data={"amount": "60", "handed_on": clock.today().isoformat(), "key": _key(3)},
-    )
-    assert too_much.status_code == 422
-    ok = {"amount": "50", "handed_on": clock.today().isoformat(), "key": _key(4)}
-    assert rep.post(f"/fees/areas/{area_id}/cash", data=ok).status_code == 303
-    assert rep.post(f"/fees/areas/{area_id}/cash", data=ok).status_code == 303  # again: one
-    handover = db.session.scalars(select(CashHandover)).one()
-    url = f"/fees/handovers/{handover.id}/confirm"
-    assert rep.post(url, data={"received": "50"}).status_code == 403
-    chair = login_as(billed.users["committee"])  # no treasurer: the chair counts
-    chair.post(url, data={"received": "45", "note": ""})
-    assert handover.confirmation is None  # a different count needs a note
-    assert (
-        chair.post(url, data={"received": "45", "note": "少了五元，周玉梅补交"}).status_code == 303
-    )
-    db.session.expire_all()
-    assert handover.confirmation.received_fen == 4500
-    assert chair.post(url, data={"received": "50", "note": ""}).status_code == 303
-    db.session.expire_all()
-    assert handover.confirmation.received_fen == 4500  # counted once
-
-
 # --- expenses -------------------------------------------------------------------------------
 
 

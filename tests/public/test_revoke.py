@@ -93,7 +93,7 @@ def test_a_reason_is_needed_and_nothing_is_written_without_one(posted: Posted, l
         assert response.status_code == 422, reason
         html = response.get_data(as_text=True)
         assert "停用原因" in html and 'class="error"' in html
-        assert "返回张贴页" in html
+        assert "返回海报页" in html
     db.session.expire_all()
     assert link.revoked_at is None and _audit_rows() == before
 

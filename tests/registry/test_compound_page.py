@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+
 from compound_app.committees.models import Position
 from tests.factories import committee, compound, first_unit, user
 from tests.helpers import count_statements
@@ -98,3 +101,63 @@ def test_a_representative_sees_their_own_building_open(world, login_as):
 def test_a_small_roster_is_shown_whole(world, login_as):
     html = page(login_as(world.users["staff"]), world.branch)
     assert html.count('<tr id="household-') == 8
+
+
+# --- reading the page: headings, what opens, tables, forms drawn more than once ------------
+
+
+def test_headings_go_down_one_level_at_a_time(world, login_as):
+    client = login_as(world.users["staff"])
+    html = page(client, world.branch)
+    assert "<h4" not in html and html.count('<section class="unit"') == 4
+    assert re.search(r'<section class="unit" id="unit-\d+">\s*<h3>', html)
+    building = client.get(f"/registry/buildings/{world.branch.buildings[0].id}")
+    for html in (html, building.get_data(as_text=True)):
+        levels = [int(n) for n in re.findall(r"<h([1-6])\b", html)]
+        assert levels[0] == 1
+        assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
+
+
+def test_a_closed_building_says_it_opens(world, login_as):
+    big = compound(world.community, "大院", buildings=5, units=2, households=8)
+    committee(big.area, (user("主任"), Position.CHAIR))
+    html = page(login_as(world.users["staff"]), big)
+    summaries = re.findall(r"<summary>(.*?)</summary>", html, re.S)
+    assert len(summaries) == 5
+    for summary in summaries:
+        assert '<span class="fold-open">展开</span>' in summary
+        assert '<span class="fold-close">收起</span>' in summary
+
+
+def test_roster_tables_name_every_column(world, login_as):
+    html = page(login_as(world.users["staff"]), world.branch)
+    assert not re.search(r"<th[^>]*>\s*</th>", html)
+    assert '<span class="visually-hidden">操作</span>' in html
+
+
+def test_inline_forms_open_side_by_side_keep_their_ids_apart(world, login_as):
+    client = login_as(world.users["committee"])
+    units = [b.units[0] for b in world.branch.buildings]
+    household = first_unit(world.branch).households[0]
+    fragments = [
+        client.get(
+            f"/registry/units/{u.id}/households/new",
+            headers={"HX-Request": "true", "HX-Target": f"add-household-{u.id}"},
+        ).get_data(as_text=True)
+        for u in units
+    ]
+    fragments.append(
+        client.get(
+            f"/registry/households/{household.id}/edit",
+            headers={"HX-Request": "true", "HX-Target": f"household-{household.id}"},
+        ).get_data(as_text=True)
+    )
+    ids = [i for f in fragments for i in re.findall(r'\bid="([^"]+)"', f)]
+    assert len(ids) == len(set(ids)), sorted(ids)
+    assert f'<label for="u{units[0].id}-room">' in fragments[0]
+    assert f'id="u{units[0].id}-room"' in fragments[0]
+    assert f'<label for="h{household.id}-room">' in fragments[-1]
+    # The whole page, with the chair's forms and the header's switch: no id twice.
+    html = page(client, world.branch)
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]

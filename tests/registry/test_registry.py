@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -105,7 +106,14 @@ def test_committee_member_adds_a_household_inline(world, login_as):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert f'<template><tbody hx-swap-oob="beforeend:#unit-{unit.id}-rows">' in html  # new row
-    assert 'id="flash"' in html  # and the confirmation, out of band
+    # The confirmation stands next to the form the chair is typing in (the swapped
+    # fragment), not at the top of a long page, whose message area is emptied.
+    form_part = html[: html.index("<template>")]
+    assert form_part.startswith(f'<div id="add-household-{unit.id}"')
+    status = re.search(r'<p class="[^"]*" role="status">([^<]*)</p>', form_part)
+    assert status and "601" in status.group(1)
+    assert re.search(r'<div id="flash"[^>]*hx-swap-oob="true"></div>', html)
+    assert 'class="just-added"' in html  # the new row stands out
     assert count(Household) == before + 1
     added = db.session.scalar(select(Household).where(Household.room == "601"))
     assert added.area_dm2 == 8550 and added.occupancy == "rented"
@@ -159,7 +167,9 @@ def test_bad_household_input_is_refused_next_to_the_field(world, login_as, room,
     assert 'class="error"' in html
     assert "<script>" not in html
     field = "area" if problem == "area" else "room"
-    assert f'id="{field}-error"' in html
+    # The unit's own form: its ids carry the unit, as several can be open on the page.
+    assert f'id="u{unit.id}-{field}-error"' in html
+    assert f'aria-describedby="u{unit.id}-{field}-error"' in html
     assert count(Household) == before
 
 

@@ -301,7 +301,7 @@ def test_a_representative_cannot_set_a_new_homes_area_and_occupancy(
     )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert 'id="area-error"' in html and "只有物管会可以新增房屋" in html
+    assert f'id="u{unit.id}-area-error"' in html and "只有物管会可以新增房屋" in html
     assert db.session.scalar(select(func.count(Household.id))) == homes
     assert _audit_rows() == rows
     with pytest.raises(RuleError):

@@ -247,7 +247,7 @@ def test_reopening_after_a_week_is_refused_with_a_message(
     before = footprint(task.id)
     response = _move(resident, task, "reopen", "又漏了")
     assert response.status_code == 422
-    assert "任务只能在7天内重新打开" in _text(response)
+    assert "只能在7天内重新报修" in _text(response)
     assert footprint(task.id) == before
 
 
@@ -458,7 +458,7 @@ HUGE = 41 * 1024 * 1024
         ),
         ([(b"<html><script>alert(1)</script></html>", "leak.jpg")], 422, "无法读取这个文件"),
         ([(b"%PDF-1.4 not a photo", "leak.jpg")], 422, "无法读取这个文件"),
-        ([("jpeg", f"p{n}.jpg") for n in range(7)], 422, "每个报修最多6张照片"),
+        ([("jpeg", f"p{n}.jpg") for n in range(7)], 422, "每次报修最多6张照片"),
         ([("jpeg", "ok.jpg"), (b"<svg/>", "bad.jpg")], 422, "无法读取这个文件"),
         ([(b"\xff\xd8\xff" + b"\0" * (7 * 1024 * 1024), "big.jpg")], 422, "照片不能超过6 MB"),
         ([(b"\xff\xd8\xff" + b"\0" * BIG, "huge.jpg")], 422, "照片不能超过6 MB"),
@@ -716,7 +716,7 @@ def test_a_representative_reports_for_an_elderly_resident_who_then_checks_the_wo
     assert "厨房下水堵了" in _text(rep.get("/repairs/mine"))
     bring(task, Status.DONE, cast)
     page = _text(resident.get(f"/repairs/{task.id}"))
-    assert "已报处理完毕。请查看后确认，或退回。" in page and 'value="confirm"' in page
+    assert "已处理完毕。请您查看后确认修好，或退回。" in page and 'value="confirm"' in page
     assert _move(resident, task, "confirm").status_code == 303
     assert _fresh(task).status == Status.CLOSED
     assert _fresh(task).events[-1].actor_id == cast["resident"].id
@@ -882,7 +882,7 @@ def test_a_work_links_its_cost_and_gets_photos(world: World, cast: Cast, login_a
         "photos": [(io.BytesIO(jpeg()), f"a{n}.jpg", "image/jpeg") for n in range(7)],
     }
     response = chair.post(f"{url}/photos", data=after)
-    assert response.status_code == 422 and "每个报修最多6张照片" in _text(response)
+    assert response.status_code == 422 and "每次报修最多6张照片" in _text(response)
     bad = {"stage": "after", "photos": [(io.BytesIO(b"<svg/>"), "x.jpg", "image/jpeg")]}
     assert chair.post(f"{url}/photos", data=bad).status_code == 422
     assert chair.post(f"{url}/photos", data={"stage": "after"}).status_code == 422

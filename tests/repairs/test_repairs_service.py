@@ -481,7 +481,7 @@ def test_reopening_is_for_the_reporter_within_a_week(world: World, cast: Cast) -
     bring(task, Status.CLOSED, cast)
     set_clock(task, finished_at=task.finished_at - timedelta(days=8))
     before = footprint(task.id)
-    with pytest.raises(RuleError, match="任务只能在7天内重新打开"):
+    with pytest.raises(RuleError, match="只能在7天内重新报修"):
         move(task, "reopen", resident, "又漏了")
     db.session.rollback()
     assert footprint(task.id) == before
@@ -596,7 +596,7 @@ def test_assigning_to_a_member_staff_or_contractor(world: World, cast: Cast) -> 
         ({"kind": "member", "member_id": "outsider"}, "请从列表中选择人员"),
         ({"kind": "staff", "member_id": "other_staff"}, "请从列表中选择人员"),
         ({"kind": "staff", "member_id": "committee"}, "请从列表中选择人员"),
-        ({"kind": "contractor", "contractor": ""}, "请填写施工单位或师傅名称"),
+        ({"kind": "contractor", "contractor": ""}, "请填写施工单位名称或师傅姓名"),
         ({"kind": "boss"}, "请选择由谁处理"),
     ],
 )
