@@ -64,6 +64,7 @@ def test_05_chair_runs_one_committee_for_four_compounds(browser, demo_server):
         # The fees of the whole area: one schedule, the arrears of all four compounds.
         w.home()
         w.click(f"main a[href='/fees/areas/{area.id}/arrears']", what="欠费")
+        w.open_folds()
         for compound in compounds:
             w.should_see(compound.name, f"the area's arrears include {compound.name}")
 
@@ -96,14 +97,18 @@ def test_06_treasurer_counts_the_cash_records_an_expense_and_reads_the_board(
                 )
             short = 1000 if n == len(waiting) - 1 else 0
             counted = handover.amount_fen - short
-            count = f"{form} input[name=received]"
-            if not w.has(count):  # whatever the field is called: the form's amount field
-                count = f"{form} input[inputmode=decimal], {form} input[name*=amount]"
-            w.fill(count, demo.plain(counted), what="点收金额")
+            # She counted: a matching count is ticked as such (or typed), a short one typed
+            # with a note.
+            matches = f"{form} input[type=checkbox]"
+            if not short and w.has(matches):
+                w.tick(matches, what="点收金额与交来的一致")
+            else:
+                count = f"{form} input[name=received]"
+                if not w.has(count):  # whatever the field is called: the form's amount field
+                    count = f"{form} input[inputmode=decimal], {form} input[name*=amount]"
+                w.fill(count, demo.plain(counted), what="点收金额")
             if short:
                 w.fill(f"{form} input[name=note]", "少了10元，已告诉收款人", what="备注")
-            for box in w.page.locator(f"{form} input[type=checkbox]").filter(visible=True).all():
-                box.check()
             w.click(f"{form} button[type=submit]", what="确认 (the count)")
             w.confirm_if_asked("the count", lambda h=handover: counted_already(h.id))
             confirmation = counted_already(handover.id)
@@ -127,7 +132,11 @@ def test_06_treasurer_counts_the_cash_records_an_expense_and_reads_the_board(
         w.fill(f"{form} input[name=note]", "更换1号楼楼道灯泡", what="用途")
         w.attach(f"{form} input[type=file]", photo(tmp_path, "voucher.jpg"), what="凭证照片")
         w.click(f"{form} button[type=submit]", what="登记支出")
-        w.must_see("更换1号楼楼道灯泡", "the expense is listed")
+        w.must_see("更换1号楼楼道灯泡", "the expense is on the page", folded=True)
+        w.should_see(
+            "更换1号楼楼道灯泡", "after recording it, she sees the expense without opening a fold"
+        )
+        w.open_folds()
         w.must_see(re.escape(demo.yuan(12000)), "the expense's amount is listed")
         demo.fresh()
         w.expect(

@@ -183,13 +183,19 @@ def hand_over(w: Walker, area_id: int, collector_id: int, held: int) -> None:
 
 
 def report_for_neighbour(w: Walker, unit_id: int, household_id: int, name: str, text: str) -> None:
-    form = "main form[action$='/new']"
+    """The assisted report: the neighbour's home first (a step of its own, or a field), then
+    what is broken."""
+    form = "main form[action*='/new']"
+    if w.has(f"{form} select[name=household]") and not w.has(f"{form} textarea"):
+        w.choose(f"{form} select[name=household]", value=str(household_id), what="为哪一户报修")
+        w.click(f"{form} button[type=submit]", what="继续")
+    if w.has(f"{form} select[name=household_id]"):
+        w.choose(f"{form} select[name=household_id]", value=str(household_id), what="哪一户")
     w.choose(f"{form} select[name=category]", value="plumbing", what="报修类别 水暖")
     if w.has(f"{form} select[name=place]"):
         w.choose(f"{form} select[name=place]", value="home", what="位置 户内")
     if w.has(f"{form} select[name=unit_id]"):
         w.choose(f"{form} select[name=unit_id]", value=str(unit_id), what="单元")
-    w.choose(f"{form} select[name=household_id]", value=str(household_id), what="哪一户")
     w.fill(f"{form} input[name=resident_name]", name, what="代谁报修")
     w.fill(f"{form} textarea[name=description]", text, what="问题描述")
     w.click(f"{form} button[type=submit]", what="提交报修")

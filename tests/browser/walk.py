@@ -442,6 +442,8 @@ class Walker:
         """Click what the persona sees; wait for the page or the swap it causes; check."""
         loc = self.find(target, what)
         kind = loc.evaluate(DETECT) if expect == "auto" else expect
+        # A <summary> opens its section: what it reveals is checked too.
+        unfolds = bool(loc.evaluate("(el) => !!el.closest('summary')"))
         before = self._state()
         self.report.steps += 1
         t0 = time.monotonic()
@@ -452,7 +454,7 @@ class Walker:
         t1 = time.monotonic()
         self._settle(kind, before, what or str(target))
         t2 = time.monotonic()
-        if kind != "none" or loc_is_summary(loc):
+        if kind != "none" or unfolds:
             self._check()
         if os.environ.get("WALK_TRACE"):  # where the time goes, step by step (pytest -s)
             took = (
@@ -522,6 +524,15 @@ class Walker:
             self.blocked(f"cannot find {what or target} on the page")
         return loc
 
+    def open_folds(self, within: str = "main") -> None:
+        """Open the page's closed sections (<details> not inside another), one tap each."""
+        closed = f"{within} details:not([open]):not(details details) > summary"
+        for _ in range(self.page.locator(closed).count()):
+            summary = self.page.locator(closed).filter(visible=True).first
+            if not summary.count():
+                return
+            self.click(summary, what="a folded section")
+
     def _unfold(self, hidden: Locator, what: str) -> None:
         folds = hidden.evaluate(
             """(el) => {
@@ -559,8 +570,10 @@ class Walker:
             return re.search(pattern, text) is not None
         return re.search(pattern, self.text(within)) is not None
 
-    def must_see(self, pattern: str, what: str, *, within: str = "main") -> None:
-        if not self.sees(pattern, within=within):
+    def must_see(
+        self, pattern: str, what: str, *, within: str = "main", folded: bool = False
+    ) -> None:
+        if not self.sees(pattern, within=within, folded=folded):
             self.blocked(f"{what}: the page does not show /{pattern}/")
 
     def should_see(
@@ -718,10 +731,6 @@ def _grouped(items: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 
 def first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0][:200]
-
-
-def loc_is_summary(loc: Locator) -> bool:
-    return bool(loc.evaluate("(el) => !!el.closest('summary')"))
 
 
 @contextmanager
