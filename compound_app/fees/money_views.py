@@ -178,6 +178,7 @@ def _expenses_page(
         form=form,
         awaiting=expenses.awaiting_approval(area.id),
         history=expenses.expenses_of(area.id, whole_number(request.args.get("page")) or 1),
+        recorded=bool(request.args.get("recorded")),
         threshold=schedules.settings_of(area.id).approval_threshold_fen,
         may_approve=lambda e: expenses.may_approve(
             e, viewkit.user(), access.can(Action.OVERSEE, area)
@@ -221,7 +222,9 @@ def new_expense(area_id: int) -> Response:
         else:
             if expense.voucher != voucher:
                 discard_upload(voucher)  # the same form again: the first photo stays
-            return viewkit.done(_("Expense recorded."), url_for(".expenses_page", area_id=area.id))
+            # Back to the list with the recorded expenses open, where the new one shows.
+            back = url_for(".expenses_page", area_id=area.id, recorded=1, _anchor="history")
+            return viewkit.done(_("Expense recorded."), back)
     return _expenses_page(area, form, 422)
 
 

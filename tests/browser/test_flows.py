@@ -10,7 +10,10 @@ from tests.factories import first_unit
 
 
 def no_horizontal_scroll(page) -> bool:  # type: ignore[no-untyped-def]
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    """The page fits the device's width. Measured against the viewport set for the page,
+    not innerWidth: a mobile browser widens its layout viewport to fit an overflowing page."""
+    width = page.viewport_size["width"]
+    return page.evaluate("w => document.scrollingElement.scrollWidth <= w + 1", width)
 
 
 def test_committee_member_adds_a_household_through_the_htmx_form(page_factory, live_server):

@@ -386,8 +386,14 @@ def test_an_expense_entered_by_mistake_is_voided_not_deleted(billed: World, logi
         "spent_on": clock.today().isoformat(),
         "key": _key(9),
     }
-    chair.post(f"/fees/areas/{area_id}/expenses", data=data)
+    recorded = chair.post(f"/fees/areas/{area_id}/expenses", data=data)
     expense = db.session.scalars(select(Expense)).one()
+    # Back on the list, the recorded expenses are open where the new one shows.
+    assert recorded.status_code == 303 and recorded.location.endswith("#history")
+    shown = chair.get(recorded.location).get_data(as_text=True)
+    assert '<details class="card fold" id="history" open>' in shown and "五金店" in shown
+    plain = chair.get(f"/fees/areas/{area_id}/expenses").get_data(as_text=True)
+    assert '<details class="card fold" id="history">' in plain
     url = f"/fees/expenses/{expense.id}/void"
     assert login_as(billed.users["rep"]).post(url, data={"reason": "x"}).status_code in (403, 404)
     assert chair.post(url, data={"reason": ""}).status_code == 303  # refused: no reason
