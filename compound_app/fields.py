@@ -179,17 +179,30 @@ class LabelField(StringField):
 
 
 class TextField(StringField):
-    """Free text as written (``clean_prose``): trimmed, length-capped, no control characters."""
+    """Free text as written (``clean_prose``): trimmed, length-capped, no control characters.
+
+    ``folded=True`` for text that is looked up or compared rather than read (an address, a
+    name that must be unique): NFKC-folded like the search box folds what is typed there.
+    """
 
     data: str  # once submitted: "" when left empty
 
-    def __init__(self, *args: Any, max_len: int = 200, required: bool = False, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        max_len: int = 200,
+        required: bool = False,
+        folded: bool = False,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.max_len = max_len
         self.required = required
+        self.folded = folded
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        self.data = clean_prose(valuelist[0]) if valuelist else ""
+        clean = clean_text if self.folded else clean_prose
+        self.data = clean(valuelist[0]) if valuelist else ""
 
     def pre_validate(self, form: BaseForm) -> None:
         if self.required and not self.data:

@@ -105,10 +105,12 @@ def _start(user: User, *, remember: bool) -> None:
 
 
 def _carry_large_text(user: User) -> None:
-    """Large text chosen on this phone before signing in stays on after it (and on the
-    account from then on): whoever needed it to sign in needs it inside too."""
-    if request.cookies.get(TEXT_SIZE_COOKIE) == "large":
-        user.large_text = True
+    """Large text chosen on this phone before signing in stays on after it, for this
+    session: whoever needed it to sign in needs it inside too. Only the person's own
+    switch, signed in, keeps it on the account, so a shared phone's choice never sticks
+    to the next account signed in on it."""
+    if request.cookies.get(TEXT_SIZE_COOKIE) == "large" and not user.large_text:
+        session["large_text"] = True
 
 
 # --- signing in with a code sent by SMS ---------------------------------------------------
@@ -357,7 +359,7 @@ def language() -> Response:
 def large_text() -> bool:
     """Whether this request's pages are drawn in large text."""
     if current_user.is_authenticated:
-        return bool(current_user.large_text)
+        return bool(current_user.large_text or session.get("large_text"))
     return request.cookies.get(TEXT_SIZE_COOKIE) == "large"
 
 
@@ -373,6 +375,7 @@ def text_size() -> Response:
         abort(400)
     if current_user.is_authenticated:
         current_user.large_text = size == "large"
+        session.pop("large_text", None)
         db.session.commit()
     response = redirect(safe_next(request.form.get("next")) or url_for("home.index"), 303)
     response.set_cookie(

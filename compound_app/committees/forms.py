@@ -9,7 +9,7 @@ from ..labels import choices
 
 
 class CommitteeForm(AppForm):
-    name = TextField(_l("Committee name"), max_len=50, required=True)
+    name = TextField(_l("Committee name"), max_len=50, required=True, folded=True)
     formed_on = DateField(_l("Formed on"))
 
 

@@ -60,7 +60,7 @@ class TermsForm(AppForm):
 
 
 class ItemForm(AppForm):
-    name = TextField(_l("Service item"), max_len=30, required=True)
+    name = TextField(_l("Service item"), max_len=30, required=True, folded=True)
     scope = TextField(_l("Service scope and standard"), max_len=500)
     basis = SelectField(_l("Charged"))
     rate = MoneyField(_l("Rate (yuan)"), maximum=1_000_000)

@@ -222,8 +222,12 @@ def new_expense(area_id: int) -> Response:
         else:
             if expense.voucher != voucher:
                 discard_upload(voucher)  # the same form again: the first photo stays
-            # Back to the list with the recorded expenses open, where the new one shows.
-            back = url_for(".expenses_page", area_id=area.id, recorded=1, _anchor="history")
+            # Back to the list where the new one shows: with those awaiting a second
+            # approval, or in the recorded expenses, opened.
+            if expense.needs_approval and expense.approval is None:
+                back = url_for(".expenses_page", area_id=area.id, _anchor="awaiting")
+            else:
+                back = url_for(".expenses_page", area_id=area.id, recorded=1, _anchor="history")
             return viewkit.done(_("Expense recorded."), back)
     return _expenses_page(area, form, 422)
 

@@ -36,7 +36,7 @@ class CommunityForm(AppForm):
 
 class CompoundForm(AppForm):
     name = LabelField(_l("Compound name"), max_len=50)
-    address = TextField(_l("Address"), max_len=100)
+    address = TextField(_l("Address"), max_len=100, folded=True)
 
 
 class ModelForm(AppForm):
@@ -53,7 +53,7 @@ class ModelForm(AppForm):
 
 class PartyOrgForm(AppForm):
     kind = SelectField(_l("Kind"))
-    name = TextField(_l("Organisation name"), max_len=50, required=True)
+    name = TextField(_l("Organisation name"), max_len=50, required=True, folded=True)
     secretary_name = NameField(_l("Secretary"))
     member_count = CountField(_l("Party members"), minimum=0, maximum=10000)
     founded_on = DateField(_l("Founded on"), required=False)
@@ -126,7 +126,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class AreaForm(AppForm):
-    name = TextField(_l("Area name"), max_len=50, required=True)
+    name = TextField(_l("Area name"), max_len=50, required=True, folded=True)
     compounds = MultiCheckboxField(_l("Compounds"), coerce=int)
     effective_on = DateField(_l("Managed together from"))
 

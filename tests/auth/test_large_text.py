@@ -160,14 +160,23 @@ def test_one_persons_setting_is_not_anothers(world: World, login_as) -> None:  #
 
 
 def test_large_text_chosen_on_the_sign_in_page_stays_after_signing_in(
-    client: FlaskClient, world: World
-) -> None:
+    client: FlaskClient, world: World, login_as
+) -> None:  # type: ignore[no-untyped-def]
     resident = world.users["resident"]
     choose(client, "large")
     assert is_large(client)
     sign_in(client, resident)
     assert is_large(client, "/")
-    assert stored(resident) is True  # and kept on the account from then on
+    # For this session: the account keeps only what its owner switches, signed in, so a
+    # shared phone's choice does not stick to every account signed in on it.
+    assert stored(resident) is False
+    client.post("/auth/logout")
+    elsewhere = login_as(resident)
+    assert not is_large(elsewhere, "/")
+    # Standard chosen inside: this session follows at once.
+    sign_in(client, resident)
+    choose(client, "standard", "/")
+    assert not is_large(client, "/") and stored(resident) is False
 
 
 def test_the_account_page_explains_and_switches(world: World, login_as) -> None:  # type: ignore[no-untyped-def]

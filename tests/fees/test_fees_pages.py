@@ -394,6 +394,14 @@ def test_an_expense_entered_by_mistake_is_voided_not_deleted(billed: World, logi
     assert '<details class="card fold" id="history" open>' in shown and "五金店" in shown
     plain = chair.get(f"/fees/areas/{area_id}/expenses").get_data(as_text=True)
     assert '<details class="card fold" id="history">' in plain
+    # One above the approval threshold waits for a second member: shown with those waiting.
+    big = chair.post(
+        f"/fees/areas/{area_id}/expenses", data={**data, "amount": "90000", "key": _key(10)}
+    )
+    assert big.status_code == 303 and big.location.endswith("#awaiting"), big.location
+    assert 'id="awaiting"' in chair.get(big.location).get_data(as_text=True)
+    void_target = db.session.scalars(select(Expense).where(Expense.amount_fen == 6000)).one()
+    assert void_target.id == expense.id
     url = f"/fees/expenses/{expense.id}/void"
     assert login_as(billed.users["rep"]).post(url, data={"reason": "x"}).status_code in (403, 404)
     assert chair.post(url, data={"reason": ""}).status_code == 303  # refused: no reason

@@ -551,11 +551,15 @@ def test_new_compound_gets_its_own_area(world, login_as):
     client = login_as(world.users["staff"])
     response = client.post(
         f"/registry/communities/{world.community.id}/compounds/new",
-        data={"name": "税务小区", "address": "崇文街8号"},
+        data={"name": "税务小区", "address": "崇文街８号（东门）"},
     )
     assert response.status_code == 303
     created = db.session.scalar(select(Compound).where(Compound.name == "税务小区"))
     assert created.area.compounds == [created] and created.area.code.startswith("LC")
+    # An address is looked up, not read as prose: folded as the search box folds it.
+    assert created.address == "崇文街8号(东门)"
+    found = client.get("/registry/compounds?q=８号（东门）").get_data(as_text=True)
+    assert "税务小区" in found
     duplicate = client.post(
         f"/registry/communities/{world.community.id}/compounds/new", data={"name": "税务小区"}
     )
