@@ -71,7 +71,7 @@ def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
                     p.collector.name,
                     p.covers,
                     p.note,
-                    "已冲正" if p.reversal else "有效",
+                    "已作废" if p.reversal else "有效",
                 ]
                 for p in payments
             ],
@@ -88,8 +88,8 @@ def ledger_xlsx(area: ManagementArea, year: int) -> bytes:
     ).all()
     sheets.append(
         (
-            "冲正",
-            ["原收据号", "冲正日期", "金额(元)", "原因", "经办人"],
+            "作废",
+            ["原收据号", "作废日期", "金额(元)", "原因", "经办人"],
             [
                 [
                     r.payment.receipt_no,

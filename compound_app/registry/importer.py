@@ -73,7 +73,7 @@ MAX_ATTRIBUTES_PER_ELEMENT = 1_000
 COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "building": ("楼栋", ("楼号", "楼", "building")),
     "unit": ("单元", ("unit",)),
-    "room": ("户室", ("房号", "门牌号", "室", "room")),
+    "room": ("房号", ("户室", "门牌号", "室", "room")),
     "area": (
         "面积(m²)",
         ("面积", "面积(平方米)", "面积（m²）", "建筑面积", "area", "area (m2)", "area (m²)"),

@@ -258,7 +258,7 @@ def test_committee_arrears_page_and_export(billed: World, login_as) -> None:
     from openpyxl import load_workbook
 
     wb = load_workbook(io.BytesIO(export.data))
-    assert wb.sheetnames == ["收款", "冲正", "账单更正", "支出", "现金交接"]
+    assert wb.sheetnames == ["收款", "作废", "账单更正", "支出", "现金交接"]
     assert wb["收款"]["A1"].value == "收据号"
     assert wb["收款"]["D2"].value == 1000
 

@@ -15,7 +15,7 @@ from compound_app.registry.models import Building, Household, Occupant, Unit
 HEADER = [
     "楼栋",
     "单元",
-    "户室",
+    "房号",
     "面积(m²)",
     "居住状态",
     "住户姓名",
