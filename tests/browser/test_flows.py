@@ -13,7 +13,10 @@ def no_horizontal_scroll(page) -> bool:  # type: ignore[no-untyped-def]
     """The page fits the device's width. Measured against the viewport set for the page,
     not innerWidth: a mobile browser widens its layout viewport to fit an overflowing page."""
     width = page.viewport_size["width"]
-    return page.evaluate("w => document.scrollingElement.scrollWidth <= w + 1", width)
+    page.wait_for_load_state()
+    return page.evaluate(
+        "w => (document.scrollingElement || document.documentElement).scrollWidth <= w + 1", width
+    )
 
 
 def test_committee_member_adds_a_household_through_the_htmx_form(page_factory, live_server):
@@ -82,6 +85,7 @@ def test_resident_sees_home_and_compound_on_a_phone(page_factory, live_server):
     assert no_horizontal_scroll(page)
     page.go_back()
     page.click("a[href^='/registry/households/']")
+    page.wait_for_url("**/registry/households/*")
     assert no_horizontal_scroll(page)
     assert page.locator("h1").inner_text().startswith(world.branch.name)
 
