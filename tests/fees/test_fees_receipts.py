@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -92,7 +92,8 @@ def _read_back(words: str) -> int:
     return yuan * 100 + jiao * 10 + fen
 
 
-@given(st.integers(min_value=0, max_value=MAX_FEN))
+@settings(max_examples=400, deadline=None)
+@given(st.integers(min_value=0, max_value=MAX_FEN) | st.integers(min_value=0, max_value=10**6))
 def test_capitals_read_back_to_the_amount_and_keep_the_writing_rules(fen: int) -> None:
     words = fen_in_words(fen)
     assert _read_back(words) == fen
