@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, CompoundSelect, and_, false, literal, or_,
 
 from . import clock
 from .auth.models import Role, RoleGrant, User
-from .committees.models import Committee, CommitteeMember
+from .committees.models import Committee, CommitteeMember, Position
 from .extensions import db
 from .fees.models import (
     Bill,
@@ -36,6 +36,7 @@ from .fees.models import (
     FeeSchedule,
     FinanceBoard,
     Payment,
+    ReceiptSeal,
     ThresholdChange,
 )
 from .messages.models import DevSms, Message, Outbox
@@ -90,6 +91,7 @@ class Action(StrEnum):
     OVERSEE = "oversee"  # staff: communities, people, pilots
     ADMINISTER = "administer"  # a subdistrict's admin: new communities, targets, thresholds
     BROWSE = "browse"  # the list of compounds: staff and committee members
+    KEEP_SEAL = "keep_seal"  # on an area: upload the seal its receipts carry (``may_keep_seal``)
 
 
 @dataclass(frozen=True)
@@ -239,6 +241,8 @@ def locate(obj: Any) -> Location:
             return locate(obj.schedule)
         case Payment():
             return locate(obj.household)
+        case ReceiptSeal():
+            return locate(_area(obj.area_id))
         case RepairTask():
             # A task inside a home belongs to that home; the rest to the common parts.
             if obj.place == Place.HOME and obj.household is not None:
@@ -327,6 +331,8 @@ def can(action: Action, obj: Any = None, p: Principal | None = None) -> bool:
         case Outbox() | DevSms():
             # An SMS is staff's to look into (and send again) for the people they serve.
             return action is Action.VIEW and _sms_in_sight(obj.mobile, p)
+        case ManagementArea() if action is Action.KEEP_SEAL:
+            return may_keep_seal(obj, p)
         case ManagementArea() | Compound() | Building() | Unit() if action is Action.POST_NOTICE:
             return may_post_notice(obj, p)
         case Notice():
@@ -629,6 +635,32 @@ def collects_in(area: ManagementArea, p: Principal | None = None) -> bool:
     """Whether the user takes payments somewhere in the area (and so may hand over cash)."""
     p = p or principal()
     return can(Action.COLLECT, area, p) or area.id in p.rep_areas
+
+
+def may_keep_seal(area: ManagementArea, p: Principal | None = None) -> bool:
+    """Who uploads the seal on an area's receipts: staff over the area, and the chair or
+    the treasurer of its committee during their term (not every member with fee rights)."""
+    p = p or principal()
+    if p.is_anonymous:
+        return False
+    if _staff_over(locate(area), p):
+        return True
+    if area.id not in p.committee_areas:
+        return False
+    today = clock.today()
+    seat = db.session.scalar(
+        select(CommitteeMember.id)
+        .join(Committee, Committee.id == CommitteeMember.committee_id)
+        .where(
+            Committee.area_id == area.id,
+            CommitteeMember.user_id == p.user_id,
+            CommitteeMember.position.in_((Position.CHAIR, Position.TREASURER)),
+            CommitteeMember.term_start <= today,
+            CommitteeMember.term_end >= today,
+        )
+        .limit(1)
+    )
+    return seat is not None
 
 
 def require(action: Action, obj: Any) -> Any:

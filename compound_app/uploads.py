@@ -89,3 +89,67 @@ def send_upload(name: str, download_name: str) -> Response:
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- seals: an image kept with its transparency ------------------------------------------
+
+SEAL_MAX_SIDE = 800  # a seal prints at about 40 mm: 800 px is well above 300 dpi
+
+
+def save_seal(storage: Any, field: str = "seal") -> str:
+    """Check and store a seal image (印章) as PNG, transparency kept; returns its file name.
+
+    Checked like every photo (size, pixel count, decoded by content, accepted kinds), then
+    drawn onto a fresh RGBA image and saved as PNG under a random name: a transparent PNG
+    stays transparent so the seal lies over the receipt's text, and nothing else of the
+    original file (name, metadata, trailing data) is kept.
+    """
+    import io
+
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    data = storage.read(MAX_BYTES + 1) if storage else b""
+    if not data:
+        raise RuleError(_("Choose an image of the seal to upload."), field)
+    if len(data) > MAX_BYTES:
+        raise RuleError(_("A photo can be at most 6 MB."), field)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+            with Image.open(io.BytesIO(data)) as probe:
+                if probe.format not in ACCEPTED:
+                    raise RuleError(_("Upload a photo (JPEG, PNG or WebP)."), field)
+                probe.verify()
+            with Image.open(io.BytesIO(data)) as opened:
+                opened.seek(0)
+                image = ImageOps.exif_transpose(opened).convert("RGBA")
+                image.thumbnail((SEAL_MAX_SIDE, SEAL_MAX_SIDE))
+                clean = Image.new("RGBA", image.size, (255, 255, 255, 0))
+                clean.paste(image, (0, 0))
+    except RuleError:
+        raise
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        Warning,
+        Image.DecompressionBombError,
+    ):
+        raise RuleError(_("This file is not a photo we can read."), field) from None
+    name = f"{secrets.token_urlsafe(18)}.png"
+    clean.save(upload_dir() / name, "PNG", optimize=True)
+    return name
+
+
+def send_image(name: str) -> Response:
+    """A stored seal, shown in the page (not a download): it is our own re-encoded PNG."""
+    path = upload_dir() / name
+    if not name or "/" in name or not name.endswith(".png") or not path.is_file():
+        from flask import abort
+
+        abort(404)
+    response = send_file(path, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -270,7 +270,13 @@ def fee_objects(c: Compound, collector: User, recorder: User) -> dict[str, int]:
     """A schedule in force with bills, a cash payment, a hand-over and an expense awaiting
     approval in the compound's area: the ids the fee routes take."""
     from compound_app.fees import ledger
-    from compound_app.fees.models import CashHandover, Expense, Method, ThresholdChange
+    from compound_app.fees.models import (
+        CashHandover,
+        Expense,
+        Method,
+        ReceiptSeal,
+        ThresholdChange,
+    )
 
     today = clock.today()
     area = c.area
@@ -305,7 +311,14 @@ def fee_objects(c: Compound, collector: User, recorder: User) -> dict[str, int]:
     )
     # A new expense-approval threshold proposed, waiting for a second member's confirmation.
     change = ThresholdChange(area_id=area.id, threshold_fen=60_000, proposed_by_id=recorder.id)
-    db.session.add_all([handover, expense, change])
+    # The seal on the area's receipts (its record; no file is needed to route to it).
+    seal = ReceiptSeal(
+        area_id=area.id,
+        file=f"fixture-seal-{area.id}.png",
+        uploaded_by_id=recorder.id,
+        request_key=f"fixture-seal-{area.id:08d}",
+    )
+    db.session.add_all([handover, expense, change, seal])
     db.session.commit()
     return {
         "change_id": change.id,
@@ -314,6 +327,7 @@ def fee_objects(c: Compound, collector: User, recorder: User) -> dict[str, int]:
         "payment_id": payment.id,
         "handover_id": handover.id,
         "expense_id": expense.id,
+        "seal_id": seal.id,
     }
 
 

@@ -14,6 +14,7 @@ from ..fields import (
     DateField,
     MoneyField,
     MonthField,
+    OptionalNameField,
     RequestKeyField,
     TextField,
     optional_id,
@@ -26,6 +27,8 @@ class PaymentForm(AppForm):
     amount = MoneyField(_l("Amount (yuan)"))
     method = SelectField(_l("Paid by"))
     paid_on = DateField(_l("Date paid"))
+    # As the person paying gives it: never filled in from the roster (a neighbour may pay).
+    payer = OptionalNameField(_l("Paid in by (name, optional)"))
     note = TextField(_l("Note"), max_len=100)
     key = RequestKeyField()
 
@@ -133,3 +136,8 @@ class ExpenseForm(AppForm):
             ("repair:", str(_l("Repairs"))),
             ("other:", str(_l("Other"))),
         ]
+
+
+class SealForm(AppForm):
+    seal = FileField(_l("Image of the seal"))
+    key = RequestKeyField()

@@ -302,8 +302,10 @@ def record_payment(
     collector: User,
     request_key: str,
     note: str = "",
+    payer_name: str | None = None,
 ) -> Recorded:
-    """Log a payment; the same form sent twice records it once."""
+    """Log a payment; the same form sent twice records it once. ``payer_name`` is who
+    handed the money over, as they gave it (交款人), or None."""
     area = household.unit.building.compound.area
     lock_area(area.id)
     earlier = payment_for_key(request_key)
@@ -329,6 +331,7 @@ def record_payment(
         request_key=request_key,
         covers=_periods_text(settlement.periods),
         note=note,
+        payer_name=payer_name or None,
     )
     db.session.add(payment)
     account.paid_fen += amount_fen

@@ -276,6 +276,9 @@ class Payment(Model):
     # The billing periods it settled when logged, for the receipt ("2026年9月–11月").
     covers: Mapped[str] = mapped_column(String(60), default="")
     note: Mapped[str] = mapped_column(String(100), default="")
+    # Who handed over the money, as they gave their name (交款人): never filled from the
+    # roster, so a neighbour paying for a home is written as the neighbour. None: not given.
+    payer_name: Mapped[str | None] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     household: Mapped[Household] = relationship()
@@ -467,6 +470,24 @@ class FinanceBoard(Model):
     __table_args__ = (UniqueConstraint("area_id", "month"),)
 
 
+class ReceiptSeal(Model):
+    """The seal (印章) printed on the payer's copy of an area's receipts. Append-only.
+
+    Uploading again adds a row; the latest row is the seal in use, the earlier ones stay
+    on record with who uploaded them and when.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), index=True)
+    file: Mapped[str] = mapped_column(String(60))  # stored PNG's file name (random)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    # The upload form's key: the same form sent twice keeps one seal.
+    request_key: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    uploaded_by: Mapped[User] = relationship()
+
+
 # Rows that are never changed or deleted once written.
 LEDGER = (
     Bill,
@@ -488,3 +509,5 @@ class LedgerChangeRefused(RuntimeError):
 
 
 append_only(*LEDGER, error=LedgerChangeRefused)
+# Not money, but a record of what the receipts carried: kept the same way.
+append_only(ReceiptSeal, error=LedgerChangeRefused)

@@ -19,7 +19,7 @@ from ..public import posters
 from ..public.models import LinkKind
 from ..registry.models import Household, Unit
 from ..templating import fmt_month
-from . import bp, ledger, reports, schedules
+from . import bp, ledger, receipts, reports, schedules
 from .forms import AdjustForm, PaymentForm, ReliefForm, ReverseForm
 from .models import Bill, Method, Payment
 
@@ -126,6 +126,7 @@ def pay(household_id: int) -> Response:
             collector=viewkit.user(),
             request_key=form.key.data,
             note=form.note.data,
+            payer_name=form.payer.data or None,
         )
         db.session.commit()
     except RuleError as err:
@@ -148,16 +149,30 @@ def pay(household_id: int) -> Response:
     return redirect_after_post(url_for(".receipt", payment_id=payment.id))
 
 
-@bp.get("/payments/<int:payment_id>")
-def receipt(payment_id: int) -> Response:
-    payment = access.get_or_404(Payment, payment_id)
-    manages = access.can(Action.MANAGE_FEES, payment)
+def _receipt_page(
+    payment: Payment, reverse_form: ReverseForm | None, status: int = 200
+) -> Response:
+    area = payment.household.unit.building.compound.area
+    seal = receipts.current_seal(area.id)
     return render(
         "fees/receipt.html",
         payment=payment,
         household=payment.household,
-        area=payment.household.unit.building.compound.area,
-        reverse_form=ReverseForm(formdata=None) if manages and not payment.reversal else None,
+        area=area,
+        issuer=receipts.issuer(area),
+        seal=seal,
+        keeps_seal=access.can(Action.KEEP_SEAL, area),
+        reverse_form=reverse_form,
+        status=status,
+    )
+
+
+@bp.get("/payments/<int:payment_id>")
+def receipt(payment_id: int) -> Response:
+    payment = access.get_or_404(Payment, payment_id)
+    manages = access.can(Action.MANAGE_FEES, payment)
+    return _receipt_page(
+        payment, ReverseForm(formdata=None) if manages and not payment.reversal else None
     )
 
 
@@ -176,14 +191,7 @@ def reverse(payment_id: int) -> Response:
                 _("Receipt %(no)s is void; the amount is owed again.", no=payment.receipt_no),
                 url_for(".receipt", payment_id=payment.id),
             )
-    return render(
-        "fees/receipt.html",
-        payment=payment,
-        household=payment.household,
-        area=payment.household.unit.building.compound.area,
-        reverse_form=form,
-        status=422,
-    )
+    return _receipt_page(payment, form, 422)
 
 
 @bp.post("/households/<int:household_id>/relief")

@@ -28,6 +28,7 @@ from compound_app.fees.models import (
     HandoverConfirmation,
     Method,
     Payment,
+    ReceiptSeal,
     Reversal,
     ThresholdChange,
 )
@@ -392,6 +393,18 @@ def _publish_board(w: World, client: Any) -> Post:
         f"/fees/areas/{w.branch.area_id}/board",
         {"month": f"{last_month:%Y-%m}"},
         lambda: [changed(one(select(FinanceBoard)), "create", month=last_month.isoformat())],
+    )
+
+
+@case("fees.upload_seal", "committee")
+def _upload_seal(w: World, client: Any) -> Post:
+    from tests.audits.audit_repairs import Photo
+
+    area_id = w.branch.area_id
+    return Post(
+        f"/fees/areas/{area_id}/seal",
+        {"seal": Photo("印章.png"), "key": KEY},
+        lambda: [changed(one(select(ReceiptSeal)), "upload_seal", area_id=area_id)],
     )
 
 

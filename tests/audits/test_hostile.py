@@ -71,6 +71,7 @@ from compound_app.fees.forms import (
     PaymentForm,
     ReliefForm,
     ReverseForm,
+    SealForm,
     TermsForm,
     ThresholdForm,
 )
@@ -235,6 +236,7 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "fees.void_expense": ReverseForm,
     "fees.adjust": AdjustForm,
     "fees.publish_board": MonthForm,
+    "fees.upload_seal": SealForm,
     "repairs.create": ReportForm,
     "repairs.move": MoveForm,
     "repairs.assign": AssignForm,
@@ -530,6 +532,7 @@ def valid_values(world: World) -> dict[str, list[Any]]:
         "votes.ballot:choice": ["yes", "no", "abstain"],
         "votes.paper:choice": ["yes", "no"],
         "votes.paper:photo": [valid_photo()],
+        "fees.upload_seal:seal": [valid_photo()],
         "votes.answer:option": ["同意", "不同意"],
         # --- signin ---
         "auth.code_enter:code": ["123456", "１２３４５６"],

@@ -35,7 +35,7 @@ def test_rep_logs_cash_on_a_phone_double_clicks_and_the_treasurer_counts_it(
     page.fill("input[name=amount]", "30")
     page.locator("main button[type=submit]").dblclick()
     page.wait_for_url("**/fees/payments/*")
-    assert "叁拾元整" in page.locator(".receipt").inner_text()
+    assert "叁拾元整" in page.locator(".receipt.copy-payer").inner_text()
     assert no_horizontal_scroll(page)
     db.session.rollback()  # a fresh snapshot: the server's writes
     assert db.session.scalar(select(func.count(Payment.id))) == 1

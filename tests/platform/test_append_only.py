@@ -34,6 +34,7 @@ from compound_app.fees.models import (
     HandoverConfirmation,
     LedgerChangeRefused,
     Payment,
+    ReceiptSeal,
     Reversal,
 )
 from compound_app.months import add_months, month_of
@@ -56,6 +57,7 @@ CASES: dict[type, tuple[type[Exception], str, Any]] = {
     ExpenseApproval: (LedgerChangeRefused, "book_month", date(2000, 1, 1)),
     ExpenseVoid: (LedgerChangeRefused, "reason", "改写"),
     FinanceBoard: (LedgerChangeRefused, "figures", {}),
+    ReceiptSeal: (LedgerChangeRefused, "file", "other.png"),
     RepairEvent: (TimelineChangeRefused, "note", "改写"),
     Ballot: (BallotChangeRefused, "choice", "no"),
     BallotVoid: (BallotChangeRefused, "reason", "改写"),
