@@ -41,7 +41,8 @@ class InstalmentsField(TextField):
         self.raw_lines = [clean_text(line) for line in raw.splitlines()]
         self.raw_lines = [line for line in self.raw_lines if line]
         self.data = "\n".join(self.raw_lines)
-        self.schedule, self.problem = [], None
+        self.schedule = []
+        self.problem: str | None = None
         if len(self.raw_lines) > MAX_LINES:
             self.problem = str(_l("At most %(n)d instalments.", n=MAX_LINES))
             return
@@ -64,8 +65,9 @@ class InstalmentsField(TextField):
             self.schedule.append((due, amount))
 
     def pre_validate(self, form: BaseForm) -> None:
-        if getattr(self, "problem", None):
-            raise ValidationError(self.problem)
+        problem = getattr(self, "problem", None)
+        if problem:
+            raise ValidationError(problem)
         if not getattr(self, "schedule", None):
             raise ValidationError(_l("Enter at least one instalment: its due date and amount."))
 

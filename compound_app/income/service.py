@@ -158,14 +158,16 @@ def paid_of(contract_ids: Sequence[int]) -> dict[int, int]:
         .where(IncomeReceipt.contract_id.in_(contract_ids))
         .group_by(IncomeReceipt.contract_id)
     ):
-        paid[cid] += int(amount)
+        if cid is not None:
+            paid[cid] += int(amount)
     for cid, amount in db.session.execute(
         select(IncomeReceipt.contract_id, func.sum(IncomeReversal.amount_fen))
         .join(IncomeReversal, IncomeReversal.receipt_id == IncomeReceipt.id)
         .where(IncomeReceipt.contract_id.in_(contract_ids))
         .group_by(IncomeReceipt.contract_id)
     ):
-        paid[cid] -= int(amount)
+        if cid is not None:
+            paid[cid] -= int(amount)
     return paid
 
 

@@ -164,17 +164,18 @@ def _picked(form: ReceiptForm) -> tuple[IncomeContract | None, IncomeKind | None
 @bp.route("/areas/<int:area_id>/receive", methods=["GET", "POST"])
 def receive(area_id: int) -> Response:
     area = access.get_or_404(ManagementArea, area_id, Action.MANAGE_FEES)
-    form = ReceiptForm(sources=_sources(area.id))
+    sources = _sources(area.id)
+    form = ReceiptForm(sources=sources)
     if not form.is_submitted():
         wanted = optional_id(request.args.get("contract"))
         form = ReceiptForm(
             formdata=None,
-            sources=_sources(area.id),
+            sources=sources,
             method=Method.BANK,
             received_on=clock.today(),
             key=new_key(),
         )
-        if wanted is not None and f"contract:{wanted}" in dict(form.source.choices):
+        if wanted is not None and f"contract:{wanted}" in {code for code, _text in sources}:
             form.source.data = f"contract:{wanted}"
         return _receive_page(area, form)
     if not form.validate_on_submit():

@@ -76,7 +76,10 @@ def _reverse(w: World, client: Any) -> Post:
         {"reason": "录错金额"},
         lambda: [
             changed(
-                one(select(IncomeReversal)), "create", receipt_id=ids["receipt_id"], reason="录错金额"
+                one(select(IncomeReversal)),
+                "create",
+                receipt_id=ids["receipt_id"],
+                reason="录错金额",
             )
         ],
     )
