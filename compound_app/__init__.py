@@ -38,6 +38,7 @@ AREAS = (
     "registry",
     "committees",
     "fees",
+    "income",
     "people",
     "repairs",
     "oversight",

@@ -39,6 +39,7 @@ from .fees.models import (
     ReceiptSeal,
     ThresholdChange,
 )
+from .income.models import IncomeContract, IncomeReceipt
 from .messages.models import DevSms, Message, Outbox
 from .notices.models import Notice, NoticeComment, NoticeFile
 from .oversight.models import Milestone
@@ -239,6 +240,9 @@ def locate(obj: Any) -> Location:
             return locate(obj.area if isinstance(obj, FeeSchedule) else _area(obj.area_id))
         case FeeItem():
             return locate(obj.schedule)
+        case IncomeContract() | IncomeReceipt():
+            # Common-part income is the area's: its committee and staff (fee rights).
+            return locate(_area(obj.area_id))
         case Payment():
             return locate(obj.household)
         case ReceiptSeal():

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from .auth.models import Role
 from .committees.models import Background, Position
 from .fees.models import ApprovalHow, Basis, Cycle, ExpenseKind, Method, ScheduleStatus
+from .income.models import CONTRACT_KINDS, IncomeKind
 from .registry.models import (
     Consent,
     ManagementModel,
@@ -108,6 +109,17 @@ LABELS: dict[str, dict[str, Any]] = {
         Method.WECHAT: _l("WeChat Pay"),
         Method.ALIPAY: _l("Alipay"),
         Method.BANK: _l("Bank transfer"),
+    },
+    "income_kind": {
+        IncomeKind.PARKING: _l("Parking"),
+        IncomeKind.ADVERTISING: _l("Advertising"),
+        IncomeKind.CHARGING: _l("Charging piles"),
+        IncomeKind.VENUE: _l("Venue rental"),
+        IncomeKind.RECYCLING: _l("Recyclables"),
+        IncomeKind.OTHER: _l("Other"),
+        IncomeKind.DONATION: _l("Donation"),
+        IncomeKind.SUBSIDY: _l("Government subsidy"),
+        IncomeKind.COMMUNITY: _l("Community support"),
     },
     "expense_kind": {
         ExpenseKind.SERVICE: _l("Service item"),
@@ -281,3 +293,7 @@ def label(kind: str, code: str | None) -> str:
 
 def choices(kind: str) -> list[tuple[str, str]]:
     return [(str(code), str(text)) for code, text in LABELS[kind].items()]
+
+
+# The kinds a contract may have: the first six of the income kinds.
+LABELS["contract_kind"] = {kind: LABELS["income_kind"][kind] for kind in CONTRACT_KINDS}

@@ -31,6 +31,14 @@ from .fees.models import (  # noqa: F401
     Reversal,
     ThresholdChange,
 )
+from .income.models import (  # noqa: F401
+    CommonIncomeMonth,
+    IncomeContract,
+    IncomeContractEnd,
+    IncomeInstalment,
+    IncomeReceipt,
+    IncomeReversal,
+)
 from .messages.models import DevSms, Message, Outbox, SmsPreference  # noqa: F401
 from .notices.models import Notice, NoticeComment, NoticeFile, NoticeRead  # noqa: F401
 from .oversight.models import Certification, Milestone, OversightSettings, StageChange  # noqa: F401

@@ -473,3 +473,40 @@ def notice_objects(c: Compound, poster: User) -> dict[str, int]:
     )
     db.session.commit()
     return {"notice_id": notice.id, "file_id": notice.files[0].id}
+
+
+def income_objects(c: Compound, recorder: User) -> dict[str, int]:
+    """A parking contract of two instalments, the first received, in the compound's area:
+    the ids the common-part income routes take."""
+    from compound_app.fees.models import Method
+    from compound_app.income import service as income
+    from compound_app.income.models import IncomeKind
+
+    today = clock.today()
+    area = c.area
+    contract = income.create_contract(
+        area,
+        recorder,
+        kind=IncomeKind.PARKING,
+        counterparty="顺安停车公司",
+        starts_on=today - timedelta(days=60),
+        ends_on=today + timedelta(days=300),
+        total_fen=200_000,
+        instalments=[(today - timedelta(days=30), 100_000), (today + timedelta(days=60), 100_000)],
+        note="",
+        request_key=f"fixture-contract-{area.id:08d}",
+    )
+    receipt = income.record_receipt(
+        area,
+        recorder,
+        contract=contract,
+        kind=None,
+        payer="",
+        amount_fen=50_000,
+        method=Method.BANK,
+        received_on=today,
+        note="",
+        request_key=f"fixture-income-{area.id:08d}",
+    ).receipt
+    db.session.commit()
+    return {"contract_id": contract.id, "receipt_id": receipt.id}

@@ -200,6 +200,9 @@ def generate(
         build_story(seed)
         if timings is not None:
             timings["repairs_story"] = time.perf_counter() - started
+        from .income import income_story
+
+        income_story()  # before the boards are published: they show the month's income
         finish_story()
         from .asking import ask_story
         from .messages import messages_story

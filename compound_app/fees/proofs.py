@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, true
 
 from ..extensions import db
+from ..income.proofs import check_income, receipt_numbers
 from ..registry.models import Building, Compound, Household, Unit
 from .ledger import allocate, bills_of, owing_since
 from .models import (
@@ -59,21 +60,23 @@ def _check_places(area_id: int | None) -> list[str]:
 
 
 def _check_receipts(area_id: int | None) -> list[str]:
-    """Receipt numbers of each area and year run 1, 2, 3… up to the counter, no gaps."""
+    """Receipt numbers of each area and year run 1, 2, 3… up to the counter, no gaps
+    (fee payments and common-part income receipts share the series)."""
     problems = []
     stmt = select(ReceiptCounter)
     if area_id is not None:
         stmt = stmt.where(ReceiptCounter.area_id == area_id)
     for counter in db.session.scalars(stmt):
-        numbers = sorted(
-            int(no.rsplit("-", 1)[1])
-            for no in db.session.scalars(
+        issued = [
+            *db.session.scalars(
                 select(Payment.receipt_no).where(
                     Payment.area_id == counter.area_id,
                     Payment.receipt_no.like(f"%-{counter.year}-%"),
                 )
-            )
-        )
+            ),
+            *receipt_numbers(counter.area_id, counter.year),
+        ]
+        numbers = sorted(int(no.rsplit("-", 1)[1]) for no in issued)
         if numbers != list(range(1, counter.last + 1)):
             problems.append(f"area {counter.area_id} {counter.year}: receipt numbers have gaps")
     return problems
@@ -213,4 +216,4 @@ def check_totals(area_id: int | None = None) -> list[str]:
         received = row.received_fen if row else 0
         if income.get(key, 0) != received:
             problems.append(f"area {key[0]} {key[1]:%Y-%m}: income by item ≠ received")
-    return problems
+    return problems + check_income(area_id)

@@ -15,6 +15,7 @@ from .. import audit, clock
 from ..auth.models import User
 from ..errors import RuleError
 from ..extensions import db
+from ..income.reports import board_section
 from ..months import add_months, month_of
 from ..notices import service as notices
 from ..registry.models import Building, Compound, Household, ManagementArea, Unit
@@ -316,6 +317,8 @@ def figures(area: ManagementArea, month: date) -> dict[str, Any]:
         "arrears_total": arrears.total,
         # Arrears are as they stand on this day (for a published board: the day it was).
         "arrears_on": clock.today().isoformat(),
+        # Common-part income (公共收益): shown apart, never part of the fee figures above.
+        "common_income": board_section(area.id, month),
     }
 
 

@@ -19,6 +19,7 @@ from ..auth.models import User
 from ..extensions import db
 from ..fees.cash import pending_for
 from ..fees.models import Account
+from ..income.service import overdue_by_area
 from ..money import format_fen
 from ..notices.service import awaiting_ack
 from ..registry.models import Building, Compound, Household, ManagementModel, Unit
@@ -54,6 +55,7 @@ def todos(user: User, p: Principal) -> list[Todo]:
     items += _bills_owed(p)
     items += _votes_waiting(user)
     items += _cash_to_count(user, p)
+    items += _income_overdue(p)
     items += _new_reports(p)
     return items
 
@@ -160,6 +162,24 @@ def _cash_to_count(user: User, p: Principal) -> list[Todo]:
             urgent=True,
         )
         for area_id, n in sorted(waiting.items())
+    ]
+
+
+def _income_overdue(p: Principal) -> list[Todo]:
+    """Common-part income contracts with an instalment past its due date: for the area's
+    committee, who chase the payer."""
+    overdue = overdue_by_area(sorted(p.committee_areas))
+    return [
+        Todo(
+            ngettext(
+                "%(num)d income contract has an overdue instalment.",
+                "%(num)d income contracts have overdue instalments.",
+                n,
+            ),
+            url_for("income.area", area_id=area_id, _anchor="overdue"),
+            urgent=True,
+        )
+        for area_id, n in sorted(overdue.items())[:SHOWN]
     ]
 
 

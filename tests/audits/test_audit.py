@@ -946,6 +946,7 @@ def _client(app: Flask, world: World, login_as: Any, role: str | None) -> Any:
 # Register the fee, repair, oversight and vote routes' cases before the tests.
 from . import (  # noqa: E402,F401
     audit_fees,
+    audit_income,
     audit_messages,
     audit_notices,
     audit_oversight_votes,

@@ -91,6 +91,7 @@ from compound_app.fields import (
     clean_text,
 )
 from compound_app.forms import AppForm
+from compound_app.income.forms import ContractForm, EndForm, ReceiptForm, ReverseIncomeForm
 from compound_app.labels import LABELS
 from compound_app.messages.forms import SmsChoicesForm
 from compound_app.notices.forms import CommentForm, NoticeForm, TellForm, WithdrawForm
@@ -153,6 +154,7 @@ from tests.factories import (
     days_ago,
     fee_objects,
     first_unit,
+    income_objects,
     notice_objects,
     pilot_vote_objects,
     repair_objects,
@@ -237,6 +239,11 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "fees.adjust": AdjustForm,
     "fees.publish_board": MonthForm,
     "fees.upload_seal": SealForm,
+    # --- common-part income ---
+    "income.new_contract": ContractForm,
+    "income.end_contract": EndForm,
+    "income.receive": ReceiptForm,
+    "income.reverse": ReverseIncomeForm,
     "repairs.create": ReportForm,
     "repairs.move": MoveForm,
     "repairs.assign": AssignForm,
@@ -553,6 +560,15 @@ def valid_values(world: World) -> dict[str, list[Any]]:
         "notices.new:body": ["明天停水。\n\n- 请储水", "周六活动"],
         "notices.told:how": ["in_person", "phone"],
         "notices.told:back": ["notice", "rounds"],
+        # --- common-part income ---
+        "income.new_contract:kind": ["parking", "charging"],
+        "income.new_contract:total": ["1200"],
+        "income.new_contract:starts_on": ["2026-05-01"],
+        "income.new_contract:ends_on": ["2027-04-30"],
+        "income.new_contract:instalments": ["2026-06-01 1200", "2026-06-01 600\n2026-09-01 600"],
+        "income.receive:source": ["kind:donation", "kind:subsidy"],
+        "income.receive:received_on": ["2026-06-01"],
+        "income.end_contract:ended_on": ["2026-06-01"],
     }
 
 
@@ -799,6 +815,15 @@ class Harness:
         }
         for scope in self.scopes.values():
             scope.ids.update(fees[scope.ids["compound_id"]])
+        # A contract with a receipt in every role's area (common-part income).
+        income = {
+            branch.id: income_objects(branch, w.users["committee"]),
+            w.trust.id: income_objects(w.trust, w.users["staff"]),
+            w.elsewhere.id: income_objects(w.elsewhere, w.users["other_staff"]),
+            w.contiguous[0].id: income_objects(w.contiguous[0], w.users["area_committee"]),
+        }
+        for scope in self.scopes.values():
+            scope.ids.update(income[scope.ids["compound_id"]])
         # A reported task with a photo, a work, a facility and a meeting in every compound.
         repairs = {
             branch.id: repair_objects(branch, w.users["resident"], w.users["committee"]),

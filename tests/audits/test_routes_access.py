@@ -21,6 +21,7 @@ from tests.factories import (
     World,
     days_ago,
     fee_objects,
+    income_objects,  # common-part income
     notice_objects,  # the notices' routes
     pilot_vote_objects,
     repair_objects,
@@ -63,6 +64,7 @@ def _foreign_args(world: World) -> dict[str, object]:
         **repair_objects(world.elsewhere, other, other),
         **pilot_vote_objects(world.elsewhere, other),
         **notice_objects(world.elsewhere, other),  # notices
+        **income_objects(world.elsewhere, other),  # common-part income
         "compound_id": objs["compound"].id,
         "community_id": world.other_community.id,
         "area_id": objs["area"].id,

@@ -37,13 +37,21 @@ from compound_app.fees.models import (
     ReceiptSeal,
     Reversal,
 )
+from compound_app.income import service as income
+from compound_app.income.models import (
+    IncomeContract,
+    IncomeContractEnd,
+    IncomeInstalment,
+    IncomeReceipt,
+    IncomeReversal,
+)
 from compound_app.months import add_months, month_of
 from compound_app.repairs import workflow as repairs
 from compound_app.repairs.models import RepairEvent, TimelineChangeRefused
 from compound_app.votes import service as votes
 from compound_app.votes.models import Ballot, BallotChangeRefused, BallotVoid
 from tests.conftest import PG_URL, Template, _config, _empty_pg, make_app
-from tests.factories import World, build_world, fee_objects, first_unit
+from tests.factories import World, build_world, fee_objects, first_unit, income_objects
 
 # model: (the error its area raises, an attribute to rewrite, a value to rewrite it with)
 CASES: dict[type, tuple[type[Exception], str, Any]] = {
@@ -58,6 +66,11 @@ CASES: dict[type, tuple[type[Exception], str, Any]] = {
     ExpenseVoid: (LedgerChangeRefused, "reason", "改写"),
     FinanceBoard: (LedgerChangeRefused, "figures", {}),
     ReceiptSeal: (LedgerChangeRefused, "file", "other.png"),
+    IncomeContract: (LedgerChangeRefused, "total_fen", 1),
+    IncomeInstalment: (LedgerChangeRefused, "amount_fen", 1),
+    IncomeContractEnd: (LedgerChangeRefused, "reason", "改写"),
+    IncomeReceipt: (LedgerChangeRefused, "amount_fen", 1),
+    IncomeReversal: (LedgerChangeRefused, "reason", "改写"),
     RepairEvent: (TimelineChangeRefused, "note", "改写"),
     Ballot: (BallotChangeRefused, "choice", "no"),
     BallotVoid: (BallotChangeRefused, "reason", "改写"),
@@ -124,6 +137,11 @@ def _records(world: World) -> None:
     db.session.flush()
     expenses.void_expense(expense, "录错了", chair)
     reports.publish_board(area, add_months(month_of(clock.today()), -1), chair)
+    # Common-part income: a contract ended early, a receipt reversed.
+    ids = income_objects(world.branch, chair)
+    contract = db.session.get(IncomeContract, ids["contract_id"])
+    income.end_contract(contract, clock.today(), "停车场改建", chair)
+    income.reverse_receipt(db.session.get(IncomeReceipt, ids["receipt_id"]), "录错了", chair)
     repairs.report_task(
         world.branch,
         repairs.Report(category="plumbing", description="楼道水管漏水"),

@@ -937,7 +937,11 @@ def _url_args(world: World, app: Flask) -> dict[str, object]:
     from tests.factories import notice_objects  # notices
 
     told = notice_objects(world.branch, world.users["committee"])
+    from tests.factories import income_objects  # common-part income
+
+    earned = income_objects(world.branch, world.users["committee"])
     return {
+        **earned,
         **fees,
         **repairs,
         **asked,
