@@ -38,6 +38,7 @@ AREAS = (
     "registry",
     "committees",
     "fees",
+    "treasury",
     "people",
     "repairs",
     "oversight",

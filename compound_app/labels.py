@@ -31,6 +31,7 @@ from .repairs.models import (
     WorkKind,
     WorkStatus,
 )
+from .treasury.models import AccountKind, MovementKind
 from .votes.models import BallotChannel, Choice, Matter, VoteStatus
 
 LABELS: dict[str, dict[str, Any]] = {
@@ -108,6 +109,19 @@ LABELS: dict[str, dict[str, Any]] = {
         Method.WECHAT: _l("WeChat Pay"),
         Method.ALIPAY: _l("Alipay"),
         Method.BANK: _l("Bank transfer"),
+    },
+    "account_kind": {
+        AccountKind.CASH_BOX: _l("Cash box"),
+        AccountKind.BANK: _l("Bank account"),
+        AccountKind.WECHAT: _l("WeChat collection code"),
+        AccountKind.ALIPAY: _l("Alipay collection code"),
+        AccountKind.COMMUNITY: _l("Account held by the community"),
+    },
+    "movement_kind": {
+        MovementKind.DEPOSIT: _l("Deposit"),
+        MovementKind.WITHDRAW: _l("Withdrawal"),
+        MovementKind.TRANSFER: _l("Transfer"),
+        MovementKind.REVERSAL: _l("Reversal"),
     },
     "expense_kind": {
         ExpenseKind.SERVICE: _l("Service item"),
