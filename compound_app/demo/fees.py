@@ -451,6 +451,7 @@ def finish_story() -> None:
         while month < this_month:
             reports.publish_board(area, month, publisher)
             month = add_months(month, 1)
+        _money_accounts(area, n)
         if n % 5 == 0:
             payment = db.session.scalars(
                 select(Payment)
@@ -461,3 +462,61 @@ def finish_story() -> None:
             if payment is not None:
                 ledger.reverse_payment(payment, "重复登记，已与住户核对", publisher)
     db.session.commit()
+
+
+def _money_accounts(area: Any, n: int) -> None:
+    """Through the services: in a trusteeship area the representatives hand their cash to
+    the community staff, who count it; then every area opens a bank account (or a WeChat
+    code) and deposits part of the cash box."""
+    from .. import clock
+    from ..extensions import db
+    from ..fees import cash
+    from ..treasury import hooks, service
+    from ..treasury.models import AccountKind
+
+    today = clock.today()
+    hooks.book_earlier(area.id)  # the bulk rows' hand-overs and expenses
+    keepers = service.money_keepers(area.id)
+    if not keepers:
+        return
+    keeper = keepers[0]
+    if not cash.has_committee(area.id):
+        for pos in cash.positions(area.id):
+            if pos.is_keeper or pos.held <= 0:
+                continue
+            handover = cash.hand_over(
+                area,
+                pos.user,
+                amount_fen=pos.held,
+                handed_on=today,
+                request_key=f"demo-trust-handover-{area.id}-{pos.user.id}",
+            )
+            cash.confirm(handover, keeper, received_fen=None, note="", as_handed=True)
+    if n % 2 == 0 or not cash.has_committee(area.id):
+        kind = AccountKind.BANK if cash.has_committee(area.id) else AccountKind.COMMUNITY
+        account = service.open_account(
+            area,
+            keeper,
+            kind=kind,
+            name="基本户" if kind == AccountKind.BANK else "社区代管账户",
+            bank="孝义农商银行",
+            holder=f"{area.name}物管会" if kind == AccountKind.BANK else "社区居委会",
+            last4=f"{(area.id * 7919) % 10000:04d}",
+        )
+    else:
+        account = service.open_account(area, keeper, kind=AccountKind.WECHAT, name="微信收款码")
+    box = hooks.cash_box(area.id)
+    for share, days in ((2, 20), (4, 3)):
+        amount = min(box.balance_fen // share, 40_000)  # within the threshold: counts at once
+        if amount > 0:
+            service.record_movement(
+                area,
+                keeper,
+                source=box,
+                target=account,
+                amount_fen=amount,
+                moved_on=today - timedelta(days=days),
+                note="存入银行" if account.kind != AccountKind.WECHAT else "转入收款码",
+                request_key=f"demo-deposit-{area.id}-{days}",
+            )
+            db.session.refresh(box)

@@ -55,11 +55,15 @@ def community_staff(area_id: int) -> list[User]:
     )
 
 
+def has_committee(area_id: int) -> bool:
+    return db.session.scalar(select(Committee.id).where(Committee.area_id == area_id)) is not None
+
+
 def keepers(area_id: int, on: date | None = None) -> list[User]:
     """Who counts hand-overs: the treasurer, or the chair while there is no treasurer; in
     an area without a committee (社区托管), the community staff who serve it."""
     on = on or clock.today()
-    if db.session.scalar(select(Committee.id).where(Committee.area_id == area_id)) is None:
+    if not has_committee(area_id):
         return community_staff(area_id)
     seats = db.session.execute(
         select(CommitteeMember.position, User)

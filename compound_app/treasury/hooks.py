@@ -17,6 +17,7 @@ from sqlalchemy import select
 from .. import clock
 from ..extensions import db
 from ..fees.models import (
+    CashHandover,
     Expense,
     ExpenseVoid,
     HandoverConfirmation,
@@ -133,3 +134,52 @@ def payment_reversed(payment: Payment, reversal: Reversal) -> None:
         assert account is not None
         db.session.flush()
         post(account, -payment.amount_fen, clock.today(), EntrySource.REVERSAL, reversal.id)
+
+
+def book_earlier(area_id: int) -> int:
+    """Enter into the cash box what was counted and spent before it kept entries: counted
+    hand-overs, expenses that count and counted voids without an entry yet (as migration
+    0019 does for an existing database; the demo's bulk rows use it too). Idempotent."""
+    box = cash_box(area_id)
+    have = set(
+        db.session.execute(
+            select(MoneyEntry.source, MoneyEntry.source_id).where(MoneyEntry.area_id == area_id)
+        ).all()
+    )
+    found = 0
+    rows = db.session.execute(
+        select(HandoverConfirmation.id, HandoverConfirmation.received_fen, CashHandover.handed_on)
+        .join(CashHandover, CashHandover.id == HandoverConfirmation.handover_id)
+        .where(CashHandover.area_id == area_id, HandoverConfirmation.received_fen > 0)
+    ).all()
+    for ident, amount, on in rows:
+        if (EntrySource.HANDOVER, ident) not in have:
+            post(box, amount, on, EntrySource.HANDOVER, ident)
+            found += 1
+    for expense in db.session.scalars(select(Expense).where(Expense.area_id == area_id)):
+        counted = not expense.needs_approval or expense.approval is not None
+        if counted and (EntrySource.EXPENSE, expense.id) not in have:
+            post(
+                paid_from(expense),
+                -expense.amount_fen,
+                expense.spent_on,
+                EntrySource.EXPENSE,
+                expense.id,
+            )
+            found += 1
+        void = expense.void
+        if (
+            counted
+            and void is not None
+            and void.counted
+            and (EntrySource.EXPENSE_VOID, void.id) not in have
+        ):
+            post(
+                paid_from(expense),
+                expense.amount_fen,
+                void.book_month,
+                EntrySource.EXPENSE_VOID,
+                void.id,
+            )
+            found += 1
+    return found

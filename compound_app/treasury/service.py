@@ -439,7 +439,7 @@ def balances_on(area_id: int, day: date) -> list[dict[str, Any]]:
         ).all()
     )
     return [
-        {"name": account_name(a), "kind": a.kind, "amount": int(sums.get(a.id) or 0)}
+        {"name": a.name, "kind": a.kind, "last4": a.last4, "amount": int(sums.get(a.id) or 0)}
         for a in accounts_of(area_id)
         if a.opened_on <= day or sums.get(a.id)
         if (a.closed_on is None or a.closed_on > day) or sums.get(a.id)

@@ -15,7 +15,7 @@ from compound_app.committees.models import Position
 from compound_app.errors import RuleError
 from compound_app.extensions import db
 from compound_app.fees import cash, expenses, ledger, proofs, schedules
-from compound_app.fees.models import CashHandover, ExpenseKind, Method
+from compound_app.fees.models import ExpenseKind, Method
 from compound_app.months import add_months, this_month
 from compound_app.registry.models import ManagementArea
 from compound_app.treasury import hooks, service
@@ -26,7 +26,7 @@ from compound_app.treasury.models import (
     Movement,
     TreasuryChangeRefused,
 )
-from tests.factories import World, committee, fee_schedule, first_household, user
+from tests.factories import World, fee_schedule, first_household, user
 
 _n = iter(range(10**6))
 
