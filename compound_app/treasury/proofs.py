@@ -9,7 +9,15 @@ from typing import Any
 from sqlalchemy import func, select, true
 
 from ..extensions import db
-from ..fees.models import CashHandover, Expense, ExpenseApproval, ExpenseVoid, HandoverConfirmation
+from ..fees.models import (
+    CashHandover,
+    Expense,
+    ExpenseApproval,
+    ExpenseVoid,
+    HandoverConfirmation,
+    Payment,
+    Reversal,
+)
 from .models import EntrySource, MoneyAccount, MoneyEntry, Movement, MovementApproval
 
 
@@ -80,4 +88,36 @@ def check_accounts(area_id: int | None = None) -> list[str]:
     for a, source in by_source:
         if source == EntrySource.MOVEMENT and by_source[(a, source)] != 0:
             problems.append(f"area {a}: movements do not cancel out")
+    # A fee payment's entry is its amount; once it is reversed, the same amount goes out.
+    for source, model, sign in (
+        (EntrySource.PAYMENT, Payment, 1),
+        (EntrySource.REVERSAL, Reversal, -1),
+    ):
+        wrong = db.session.scalar(
+            select(func.count())
+            .select_from(MoneyEntry)
+            .join(model, model.id == MoneyEntry.source_id)
+            .where(
+                where(MoneyEntry),
+                MoneyEntry.source == source,
+                (MoneyEntry.amount_fen != sign * model.amount_fen)
+                | (MoneyEntry.area_id != model.area_id),
+            )
+        )
+        if wrong:
+            problems.append(f"{wrong} {source} entries differ from their {model.__tablename__}")
+    booked = select(MoneyEntry.source_id).where(MoneyEntry.source == EntrySource.PAYMENT)
+    unbooked = db.session.scalar(
+        select(func.count())
+        .select_from(Reversal)
+        .where(
+            where(Reversal),
+            Reversal.payment_id.in_(booked),
+            ~select(MoneyEntry.id)
+            .where(MoneyEntry.source == EntrySource.REVERSAL, MoneyEntry.source_id == Reversal.id)
+            .exists(),
+        )
+    )
+    if unbooked:
+        problems.append(f"{unbooked} reversed payments still in their account")
     return problems

@@ -415,17 +415,17 @@ class Holding:
 
 def holdings(area_id: int) -> list[Holding]:
     """The open accounts (and closed ones still holding money), then each collector's cash
-    in hand as the cash page derives it."""
+    in hand as the cash page derives it, and cash handed over but not counted yet."""
     found = [
         Holding(account_name(a), a.kind, a.balance_fen, a)
         for a in accounts_of(area_id)
         if a.is_open or a.balance_fen
     ]
-    found += [
-        Holding(p.user.name, "hand", p.held)
-        for p in positions(area_id)
-        if not p.is_keeper and p.held
-    ]
+    cash = positions(area_id)
+    found += [Holding(p.user.name, "hand", p.held) for p in cash if not p.is_keeper and p.held]
+    waiting = sum(p.pending for p in cash)
+    if waiting:
+        found.append(Holding("", "waiting", waiting))
     return found
 
 

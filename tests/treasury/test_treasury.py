@@ -56,10 +56,11 @@ def area(world: World) -> ManagementArea:
         select(CommitteeMember).join(Committee).where(Committee.area_id == a.id)
     ).first()
     assert seat is not None
+    signed_up = user("张桂英")
     member = committees.add_member(
         seat.committee,
         name="张桂英",
-        mobile="13900000099",
+        mobile=signed_up.mobile,
         position=Position.TREASURER,
         background=Background.PARTY_MEMBER,
         term_start=seat.term_start,
@@ -68,7 +69,7 @@ def area(world: World) -> ManagementArea:
     )
     db.session.flush()
     treasurer = db.session.get(User, member.user_id)
-    assert treasurer is not None
+    assert treasurer is not None and treasurer.id == signed_up.id
     world.users["treasurer"] = treasurer
     fee_schedule(a, start=add_months(this_month(), -2))
     schedules.catch_up(a.id)
@@ -348,3 +349,69 @@ def test_every_balance_equals_its_entries_whatever_happens(
         db.session.refresh(account)
         assert account.balance_fen == _entries(account) and account.balance_fen >= 0
     assert proofs.check_totals() == []
+
+
+# --- the money page ---------------------------------------------------------------------------
+
+
+def _form(box: MoneyAccount, bank: MoneyAccount, amount: str, key: str) -> dict[str, str]:
+    return {
+        "source": str(box.id),
+        "target": str(bank.id),
+        "amount": amount,
+        "moved_on": clock.today().isoformat(),
+        "note": "存入银行",
+        "key": key,
+    }
+
+
+def test_the_treasurer_deposits_on_her_phone_once_however_often_she_sends_it(
+    area: ManagementArea, world: World, login_as
+) -> None:
+    treasurer = world.users["treasurer"]
+    box = _cash_box_with(area, world, 30_000)
+    bank = _bank(area, treasurer)
+    db.session.commit()
+    phone = login_as(treasurer)
+    page = phone.get(f"/treasury/areas/{area.id}")
+    assert page.status_code == 200 and "基本户" in page.get_data(as_text=True)
+    url = f"/treasury/areas/{area.id}/movements"
+    key = "treasury-page-key-00000001"
+    assert phone.post(url, data=_form(box, bank, "100", key)).status_code == 303
+    assert phone.post(url, data=_form(box, bank, "100", key)).status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(Movement)) == 1
+    for bad in ("-5", "0", "abc", "1e9"):
+        answer = phone.post(url, data=_form(box, bank, bad, f"treasury-page-bad-{bad}"))
+        assert answer.status_code == 422, bad
+    too_much = phone.post(url, data=_form(box, bank, "1000", "treasury-page-key-00000002"))
+    assert too_much.status_code == 422 and "不能转出" in too_much.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Movement)) == 1
+    board = phone.get(f"/fees/areas/{area.id}/board?month={clock.today():%Y-%m}")
+    assert "资金存放" in board.get_data(as_text=True)
+
+
+def test_the_money_page_refuses_the_wrong_role_and_the_wrong_area(
+    area: ManagementArea, world: World, login_as
+) -> None:
+    treasurer = world.users["treasurer"]
+    box = _cash_box_with(area, world, 30_000)
+    bank = _bank(area, treasurer)
+    db.session.commit()
+    url = f"/treasury/areas/{area.id}/movements"
+    data = _form(box, bank, "10", "treasury-refusal-key-0001")
+    # Another area's chair: not in scope at all.
+    assert login_as(world.users["committee"]).get(f"/treasury/areas/{area.id}").status_code == 404
+    assert login_as(world.users["committee"]).post(url, data=data).status_code == 404
+    # Someone with no role there: not found.
+    assert login_as(world.users["outsider"]).get(f"/treasury/areas/{area.id}").status_code == 404
+    # Staff over the area see the page; in a committee's area they do not move its money.
+    staff = login_as(world.users["staff"])
+    assert staff.get(f"/treasury/areas/{area.id}").status_code == 200
+    assert staff.post(url, data=data).status_code == 403
+    # The branch's cash box is another area's: moving into it is refused, nothing written.
+    other = hooks.cash_box(world.branch.area_id)
+    db.session.commit()
+    treasurer_phone = login_as(treasurer)
+    cross = dict(data, target=str(other.id))
+    assert treasurer_phone.post(url, data=cross).status_code == 422
+    assert db.session.scalar(select(func.count()).select_from(Movement)) == 0
