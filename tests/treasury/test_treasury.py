@@ -140,10 +140,10 @@ def test_overdrawing_and_cross_area_moves_are_refused(area: ManagementArea, worl
     treasurer = world.users["treasurer"]
     box = _cash_box_with(area, world, 5_000)
     bank = _bank(area, treasurer)
-    with pytest.raises(RuleError, match="holds"):
+    with pytest.raises(RuleError, match="只有"):
         _move(area, treasurer, box, bank, 5_001)
     elsewhere = hooks.cash_box(world.branch.area_id)
-    with pytest.raises(RuleError, match="same area"):
+    with pytest.raises(RuleError, match="同一区域"):
         _move(area, treasurer, box, elsewhere, 100)
     with pytest.raises(RuleError):
         _move(area, world.users["rep"], box, bank, 100)  # not a keeper
@@ -159,7 +159,7 @@ def test_above_the_threshold_a_second_person_approves_before_it_counts(
     movement = _move(area, treasurer, box, bank, 60_000)  # above ¥500
     assert movement.needs_approval and not movement.counts
     assert bank.balance_fen == 0 and service.awaiting_approval(area.id) == [movement]
-    with pytest.raises(RuleError, match="second person"):
+    with pytest.raises(RuleError, match="另一个人"):
         service.approve_movement(movement, treasurer)
     service.approve_movement(movement, chair)
     db.session.commit()
@@ -178,7 +178,7 @@ def test_a_reversal_undoes_a_movement_and_is_not_reversed_twice(
     with pytest.raises(RuleError):
         service.reverse_movement(movement, treasurer, " ")
     service.reverse_movement(movement, treasurer, "存错账户")
-    with pytest.raises(RuleError, match="already"):
+    with pytest.raises(RuleError, match="已经"):
         service.reverse_movement(movement, treasurer, "再冲一次")
     db.session.commit()
     assert (box.balance_fen, bank.balance_fen) == (10_000, 0)
@@ -190,7 +190,7 @@ def test_closing_needs_a_zero_balance(area: ManagementArea, world: World) -> Non
     box = _cash_box_with(area, world, 10_000)
     bank = _bank(area, treasurer)
     _move(area, treasurer, box, bank, 1_000)
-    with pytest.raises(RuleError, match="still holds"):
+    with pytest.raises(RuleError, match="还有"):
         service.close_account(bank, treasurer)
     _move(area, treasurer, bank, box, 1_000)
     service.close_account(bank, treasurer)
@@ -205,7 +205,7 @@ def test_an_expense_paid_from_the_bank_and_a_wechat_fee_reach_their_accounts(
     bank = _bank(area, treasurer)
     wechat = service.open_account(area, treasurer, kind=AccountKind.WECHAT, name="收款码")
     _move(area, treasurer, box, bank, 8_000)
-    with pytest.raises(RuleError, match="cannot pay"):
+    with pytest.raises(RuleError, match="不够支付"):
         expenses.record_expense(
             area,
             treasurer,
