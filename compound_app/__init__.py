@@ -39,6 +39,7 @@ AREAS = (
     "committees",
     "fees",
     "income",
+    "treasury",
     "people",
     "repairs",
     "oversight",

@@ -64,6 +64,7 @@ from .repairs.models import (
     RepairTask,
     Work,
 )
+from .treasury.models import MoneyAccount, Movement
 from .votes.models import Ballot, Consultation, ElectorHome, Vote, VoteStatus
 
 M = TypeVar("M")
@@ -236,6 +237,9 @@ def locate(obj: Any) -> Location:
             return locate(obj.area)
         case CommitteeMember():
             return locate(obj.committee.area)
+        case MoneyAccount() | Movement():
+            # Where the area's money is kept: its keepers and those who manage its fees.
+            return locate(_area(obj.area_id))
         case FeeSchedule() | CashHandover() | Expense() | ThresholdChange() | FinanceBoard():
             return locate(obj.area if isinstance(obj, FeeSchedule) else _area(obj.area_id))
         case FeeItem():

@@ -32,6 +32,7 @@ from .repairs.models import (
     WorkKind,
     WorkStatus,
 )
+from .treasury.models import AccountKind, MovementKind
 from .votes.models import BallotChannel, Choice, Matter, VoteStatus
 
 LABELS: dict[str, dict[str, Any]] = {
@@ -120,6 +121,19 @@ LABELS: dict[str, dict[str, Any]] = {
         IncomeKind.DONATION: _l("Donation"),
         IncomeKind.SUBSIDY: _l("Government subsidy"),
         IncomeKind.COMMUNITY: _l("Community support"),
+    },
+    "account_kind": {
+        AccountKind.CASH_BOX: _l("Cash box"),
+        AccountKind.BANK: _l("Bank account"),
+        AccountKind.WECHAT: _l("WeChat collection code"),
+        AccountKind.ALIPAY: _l("Alipay collection code"),
+        AccountKind.COMMUNITY: _l("Account held by the community"),
+    },
+    "movement_kind": {
+        MovementKind.DEPOSIT: _l("Deposit"),
+        MovementKind.WITHDRAW: _l("Withdrawal"),
+        MovementKind.TRANSFER: _l("Transfer"),
+        MovementKind.REVERSAL: _l("Reversal"),
     },
     "expense_kind": {
         ExpenseKind.SERVICE: _l("Service item"),

@@ -67,4 +67,11 @@ from .repairs.models import (  # noqa: F401
     RepairTask,
     Work,
 )
+from .treasury.models import (  # noqa: F401
+    ExpensePaidFrom,
+    MoneyAccount,
+    MoneyEntry,
+    Movement,
+    MovementApproval,
+)
 from .votes.models import Answer, Ballot, Consultation, Elector, ElectorHome, Vote  # noqa: F401

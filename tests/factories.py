@@ -320,7 +320,39 @@ def fee_objects(c: Compound, collector: User, recorder: User) -> dict[str, int]:
     )
     db.session.add_all([handover, expense, change, seal])
     db.session.commit()
+    # Money accounts: the cash box, a bank account and a deposit awaiting its approval.
+    from compound_app.treasury import hooks
+    from compound_app.treasury.models import MoneyAccount, Movement
+
+    box = hooks.cash_box(area.id)
+    bank = MoneyAccount(
+        area_id=area.id,
+        kind="bank",
+        name="基本户",
+        bank="农商银行",
+        holder=area.name,
+        last4="1234",
+        opened_on=today,
+        opened_by_id=recorder.id,
+    )
+    db.session.add(bank)
+    db.session.flush()
+    movement = Movement(
+        area_id=area.id,
+        kind="deposit",
+        from_account_id=box.id,
+        to_account_id=bank.id,
+        amount_fen=90_000,
+        moved_on=today,
+        needs_approval=True,
+        recorded_by_id=recorder.id,
+        request_key=f"fixture-movement-{area.id:08d}",
+    )
+    db.session.add(movement)
+    db.session.commit()
     return {
+        "account_id": bank.id,
+        "movement_id": movement.id,
         "change_id": change.id,
         "schedule_id": schedule.id,
         "item_id": schedule.items[0].id,

@@ -447,6 +447,7 @@ def finish_story() -> None:
         area = schedule.area
         publisher = schedule.approved_by
         assert publisher is not None, "every demo schedule was approved by someone"
+        _money_accounts(area, n)
         month = schedule.start_month
         while month < this_month:
             reports.publish_board(area, month, publisher)
@@ -461,3 +462,62 @@ def finish_story() -> None:
             if payment is not None:
                 ledger.reverse_payment(payment, "重复登记，已与住户核对", publisher)
     db.session.commit()
+
+
+def _money_accounts(area: Any, n: int) -> None:
+    """Through the services: every area opens a bank account (in a trusteeship area, the
+    community's account) and its WeChat and Alipay codes; what was counted, paid and spent
+    so far is entered in them (the wages and bills were paid from the bank); in a
+    trusteeship area the representatives hand their cash to the community staff, who count
+    it; and part of the cash box goes to the bank, once or twice."""
+    from .. import clock
+    from ..extensions import db
+    from ..fees import cash
+    from ..treasury import hooks, service
+    from ..treasury.models import AccountKind
+
+    today = clock.today()
+    keepers = service.money_keepers(area.id)
+    if not keepers:
+        return
+    keeper = keepers[0]
+    committee = cash.has_committee(area.id)
+    bank = service.open_account(
+        area,
+        keeper,
+        kind=AccountKind.BANK if committee else AccountKind.COMMUNITY,
+        name="基本户" if committee else "社区代管账户",
+        bank="孝义农商银行",
+        holder=f"{area.name}物管会" if committee else "社区居民委员会",
+        last4=f"{(area.id * 7919) % 10000:04d}",
+    )
+    service.open_account(area, keeper, kind=AccountKind.WECHAT, name="微信收款码")
+    service.open_account(area, keeper, kind=AccountKind.ALIPAY, name="支付宝收款码")
+    hooks.book_earlier(area.id, expenses_from=bank)  # the bulk rows, as they were
+    if not committee:
+        for pos in cash.positions(area.id):
+            if pos.is_keeper or pos.held <= 0:
+                continue
+            handover = cash.hand_over(
+                area,
+                pos.user,
+                amount_fen=pos.held,
+                handed_on=today,
+                request_key=f"demo-trust-handover-{area.id}-{pos.user.id}",
+            )
+            cash.confirm(handover, keeper, received_fen=None, note="", as_handed=True)
+    box = hooks.cash_box(area.id)
+    for share, days in ((2, 20), (4, 3))[: 1 + n % 2]:
+        db.session.refresh(box)
+        amount = min(box.balance_fen // share // 100 * 100, 40_000)  # counts at once
+        if amount > 0:
+            service.record_movement(
+                area,
+                keeper,
+                source=box,
+                target=bank,
+                amount_fen=amount,
+                moved_on=today - timedelta(days=days),
+                note="现金存入银行",
+                request_key=f"demo-deposit-{area.id}-{days}",
+            )

@@ -16,13 +16,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
 from .. import audit, clock
-from ..auth.models import User
+from ..auth.models import Role, RoleGrant, User
 from ..committees.models import Committee, CommitteeMember, Position
 from ..errors import RuleError
 from ..extensions import db
 from ..messages import triggers
 from ..money import format_fen
 from ..registry.models import ManagementArea
+from ..treasury import hooks as treasury
 from .ledger import check_date, lock_area
 from .models import CashHandover, HandoverConfirmation, Method, Payment, Reversal
 
@@ -41,9 +42,29 @@ class CashPosition:
         return self.collected - self.handed
 
 
+def community_staff(area_id: int) -> list[User]:
+    """The community staff serving the area's community, by name."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .join(ManagementArea, ManagementArea.community_id == RoleGrant.community_id)
+            .where(ManagementArea.id == area_id, RoleGrant.role == Role.COMMUNITY_STAFF)
+            .order_by(User.name, User.id)
+        ).unique()
+    )
+
+
+def has_committee(area_id: int) -> bool:
+    return db.session.scalar(select(Committee.id).where(Committee.area_id == area_id)) is not None
+
+
 def keepers(area_id: int, on: date | None = None) -> list[User]:
-    """Who counts hand-overs: the treasurer, or the chair while there is no treasurer."""
+    """Who counts hand-overs: the treasurer, or the chair while there is no treasurer; in
+    an area without a committee (社区托管), the community staff who serve it."""
     on = on or clock.today()
+    if not has_committee(area_id):
+        return community_staff(area_id)
     seats = db.session.execute(
         select(CommitteeMember.position, User)
         .join(Committee, Committee.id == CommitteeMember.committee_id)
@@ -287,6 +308,8 @@ def confirm(
         confirmed_by_id=actor.id,
     )
     db.session.add(confirmation)
+    db.session.flush()
+    treasury.handover_counted(confirmation, handover.area_id)
     audit.record("create", confirmation)
     return confirmation
 

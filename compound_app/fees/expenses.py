@@ -19,7 +19,11 @@ from ..auth.models import User
 from ..committees.models import Committee, CommitteeMember
 from ..errors import RuleError
 from ..extensions import db
+from ..money import format_fen
 from ..registry.models import ManagementArea
+from ..treasury import hooks as treasury
+from ..treasury.labels import account_name
+from ..treasury.models import ExpensePaidFrom, MoneyAccount
 from . import ledger
 from .ledger import book_month
 from .models import AreaMonth, Expense, ExpenseApproval, ExpenseKind, ExpenseVoid
@@ -90,7 +94,10 @@ def record_expense(
     note: str,
     voucher: str | None,
     request_key: str,
+    paid_from: MoneyAccount | None = None,
 ) -> Expense:
+    """Record an expense. ``paid_from``: the account it was paid from (the cash box when
+    none is given); an expense that counts at once must not overdraw it."""
     ledger.lock_area(area.id)
     earlier = db.session.scalar(select(Expense).where(Expense.request_key == request_key))
     if earlier is not None:
@@ -113,13 +120,36 @@ def record_expense(
         recorded_by_id=actor.id,
         request_key=request_key,
     )
+    if paid_from is not None:
+        _check_paid_from(area.id, paid_from, amount_fen if not needs_approval else 0)
     db.session.add(expense)
+    if paid_from is not None:
+        db.session.flush()
+        db.session.add(ExpensePaidFrom(expense_id=expense.id, account_id=paid_from.id))
     if not needs_approval:
         ledger.add_to(
             AreaMonth, {"area_id": area.id, "month": expense.book_month}, spent_fen=amount_fen
         )
+        db.session.flush()
+        treasury.expense_counts(expense, spent_on)
     audit.record("create", expense)
     return expense
+
+
+def _check_paid_from(area_id: int, account: MoneyAccount, amount_fen: int) -> None:
+    if account.area_id != area_id or not account.is_open:
+        raise RuleError(_("Choose an open account of this area."), "paid_from")
+    db.session.refresh(account)
+    if amount_fen > account.balance_fen:
+        raise RuleError(
+            _(
+                "%(account)s holds %(balance)s; it cannot pay %(amount)s.",
+                account=account_name(account),
+                balance=format_fen(account.balance_fen),
+                amount=format_fen(amount_fen),
+            ),
+            "paid_from",
+        )
 
 
 def is_member(area_id: int, user: User, on: date | None = None) -> bool:
@@ -168,12 +198,18 @@ def approve_expense(expense: Expense, actor: User, *, staff: bool) -> ExpenseApp
         raise RuleError(_("A second committee member must approve it, not the one who entered it."))
     if not may_approve(expense, actor, staff):
         raise RuleError(_("Only a member of this area's committee can approve it."))
+    chosen = db.session.get(ExpensePaidFrom, expense.id)
+    if chosen is not None:
+        account = db.session.get(MoneyAccount, chosen.account_id)
+        assert account is not None
+        _check_paid_from(expense.area_id, account, expense.amount_fen)
     booked = book_month(expense.area_id, clock.today())
     approval = ExpenseApproval(expense_id=expense.id, approved_by_id=actor.id, book_month=booked)
     db.session.add(approval)
     ledger.add_to(
         AreaMonth, {"area_id": expense.area_id, "month": booked}, spent_fen=expense.amount_fen
     )
+    treasury.expense_counts(expense, clock.today())
     audit.record("create", approval)
     return approval
 
@@ -200,5 +236,7 @@ def void_expense(expense: Expense, reason: str, actor: User) -> ExpenseVoid:
         ledger.add_to(
             AreaMonth, {"area_id": expense.area_id, "month": booked}, spent_fen=-expense.amount_fen
         )
+    db.session.flush()
+    treasury.expense_voided(expense, void)
     audit.record("create", void)
     return void

@@ -33,6 +33,7 @@ from ..messages import triggers
 from ..money import area_charge, format_fen, round_half_up
 from ..months import add_months, month_of, months_between
 from ..registry.models import Building, Compound, Household, ManagementArea, Occupancy, Unit
+from ..treasury import hooks as treasury
 from .models import (
     Account,
     AreaMonth,
@@ -337,6 +338,7 @@ def record_payment(
     account.paid_fen += amount_fen
     account.owing_since = owing_since(bills, allocate(bills, account.paid_fen))
     _apply(area.id, settlement, booked, amount_fen)
+    treasury.payment_logged(payment)
     audit.record("create", payment)
     return Recorded(payment, repeated=False)
 
@@ -367,6 +369,7 @@ def reverse_payment(payment: Payment, reason: str, actor: User) -> Reversal:
     account.paid_fen -= payment.amount_fen
     account.owing_since = owing_since(bills, allocate(bills, account.paid_fen))
     _apply(payment.area_id, settlement, booked, -payment.amount_fen)
+    treasury.payment_reversed(payment, reversal)
     audit.record("create", reversal)
     return reversal
 

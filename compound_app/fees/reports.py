@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -294,6 +294,9 @@ def figures(area: ManagementArea, month: date) -> dict[str, Any]:
     received = this.received_fen if this else 0
     spent_total = this.spent_fen if this else 0
     arrears = area_arrears(area)
+    month_end = add_months(month, 1) - timedelta(days=1)
+    from ..treasury.service import balances_on
+
     return {
         "month": f"{month:%Y-%m}",
         "income": [{"item": name, "amount": int(amount)} for name, amount in income if amount],
@@ -319,6 +322,9 @@ def figures(area: ManagementArea, month: date) -> dict[str, Any]:
         "arrears_on": clock.today().isoformat(),
         # Common-part income (公共收益): shown apart, never part of the fee figures above.
         "common_income": board_section(area.id, month),
+        # Where the money was at the month's end (资金存放), each account's balance that day.
+        "accounts": balances_on(area.id, month_end),
+        "accounts_on": month_end.isoformat(),
     }
 
 

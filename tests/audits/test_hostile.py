@@ -175,6 +175,8 @@ ROLES = [
 ANONYMOUS = "anonymous"  # only on the routes open to signed-out visitors
 
 # Endpoint → the form class it processes, or {field: kind} for values a view reads itself.
+from compound_app.treasury.forms import AccountForm, MovementForm, ReasonForm  # noqa: E402
+
 FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "auth.login": LoginForm,
     "auth.activate": ActivateForm,
@@ -244,6 +246,11 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "income.end_contract": EndForm,
     "income.receive": ReceiptForm,
     "income.reverse": ReverseIncomeForm,
+    "treasury.open_account": AccountForm,
+    "treasury.close_account": {},
+    "treasury.record_movement": MovementForm,
+    "treasury.approve_movement": {},
+    "treasury.reverse_movement": ReasonForm,
     "repairs.create": ReportForm,
     "repairs.move": MoveForm,
     "repairs.assign": AssignForm,

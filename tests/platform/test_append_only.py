@@ -48,6 +48,13 @@ from compound_app.income.models import (
 from compound_app.months import add_months, month_of
 from compound_app.repairs import workflow as repairs
 from compound_app.repairs.models import RepairEvent, TimelineChangeRefused
+from compound_app.treasury.models import (
+    ExpensePaidFrom,
+    MoneyEntry,
+    Movement,
+    MovementApproval,
+    TreasuryChangeRefused,
+)
 from compound_app.votes import service as votes
 from compound_app.votes.models import Ballot, BallotChangeRefused, BallotVoid
 from tests.conftest import PG_URL, Template, _config, _empty_pg, make_app
@@ -64,6 +71,10 @@ CASES: dict[type, tuple[type[Exception], str, Any]] = {
     Expense: (LedgerChangeRefused, "payee", "改写"),
     ExpenseApproval: (LedgerChangeRefused, "book_month", date(2000, 1, 1)),
     ExpenseVoid: (LedgerChangeRefused, "reason", "改写"),
+    MoneyEntry: (TreasuryChangeRefused, "amount_fen", 1),
+    Movement: (TreasuryChangeRefused, "amount_fen", 1),
+    MovementApproval: (TreasuryChangeRefused, "approved_by_id", 4242),
+    ExpensePaidFrom: (TreasuryChangeRefused, "account_id", 4242),
     FinanceBoard: (LedgerChangeRefused, "figures", {}),
     ReceiptSeal: (LedgerChangeRefused, "file", "other.png"),
     IncomeContract: (LedgerChangeRefused, "total_fen", 1),
@@ -133,6 +144,10 @@ def _records(world: World) -> None:
             approved_by_id=world.users["admin"].id,
             book_month=month_of(clock.today()),
         )
+    )
+    db.session.add(ExpensePaidFrom(expense_id=expense.id, account_id=ids["account_id"]))
+    db.session.add(
+        MovementApproval(movement_id=ids["movement_id"], approved_by_id=world.users["admin"].id)
     )
     db.session.flush()
     expenses.void_expense(expense, "录错了", chair)
