@@ -45,6 +45,7 @@ AREAS = (
     "messages",
     "public",
     "notices",
+    "archive",
 )
 
 
