@@ -46,11 +46,12 @@ def set_open_to_tenants(area: ManagementArea, value: bool, actor: User) -> Archi
     if settings is None:
         settings = ArchiveSettings(area_id=area.id, open_to_tenants=False)
         db.session.add(settings)
-        db.session.flush()
-    before = audit.snapshot(settings)
+    before = {"open_to_tenants": bool(settings.open_to_tenants)}
     settings.open_to_tenants = value
     settings.changed_by_id, settings.changed_at = actor.id, clock.now()
-    audit.record("archive_tenants", settings, before)
+    db.session.flush()
+    # Recorded on the area, whose setting it is.
+    audit.record("archive_tenants", area, before, {"open_to_tenants": value})
     return settings
 
 
