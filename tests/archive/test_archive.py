@@ -33,7 +33,6 @@ from tests.factories import (
     archive_objects,
     fee_schedule,
     first_household,
-    pdf_file,
     user,
 )
 
@@ -378,7 +377,9 @@ def test_no_residents_name_or_mobile_on_the_itemised_pages(archived: World, logi
         f"/archive/documents/{ids['document_id']}",
     ):
         text = owner.get(page).get_data(as_text=True)
-        assert "五金店" in text or "管理规约" in text or "?month" not in page and "expenses" in page
+        assert (
+            "五金店" in text or "管理规约" in text or ("?month" not in page and "expenses" in page)
+        )
         # The committee members who entered them are residents too: no names at all.
         for person in roster_people:
             if person.user_id == viewer.id:
@@ -397,9 +398,7 @@ def test_a_tenant_sees_no_itemised_link_on_the_board(archived: World, login_as: 
 # --- the fee schedule's 公示 ---------------------------------------------------------------
 
 
-def test_the_schedule_page_links_to_its_publicity_for_comments(
-    world: World, login_as: Any
-) -> None:
+def test_the_schedule_page_links_to_its_publicity_for_comments(world: World, login_as: Any) -> None:
     draft = schedules.new_draft(world.branch.area, world.users["committee"])
     schedules.add_item(draft, name="保洁", scope="", basis="per_household", rate_fen=1000)
     schedules.publish(draft)

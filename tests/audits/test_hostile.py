@@ -46,6 +46,8 @@ from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleFiel
 from wtforms.fields.core import UnboundField
 
 from compound_app import PUBLIC_ENDPOINTS
+from compound_app.archive.forms import DocumentForm, TenantsForm, VersionForm
+from compound_app.archive.forms import WithdrawForm as ArchiveWithdrawForm
 from compound_app.auth.forms import (
     ActivateForm,
     ChangePasswordForm,
@@ -145,8 +147,6 @@ from compound_app.votes.forms import (
     VoidBallotForm,
     VoteForm,
 )
-from compound_app.archive.forms import DocumentForm, TenantsForm, VersionForm
-from compound_app.archive.forms import WithdrawForm as ArchiveWithdrawForm
 from tests.audits.test_routes_access import _url
 from tests.factories import (
     PASSWORD,
