@@ -23,7 +23,7 @@ KIND_LABELS: dict[DocKind, Any] = {
     DocKind.CONTRACT: _l("Contract"),
     DocKind.MINUTES: _l("Meeting minutes"),
     DocKind.VOTE_RESULT: _l("Vote result"),
-    DocKind.NOTICE: _l("Notice"),
+    DocKind.NOTICE: _l("Notices (公告)"),
     DocKind.OTHER: _l("Other"),
 }
 
