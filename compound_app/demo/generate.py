@@ -201,6 +201,9 @@ def generate(
         if timings is not None:
             timings["repairs_story"] = time.perf_counter() - started
         finish_story()
+        from .archive import archive_story
+
+        archive_story()
         from .asking import ask_story
         from .messages import messages_story
         from .notices import tell_story
