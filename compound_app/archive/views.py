@@ -5,6 +5,7 @@ with their vouchers."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
@@ -104,9 +105,9 @@ def new(area_id: int) -> Response:
 # --- a document ---------------------------------------------------------------------------
 
 
-def _document_page(document: Document, status: int = 200, **forms: object) -> Response:
+def _document_page(document: Document, status: int = 200, **forms: Any) -> Response:
     keeps = access.can(Action.KEEP_ARCHIVE, document)
-    context: dict[str, object] = {
+    context: dict[str, Any] = {
         "version_form": VersionForm(formdata=None, key=new_key()),
         "withdraw_form": WithdrawForm(formdata=None),
     }
