@@ -937,6 +937,9 @@ def _url_args(world: World, app: Flask) -> dict[str, object]:
     from tests.factories import notice_objects  # notices
 
     told = notice_objects(world.branch, world.users["committee"])
+    from tests.factories import archive_objects  # archive
+
+    kept = archive_objects(world.branch, world.users["committee"])
     return {
         **fees,
         **repairs,
@@ -944,6 +947,7 @@ def _url_args(world: World, app: Flask) -> dict[str, object]:
         "token": link.token,  # public links
         "link_id": link.id,  # public links
         **told,
+        **kept,  # archive
         "compound_id": objs["compound"].id,
         "community_id": world.community.id,
         "area_id": world.contiguous_area.id,
