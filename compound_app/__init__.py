@@ -47,6 +47,7 @@ AREAS = (
     "messages",
     "public",
     "notices",
+    "archive",
 )
 
 

@@ -24,6 +24,7 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, CompoundSelect, and_, false, literal, or_, select, union
 
 from . import clock
+from .archive.models import ArchiveSettings, Document, DocumentVersion
 from .auth.models import Role, RoleGrant, User
 from .committees.models import Committee, CommitteeMember, Position
 from .extensions import db
@@ -52,6 +53,7 @@ from .registry.models import (
     ManagementArea,
     Occupant,
     Pilot,
+    Relation,
     Subdistrict,
     Unit,
 )
@@ -89,6 +91,11 @@ class Action(StrEnum):
     # residents, and those who decide them
     POST_NOTICE = "post_notice"  # on an area, compound, building or unit: post a notice to
     # it; on a notice: withdraw it, read its comments and its whole coverage
+    VIEW_ACCOUNTS = "view_accounts"  # on an area or an expense: the itemised expenses, their
+    # vouchers and the archive (业主知情权): owners and co-owners, the area's
+    # representatives, its committee and staff; tenants only where the area opens them
+    KEEP_ARCHIVE = "keep_archive"  # on an area or a document: upload documents and new
+    # versions, withdraw them, open the accounts to tenants: the committee and staff
     # Duties asked without an object (``can(Action.OVERSEE)``) or of one (then over it):
     OVERSEE = "oversee"  # staff: communities, people, pilots
     ADMINISTER = "administer"  # a subdistrict's admin: new communities, targets, thresholds
@@ -121,6 +128,8 @@ class Principal:
     resident_compounds: set[int] = field(default_factory=set)
     member_areas: set[int] = field(default_factory=set)
     rep_areas: set[int] = field(default_factory=set)
+    # Areas where the user owns or co-owns a home: worked out when first asked.
+    owned_areas: set[int] | None = None
 
     @property
     def is_anonymous(self) -> bool:
@@ -287,6 +296,10 @@ def locate(obj: Any) -> Location:
             )
         case NoticeFile() | NoticeComment():
             return locate(obj.notice)
+        case Document():
+            return locate(obj.area)
+        case DocumentVersion():
+            return locate(obj.document)
     raise TypeError(f"access has no rule for {type(obj).__name__}")
 
 
@@ -351,6 +364,15 @@ def can(action: Action, obj: Any = None, p: Principal | None = None) -> bool:
         case NoticeComment():
             # Comments on a 公示 are for those who run the notice (and its poster).
             return action is Action.VIEW and _notice_rule(Action.POST_NOTICE, obj.notice, p)
+        case ManagementArea() | Expense() if action in _ACCOUNTS:
+            return _accounts_rule(action, locate(obj), p)
+        case Document():
+            return _document_rule(action, obj, p)
+        case DocumentVersion():
+            # A version's file goes with its document.
+            return action is Action.VIEW and _document_rule(action, obj.document, p)
+    if action in _ACCOUNTS:
+        return False
     return _by_place(action, locate(obj), p)
 
 
@@ -522,6 +544,67 @@ def asked_scopes(p: Principal | None = None) -> set[tuple[str, int]]:
         scopes |= {("unit", unit_id), ("building", building_id), ("compound", compound_id)}
         scopes.add(("area", area_id))
     return scopes
+
+
+# --- the owners' right to see: itemised accounts and the archive ------------------------------
+
+_ACCOUNTS = (Action.VIEW_ACCOUNTS, Action.KEEP_ARCHIVE)
+
+
+def owned_areas(p: Principal | None = None) -> set[int]:
+    """The areas where one of the user's homes is recorded with them as its owner or
+    co-owner (their roster record linked to their account)."""
+    p = p or principal()
+    if p.owned_areas is None:
+        p.owned_areas = set()
+        if p.resident_households:
+            p.owned_areas = set(
+                db.session.scalars(
+                    select(Compound.area_id)
+                    .join(Building, Building.compound_id == Compound.id)
+                    .join(Unit, Unit.building_id == Building.id)
+                    .join(Household, Household.unit_id == Unit.id)
+                    .join(Occupant, Occupant.household_id == Household.id)
+                    .where(
+                        Occupant.user_id == p.user_id,
+                        Occupant.relation.in_((Relation.OWNER, Relation.CO_OWNER)),
+                        Household.id.in_(p.resident_households),
+                    )
+                )
+            )
+    return p.owned_areas
+
+
+def open_to_tenants(area_id: int) -> bool:
+    """Whether the area has opened its accounts and archive to tenants (off by default)."""
+    settings = db.session.get(ArchiveSettings, area_id)
+    return settings is not None and settings.open_to_tenants
+
+
+def _accounts_rule(action: Action, loc: Location, p: Principal) -> bool:
+    """Who sees an area's itemised expenses, vouchers and archive, and who keeps it."""
+    if loc.area_id is None or p.is_anonymous:
+        return False
+    keeps = _staff_over(loc, p) or loc.area_id in p.committee_areas
+    if action is Action.KEEP_ARCHIVE or keeps:
+        return keeps
+    if loc.area_id in p.rep_areas or loc.area_id in owned_areas(p):
+        return True
+    # Tenants and family members: their own home's matters only, unless the area opens it.
+    return loc.area_id in p.member_areas and open_to_tenants(loc.area_id)
+
+
+def _document_rule(action: Action, document: Document, p: Principal) -> bool:
+    """A document is seen by whoever sees the area's archive; once withdrawn, only by
+    those who keep it (it stays on record for them)."""
+    loc = locate(document)
+    if action is Action.KEEP_ARCHIVE:
+        return _accounts_rule(Action.KEEP_ARCHIVE, loc, p)
+    if action is not Action.VIEW:
+        return False
+    if _accounts_rule(Action.KEEP_ARCHIVE, loc, p):
+        return True
+    return not document.withdrawn and _accounts_rule(Action.VIEW_ACCOUNTS, loc, p)
 
 
 # --- notices ---------------------------------------------------------------------------------

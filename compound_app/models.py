@@ -1,5 +1,6 @@
 """Import every model module so the metadata (and Alembic) sees all tables."""
 
+from .archive.models import ArchiveSettings, Document, DocumentVersion  # noqa: F401
 from .audit import AuditLog  # noqa: F401
 from .auth.models import (  # noqa: F401
     InviteCode,

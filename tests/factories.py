@@ -542,3 +542,60 @@ def income_objects(c: Compound, recorder: User) -> dict[str, int]:
     ).receipt
     db.session.commit()
     return {"contract_id": contract.id, "receipt_id": receipt.id}
+def pdf_file(name: str = "规约.pdf", title: str = "管理规约") -> Any:
+    """A small valid PDF as an upload."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from compound_app.archive.pdf import simple_pdf
+
+    return FileStorage(io.BytesIO(simple_pdf(title, ["第一条"])), name)
+
+
+def archive_objects(c: Compound, keeper: User) -> dict[str, int]:
+    """A document with one PDF version in the compound's area's archive, and an expense
+    with a voucher photo: the ids the archive routes take."""
+    import io
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from compound_app.archive import service as archive
+    from compound_app.archive.models import DocKind
+    from compound_app.fees import expenses
+    from compound_app.fees.models import ExpenseKind
+    from compound_app.uploads import save_photo
+
+    document = archive.create_document(
+        c.area,
+        keeper,
+        kind=DocKind.COVENANT,
+        title="管理规约",
+        dated=clock.today(),
+        counterparty="",
+        amount_fen=None,
+        storage=pdf_file(),
+        request_key=f"fixture-document-{c.area_id:08d}",
+    )
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 120, 30)).save(buffer, "JPEG")
+    buffer.seek(0)
+    expense = expenses.record_expense(
+        c.area,
+        keeper,
+        kind=ExpenseKind.OTHER,
+        category="",
+        amount_fen=3_000,
+        payee="五金店",
+        spent_on=clock.today(),
+        note="门锁",
+        voucher=save_photo(FileStorage(buffer, "发票.jpg")),
+        request_key=f"fixture-voucher-{c.area_id:08d}",
+    )
+    db.session.commit()
+    return {
+        "document_id": document.id,
+        "version_id": document.versions[0].id,
+        "voucher_expense_id": expense.id,
+    }

@@ -37,6 +37,7 @@ from ..fees.models import (
 )
 from ..months import add_months
 from ..registry.models import Occupancy
+from .archive import voucher_photo
 
 # Tables in insert order (after the organisation tree and the people).
 ORDER = [
@@ -354,6 +355,8 @@ class FeeBuilder:
         if recorder is None:
             return {}
         spent: dict[date, int] = defaultdict(int)
+        finished = [m for m in months if m < self.this_month]
+        last = len(finished) - 1
         for n, month in enumerate(months):
             if month == self.this_month:
                 break
@@ -381,7 +384,10 @@ class FeeBuilder:
                     spent_on=day,
                     book_month=month,
                     note=f"{month.month}月" + ("维修" if kind == ExpenseKind.REPAIR else "费用"),
-                    voucher=None,
+                    # The last finished month's vouchers, photographed (owners open them).
+                    voucher=voucher_photo(f"voucher-{fa.area_id}-{n}-{payee}", payee, amount, day)
+                    if n == last
+                    else None,
                     needs_approval=needs,
                     recorded_by_id=recorder,
                     request_key=f"demo-expense-{fa.area_id}-{n}-{payee}",

@@ -204,6 +204,9 @@ def generate(
 
         income_story()  # before the boards are published: they show the month's income
         finish_story()
+        from .archive import archive_story
+
+        archive_story()
         from .asking import ask_story
         from .messages import messages_story
         from .notices import tell_story

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from .. import access, clock, viewkit
 from ..access import Action
+from ..archive import service as archive
 from ..errors import RuleError
 from ..extensions import db
 from ..forms import form_status, submit
@@ -156,6 +157,8 @@ def _schedule_page(schedule: FeeSchedule, status: int = 200, **forms: Any) -> Re
         "manages": manages,
         "warning": schedules.start_warning(schedule),
         "publicity_ends": schedules.publicity_ends(schedule),
+        # The 公示 notice it posted, where residents comment (notices take the comments).
+        "publicity_notice": archive.schedule_notice(schedule),
         "Basis": Basis,
     }
     if manages and draft:

@@ -2,7 +2,7 @@
 receipts (append-only: a new seal is a new row, the old ones stay on record)
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-07 14:00:00.000000
 
 """
@@ -15,7 +15,7 @@ from compound_app.appendonly import create_triggers, drop_triggers
 
 # revision identifiers, used by Alembic.
 revision = "0021"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

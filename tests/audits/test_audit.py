@@ -945,6 +945,7 @@ def _client(app: Flask, world: World, login_as: Any, role: str | None) -> Any:
 
 # Register the fee, repair, oversight and vote routes' cases before the tests.
 from . import (  # noqa: E402,F401
+    audit_archive,
     audit_fees,
     audit_income,
     audit_messages,

@@ -46,6 +46,8 @@ from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleFiel
 from wtforms.fields.core import UnboundField
 
 from compound_app import PUBLIC_ENDPOINTS
+from compound_app.archive.forms import DocumentForm, TenantsForm, VersionForm
+from compound_app.archive.forms import WithdrawForm as ArchiveWithdrawForm
 from compound_app.auth.forms import (
     ActivateForm,
     ChangePasswordForm,
@@ -151,6 +153,7 @@ from tests.audits.test_routes_access import _url
 from tests.factories import (
     PASSWORD,
     World,
+    archive_objects,
     days_ago,
     fee_objects,
     first_unit,
@@ -293,6 +296,12 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "notices.comment": CommentForm,
     "notices.ack": {},
     "notices.told": TellForm,
+    # --- archive ---
+    "archive.new": DocumentForm,
+    "archive.new_version": VersionForm,
+    "archive.withdraw": ArchiveWithdrawForm,
+    "archive.tenants": TenantsForm,
+    # --- end archive ---
 }
 # Reading and planning an import writes nothing, whatever the answer.
 WRITES_NOTHING = {"registry.import_roster"}
@@ -560,6 +569,12 @@ def valid_values(world: World) -> dict[str, list[Any]]:
             f"area:{world.contiguous_area.id}",
         ],
         "notices.new:kind": ["notice", "urgent", "event", "publicity"],
+        # --- archive ---
+        "archive.new:kind": ["covenant", "contract", "minutes"],
+        "archive.new:file": [valid_pdf()],
+        "archive.new_version:file": [valid_pdf()],
+        "archive.tenants:open_to_tenants": ["yes", "no"],
+        # --- end archive ---
         "notices.new:publish_on": ["", "2030-01-01"],
         "notices.new:publish_time": ["08:00", "19:00"],
         "notices.new:expires_on": ["", "2030-12-31"],
@@ -629,6 +644,12 @@ def image_upload(fmt: str = "JPEG", size: tuple[int, int] = (16, 12), mode: str 
 
 def valid_photo() -> Upload:
     return image_upload()
+
+
+def valid_pdf() -> Upload:
+    from compound_app.archive.pdf import simple_pdf
+
+    return Upload(simple_pdf("管理规约", ["第一条"]), "规约.pdf", "application/pdf")
 
 
 # --- the fixed payloads of the deterministic test --------------------------------------------
@@ -869,6 +890,15 @@ class Harness:
         }
         for scope in self.scopes.values():
             scope.ids.update(told[scope.ids["compound_id"]])
+        # --- archive: a covenant in every area, and an expense with a voucher ---
+        kept = {
+            branch.id: archive_objects(branch, w.users["committee"]),
+            w.trust.id: archive_objects(w.trust, w.users["staff"]),
+            w.elsewhere.id: archive_objects(w.elsewhere, w.users["other_staff"]),
+            w.contiguous[0].id: archive_objects(w.contiguous[0], w.users["area_committee"]),
+        }
+        for scope in self.scopes.values():
+            scope.ids.update(kept[scope.ids["compound_id"]])
         self.valid = valid_values(world)
 
     def close(self) -> None:

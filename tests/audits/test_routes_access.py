@@ -19,6 +19,7 @@ from compound_app.extensions import db
 from tests.conftest import _config, make_app
 from tests.factories import (
     World,
+    archive_objects,  # the archive's routes
     days_ago,
     fee_objects,
     income_objects,  # common-part income
@@ -65,6 +66,7 @@ def _foreign_args(world: World) -> dict[str, object]:
         **pilot_vote_objects(world.elsewhere, other),
         **notice_objects(world.elsewhere, other),  # notices
         **income_objects(world.elsewhere, other),  # common-part income
+        **archive_objects(world.elsewhere, other),  # archive
         "compound_id": objs["compound"].id,
         "community_id": world.other_community.id,
         "area_id": objs["area"].id,

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DatabaseError
 
 from compound_app import access, clock
 from compound_app.appendonly import guarded
+from compound_app.archive.models import ArchiveChangeRefused, DocumentVersion
 from compound_app.audit import AuditChangeRefused, AuditLog
 from compound_app.extensions import db
 from compound_app.fees import cash, expenses, ledger, reports
@@ -58,7 +59,14 @@ from compound_app.treasury.models import (
 from compound_app.votes import service as votes
 from compound_app.votes.models import Ballot, BallotChangeRefused, BallotVoid
 from tests.conftest import PG_URL, Template, _config, _empty_pg, make_app
-from tests.factories import World, build_world, fee_objects, first_unit, income_objects
+from tests.factories import (
+    World,
+    archive_objects,
+    build_world,
+    fee_objects,
+    first_unit,
+    income_objects,
+)
 
 # model: (the error its area raises, an attribute to rewrite, a value to rewrite it with)
 CASES: dict[type, tuple[type[Exception], str, Any]] = {
@@ -86,6 +94,7 @@ CASES: dict[type, tuple[type[Exception], str, Any]] = {
     Ballot: (BallotChangeRefused, "choice", "no"),
     BallotVoid: (BallotChangeRefused, "reason", "改写"),
     AuditLog: (AuditChangeRefused, "action", "rewritten"),
+    DocumentVersion: (ArchiveChangeRefused, "note", "改写"),
 }
 MODELS = list(CASES)
 
@@ -185,6 +194,7 @@ def _records(world: World) -> None:
     db.session.add(paper)
     db.session.flush()
     votes.void_paper(paper, "录错了户", chair, access.load_principal(chair))
+    archive_objects(world.branch, chair)  # a document's first version
     db.session.commit()
     for model in CASES:
         assert count(model) > 0, model.__name__

@@ -940,6 +940,9 @@ def _url_args(world: World, app: Flask) -> dict[str, object]:
     from tests.factories import income_objects  # common-part income
 
     earned = income_objects(world.branch, world.users["committee"])
+    from tests.factories import archive_objects  # archive
+
+    kept = archive_objects(world.branch, world.users["committee"])
     return {
         **earned,
         **fees,
@@ -948,6 +951,7 @@ def _url_args(world: World, app: Flask) -> dict[str, object]:
         "token": link.token,  # public links
         "link_id": link.id,  # public links
         **told,
+        **kept,  # archive
         "compound_id": objs["compound"].id,
         "community_id": world.community.id,
         "area_id": world.contiguous_area.id,
