@@ -542,6 +542,8 @@ def income_objects(c: Compound, recorder: User) -> dict[str, int]:
     ).receipt
     db.session.commit()
     return {"contract_id": contract.id, "receipt_id": receipt.id}
+
+
 def pdf_file(name: str = "规约.pdf", title: str = "管理规约") -> Any:
     """A small valid PDF as an upload."""
     import io
