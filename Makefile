@@ -28,7 +28,7 @@ $(VENV)/.dev: $(VENV)/.runtime
 messages: $(VENV)/.runtime
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs '.* __pycache__' \
 		--add-comments TRANSLATORS: -o translations/messages.pot .
-	$(BIN)/pybabel -q update --ignore-obsolete -i translations/messages.pot -d translations
+	$(BIN)/pybabel -q update --ignore-obsolete --no-fuzzy-matching -i translations/messages.pot -d translations
 
 translations: $(VENV)/.runtime
 	@$(BIN)/pybabel compile -f -d translations >/dev/null

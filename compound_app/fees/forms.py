@@ -127,10 +127,19 @@ class ExpenseForm(AppForm):
     spent_on = DateField(_l("Date"))
     note = TextField(_l("What for"), max_len=200)
     voucher = FileField(_l("Voucher photo"))
+    # Which of the area's money accounts paid it; "" = the cash box.
+    paid_from = SelectField(_l("Paid from"), default="")
     key = RequestKeyField()
 
-    def __init__(self, *args: Any, item_names: list[str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        item_names: list[str] | None = None,
+        accounts: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.paid_from.choices = [("", str(_l("Cash box"))), *(accounts or [])]
         self.category.choices = [
             *((f"service:{name}", name) for name in item_names or []),
             ("repair:", str(_l("Repairs"))),

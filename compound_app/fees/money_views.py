@@ -22,6 +22,9 @@ from ..public import posters
 from ..public.models import LinkKind
 from ..registry.models import ManagementArea
 from ..security import accepts_uploads
+from ..treasury import service as treasury
+from ..treasury.labels import account_name
+from ..treasury.models import AccountKind, MoneyAccount
 from ..uploads import discard_upload, save_photo, send_upload
 from . import bp, cash, expenses, reports, schedules
 from .export import ledger_xlsx
@@ -165,12 +168,25 @@ def _item_names(area_id: int) -> list[str]:
     return [item.name for item in active.items] if active else []
 
 
+def _paying_accounts(area_id: int) -> list[tuple[str, str]]:
+    """The area's open accounts other than the cash box (the form's default), by name."""
+    return [
+        (str(account.id), account_name(account))
+        for account in treasury.accounts_of(area_id, open_only=True)
+        if account.kind != AccountKind.CASH_BOX
+    ]
+
+
 def _expenses_page(
     area: ManagementArea, form: ExpenseForm | None = None, status: int = 200
 ) -> Response:
     if form is None:
         form = ExpenseForm(
-            formdata=None, item_names=_item_names(area.id), spent_on=clock.today(), key=new_key()
+            formdata=None,
+            item_names=_item_names(area.id),
+            accounts=_paying_accounts(area.id),
+            spent_on=clock.today(),
+            key=new_key(),
         )
     return render(
         "fees/expenses.html",
@@ -197,9 +213,14 @@ def expenses_page(area_id: int) -> Response:
 @accepts_uploads
 def new_expense(area_id: int) -> Response:
     area = access.get_or_404(ManagementArea, area_id, Action.MANAGE_FEES)
-    form = ExpenseForm(item_names=_item_names(area.id))
+    form = ExpenseForm(item_names=_item_names(area.id), accounts=_paying_accounts(area.id))
     if form.validate_on_submit():
         kind, _sep, category = form.category.data.partition(":")
+        paid_from = (
+            access.find(MoneyAccount, int(form.paid_from.data), Action.MANAGE_FEES)
+            if form.paid_from.data
+            else None
+        )
         voucher = None
         try:
             voucher = save_photo(form.voucher.data, "voucher") if form.voucher.data else None
@@ -214,6 +235,7 @@ def new_expense(area_id: int) -> Response:
                 note=form.note.data,
                 voucher=voucher,
                 request_key=form.key.data,
+                paid_from=paid_from,
             )
             db.session.commit()
         except RuleError as err:

@@ -415,3 +415,42 @@ def test_the_money_page_refuses_the_wrong_role_and_the_wrong_area(
     cross = dict(data, target=str(other.id))
     assert treasurer_phone.post(url, data=cross).status_code == 422
     assert db.session.scalar(select(func.count()).select_from(Movement)) == 0
+
+
+def test_the_expense_form_pays_from_the_chosen_account_and_never_beyond_it(
+    area: ManagementArea, world: World, login_as
+) -> None:
+    treasurer = world.users["treasurer"]
+    box = _cash_box_with(area, world, 30_000)
+    bank = _bank(area, treasurer)
+    _move(area, treasurer, box, bank, 20_000)
+    db.session.commit()
+    phone = login_as(treasurer)
+    page = phone.get(f"/fees/areas/{area.id}/expenses").get_data(as_text=True)
+    assert "付款账户" in page and "基本户" in page
+    url = f"/fees/areas/{area.id}/expenses"
+
+    def expense(amount: str, paid_from: str, key: str) -> int:
+        data = {
+            "category": "other:",
+            "amount": amount,
+            "payee": "五金店",
+            "spent_on": clock.today().isoformat(),
+            "note": "门锁",
+            "paid_from": paid_from,
+            "key": key,
+        }
+        return phone.post(url, data=data).status_code
+
+    assert expense("50", str(bank.id), "treasury-expense-key-0001") == 303
+    db.session.refresh(bank)
+    assert bank.balance_fen == 15_000 == _entries(bank)
+    # More than the bank holds: refused next to the field, nothing written.
+    assert expense("200", str(bank.id), "treasury-expense-key-0002") == 422
+    # Another area's account is not on the list.
+    other = hooks.cash_box(world.branch.area_id)
+    db.session.commit()
+    assert expense("1", str(other.id), "treasury-expense-key-0003") == 422
+    db.session.refresh(bank)
+    assert bank.balance_fen == 15_000
+    assert not proofs.check_totals(area.id)
