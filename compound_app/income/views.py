@@ -11,6 +11,7 @@ from .. import access, clock, viewkit
 from ..access import Action
 from ..errors import RuleError
 from ..extensions import db
+from ..fees import receipts
 from ..fees.models import Method
 from ..fields import new_key, optional_id, parse_month
 from ..forms import form_status, refuse, submit
@@ -218,10 +219,13 @@ def _receipt_page(
 ) -> Response:
     if form is None and receipt.reversal is None:
         form = ReverseIncomeForm(formdata=None)
+    seal = receipts.current_seal(receipt.area_id)
     return render(
         "income/receipt.html",
         receipt=receipt,
         area=receipt.area,
+        issuer=receipts.issuer(receipt.area),
+        seal=seal,
         reverse_form=form if receipt.reversal is None else None,
         status=status,
     )

@@ -252,6 +252,9 @@ def test_the_treasurer_enters_a_contract_records_income_and_prints_the_receipt(
     assert receipt.payer == "顺安停车公司" and receipt.recorded_by_id == world.users["committee"].id
     printed = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert receipt.receipt_no in printed and "壹仟贰佰元整" in printed
+    # Signed like a fee receipt: two copies, the issuer, the handler, not a tax invoice.
+    assert "存根" in printed and "交付" in printed and "不作为税务发票" in printed
+    assert printed.count(receipt.receipt_no) >= 2
     area_page = client.get(f"/income/areas/{area_id}").get_data(as_text=True)
     assert receipt.receipt_no in area_page
     # Reversed with a reason, then shown void.
