@@ -21,7 +21,7 @@ from typing import Any, NoReturn, TypeVar
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import ColumnElement, CompoundSelect, and_, false, literal, or_, select, union
+from sqlalchemy import ColumnElement, CompoundSelect, and_, false, func, literal, or_, select, union
 
 from . import clock
 from .archive.models import ArchiveSettings, Document, DocumentVersion
@@ -354,6 +354,15 @@ def can(action: Action, obj: Any = None, p: Principal | None = None) -> bool:
             return action is Action.VIEW and _sms_in_sight(obj.mobile, p)
         case ManagementArea() if action is Action.KEEP_SEAL:
             return may_keep_seal(obj, p)
+        case ReceiptSeal() if action is Action.VIEW:
+            # Those who see the area's receipts see the seal in use; its earlier seals are
+            # on record for those who keep it (a seal's image is not handed round).
+            area = _area(obj.area_id)
+            return (
+                area is not None
+                and _by_place(action, locate(obj), p)
+                and (_seal_in_use(obj) or may_keep_seal(area, p))
+            )
         case ManagementArea() | Compound() | Building() | Unit() if action is Action.POST_NOTICE:
             return may_post_notice(obj, p)
         case Notice():
@@ -726,6 +735,14 @@ def collects_in(area: ManagementArea, p: Principal | None = None) -> bool:
     """Whether the user takes payments somewhere in the area (and so may hand over cash)."""
     p = p or principal()
     return can(Action.COLLECT, area, p) or area.id in p.rep_areas
+
+
+def _seal_in_use(seal: ReceiptSeal) -> bool:
+    """The area's latest seal: the one its receipts carry now."""
+    latest = db.session.scalar(
+        select(func.max(ReceiptSeal.id)).where(ReceiptSeal.area_id == seal.area_id)
+    )
+    return latest == seal.id
 
 
 def may_keep_seal(area: ManagementArea, p: Principal | None = None) -> bool:

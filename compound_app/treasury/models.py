@@ -106,7 +106,11 @@ class Movement(Model):
 
     @property
     def counts(self) -> bool:
-        """Whether it has moved the money (approved where it needed it)."""
+        """Whether it has moved the money (approved where it needed it). A reversal moves
+        money only if the movement it reverses had: cancelling one still awaiting its
+        approval moves nothing."""
+        if self.reverses is not None:
+            return self.reverses.counts
         return not self.needs_approval or self.approval is not None
 
 

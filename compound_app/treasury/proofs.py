@@ -78,11 +78,16 @@ def check_accounts(area_id: int | None = None) -> list[str]:
             .group_by(MoneyEntry.source_id)
         ).all()
     )
-    for movement in db.session.scalars(select(Movement).where(where(Movement))):
-        approved = db.session.scalar(
-            select(MovementApproval.id).where(MovementApproval.movement_id == movement.id)
-        )
-        counts = not movement.needs_approval or approved is not None
+    approved = set(db.session.scalars(select(MovementApproval.movement_id)))
+    movements = {m.id: m for m in db.session.scalars(select(Movement).where(where(Movement)))}
+
+    def counts_of(movement: Movement) -> bool:
+        if movement.reverses_id is not None:  # a reversal moves money only if its original did
+            return counts_of(movements[movement.reverses_id])
+        return not movement.needs_approval or movement.id in approved
+
+    for movement in movements.values():
+        counts = counts_of(movement)
         if moved.get(movement.id, 0) != (2 if counts else 0):
             problems.append(f"movement {movement.id}: {moved.get(movement.id, 0)} entries")
     for a, source in by_source:

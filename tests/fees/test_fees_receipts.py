@@ -297,6 +297,11 @@ def test_uploading_again_replaces_the_seal_and_keeps_the_old_one(billed: World, 
     page = staff.get(f"/fees/areas/{area_id}/seal").get_data(as_text=True)
     assert f"/fees/seals/{second.id}" in page and f"/fees/seals/{first.id}" in page
     assert "早先的印章" in page
+    # A resident sees the seal in use on their receipts, never the earlier ones.
+    resident = login_as(billed.users["resident"])
+    assert resident.get(f"/fees/seals/{second.id}").status_code == 200
+    assert resident.get(f"/fees/seals/{first.id}").status_code == 404
+    assert staff.get(f"/fees/seals/{first.id}").status_code == 200
 
 
 def _seat(world: World, position: Position):  # type: ignore[no-untyped-def]

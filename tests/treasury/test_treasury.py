@@ -185,6 +185,23 @@ def test_a_reversal_undoes_a_movement_and_is_not_reversed_twice(
     assert proofs.check_totals() == []
 
 
+def test_a_movement_awaiting_approval_is_cancelled_without_moving_money(
+    area: ManagementArea, world: World
+) -> None:
+    treasurer, chair = world.users["treasurer"], world.users["area_committee"]
+    box = _cash_box_with(area, world, 80_000)
+    bank = _bank(area, treasurer)
+    movement = _move(area, treasurer, box, bank, 60_000)  # above ¥500: waits
+    reversal = service.reverse_movement(movement, treasurer, "金额填错")
+    db.session.commit()
+    assert not movement.counts and not reversal.counts
+    assert (box.balance_fen, bank.balance_fen) == (80_000, 0)
+    assert service.awaiting_approval(area.id) == []
+    with pytest.raises(RuleError):
+        service.approve_movement(movement, chair)
+    assert proofs.check_totals() == []
+
+
 def test_closing_needs_a_zero_balance(area: ManagementArea, world: World) -> None:
     treasurer = world.users["treasurer"]
     box = _cash_box_with(area, world, 10_000)
