@@ -30,17 +30,19 @@ def upload_dir() -> Path:
     return path
 
 
-def save_photo(storage: Any, field: str = "photo") -> str:
-    """Check, re-encode and store an uploaded photo; returns its new file name."""
+def _redraw(storage: Any, field: str, mode: str, side: int, empty: str) -> Any:
+    """Read an upload, check it by its content (size, pixel count, accepted kinds) and draw
+    it onto a fresh image of ``mode`` at most ``side`` px long: nothing of the original
+    file is kept. Raises ``RuleError`` on ``field`` for anything that is not such an image."""
+    import io
+
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     data = storage.read(MAX_BYTES + 1) if storage else b""
     if not data:
-        raise RuleError(_("Choose a photo to upload."), field)
+        raise RuleError(empty, field)
     if len(data) > MAX_BYTES:
         raise RuleError(_("A photo can be at most 6 MB."), field)
-    import io
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -51,10 +53,11 @@ def save_photo(storage: Any, field: str = "photo") -> str:
                 probe.verify()
             with Image.open(io.BytesIO(data)) as opened:
                 opened.seek(0)
-                image = ImageOps.exif_transpose(opened).convert("RGB")
-                image.thumbnail((MAX_SIDE, MAX_SIDE))
-                clean = Image.new("RGB", image.size)
-                clean.paste(image)
+                image = ImageOps.exif_transpose(opened).convert(mode)
+                image.thumbnail((side, side))
+                clean = Image.new(mode, image.size, (255, 255, 255, 0) if mode == "RGBA" else 0)
+                clean.paste(image, (0, 0))
+                return clean
     except RuleError:
         raise
     except (
@@ -66,6 +69,11 @@ def save_photo(storage: Any, field: str = "photo") -> str:
         Image.DecompressionBombError,
     ):
         raise RuleError(_("This file is not a photo we can read."), field) from None
+
+
+def save_photo(storage: Any, field: str = "photo") -> str:
+    """Check, re-encode and store an uploaded photo; returns its new file name."""
+    clean = _redraw(storage, field, "RGB", MAX_SIDE, _("Choose a photo to upload."))
     name = f"{secrets.token_urlsafe(18)}.jpg"
     clean.save(upload_dir() / name, "JPEG", quality=85, optimize=True)
     return name
@@ -104,40 +112,9 @@ def save_seal(storage: Any, field: str = "seal") -> str:
     stays transparent so the seal lies over the receipt's text, and nothing else of the
     original file (name, metadata, trailing data) is kept.
     """
-    import io
-
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    data = storage.read(MAX_BYTES + 1) if storage else b""
-    if not data:
-        raise RuleError(_("Choose an image of the seal to upload."), field)
-    if len(data) > MAX_BYTES:
-        raise RuleError(_("A photo can be at most 6 MB."), field)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-            with Image.open(io.BytesIO(data)) as probe:
-                if probe.format not in ACCEPTED:
-                    raise RuleError(_("Upload a photo (JPEG, PNG or WebP)."), field)
-                probe.verify()
-            with Image.open(io.BytesIO(data)) as opened:
-                opened.seek(0)
-                image = ImageOps.exif_transpose(opened).convert("RGBA")
-                image.thumbnail((SEAL_MAX_SIDE, SEAL_MAX_SIDE))
-                clean = Image.new("RGBA", image.size, (255, 255, 255, 0))
-                clean.paste(image, (0, 0))
-    except RuleError:
-        raise
-    except (
-        UnidentifiedImageError,
-        OSError,
-        ValueError,
-        SyntaxError,
-        Warning,
-        Image.DecompressionBombError,
-    ):
-        raise RuleError(_("This file is not a photo we can read."), field) from None
+    clean = _redraw(
+        storage, field, "RGBA", SEAL_MAX_SIDE, _("Choose an image of the seal to upload.")
+    )
     name = f"{secrets.token_urlsafe(18)}.png"
     clean.save(upload_dir() / name, "PNG", optimize=True)
     return name
