@@ -25,6 +25,7 @@ from ..fees import ledger
 from ..fees.models import Method
 from ..money import format_fen
 from ..registry.models import ManagementArea
+from ..treasury import hooks as treasury
 from .models import (
     CONTRACT_KINDS,
     ONE_OFF_KINDS,
@@ -377,6 +378,7 @@ def record_receipt(
         {"area_id": area.id, "month": booked, "kind": str(kind)},
         amount_fen=amount_fen,
     )
+    treasury.income_received(receipt)
     audit.record("create", receipt)
     return Recorded(receipt, repeated=False)
 
@@ -406,6 +408,7 @@ def reverse_receipt(receipt: IncomeReceipt, reason: str, actor: User) -> IncomeR
         {"area_id": receipt.area_id, "month": booked, "kind": receipt.kind},
         amount_fen=-receipt.amount_fen,
     )
+    treasury.income_reversed(receipt, reversal)
     audit.record("create", reversal)
     return reversal
 

@@ -4,7 +4,9 @@ A counted cash hand-over goes into the area's cash box; an expense, once it coun
 out of the account it was paid from (the cash box when none was chosen); a fee paid by
 bank transfer, WeChat Pay or Alipay goes into the area's one open account of that kind
 (a bank transfer into the community's account where the area has no bank account of its
-own), and stays outside the accounts when there is none or more than one. Cash taken by
+own), and stays outside the accounts when there is none or more than one; common-part
+income follows the same rule, its cash straight into the cash box (it is received by the
+committee, not a collector on a round). Cash taken by
 a keeper of the cash box (the treasurer, the chair while there is none, the community
 staff of a trusteeship area) goes straight into the cash box: there is no one to hand it
 to. Callers hold the area's lock (``fees.ledger.lock_area``) already.
@@ -28,6 +30,7 @@ from ..fees.models import (
     Payment,
     Reversal,
 )
+from ..income.models import IncomeReceipt, IncomeReversal
 from .models import AccountKind, EntrySource, ExpensePaidFrom, MoneyAccount, MoneyEntry
 
 # Which account a fee paid by each method goes into, in order of preference.
@@ -152,6 +155,30 @@ def payment_reversed(payment: Payment, reversal: Reversal) -> None:
         assert account is not None
         db.session.flush()
         post(account, -payment.amount_fen, clock.today(), EntrySource.REVERSAL, reversal.id)
+
+
+def income_received(receipt: IncomeReceipt) -> None:
+    """Common-part income goes into the cash box (cash) or the account of its method."""
+    if receipt.method == Method.CASH:
+        account: MoneyAccount | None = cash_box(receipt.area_id)
+    else:
+        account = account_for(receipt.area_id, receipt.method)
+    if account is not None:
+        db.session.flush()
+        post(account, receipt.amount_fen, receipt.received_on, EntrySource.INCOME, receipt.id)
+
+
+def income_reversed(receipt: IncomeReceipt, reversal: IncomeReversal) -> None:
+    entry = db.session.scalar(
+        select(MoneyEntry).where(
+            MoneyEntry.source == EntrySource.INCOME, MoneyEntry.source_id == receipt.id
+        )
+    )
+    if entry is not None:
+        account = db.session.get(MoneyAccount, entry.account_id)
+        assert account is not None
+        db.session.flush()
+        post(account, -receipt.amount_fen, clock.today(), EntrySource.INCOME_VOID, reversal.id)
 
 
 def book_earlier(area_id: int, expenses_from: MoneyAccount | None = None) -> int:

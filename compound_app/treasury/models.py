@@ -141,6 +141,8 @@ class EntrySource(StrEnum):
     EXPENSE = "expense"  # an expense, once it counts, out of the account it was paid from
     EXPENSE_VOID = "expense_void"  # a counted expense voided: back into the same account
     MOVEMENT = "movement"  # one side of a movement, once it counts
+    INCOME = "income"  # common-part income received, into the account it was paid into
+    INCOME_VOID = "income_void"  # that income receipt reversed: out of the same account
 
 
 class MoneyEntry(Model):

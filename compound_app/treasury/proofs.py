@@ -18,6 +18,7 @@ from ..fees.models import (
     Payment,
     Reversal,
 )
+from ..income.models import IncomeReceipt, IncomeReversal
 from .models import EntrySource, MoneyAccount, MoneyEntry, Movement, MovementApproval
 
 
@@ -93,10 +94,13 @@ def check_accounts(area_id: int | None = None) -> list[str]:
     for a, source in by_source:
         if source == EntrySource.MOVEMENT and by_source[(a, source)] != 0:
             problems.append(f"area {a}: movements do not cancel out")
-    # A fee payment's entry is its amount; once it is reversed, the same amount goes out.
+    # A fee payment's (or income receipt's) entry is its amount; once it is reversed, the
+    # same amount goes out.
     for source, model, sign in (
         (EntrySource.PAYMENT, Payment, 1),
         (EntrySource.REVERSAL, Reversal, -1),
+        (EntrySource.INCOME, IncomeReceipt, 1),
+        (EntrySource.INCOME_VOID, IncomeReversal, -1),
     ):
         wrong = db.session.scalar(
             select(func.count())
@@ -111,18 +115,22 @@ def check_accounts(area_id: int | None = None) -> list[str]:
         )
         if wrong:
             problems.append(f"{wrong} {source} entries differ from their {model.__tablename__}")
-    booked = select(MoneyEntry.source_id).where(MoneyEntry.source == EntrySource.PAYMENT)
-    unbooked = db.session.scalar(
-        select(func.count())
-        .select_from(Reversal)
-        .where(
-            where(Reversal),
-            Reversal.payment_id.in_(booked),
-            ~select(MoneyEntry.id)
-            .where(MoneyEntry.source == EntrySource.REVERSAL, MoneyEntry.source_id == Reversal.id)
-            .exists(),
+    for source, void_source, void_model, link in (
+        (EntrySource.PAYMENT, EntrySource.REVERSAL, Reversal, Reversal.payment_id),
+        (EntrySource.INCOME, EntrySource.INCOME_VOID, IncomeReversal, IncomeReversal.receipt_id),
+    ):
+        booked = select(MoneyEntry.source_id).where(MoneyEntry.source == source)
+        unbooked = db.session.scalar(
+            select(func.count())
+            .select_from(void_model)
+            .where(
+                where(void_model),
+                link.in_(booked),
+                ~select(MoneyEntry.id)
+                .where(MoneyEntry.source == void_source, MoneyEntry.source_id == void_model.id)
+                .exists(),
+            )
         )
-    )
-    if unbooked:
-        problems.append(f"{unbooked} reversed payments still in their account")
+        if unbooked:
+            problems.append(f"{unbooked} reversed {source} rows still in their account")
     return problems

@@ -439,7 +439,8 @@ def balances_on(area_id: int, day: date) -> list[dict[str, Any]]:
         ).all()
     )
     return [
-        {"name": a.name, "kind": a.kind, "last4": a.last4, "amount": int(sums.get(a.id) or 0)}
+        # Named by kind, bank and last digits: the typed name may be a person's.
+        {"kind": a.kind, "bank": a.bank, "last4": a.last4, "amount": int(sums.get(a.id) or 0)}
         for a in accounts_of(area_id)
         if a.opened_on <= day or sums.get(a.id)
         if (a.closed_on is None or a.closed_on > day) or sums.get(a.id)

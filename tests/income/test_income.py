@@ -177,6 +177,32 @@ def test_reversal_and_kept_totals_equal_a_recount(world: World) -> None:
     assert any("income subsidy" in p for p in proofs.check_totals())
 
 
+def test_income_goes_into_the_account_it_was_paid_into_and_a_reversal_takes_it_out(
+    world: World,
+) -> None:
+    from compound_app.treasury import hooks
+    from compound_app.treasury import proofs as treasury_proofs
+    from compound_app.treasury import service as treasury
+    from compound_app.treasury.models import AccountKind
+
+    area = world.branch.area
+    treasurer = world.users["committee"]
+    wechat = treasury.open_account(area, treasurer, kind=AccountKind.WECHAT, name="收款码")
+    cash = _receive(world, 30_000, "receipt-key-0000000000011", method=Method.CASH).receipt
+    paid = _receive(world, 45_000, "receipt-key-0000000000012", method=Method.WECHAT).receipt
+    # A bank transfer with no bank account (and no community account) is kept outside.
+    _receive(world, 5_000, "receipt-key-0000000000013", method=Method.BANK)
+    db.session.commit()
+    assert hooks.cash_box(area.id).balance_fen == 30_000
+    assert wechat.balance_fen == 45_000
+    service.reverse_receipt(paid, "重复登记", treasurer)
+    service.reverse_receipt(cash, "录错", treasurer)
+    db.session.commit()
+    db.session.refresh(wechat)
+    assert wechat.balance_fen == 0 and hooks.cash_box(area.id).balance_fen == 0
+    assert treasury_proofs.check_accounts(area.id) == []
+
+
 def test_income_ledger_rows_refuse_update_and_delete(world: World) -> None:
     ids = income_objects(world.branch, world.users["committee"])
     receipt = db.session.get(IncomeReceipt, ids["receipt_id"])

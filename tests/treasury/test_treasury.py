@@ -404,7 +404,9 @@ def test_the_treasurer_deposits_on_her_phone_once_however_often_she_sends_it(
     assert too_much.status_code == 422 and "不能转出" in too_much.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Movement)) == 1
     board = phone.get(f"/fees/areas/{area.id}/board?month={clock.today():%Y-%m}")
-    assert "资金存放" in board.get_data(as_text=True)
+    text = board.get_data(as_text=True)
+    # The board names the account by kind, bank and last digits, not by its typed name.
+    assert "资金存放" in text and "银行账户 农商银行 …1234" in text and "基本户" not in text
 
 
 def test_the_money_page_refuses_the_wrong_role_and_the_wrong_area(
