@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -28,6 +29,10 @@ from compound_app.oversight.models import Certification
 from compound_app.registry.models import Building, Compound, Household, PilotStage, Unit
 from tests.browser import demo_places as demo
 from tests.browser.walk import PERSONAS, one_more_told, walking
+
+# Every walk uses the demo, built once per run: one worker takes them all (and test_cli's
+# demo tests), so no worker waits for another to build it.
+pytestmark = pytest.mark.xdist_group("demo")
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from compound_app.extensions import db
@@ -27,6 +28,10 @@ from compound_app.registry.models import Compound, Household
 from compound_app.repairs.models import RepairTask, Status
 from tests.browser import demo_places as demo
 from tests.browser.walk import PERSONAS, Walker, photo, walking
+
+# Every walk uses the demo, built once per run: one worker takes them all (and test_cli's
+# demo tests), so no worker waits for another to build it.
+pytestmark = pytest.mark.xdist_group("demo")
 
 
 def test_05_chair_runs_one_committee_for_four_compounds(browser, demo_server):

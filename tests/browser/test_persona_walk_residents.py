@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from compound_app.extensions import db
@@ -21,6 +22,10 @@ from compound_app.repairs.models import RepairTask, Status
 from compound_app.votes.models import Ballot
 from tests.browser import demo_places as demo
 from tests.browser.walk import PERSONAS, Walker, one_more_told, photo, walking
+
+# Every walk uses the demo, built once per run: one worker takes them all (and test_cli's
+# demo tests), so no worker waits for another to build it.
+pytestmark = pytest.mark.xdist_group("demo")
 
 
 def test_08_representative_collects_hands_over_reports_enters_ballots_and_knocks(
