@@ -24,6 +24,7 @@ from ..messages import triggers
 from ..money import format_fen
 from ..registry.models import ManagementArea
 from ..treasury import hooks as treasury
+from ..treasury.models import EntrySource, MoneyEntry
 from .ledger import check_date, lock_area
 from .models import CashHandover, HandoverConfirmation, Method, Payment, Reversal
 
@@ -91,15 +92,22 @@ def positions(area_id: int) -> list[CashPosition]:
             found[user_id] = CashPosition(user=users[user_id], is_keeper=user_id in keeper_ids)
         return found[user_id]
 
+    # Cash a keeper took went straight into the cash box (treasury.hooks.destination): it
+    # was never in anyone's hand, whoever keeps the box today.
+    in_hand = ~Payment.id.in_(
+        select(MoneyEntry.source_id).where(
+            MoneyEntry.area_id == area_id, MoneyEntry.source == EntrySource.PAYMENT
+        )
+    )
     collected = db.session.execute(
         select(Payment.collector_id, func.sum(Payment.amount_fen))
-        .where(Payment.area_id == area_id, Payment.method == Method.CASH)
+        .where(Payment.area_id == area_id, Payment.method == Method.CASH, in_hand)
         .group_by(Payment.collector_id)
     ).all()
     reversed_ = db.session.execute(
         select(Payment.collector_id, func.sum(Reversal.amount_fen))
         .join(Reversal, Reversal.payment_id == Payment.id)
-        .where(Payment.area_id == area_id, Payment.method == Method.CASH)
+        .where(Payment.area_id == area_id, Payment.method == Method.CASH, in_hand)
         .group_by(Payment.collector_id)
     ).all()
     handed = db.session.execute(

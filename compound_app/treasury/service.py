@@ -422,7 +422,7 @@ def holdings(area_id: int) -> list[Holding]:
         if a.is_open or a.balance_fen
     ]
     cash = positions(area_id)
-    found += [Holding(p.user.name, "hand", p.held) for p in cash if not p.is_keeper and p.held]
+    found += [Holding(p.user.name, "hand", p.held) for p in cash if p.held]
     waiting = sum(p.pending for p in cash)
     if waiting:
         found.append(Holding("", "waiting", waiting))

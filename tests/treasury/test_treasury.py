@@ -4,6 +4,8 @@ and the money page's refusals."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -473,3 +475,31 @@ def test_the_expense_form_pays_from_the_chosen_account_and_never_beyond_it(
     db.session.refresh(bank)
     assert bank.balance_fen == 15_000
     assert not proofs.check_totals(area.id)
+
+
+def test_cash_in_hand_stays_true_when_the_treasurer_changes(
+    area: ManagementArea, world: World
+) -> None:
+    """Cash the treasurer took went into the box; after her term it is not "in her hand"."""
+    from compound_app.committees import service as committees
+    from compound_app.committees.models import CommitteeMember
+
+    treasurer = world.users["treasurer"]
+    ledger.record_payment(
+        first_household(world.contiguous[0]),
+        amount_fen=12_000,
+        method=Method.CASH,
+        paid_on=clock.today(),
+        collector=treasurer,
+        request_key=_key(),
+    )
+    db.session.commit()
+    assert hooks.cash_box(area.id).balance_fen == 12_000
+    seat = db.session.scalars(
+        select(CommitteeMember).where(CommitteeMember.user_id == treasurer.id)
+    ).one()
+    committees.end_membership(seat, clock.today() - timedelta(days=1))
+    db.session.commit()
+    assert treasurer.id not in {u.id for u in cash.keepers(area.id)}
+    assert cash.held_by(area.id, treasurer.id) == 0
+    assert sum(h.balance_fen for h in service.holdings(area.id)) == 12_000
