@@ -627,14 +627,14 @@ def recon_objects(c: Compound, keeper: User) -> dict[str, int]:
     assert bank is not None, "call fee_objects first"
     home = first_household(c)
     paid = days_ago(2)
-    ledger.record_payment(
+    payment = ledger.record_payment(
         home,
         amount_fen=12_000,
         method=Method.BANK,
         paid_on=paid,
         collector=keeper,
         request_key=f"fixture-bank-payment-{area.id:08d}",
-    )
+    ).payment
     room = f"{home.unit.building.name}{home.unit.name}{home.room}"
     lines = [
         statements.Line(2, paid, "", 12_000, "吴振华", f"{room}物业费", f"FX{area.id}-1"),
@@ -670,4 +670,9 @@ def recon_objects(c: Compound, keeper: User) -> dict[str, int]:
         request_key=f"fixture-claim-{area.id:08d}",
     )
     db.session.commit()
-    return {"line_id": line.id, "decision_id": decision.id, "claim_id": claim.id}
+    return {
+        "line_id": line.id,
+        "decision_id": decision.id,
+        "claim_id": claim.id,
+        "bank_payment_id": payment.id,
+    }

@@ -195,6 +195,10 @@ def import_statement(
     return record
 
 
+def mapping_of(account_id: int) -> StatementMapping | None:
+    return db.session.get(StatementMapping, account_id)
+
+
 def save_mapping(account: MoneyAccount, actor: User, columns: dict[str, str]) -> None:
     """Which column holds what in this account's statements, for later imports."""
     check_account(account)
@@ -211,13 +215,14 @@ def save_mapping(account: MoneyAccount, actor: User, columns: dict[str, str]) ->
             _("Choose either one amount column or money in and out, not both."), "amount"
         )
     mapping = db.session.get(StatementMapping, account.id)
-    before = dict(mapping.columns) if mapping else None
+    before = {"statement_columns": dict(mapping.columns)} if mapping else None
     if mapping is None:
         mapping = StatementMapping(account_id=account.id, columns=kept, saved_by_id=actor.id)
         db.session.add(mapping)
     else:
         mapping.columns, mapping.saved_by_id = kept, actor.id
-    audit.record("update" if before else "create", mapping, before, {"columns": kept})
+    # Recorded on the account whose statements it reads.
+    audit.record("statement_columns", account, before, {"statement_columns": kept})
 
 
 # --- the state of lines, payments and claims -----------------------------------------------
@@ -576,6 +581,17 @@ def propose(
             taken.add(c.value)
     for state in waiting:
         state.candidates.sort(key=lambda c: (-c.score, c.on, c.id))
+
+
+def targets_for(line: StatementLine) -> list[tuple[str, str]]:
+    """The payments and claims a line may be confirmed as (or told it is not)."""
+    account = db.session.get(MoneyAccount, line.account_id)
+    if account is None:
+        return []
+    for state in account_state(account).lines:
+        if state.line.id == line.id:
+            return [(c.value, c.label) for c in state.candidates]
+    return []
 
 
 @dataclass

@@ -33,7 +33,7 @@ from .forms import (
     ReasonForm,
     UploadForm,
 )
-from .models import Explanation, ReconDecision, StatementLine, StatementMapping, TransferClaim
+from .models import Explanation, ReconDecision, StatementLine, TransferClaim
 
 # A preview is confirmed within the hour, or the file is uploaded again.
 PREVIEW_VALID_SECONDS = 3600
@@ -87,14 +87,12 @@ def _form_problem(form: Any) -> str:
 def _import_page(
     account: MoneyAccount, form: Any = None, status: int = 200, **context: Any
 ) -> Response:
-    mapping = db.session.get(StatementMapping, account.id)
     return render(
         "reconcile/import.html",
         account=account,
-        area=db.session.get(ManagementArea, account.area_id),
         name=account_name(account),
         form=form or UploadForm(formdata=None),
-        mapping=mapping,
+        mapping=service.mapping_of(account.id),
         status=status,
         **context,
     )
@@ -121,7 +119,7 @@ def import_statement(account_id: int) -> Response:
         form.file.errors = [_("Choose a file to upload.")]
         return _import_page(account, form, 422)
     data = upload.read(statements.MAX_BYTES + 1)
-    mapping = db.session.get(StatementMapping, account.id)
+    mapping = service.mapping_of(account.id)
     try:
         parsed = statements.read_file(upload.filename, data, mapping.columns if mapping else None)
     except statements.UnknownLayout as unknown:
@@ -236,20 +234,9 @@ def save_mapping(account_id: int) -> Response:
 # --- decisions on a line -------------------------------------------------------------------------
 
 
-def _targets(line: StatementLine) -> list[tuple[str, str]]:
-    account = db.session.get(MoneyAccount, line.account_id)
-    if account is None:
-        return []
-    state = service.account_state(account)
-    for s in state.lines:
-        if s.line.id == line.id:
-            return [(c.value, c.label) for c in s.candidates]
-    return []
-
-
 def _decide(line_id: int, change: Any, message: str) -> Response:
     line = access.get_or_404(StatementLine, line_id, Action.RECONCILE)
-    form = MatchForm(targets=_targets(line))
+    form = MatchForm(targets=service.targets_for(line))
     if not form.validate_on_submit():
         return _refused_here(line.area_id, _form_problem(form))
     target = service.find_target(line.area_id, form.target.data)
