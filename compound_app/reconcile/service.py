@@ -37,7 +37,7 @@ from ..messages.triggers import path_for
 from ..money import format_fen
 from ..registry.models import Building, Household, ManagementArea, Unit
 from ..treasury.models import AccountKind, MoneyAccount
-from ..treasury.service import money_keepers
+from ..treasury.service import may_keep, money_keepers
 from . import statements
 from .models import (
     CLAIM_METHODS,
@@ -69,6 +69,8 @@ def _words() -> Any:
 
 
 def _refuse_unless_keeper(area_id: int, actor: User) -> None:
+    if may_keep(area_id, actor):
+        return
     area = db.session.get(ManagementArea, area_id)
     if not access.may_reconcile(area, access.load_principal(actor)):
         raise RuleError(
@@ -533,6 +535,7 @@ def account_state(account: MoneyAccount, today: date | None = None) -> AccountSt
     method = KIND_METHOD.get(account.kind)
     if method is None or not lines:
         return AccountState(account, states, last_import, [])
+    lines = sorted(lines, key=lambda line: line.booked_on)
     since = lines[0].booked_on - timedelta(days=WINDOW_DAYS)
     payments = _open_payments(account.area_id, [method], since)
     claims = _open_claims(account.area_id, [method])
@@ -542,12 +545,10 @@ def account_state(account: MoneyAccount, today: date | None = None) -> AccountSt
         refused,
     )
     proposed = {s.proposal.value for s in states if s.proposal is not None}
-    late = [
-        p
-        for p in payments
-        if p.value not in proposed
-        and lines[0].booked_on <= p.on <= today - timedelta(days=LATE_DAYS)
-    ]
+    # Paid within the statement's days (a transfer shows within the window) and long
+    # enough ago, yet on no line: listed until a line is matched to it or it is reversed.
+    last = min(lines[-1].booked_on - timedelta(days=WINDOW_DAYS), today - timedelta(days=LATE_DAYS))
+    late = [p for p in payments if p.value not in proposed and lines[0].booked_on <= p.on <= last]
     return AccountState(account, states, last_import, late)
 
 
