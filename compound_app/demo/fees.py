@@ -585,7 +585,7 @@ def _statement(area: Any) -> None:
             statements.Line(
                 i + 2,
                 p.paid_on,
-                f"{9 + i}:1{i}:00",
+                f"{9 + i:02d}:1{i}:00",
                 p.amount_fen,
                 "",
                 words,

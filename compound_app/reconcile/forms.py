@@ -60,7 +60,7 @@ class MatchForm(AppForm):
 
 class ExplainForm(AppForm):
     explanation = SelectField(_l("What is it"))
-    reason = TextField(_l("Details"), max_len=200)
+    reason = TextField(_l("Note"), max_len=200)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

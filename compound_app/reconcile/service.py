@@ -79,13 +79,14 @@ def _refuse_unless_keeper(area_id: int, actor: User) -> None:
 
 
 def reconciled_accounts(area_id: int) -> list[MoneyAccount]:
-    return list(
-        db.session.scalars(
-            select(MoneyAccount)
-            .where(MoneyAccount.area_id == area_id, MoneyAccount.kind.in_(RECONCILED_KINDS))
-            .order_by(MoneyAccount.closed_on.is_not(None), MoneyAccount.kind, MoneyAccount.id)
+    """The area's accounts that have statements: open ones first, bank before the codes."""
+    rows = db.session.scalars(
+        select(MoneyAccount).where(
+            MoneyAccount.area_id == area_id, MoneyAccount.kind.in_(RECONCILED_KINDS)
         )
-    )
+    ).all()
+    order = list(RECONCILED_KINDS)
+    return sorted(rows, key=lambda a: (a.closed_on is not None, order.index(a.kind), a.id))
 
 
 # --- importing ----------------------------------------------------------------------------------

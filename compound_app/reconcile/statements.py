@@ -169,10 +169,16 @@ def parse_when(text: str) -> tuple[date, str] | None:
     found = parse_date(day)
     if found is None:
         return None
-    rest = rest.strip()
-    if rest and not re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?(\.\d+)?", rest):
-        return None
-    return found, rest[:8]
+    time = _time(rest) if rest.strip() else ""
+    return None if time == "!" else (found, time)
+
+
+def _time(text: str) -> str:
+    """A time of day as HH:MM:SS, or "" when there is none to read."""
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?", text.strip())
+    if m is None or int(m[1]) > 23 or int(m[2]) > 59 or int(m[3] or 0) > 59:
+        return "!"
+    return f"{int(m[1]):02d}:{m[2]}:{m[3] or '00'}"
 
 
 def parse_amount(text: str) -> int | None:
@@ -262,8 +268,8 @@ def _read_row(line_no: int, row: list[str], layout: str, columns: dict[str, int]
         raise _problem(line_no, _("the date cannot be read."))
     booked_on, booked_time = when
     if "time" in columns and not booked_time:
-        t = clean_text(_cell(row, columns["time"]))
-        booked_time = t[:8] if re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", t) else ""
+        t = _time(clean_text(_cell(row, columns["time"])))
+        booked_time = "" if t == "!" else t
     status = _cell(row, columns.get("status"))
     if any(word in status for word in DEAD_STATUS):
         return None
