@@ -516,7 +516,9 @@ def account_state(account: MoneyAccount, today: date | None = None) -> AccountSt
         .limit(1)
     )
     decisions = db.session.scalars(
-        select(ReconDecision).where(
+        select(ReconDecision)
+        .options(joinedload(ReconDecision.decided_by))
+        .where(
             ReconDecision.area_id == account.area_id,
             ReconDecision.line_id.is_not(None),
             ReconDecision.id.not_in(_undone()),

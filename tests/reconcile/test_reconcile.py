@@ -580,3 +580,100 @@ def test_matched_and_unmatched_add_up_to_the_statement(lines, payments) -> None:
                 and abs((c.on - s.line.booked_on).days) <= service.WINDOW_DAYS
                 for c in free
             )
+
+
+def _hidden(page: str, name: str) -> str:
+    import re
+
+    found = re.search(rf'name="{name}"[^>]*value="([^"]+)"', page) or re.search(
+        rf'value="([^"]+)"[^>]*name="{name}"', page
+    )
+    assert found, f"no {name} on the page"
+    return found[1]
+
+
+def test_unknown_columns_are_mapped_through_the_pages(
+    world: World, bank: MoneyAccount, login_as: Any
+) -> None:
+    keeper = login_as(world.users["committee"])
+    data = f"日子,钱数,付款人\n{days_ago(2).isoformat()},45.00,张三\n".encode()
+    first = _upload(keeper, bank, data)
+    assert first.status_code == 422
+    headers = _hidden(first.get_data(as_text=True), "headers")
+    fields = dict.fromkeys(["money_in", "money_out", "note", "reference", "currency"], "")
+    # Neither an amount nor money in and out: refused, nothing saved.
+    refused = keeper.post(
+        f"/reconcile/accounts/{bank.id}/mapping",
+        data={"headers": headers, "date": "日子", "amount": "", "counterparty": "", **fields},
+    )
+    assert refused.status_code == 422
+    assert service.mapping_of(bank.id) is None
+    saved = keeper.post(
+        f"/reconcile/accounts/{bank.id}/mapping",
+        data={
+            "headers": headers,
+            "date": "日子",
+            "amount": "钱数",
+            "counterparty": "付款人",
+            **fields,
+        },
+    )
+    assert saved.status_code == 303
+    again = _upload(keeper, bank, data)
+    assert again.status_code == 200 and "¥45.00" in again.get_data(as_text=True)
+    # A forged list of columns is refused.
+    forged = keeper.post(
+        f"/reconcile/accounts/{bank.id}/mapping",
+        data={
+            "headers": "x" + headers,
+            "date": "日子",
+            "amount": "钱数",
+            "counterparty": "",
+            **fields,
+        },
+    )
+    assert forged.status_code == 303
+    assert service.mapping_of(bank.id).columns["amount"] == "钱数"  # type: ignore[union-attr]
+
+
+def test_a_tenant_claims_with_a_screenshot_and_the_staff_are_told(
+    world: World, login_as: Any
+) -> None:
+    import io
+
+    from PIL import Image
+
+    tenant, staff = world.users["tenant"], world.users["staff"]
+    home = first_household(world.trust)
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 10)).save(buffer, "PNG")
+    me = login_as(tenant)
+    sent = me.post(
+        f"/reconcile/households/{home.id}/claim",
+        data={
+            "amount": "88.50",
+            "paid_on": days_ago(1).isoformat(),
+            "method": "alipay",
+            "note": "",
+            "key": _key(),
+            "photo": (io.BytesIO(buffer.getvalue()), "截图.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 303
+    claim = db.session.scalars(select(TransferClaim)).one()
+    assert (claim.amount_fen, claim.method, claim.photo is not None) == (8_850, "alipay", True)
+    assert me.get(f"/reconcile/claims/{claim.id}/photo").status_code == 200
+    assert (
+        login_as(world.users["resident"]).get(f"/reconcile/claims/{claim.id}/photo").status_code
+        == 404
+    )
+    keeper = login_as(staff)
+    assert keeper.get(f"/reconcile/claims/{claim.id}/photo").status_code == 200
+    assert "¥88.50" in keeper.get(f"/reconcile/areas/{world.trust.area_id}").get_data(as_text=True)
+    assert "已转账" in keeper.get("/").get_data(as_text=True)  # the staff's 待办
+    # A committee member who does not keep the money, and a representative: not theirs.
+    assert (
+        login_as(world.users["rep"]).get(f"/reconcile/areas/{world.branch.area_id}").status_code
+        == 403
+    )
