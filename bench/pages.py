@@ -100,10 +100,10 @@ PAGES = [
         True,
     ),
     Page("cash_committee", "committee_member", lambda c: f"/fees/areas/{c.area_id}/cash", True),
-    # Reconciliation (对账): the area's accounts against their statements, as its keeper.
+    # Reconciliation (对账): the area's accounts against their statements, as its treasurer.
     Page(
-        "reconcile_committee",
-        "committee_member",
+        "reconcile_treasurer",
+        "treasurer",
         lambda c: f"/reconcile/areas/{c.area_id}",
         True,
     ),

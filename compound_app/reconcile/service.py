@@ -61,6 +61,7 @@ RECONCILED_KINDS = tuple(KIND_METHOD)
 WINDOW_DAYS = 3  # a transfer shows on the statement within this many days of the payment
 LATE_DAYS = 7  # a non-cash payment with no line after this long is listed as unmatched
 SHOWN = 50  # lines per list on the page; the rest are counted
+CANDIDATES = 20  # payments offered for one line, best first
 
 
 def _words() -> Any:
@@ -560,16 +561,22 @@ def propose(
 ) -> None:
     """Give each waiting line its candidates (same amount, within the window) and the best
     of them as its proposal; no candidate is proposed for two lines (best scores first)."""
-    by_amount: dict[int, list[Candidate]] = defaultdict(list)
+    by_amount_day: dict[tuple[int, date], list[Candidate]] = defaultdict(list)
     for c in candidates:
-        by_amount[c.amount_fen].append(c)
+        by_amount_day[(c.amount_fen, c.on)].append(c)
+    window = [timedelta(days=d) for d in range(-WINDOW_DAYS, WINDOW_DAYS + 1)]
     pairs: list[tuple[int, int, int, LineState, Candidate]] = []
     for state in waiting:
         line = state.line
         text = f"{line.note} {line.counterparty}"
-        for c in by_amount.get(line.amount_fen, ()):
+        near = (
+            c
+            for step in window
+            for c in by_amount_day.get((line.amount_fen, line.booked_on + step), ())
+        )
+        for c in near:
             days = abs((c.on - line.booked_on).days)
-            if days > WINDOW_DAYS or (line.id, c.value) in refused:
+            if (line.id, c.value) in refused:
                 continue
             score = (WINDOW_DAYS - days) + room_score(text, c.address) * 2
             if c.kind == "claim":
@@ -584,7 +591,9 @@ def propose(
             state.proposal = c
             taken.add(c.value)
     for state in waiting:
-        state.candidates.sort(key=lambda c: (-c.score, c.on, c.id))
+        if state.candidates:
+            state.candidates.sort(key=lambda c: (-c.score, c.on, c.id))
+            del state.candidates[CANDIDATES:]
 
 
 def targets_for(line: StatementLine) -> list[tuple[str, str]]:
