@@ -677,3 +677,52 @@ def test_a_tenant_claims_with_a_screenshot_and_the_staff_are_told(
         login_as(world.users["rep"]).get(f"/reconcile/areas/{world.branch.area_id}").status_code
         == 403
     )
+
+
+def test_the_proof_finds_a_wrong_match_and_a_claim_without_its_confirmation(
+    world: World, bank: MoneyAccount
+) -> None:
+    from compound_app.reconcile.proofs import check_reconcile
+
+    chair = world.users["committee"]
+    home = first_household(world.branch)
+    payment = _pay(home, 8_000, days_ago(3), chair)
+    _import(bank, chair, [_line(2, days_ago(3), 7_000)])
+    line = db.session.scalars(select(StatementLine)).one()
+    assert check_reconcile() == []
+    # Written past the service: a match of two amounts, twice over.
+    for _ in range(2):
+        db.session.add(
+            ReconDecision(
+                area_id=line.area_id,
+                kind="confirm",
+                line_id=line.id,
+                payment_id=payment.id,
+                decided_by_id=chair.id,
+            )
+        )
+    # A payment made for a claim that was never confirmed.
+    claim = service.create_claim(
+        home,
+        chair,
+        amount_fen=500,
+        paid_on=days_ago(1),
+        method="bank",
+        note="",
+        photo=None,
+        request_key=_key(),
+    )
+    ledger.record_payment(
+        home,
+        amount_fen=500,
+        method=Method.BANK,
+        paid_on=days_ago(1),
+        collector=chair,
+        request_key=f"transfer-claim-{claim.id}",
+    )
+    db.session.commit()
+    problems = " ".join(check_reconcile())
+    assert "7000 ≠ 8000" in problems
+    assert f"line {line.id}: decided 2 times" in problems
+    assert f"payment {payment.id}: matched 2 times" in problems
+    assert f"claim {claim.id}: has a payment but no confirmed match" in problems
