@@ -166,6 +166,11 @@ def cast() -> Cast:
         "unit_rep": holder(Role.UNIT_REP, "unit_id", first_unit),
         "resident": holder(Role.RESIDENT, "household_id", household.id),
     }
+    # Who keeps the area's money (its chair or treasurer): the reconciliation page's reader.
+    from compound_app.treasury.service import money_keepers
+
+    keepers = money_keepers(compound.area_id)
+    users["treasurer"] = keepers[0].id if keepers else users["committee_member"]
     from compound_app.fees.models import Payment
 
     building_id = db.session.scalar(select(Unit.building_id).where(Unit.id == first_unit))

@@ -100,6 +100,13 @@ PAGES = [
         True,
     ),
     Page("cash_committee", "committee_member", lambda c: f"/fees/areas/{c.area_id}/cash", True),
+    # Reconciliation (对账): the area's accounts against their statements, as its treasurer.
+    Page(
+        "reconcile_treasurer",
+        "treasurer",
+        lambda c: f"/reconcile/areas/{c.area_id}",
+        True,
+    ),
     Page(
         "expenses_committee",
         "committee_member",
@@ -313,6 +320,7 @@ def run() -> dict[str, Any]:
         site.engine.dispose()
     jobs.update(bill_jobs(common.dataset_url("bench_city")))
     jobs.update(outbox_jobs(common.dataset_url("bench_city")))
+    jobs.update(reconcile_jobs(common.dataset_url("bench_city")))
     return {
         "engine": engine,
         "pages": pages,
@@ -397,6 +405,131 @@ def outbox_jobs(url: str) -> dict[str, dict[str, float]]:
             "per_second": round(sent / seconds, 1),
             "messages": sent,
         }
+    }
+
+
+STATEMENT_LINES = 10_000
+
+
+def reconcile_jobs(url: str) -> dict[str, dict[str, float]]:
+    """A WeChat Pay bill of 10,000 lines for the cast's area of the city: a line for each of
+    its WeChat payments (as many as there are), the rest money nobody has placed yet. Timed:
+    reading the file alone, then importing it and proposing every match."""
+    import csv
+    import io
+    import random
+
+    from sqlalchemy import select
+
+    from compound_app import clock
+    from compound_app.database import writing
+    from compound_app.extensions import db
+    from compound_app.fees.models import Method, Payment
+    from compound_app.reconcile import service, statements
+    from compound_app.registry.models import ManagementArea
+    from compound_app.treasury.models import AccountKind, MoneyAccount
+    from compound_app.treasury.service import money_keepers, open_account
+
+    app = common.make_app(url)
+    with app.app_context(), app.test_request_context(), writing():
+        area_id = common.cast().area_id
+        account = db.session.scalar(
+            select(MoneyAccount).where(
+                MoneyAccount.area_id == area_id,
+                MoneyAccount.kind == AccountKind.WECHAT,
+                MoneyAccount.closed_on.is_(None),
+            )
+        )
+        keeper = money_keepers(area_id)[0]
+        if account is None:  # the generated datasets open no accounts: open the code
+            area = db.session.get(ManagementArea, area_id)
+            account = open_account(area, keeper, kind=AccountKind.WECHAT, name="微信收款码")
+            db.session.commit()
+        payments = db.session.execute(
+            select(Payment.id, Payment.amount_fen, Payment.paid_on)
+            .where(Payment.area_id == area_id, Payment.method == Method.WECHAT)
+            .order_by(Payment.id)
+            .limit(STATEMENT_LINES)
+        ).all()
+        rng = random.Random(7)
+        today = clock.today()
+        rows = [
+            [
+                f"{on.isoformat()} 10:00:00",
+                "二维码收款",
+                "李**",
+                "/",
+                "收入",
+                f"¥{fen / 100:.2f}",
+                "/",
+                "已收钱",
+                f"BENCH{pid:012d}",
+                "/",
+                "/",
+            ]
+            for pid, fen, on in payments
+        ]
+        while len(rows) < STATEMENT_LINES:
+            n = len(rows)
+            rows.append(
+                [
+                    f"{today.isoformat()} 11:{n % 60:02d}:00",
+                    "转账",
+                    "王**",
+                    "/",
+                    "收入",
+                    f"¥{rng.randint(1, 99_999) / 100:.2f}",
+                    "/",
+                    "已收钱",
+                    f"BENCHX{n:010d}",
+                    "/",
+                    "/",
+                ]
+            )
+        buffer = io.StringIO()
+        buffer.write("微信支付账单明细\n微信昵称：[出纳]\n")
+        header = "交易时间,交易类型,交易对方,商品,收/支,金额(元),支付方式,当前状态"
+        buffer.write(header + ",交易单号,商户单号,备注\n")
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        data = buffer.getvalue().encode("utf-8-sig")
+        started = time.perf_counter()
+        parsed = statements.read_file("微信支付账单.csv", data)
+        parse_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        service.import_statement(
+            account,
+            keeper,
+            file_name="微信支付账单.csv",
+            sha256=statements.sha256(data),
+            layout=parsed.layout,
+            lines=parsed.lines,
+            doubled=len(parsed.doubled),
+            request_key="bench-statement-0000000001",
+        )
+        db.session.commit()
+        state = service.account_state(account)
+        import_seconds = time.perf_counter() - started
+        proposed = len(state.to_confirm)
+        db.engine.dispose()
+    lines = len(parsed.lines)
+    print(
+        f"  statement_{lines}_lines: read in {parse_seconds:.2f} s; imported and matched "
+        f"({proposed} proposals for {len(payments)} payments) in {import_seconds:.2f} s"
+    )
+    return {
+        "statement_parse": {
+            "seconds": round(parse_seconds, 2),
+            "per_second": round(lines / parse_seconds, 1),
+            "lines": lines,
+        },
+        "statement_import_match": {
+            "seconds": round(import_seconds, 2),
+            "per_second": round(lines / import_seconds, 1),
+            "lines": lines,
+            "payments": len(payments),
+            "proposals": proposed,
+            "ratio_to_parse": round(import_seconds / parse_seconds, 2),
+        },
     }
 
 

@@ -40,6 +40,7 @@ AREAS = (
     "fees",
     "income",
     "treasury",
+    "reconcile",
     "people",
     "repairs",
     "oversight",

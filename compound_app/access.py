@@ -45,6 +45,7 @@ from .messages.models import DevSms, Message, Outbox
 from .notices.models import Notice, NoticeComment, NoticeFile
 from .oversight.models import Milestone
 from .public.models import LinkKind, PublicLink
+from .reconcile.models import ReconDecision, StatementImport, StatementLine, TransferClaim
 from .registry.models import (
     Building,
     Community,
@@ -101,6 +102,9 @@ class Action(StrEnum):
     ADMINISTER = "administer"  # a subdistrict's admin: new communities, targets, thresholds
     BROWSE = "browse"  # the list of compounds: staff and committee members
     KEEP_SEAL = "keep_seal"  # on an area: upload the seal its receipts carry (``may_keep_seal``)
+    RECONCILE = "reconcile"  # on an area, a money account, a statement line, a decision or a
+    # transfer claim: import statements, match and explain lines (``may_reconcile``)
+    CLAIM_TRANSFER = "claim_transfer"  # on a home: say "我已转账" (its own residents)
 
 
 @dataclass(frozen=True)
@@ -260,6 +264,10 @@ def locate(obj: Any) -> Location:
             return locate(obj.household)
         case ReceiptSeal():
             return locate(_area(obj.area_id))
+        case StatementImport() | StatementLine() | ReconDecision():
+            return locate(_area(obj.area_id))
+        case TransferClaim():
+            return locate(db.session.get(Household, obj.household_id))
         case RepairTask():
             # A task inside a home belongs to that home; the rest to the common parts.
             if obj.place == Place.HOME and obj.household is not None:
@@ -354,6 +362,20 @@ def can(action: Action, obj: Any = None, p: Principal | None = None) -> bool:
             return action is Action.VIEW and _sms_in_sight(obj.mobile, p)
         case ManagementArea() if action is Action.KEEP_SEAL:
             return may_keep_seal(obj, p)
+        case StatementImport() | StatementLine() | ReconDecision():
+            # A statement is the keepers' work: out of everyone else's sight.
+            return action in (Action.VIEW, Action.RECONCILE) and may_reconcile(
+                _area(obj.area_id), p
+            )
+        case TransferClaim():
+            keeps = may_reconcile(_area(obj.area_id), p)
+            if action is Action.VIEW:
+                return keeps or obj.household_id in p.resident_households
+            return action is Action.RECONCILE and keeps
+        case ManagementArea() | MoneyAccount() if action is Action.RECONCILE:
+            return may_reconcile(obj if isinstance(obj, ManagementArea) else _area(obj.area_id), p)
+        case Household() if action is Action.CLAIM_TRANSFER:
+            return obj.id in p.resident_households
         case ReceiptSeal() if action is Action.VIEW:
             # Those who see the area's receipts see the seal in use; its earlier seals are
             # on record for those who keep it (a seal's image is not handed round).
@@ -380,7 +402,7 @@ def can(action: Action, obj: Any = None, p: Principal | None = None) -> bool:
         case DocumentVersion():
             # A version's file goes with its document.
             return action is Action.VIEW and _document_rule(action, obj.document, p)
-    if action in _ACCOUNTS:
+    if action in _ACCOUNTS or action in (Action.RECONCILE, Action.CLAIM_TRANSFER):
         return False
     return _by_place(action, locate(obj), p)
 
@@ -769,6 +791,13 @@ def may_keep_seal(area: ManagementArea, p: Principal | None = None) -> bool:
         .limit(1)
     )
     return seat is not None
+
+
+def may_reconcile(area: ManagementArea | None, p: Principal | None = None) -> bool:
+    """Who checks an area's accounts against their statements (对账): whoever keeps its
+    money (the committee's chair or treasurer during their term) and the staff over the
+    area (who keep the money of an area without a committee), the subdistrict included."""
+    return area is not None and may_keep_seal(area, p)
 
 
 def require(action: Action, obj: Any) -> Any:

@@ -10,6 +10,7 @@ from .auth.models import Role
 from .committees.models import Background, Position
 from .fees.models import ApprovalHow, Basis, Cycle, ExpenseKind, Method, ScheduleStatus
 from .income.models import CONTRACT_KINDS, IncomeKind
+from .reconcile.models import ClaimStatus, Explanation
 from .registry.models import (
     Consent,
     ManagementModel,
@@ -128,6 +129,17 @@ LABELS: dict[str, dict[str, Any]] = {
         AccountKind.WECHAT: _l("WeChat collection code"),
         AccountKind.ALIPAY: _l("Alipay collection code"),
         AccountKind.COMMUNITY: _l("Account held by the community"),
+    },
+    "explanation": {
+        Explanation.BANK_FEE: _l("Bank fee"),
+        Explanation.INTEREST: _l("Interest"),
+        Explanation.CASH_DEPOSIT: _l("Cash paid in from the cash box"),
+        Explanation.OTHER: _l("Other"),
+    },
+    "claim_status": {
+        ClaimStatus.WAITING: _l("Claimed, awaiting check"),
+        ClaimStatus.CONFIRMED: _l("Checked; receipt issued"),
+        ClaimStatus.REJECTED: _l("Not found on the statement"),
     },
     "movement_kind": {
         MovementKind.DEPOSIT: _l("Deposit"),

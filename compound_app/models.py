@@ -44,6 +44,13 @@ from .messages.models import DevSms, Message, Outbox, SmsPreference  # noqa: F40
 from .notices.models import Notice, NoticeComment, NoticeFile, NoticeRead  # noqa: F401
 from .oversight.models import Certification, Milestone, OversightSettings, StageChange  # noqa: F401
 from .public.models import PublicLink, PublicMiss  # noqa: F401
+from .reconcile.models import (  # noqa: F401
+    ReconDecision,
+    StatementImport,
+    StatementLine,
+    StatementMapping,
+    TransferClaim,
+)
 from .registry.models import (  # noqa: F401
     Building,
     Community,

@@ -601,3 +601,78 @@ def archive_objects(c: Compound, keeper: User) -> dict[str, int]:
         "version_id": document.versions[0].id,
         "voucher_expense_id": expense.id,
     }
+
+
+def recon_objects(c: Compound, keeper: User) -> dict[str, int]:
+    """Reconciliation in the compound's area: a bank payment, a statement imported into the
+    area's bank account with a line for it, a bank fee explained, and a resident's claim
+    waiting: the ids the reconciliation routes take. Call after ``fee_objects``."""
+    from sqlalchemy import select
+
+    from compound_app.fees import ledger
+    from compound_app.fees.models import Method
+    from compound_app.reconcile import service as reconcile
+    from compound_app.reconcile import statements
+    from compound_app.reconcile.models import Explanation, StatementLine
+    from compound_app.treasury.models import MoneyAccount
+
+    area = c.area
+    bank = db.session.scalars(
+        select(MoneyAccount).where(
+            MoneyAccount.area_id == area.id,
+            MoneyAccount.kind == "bank",
+            MoneyAccount.closed_on.is_(None),
+        )
+    ).first()
+    assert bank is not None, "call fee_objects first"
+    home = first_household(c)
+    paid = days_ago(2)
+    payment = ledger.record_payment(
+        home,
+        amount_fen=12_000,
+        method=Method.BANK,
+        paid_on=paid,
+        collector=keeper,
+        request_key=f"fixture-bank-payment-{area.id:08d}",
+    ).payment
+    room = f"{home.unit.building.name}{home.unit.name}{home.room}"
+    lines = [
+        statements.Line(2, paid, "", 12_000, "吴振华", f"{room}物业费", f"FX{area.id}-1"),
+        statements.Line(3, paid, "", -200, "", "手续费", f"FX{area.id}-2"),
+        statements.Line(4, paid, "", 4_500, "某某", "", f"FX{area.id}-3"),
+    ]
+    statements.identify(lines)
+    record = reconcile.import_statement(
+        bank,
+        keeper,
+        file_name="对账单.csv",
+        sha256="0" * 64,
+        layout="bank",
+        lines=lines,
+        doubled=0,
+        request_key=f"fixture-statement-{area.id:08d}",
+    )
+    db.session.flush()
+    line, fee, _other = db.session.scalars(
+        select(StatementLine)
+        .where(StatementLine.import_id == record.id)
+        .order_by(StatementLine.line_no)
+    ).all()
+    decision = reconcile.explain(fee, keeper, Explanation.BANK_FEE, "")
+    claim = reconcile.create_claim(
+        home,
+        keeper,
+        amount_fen=4_500,
+        paid_on=paid,
+        method=Method.BANK,
+        note="转账",
+        photo=None,
+        request_key=f"fixture-claim-{area.id:08d}",
+    )
+    db.session.commit()
+    return {
+        "line_id": line.id,
+        "decision_id": decision.id,
+        "claim_id": claim.id,
+        "bank_payment_id": payment.id,
+    }

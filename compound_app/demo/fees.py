@@ -454,6 +454,7 @@ def finish_story() -> None:
         publisher = schedule.approved_by
         assert publisher is not None, "every demo schedule was approved by someone"
         _money_accounts(area, n)
+        _statement(area)
         month = schedule.start_month
         while month < this_month:
             reports.publish_board(area, month, publisher)
@@ -527,3 +528,124 @@ def _money_accounts(area: Any, n: int) -> None:
                 note="现金存入银行",
                 request_key=f"demo-deposit-{area.id}-{days}",
             )
+
+
+def _statement(area: Any) -> None:
+    """Through the services: the area's WeChat Pay bill for the last weeks is imported (else
+    its bank statement), most of its lines confirmed against the payments, some left to
+    confirm, one line nobody can place yet, the collection code's fee explained, and one
+    resident's transfer claim (我已转账) whose line waits for the treasurer's confirmation."""
+    from sqlalchemy import select
+
+    from .. import clock
+    from ..auth.models import Role, RoleGrant, User
+    from ..extensions import db
+    from ..fees.models import Reversal
+    from ..reconcile import service, statements
+    from ..reconcile.models import Explanation, StatementLine
+    from ..registry.models import Building, Compound, Household, Unit
+    from ..treasury import service as treasury
+    from ..treasury.models import AccountKind, MoneyAccount
+
+    keepers = treasury.money_keepers(area.id)
+    if not keepers:
+        return
+    keeper = keepers[0]
+    today = clock.today()
+    since = today - timedelta(days=40)
+    for kind, method in ((AccountKind.WECHAT, Method.WECHAT), (AccountKind.BANK, Method.BANK)):
+        account = db.session.scalar(
+            select(MoneyAccount).where(
+                MoneyAccount.area_id == area.id,
+                MoneyAccount.kind == kind,
+                MoneyAccount.closed_on.is_(None),
+            )
+        )
+        payments = db.session.scalars(
+            select(Payment)
+            .outerjoin(Reversal, Reversal.payment_id == Payment.id)
+            .where(
+                Payment.area_id == area.id,
+                Payment.method == method,
+                Payment.paid_on >= since,
+                Reversal.id.is_(None),
+            )
+            .order_by(Payment.paid_on, Payment.id)
+            .limit(6)
+        ).all()
+        if account is not None and len(payments) >= 3:
+            break
+    else:
+        return
+    lines: list[statements.Line] = []
+    for i, p in enumerate(payments):
+        home = p.household
+        words = f"{home.unit.building.name}{home.unit.name}{home.room}物业费" if i % 2 else ""
+        lines.append(
+            statements.Line(
+                i + 2,
+                p.paid_on,
+                f"{9 + i:02d}:1{i}:00",
+                p.amount_fen,
+                "",
+                words,
+                f"DEMO{area.id}{p.id}",
+            )
+        )
+    fee_on = payments[-1].paid_on
+    lines.append(statements.Line(20, fee_on, "18:00:00", 5_000, "李**", "", f"DEMO{area.id}X1"))
+    lines.append(statements.Line(21, fee_on, "23:59:00", -60, "", "服务费", f"DEMO{area.id}X2"))
+    # A resident of the area who paid by transfer and said so: their line is on the bill.
+    resident = db.session.execute(
+        select(User, Household)
+        .join(RoleGrant, RoleGrant.user_id == User.id)
+        .join(Household, Household.id == RoleGrant.household_id)
+        .join(Unit, Unit.id == Household.unit_id)
+        .join(Building, Building.id == Unit.building_id)
+        .join(Compound, Compound.id == Building.compound_id)
+        .where(Compound.area_id == area.id, RoleGrant.role == Role.RESIDENT)
+        .order_by(RoleGrant.id)
+        .limit(1)
+    ).first()
+    claim_on = min(today - timedelta(days=1), fee_on + timedelta(days=1))
+    if resident is not None:
+        lines.append(
+            statements.Line(22, claim_on, "20:05:00", 36_000, "吴**", "", f"DEMO{area.id}X3")
+        )
+    statements.identify(lines)
+    record = service.import_statement(
+        account,
+        keeper,
+        file_name="微信支付账单.csv" if account.kind == AccountKind.WECHAT else "账户明细.csv",
+        sha256="0" * 64,
+        layout="wechat" if account.kind == AccountKind.WECHAT else "bank",
+        lines=lines,
+        doubled=0,
+        request_key=f"demo-statement-{area.id}",
+    )
+    db.session.flush()
+    if resident is not None:
+        user, home = resident
+        service.create_claim(
+            home,
+            user,
+            amount_fen=36_000,
+            paid_on=claim_on,
+            method=str(Method(account.kind if account.kind != AccountKind.COMMUNITY else "bank")),
+            note="微信转给财务了",
+            photo=None,
+            request_key=f"demo-claim-{area.id}",
+        )
+    state = service.account_state(account)
+    proposed = [s for s in state.to_confirm if s.proposal and s.proposal.kind == "payment"]
+    for s in proposed[: max(2, len(proposed) - 2)]:
+        payment = db.session.get(Payment, s.proposal.id) if s.proposal else None
+        if payment is not None:
+            service.confirm(s.line, payment, keeper)
+    fee = db.session.scalar(
+        select(StatementLine).where(
+            StatementLine.import_id == record.id, StatementLine.amount_fen < 0
+        )
+    )
+    if fee is not None:
+        service.explain(fee, keeper, Explanation.BANK_FEE, "收款码提现手续费")

@@ -17,6 +17,7 @@ from ..htmx import redirect_after_post, render
 from ..money import format_fen
 from ..public import posters
 from ..public.models import LinkKind
+from ..reconcile import service as reconcile
 from ..registry.models import Household, Unit
 from ..templating import fmt_month
 from . import bp, ledger, receipts, reports, schedules
@@ -56,6 +57,9 @@ def _household_page(
         adjust_form=adjust_form if manages else None,
         status=status,
         collects=access.can(Action.COLLECT, household),
+        # 我已转账: the home's residents say they paid by transfer; its claims show here.
+        claims_transfer=access.can(Action.CLAIM_TRANSFER, household),
+        claims=reconcile.claims_of(household.id),
         relief_form=ReliefForm(
             formdata=None,
             percent_off=relief.percent_off if relief else 50,

@@ -14,7 +14,7 @@ from flask_babel import ngettext
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
 from .. import clock
-from ..access import Principal
+from ..access import Principal, may_reconcile
 from ..auth.models import User
 from ..extensions import db
 from ..fees.cash import pending_for
@@ -22,7 +22,15 @@ from ..fees.models import Account
 from ..income.service import overdue_by_area
 from ..money import format_fen
 from ..notices.service import awaiting_ack
-from ..registry.models import Building, Compound, Household, ManagementModel, Unit
+from ..reconcile.service import claims_waiting_by_area
+from ..registry.models import (
+    Building,
+    Compound,
+    Household,
+    ManagementArea,
+    ManagementModel,
+    Unit,
+)
 from ..repairs.models import RepairTask, Status
 from ..votes.models import Ballot, BallotVoid, Elector, Vote, VoteStatus
 
@@ -56,6 +64,7 @@ def todos(user: User, p: Principal) -> list[Todo]:
     items += _votes_waiting(user)
     items += _cash_to_count(user, p)
     items += _income_overdue(p)
+    items += _claims_to_check(p)
     items += _new_reports(p)
     return items
 
@@ -180,6 +189,31 @@ def _income_overdue(p: Principal) -> list[Todo]:
             urgent=True,
         )
         for area_id, n in sorted(overdue.items())[:SHOWN]
+    ]
+
+
+def _claims_to_check(p: Principal) -> list[Todo]:
+    """Residents' transfer claims (我已转账) waiting for a statement line: for those who keep
+    the area's money (its chair or treasurer, the community staff)."""
+    areas = [
+        a for a in sorted(p.committee_areas) if may_reconcile(db.session.get(ManagementArea, a), p)
+    ]
+    if p.staff_communities:
+        areas += db.session.scalars(
+            select(ManagementArea.id).where(ManagementArea.community_id.in_(p.staff_communities))
+        ).all()
+    waiting = claims_waiting_by_area(areas)
+    return [
+        Todo(
+            ngettext(
+                "%(num)d resident says they paid by transfer: check the statement.",
+                "%(num)d residents say they paid by transfer: check the statement.",
+                n,
+            ),
+            url_for("reconcile.area", area_id=area_id, _anchor="claims"),
+            urgent=True,
+        )
+        for area_id, n in sorted(waiting.items())[:SHOWN]
     ]
 
 

@@ -219,18 +219,23 @@ def _cell(value: Any) -> str:
     return clean_text(value)
 
 
-def read_table(filename: str, data: bytes) -> list[list[str]]:
+def read_table(filename: str, data: bytes, *, max_rows: int = MAX_ROWS) -> list[list[str]]:
+    """The rows of a CSV (UTF-8 or GBK) or the first sheet of an .xlsx, as cleaned text.
+
+    ``max_rows`` is the roster's unless a caller reads longer files (a year of a bank
+    statement); the cells allowed grow with the rows.
+    """
     if len(data) > MAX_BYTES:
         raise ImportFileError(_("The file is larger than 4 MB."))
     name = (filename or "").lower()
     if name.endswith(".xlsx") or data[:2] == b"PK":
-        return _read_xlsx(data)
+        return _read_xlsx(data, max_rows)
     if name.endswith(".csv") or name.endswith(".txt"):
-        return _read_csv(data)
+        return _read_csv(data, max_rows)
     raise ImportFileError(_("Upload an .xlsx or .csv file."))
 
 
-def _read_xlsx(data: bytes) -> list[list[str]]:
+def _read_xlsx(data: bytes, max_rows: int = MAX_ROWS) -> list[list[str]]:
     from openpyxl import load_workbook
 
     try:
@@ -242,8 +247,8 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
         rows = []
         # Only the first columns: a sheet may claim (or hold) cells up to column XFD.
         for i, raw in enumerate(ws.iter_rows(max_col=MAX_COLUMNS, values_only=True)):
-            if i > MAX_ROWS + 1:
-                raise ImportFileError(_("At most %(n)d rows per file.", n=MAX_ROWS))
+            if i > max_rows + 1:
+                raise ImportFileError(_("At most %(n)d rows per file.", n=max_rows))
             rows.append([_cell(v) for v in raw])
         wb.close()
     except ImportFileError:
@@ -435,7 +440,7 @@ def _encoding_errors() -> frozenset[int]:
 _ENCODING_ERRORS = _encoding_errors()
 
 
-def _read_csv(data: bytes) -> list[list[str]]:
+def _read_csv(data: bytes, max_rows: int = MAX_ROWS) -> list[list[str]]:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -450,10 +455,10 @@ def _read_csv(data: bytes) -> list[list[str]]:
         rows = []
         cells = 0
         for i, raw in enumerate(csv.reader(io.StringIO(text))):
-            if i > MAX_ROWS + 1:
-                raise ImportFileError(_("At most %(n)d rows per file.", n=MAX_ROWS))
+            if i > max_rows + 1:
+                raise ImportFileError(_("At most %(n)d rows per file.", n=max_rows))
             cells += len(raw)
-            if len(raw) > MAX_CELLS_PER_ROW or cells > MAX_CELLS:
+            if len(raw) > MAX_CELLS_PER_ROW or cells > max(MAX_CELLS, 20 * max_rows):
                 raise _too_large()
             rows.append([clean_text(v) for v in raw[:MAX_COLUMNS]])
     except csv.Error as err:

@@ -952,6 +952,7 @@ from . import (  # noqa: E402,F401
     audit_notices,
     audit_oversight_votes,
     audit_public,
+    audit_reconcile,
     audit_repairs,
     audit_treasury,
 )

@@ -160,6 +160,7 @@ from tests.factories import (
     income_objects,
     notice_objects,
     pilot_vote_objects,
+    recon_objects,
     repair_objects,
     user,
 )
@@ -178,6 +179,14 @@ ROLES = [
 ANONYMOUS = "anonymous"  # only on the routes open to signed-out visitors
 
 # Endpoint → the form class it processes, or {field: kind} for values a view reads itself.
+from compound_app.reconcile.forms import (  # noqa: E402
+    ClaimForm,
+    ExplainForm,
+    MappingForm,
+    MatchForm,
+    UploadForm,
+)
+from compound_app.reconcile.forms import ReasonForm as ReconReasonForm  # noqa: E402
 from compound_app.treasury.forms import AccountForm, MovementForm, ReasonForm  # noqa: E402
 
 FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
@@ -254,6 +263,17 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "treasury.record_movement": MovementForm,
     "treasury.approve_movement": {},
     "treasury.reverse_movement": ReasonForm,
+    # --- reconciliation ---
+    "reconcile.import_statement": UploadForm,
+    # The confirmation carries the preview's signed lines; forged ones are refused.
+    "reconcile.import_confirm": {"token": "string"},
+    "reconcile.save_mapping": MappingForm,
+    "reconcile.confirm": MatchForm,
+    "reconcile.reject": MatchForm,
+    "reconcile.explain": ExplainForm,
+    "reconcile.undo": ReconReasonForm,
+    "reconcile.claim": ClaimForm,
+    "reconcile.reject_claim": ReconReasonForm,
     "repairs.create": ReportForm,
     "repairs.move": MoveForm,
     "repairs.assign": AssignForm,
@@ -304,7 +324,7 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     # --- end archive ---
 }
 # Reading and planning an import writes nothing, whatever the answer.
-WRITES_NOTHING = {"registry.import_roster"}
+WRITES_NOTHING = {"registry.import_roster", "reconcile.import_statement"}
 # Routes that, when they succeed, change who is signed in or with which password.
 SESSION_ROUTES = {"auth.logout", "auth.password", "auth.activate", "auth.login"}
 # Rows these tables gain on a refused request are the point (rate limit, sign-in).
@@ -591,6 +611,14 @@ def valid_values(world: World) -> dict[str, list[Any]]:
         "income.receive:source": ["kind:donation", "kind:subsidy"],
         "income.receive:received_on": ["2026-06-01"],
         "income.end_contract:ended_on": ["2026-06-01"],
+        # --- reconciliation ---
+        "reconcile.claim:method": ["bank", "wechat"],
+        "reconcile.claim:paid_on": ["2026-06-10"],
+        "reconcile.claim:photo": [valid_photo()],
+        "reconcile.explain:explanation": ["bank_fee", "other"],
+        "reconcile.confirm:target": ["payment:1", "claim:1"],
+        "reconcile.reject:target": ["payment:1", "claim:1"],
+        "reconcile.import_statement:file": [valid_statement()],
     }
 
 
@@ -640,6 +668,16 @@ def image_upload(fmt: str = "JPEG", size: tuple[int, int] = (16, 12), mode: str 
     buffer = io.BytesIO()
     Image.new(mode, size).save(buffer, fmt)
     return Upload(buffer.getvalue(), f"photo.{fmt.lower()}", f"image/{fmt.lower()}")
+
+
+def valid_statement() -> Upload:
+    """A bank statement of one line (the reconciliation import)."""
+    return csv_upload(
+        [
+            ["交易日期", "摘要", "收入金额", "支出金额", "对方户名", "附言", "流水号"],
+            ["2026-06-10", "转账", "120.00", "", "张三", "7-1-101", "HOSTILE-1"],
+        ]
+    )
 
 
 def valid_photo() -> Upload:
@@ -899,6 +937,15 @@ class Harness:
         }
         for scope in self.scopes.values():
             scope.ids.update(kept[scope.ids["compound_id"]])
+        # --- reconciliation: a statement with a line, a bank fee explained, a claim ---
+        reconciled = {
+            branch.id: recon_objects(branch, w.users["committee"]),
+            w.trust.id: recon_objects(w.trust, w.users["staff"]),
+            w.elsewhere.id: recon_objects(w.elsewhere, w.users["other_staff"]),
+            w.contiguous[0].id: recon_objects(w.contiguous[0], w.users["area_committee"]),
+        }
+        for scope in self.scopes.values():
+            scope.ids.update(reconciled[scope.ids["compound_id"]])
         self.valid = valid_values(world)
 
     def close(self) -> None:

@@ -25,6 +25,7 @@ from tests.factories import (
     income_objects,  # common-part income
     notice_objects,  # the notices' routes
     pilot_vote_objects,
+    recon_objects,  # reconciliation
     repair_objects,
 )
 
@@ -60,8 +61,10 @@ def _foreign_args(world: World) -> dict[str, object]:
     foreign_link = public_links.link_for(LinkKind.WORKS_BOARD, objs["compound"].id, other)
     db.session.commit()
     # --- end public links ---
+    fees = fee_objects(world.elsewhere, other, other)
     return {
-        **fee_objects(world.elsewhere, other, other),
+        **fees,
+        **recon_objects(world.elsewhere, other),  # reconciliation
         **repair_objects(world.elsewhere, other, other),
         **pilot_vote_objects(world.elsewhere, other),
         **notice_objects(world.elsewhere, other),  # notices

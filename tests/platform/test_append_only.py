@@ -47,6 +47,13 @@ from compound_app.income.models import (
     IncomeReversal,
 )
 from compound_app.months import add_months, month_of
+from compound_app.reconcile.models import (
+    ReconChangeRefused,
+    ReconDecision,
+    StatementImport,
+    StatementLine,
+    TransferClaim,
+)
 from compound_app.repairs import workflow as repairs
 from compound_app.repairs.models import RepairEvent, TimelineChangeRefused
 from compound_app.treasury.models import (
@@ -66,6 +73,7 @@ from tests.factories import (
     fee_objects,
     first_unit,
     income_objects,
+    recon_objects,
 )
 
 # model: (the error its area raises, an attribute to rewrite, a value to rewrite it with)
@@ -95,6 +103,10 @@ CASES: dict[type, tuple[type[Exception], str, Any]] = {
     BallotVoid: (BallotChangeRefused, "reason", "改写"),
     AuditLog: (AuditChangeRefused, "action", "rewritten"),
     DocumentVersion: (ArchiveChangeRefused, "note", "改写"),
+    StatementImport: (ReconChangeRefused, "lines_added", 99),
+    StatementLine: (ReconChangeRefused, "amount_fen", 1),
+    TransferClaim: (ReconChangeRefused, "amount_fen", 1),
+    ReconDecision: (ReconChangeRefused, "reason", "改写"),
 }
 MODELS = list(CASES)
 
@@ -195,6 +207,7 @@ def _records(world: World) -> None:
     db.session.flush()
     votes.void_paper(paper, "录错了户", chair, access.load_principal(chair))
     archive_objects(world.branch, chair)  # a document's first version
+    recon_objects(world.branch, chair)  # a statement, its lines, a decision, a claim
     db.session.commit()
     for model in CASES:
         assert count(model) > 0, model.__name__

@@ -362,7 +362,8 @@ def test_the_upload_routes_are_the_ones_whose_forms_send_files(app):
         )
     }
     # The import's confirmation sends back the preview's token, as large as the file was.
-    assert upload_endpoints(app) == sending_files | {"registry.import_confirm"}
+    tokens = {"registry.import_confirm", "reconcile.import_confirm"}
+    assert upload_endpoints(app) == sending_files | tokens
     assert sending_files >= {
         "fees.new_expense",
         "repairs.create",
@@ -943,7 +944,11 @@ def _url_args(world: World, app: Flask) -> dict[str, object]:
     from tests.factories import archive_objects  # archive
 
     kept = archive_objects(world.branch, world.users["committee"])
+    from tests.factories import recon_objects  # reconciliation
+
+    reconciled = recon_objects(world.branch, world.users["committee"])
     return {
+        **reconciled,  # reconciliation
         **earned,
         **fees,
         **repairs,
