@@ -479,81 +479,107 @@ def _open_claims(area_id: int, methods: Sequence[str]) -> list[Candidate]:
 
 @dataclass
 class AccountState:
+    """An account's open lines (nothing in force: proposed or unmatched), how many are done
+    (matched or explained) with the latest of them, and the payments still without a line.
+    Done lines are counted, not loaded: the page stays as quick after years of statements."""
+
     account: MoneyAccount
-    lines: list[LineState]
+    lines: list[LineState]  # open lines only
     last_import: StatementImport | None
     late_payments: list[Candidate]
-
-    @property
-    def matched(self) -> list[LineState]:
-        return [s for s in self.lines if s.decision and s.decision.kind == DecisionKind.CONFIRM]
-
-    @property
-    def explained(self) -> list[LineState]:
-        return [s for s in self.lines if s.decision and s.decision.kind == DecisionKind.EXPLAIN]
+    matched: int = 0
+    explained: int = 0
+    done: list[LineState] = field(default_factory=list)  # the latest SHOWN, newest last
 
     @property
     def to_confirm(self) -> list[LineState]:
-        return [s for s in self.lines if s.decision is None and s.proposal is not None]
+        return [s for s in self.lines if s.proposal is not None]
 
     @property
     def unmatched(self) -> list[LineState]:
-        return [s for s in self.lines if s.decision is None and s.proposal is None]
+        return [s for s in self.lines if s.proposal is None]
+
+
+def _in_force_query(account: MoneyAccount) -> Any:
+    return select(ReconDecision).where(
+        ReconDecision.area_id == account.area_id,
+        ReconDecision.line_id.in_(
+            select(StatementLine.id).where(StatementLine.account_id == account.id)
+        ),
+        ReconDecision.kind.in_((DecisionKind.CONFIRM, DecisionKind.EXPLAIN)),
+        ReconDecision.id.not_in(_undone()),
+    )
 
 
 def account_state(account: MoneyAccount, today: date | None = None) -> AccountState:
-    """Every line of the account with its decision in force or the match proposed, and
-    the non-cash payments still without a line after ``LATE_DAYS``."""
+    """The account's open lines with the match proposed for each, its done lines counted
+    (the latest SHOWN loaded), and the non-cash payments still without a line after
+    ``LATE_DAYS``."""
     today = today or clock.today()
+    in_force = _in_force_query(account).subquery()
     lines = db.session.scalars(
         select(StatementLine)
-        .where(StatementLine.account_id == account.id)
+        .where(
+            StatementLine.account_id == account.id,
+            StatementLine.id.not_in(select(in_force.c.line_id)),
+        )
         .order_by(StatementLine.booked_on, StatementLine.id)
     ).all()
+    counts = dict(
+        db.session.execute(select(in_force.c.kind, func.count()).group_by(in_force.c.kind)).all()
+    )
+    latest = db.session.scalars(
+        _in_force_query(account)
+        .options(joinedload(ReconDecision.decided_by), joinedload(ReconDecision.line))
+        .order_by(ReconDecision.id.desc())
+        .limit(SHOWN)
+    ).all()
+    done = [LineState(d.line, d) for d in reversed(latest)]
     last_import = db.session.scalar(
         select(StatementImport)
         .where(StatementImport.account_id == account.id)
         .order_by(StatementImport.id.desc())
         .limit(1)
     )
-    decisions = db.session.scalars(
-        select(ReconDecision)
-        .options(joinedload(ReconDecision.decided_by))
-        .where(
-            ReconDecision.area_id == account.area_id,
-            ReconDecision.line_id.is_not(None),
-            ReconDecision.id.not_in(_undone()),
+    refused = {
+        (line_id, f"payment:{payment_id}" if payment_id else f"claim:{claim_id}")
+        for line_id, payment_id, claim_id in db.session.execute(
+            select(ReconDecision.line_id, ReconDecision.payment_id, ReconDecision.claim_id).where(
+                ReconDecision.line_id.in_([line.id for line in lines]),
+                ReconDecision.kind == DecisionKind.REJECT,
+                ReconDecision.id.not_in(_undone()),
+            )
         )
-    ).all()
-    in_force: dict[int, ReconDecision] = {}
-    refused: set[tuple[int, str]] = set()
-    for d in decisions:
-        if d.line_id is None:
-            continue
-        if d.kind in (DecisionKind.CONFIRM, DecisionKind.EXPLAIN):
-            in_force[d.line_id] = d
-        elif d.kind == DecisionKind.REJECT:
-            target = f"payment:{d.payment_id}" if d.payment_id else f"claim:{d.claim_id}"
-            refused.add((d.line_id, target))
-    states = [LineState(line, in_force.get(line.id)) for line in lines]
-    method = KIND_METHOD.get(account.kind)
-    if method is None or not lines:
-        return AccountState(account, states, last_import, [])
-    lines = sorted(lines, key=lambda line: line.booked_on)
-    since = lines[0].booked_on - timedelta(days=WINDOW_DAYS)
-    payments = _open_payments(account.area_id, [method], since)
-    claims = _open_claims(account.area_id, [method])
-    propose(
-        [s for s in states if s.decision is None and s.line.amount_fen > 0],
-        payments + claims,
-        refused,
+    }
+    states = [LineState(line) for line in lines]
+    found = AccountState(
+        account,
+        states,
+        last_import,
+        [],
+        matched=int(counts.get(DecisionKind.CONFIRM, 0)),
+        explained=int(counts.get(DecisionKind.EXPLAIN, 0)),
+        done=done,
     )
+    first_on, last_on = db.session.execute(
+        select(func.min(StatementImport.first_on), func.max(StatementImport.last_on)).where(
+            StatementImport.account_id == account.id
+        )
+    ).one()
+    method = KIND_METHOD.get(account.kind)
+    if method is None or first_on is None or last_on is None:
+        return found
+    payments = _open_payments(account.area_id, [method], first_on - timedelta(days=WINDOW_DAYS))
+    claims = _open_claims(account.area_id, [method])
+    propose([s for s in states if s.line.amount_fen > 0], payments + claims, refused)
     proposed = {s.proposal.value for s in states if s.proposal is not None}
-    # Paid within the statement's days (a transfer shows within the window) and long
+    # Paid within the statements' days (a transfer shows within the window) and long
     # enough ago, yet on no line: listed until a line is matched to it or it is reversed.
-    last = min(lines[-1].booked_on - timedelta(days=WINDOW_DAYS), today - timedelta(days=LATE_DAYS))
-    late = [p for p in payments if p.value not in proposed and lines[0].booked_on <= p.on <= last]
-    return AccountState(account, states, last_import, late)
+    last = min(last_on - timedelta(days=WINDOW_DAYS), today - timedelta(days=LATE_DAYS))
+    found.late_payments = [
+        p for p in payments if p.value not in proposed and first_on <= p.on <= last
+    ]
+    return found
 
 
 def propose(

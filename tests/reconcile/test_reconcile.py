@@ -326,7 +326,7 @@ def test_decisions_confirm_reject_explain_undo(world: World, bank: MoneyAccount)
     service.explain(fee, chair, Explanation.BANK_FEE, "")
     db.session.commit()
     state = service.account_state(bank)
-    assert (len(state.matched), len(state.explained), len(state.unmatched)) == (1, 1, 0)
+    assert (state.matched, state.explained, len(state.unmatched), len(state.done)) == (1, 1, 0, 2)
     with pytest.raises(RuleError, match="reason"):
         service.undo(confirmed, chair, "")
     db.session.rollback()
@@ -335,7 +335,7 @@ def test_decisions_confirm_reject_explain_undo(world: World, bank: MoneyAccount)
     with pytest.raises(RuleError, match="already been undone"):
         service.undo(confirmed, chair, "再来")
     db.session.rollback()
-    assert len(service.account_state(bank).matched) == 0
+    assert service.account_state(bank).matched == 0
     assert proofs.check_totals() == []
 
 
