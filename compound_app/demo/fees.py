@@ -33,6 +33,7 @@ from ..fees.models import (
     Method,
     Payment,
     ReceiptCounter,
+    Reversal,
     ScheduleStatus,
 )
 from ..months import add_months
@@ -649,3 +650,71 @@ def _statement(area: Any) -> None:
     )
     if fee is not None:
         service.explain(fee, keeper, Explanation.BANK_FEE, "收款码提现手续费")
+
+
+BENCH_STATEMENT_LINES = 200
+
+
+def bench_statements() -> int:
+    """The first area of every community of a benchmark dataset opens its WeChat code and
+    imports the bill of its WeChat payments of the last 60 days (at most
+    ``BENCH_STATEMENT_LINES``), a fifth of them confirmed: the reconciliation page as a busy
+    treasurer sees it, with a full list to confirm. Returns the lines imported; does not
+    commit."""
+    from sqlalchemy import select
+
+    from .. import clock
+    from ..extensions import db
+    from ..reconcile import service, statements
+    from ..registry.models import ManagementArea
+    from ..treasury import service as treasury
+    from ..treasury.models import AccountKind
+
+    since = clock.today() - timedelta(days=60)
+    firsts: dict[int, ManagementArea] = {}
+    for area in db.session.scalars(select(ManagementArea).order_by(ManagementArea.id)):
+        firsts.setdefault(area.community_id, area)
+    imported = 0
+    for area in firsts.values():
+        keepers = treasury.money_keepers(area.id)
+        payments = db.session.scalars(
+            select(Payment)
+            .outerjoin(Reversal, Reversal.payment_id == Payment.id)
+            .where(
+                Payment.area_id == area.id,
+                Payment.method == Method.WECHAT,
+                Payment.paid_on >= since,
+                Reversal.id.is_(None),
+            )
+            .order_by(Payment.paid_on, Payment.id)
+            .limit(BENCH_STATEMENT_LINES)
+        ).all()
+        if not keepers or not payments:
+            continue
+        keeper = keepers[0]
+        account = treasury.open_account(area, keeper, kind=AccountKind.WECHAT, name="微信收款码")
+        lines = [
+            statements.Line(i + 2, p.paid_on, "10:00:00", p.amount_fen, "", "", f"WX{p.id}")
+            for i, p in enumerate(payments)
+        ]
+        statements.identify(lines)
+        service.import_statement(
+            account,
+            keeper,
+            file_name="微信支付账单.csv",
+            sha256="0" * 64,
+            layout="wechat",
+            lines=lines,
+            doubled=0,
+            request_key=f"bench-statement-{area.id}",
+        )
+        db.session.flush()
+        waiting = service.account_state(account).to_confirm
+        for state in waiting[: len(waiting) // 5]:
+            proposal = state.proposal
+            if proposal is not None and proposal.kind == "payment":
+                payment = db.session.get(Payment, proposal.id)
+                assert payment is not None
+                service.confirm(state.line, payment, keeper)
+        imported += len(lines)
+    return imported

@@ -226,10 +226,12 @@ def generate(
                 db.session.scalar(select(func.count()).select_from(model)) or 0
             )
     else:
+        from .fees import bench_statements
         from .notices import bench_notices
 
         give_consent()
         bench_notices()
+        bench_statements()
     # A bulk load leaves the query planner's statistics behind; refresh them.
     db.session.execute(text("ANALYZE"))
     db.session.commit()

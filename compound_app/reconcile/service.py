@@ -525,9 +525,12 @@ def account_state(account: MoneyAccount, today: date | None = None) -> AccountSt
         )
         .order_by(StatementLine.booked_on, StatementLine.id)
     ).all()
-    counts = dict(
-        db.session.execute(select(in_force.c.kind, func.count()).group_by(in_force.c.kind)).all()
-    )
+    counts: dict[str, int] = {
+        str(kind): int(n)
+        for kind, n in db.session.execute(
+            select(in_force.c.kind, func.count()).group_by(in_force.c.kind)
+        )
+    }
     latest = db.session.scalars(
         _in_force_query(account)
         .options(joinedload(ReconDecision.decided_by), joinedload(ReconDecision.line))
@@ -550,6 +553,7 @@ def account_state(account: MoneyAccount, today: date | None = None) -> AccountSt
                 ReconDecision.id.not_in(_undone()),
             )
         )
+        if line_id is not None
     }
     states = [LineState(line) for line in lines]
     found = AccountState(
