@@ -8,6 +8,7 @@ latest-<engine>.json) and a Markdown table.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -298,7 +299,11 @@ def run() -> dict[str, Any]:
     pages = {}
     floors: list[float] = []
     floor_statements = 0
+    # BENCH_PAGES=name,name measures those pages only (the jobs always run).
+    only = {n for n in os.environ.get("BENCH_PAGES", "").split(",") if n}
     for page in PAGES:
+        if only and page.name not in only:
+            continue
         m = measure(sites["small"], sites["city"], page.role, page.path)
         city, small = m["city"], m["small"]
         p50 = statistics.median(city["timings"])
@@ -582,9 +587,12 @@ def main() -> None:
     result = run()
     common.OUT.mkdir(parents=True, exist_ok=True)
     body = json.dumps(result, ensure_ascii=False, indent=2)
-    (common.OUT / "latest.json").write_text(body)
-    (common.OUT / f"latest-{result['engine']}.json").write_text(body)
     table = markdown(result)
-    (common.OUT / "latest.md").write_text(table)
-    (common.OUT / f"latest-{result['engine']}.md").write_text(table)
+    # A run of some pages only (BENCH_PAGES) is kept apart from the whole benchmark's.
+    names = (
+        ["partial"] if os.environ.get("BENCH_PAGES") else ["latest", f"latest-{result['engine']}"]
+    )
+    for name in names:
+        (common.OUT / f"{name}.json").write_text(body)
+        (common.OUT / f"{name}.md").write_text(table)
     print(table)
