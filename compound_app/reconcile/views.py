@@ -336,7 +336,8 @@ def claim(household_id: int) -> Response:
         discard_upload(photo)  # the same form again: the first screenshot stays
     return viewkit.done(
         _("Thank you. Your transfer is recorded and awaits checking."),
-        url_for("fees.household", household_id=household.id, _anchor="claims"),
+        # The top of the page, where the thanks show; the claim is listed further down.
+        url_for("fees.household", household_id=household.id),
     )
 
 

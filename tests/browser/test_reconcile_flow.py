@@ -24,6 +24,7 @@ from compound_app.treasury.models import AccountKind, MoneyAccount
 from tests import factories
 from tests.browser.axe import assert_accessible
 from tests.browser.test_flows import no_horizontal_scroll
+from tests.browser.walk import FIRST_SCREEN
 from tests.factories import World, days_ago, fee_schedule
 from tests.reconcile import samples
 
@@ -225,6 +226,8 @@ def test_a_resident_says_she_transferred_and_gets_her_receipt(
     with resident.expect_navigation():
         resident.locator("main form button.primary").dblclick()  # a double tap writes once
     resident.wait_for_url(f"**/fees/households/{home.id}*")
+    # The thanks on the first screen, the claim further down the page.
+    assert "谢谢" in resident.evaluate(FIRST_SCREEN)
     claims = resident.locator("#claims")
     assert "已申报，待核对" in claims.inner_text()
     assert no_horizontal_scroll(resident)
