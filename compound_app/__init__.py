@@ -40,6 +40,7 @@ AREAS = (
     "fees",
     "income",
     "treasury",
+    "fund",
     "people",
     "repairs",
     "oversight",
