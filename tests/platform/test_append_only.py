@@ -38,6 +38,14 @@ from compound_app.fees.models import (
     ReceiptSeal,
     Reversal,
 )
+from compound_app.fund.models import (
+    FundBalance,
+    FundChangeRefused,
+    FundDisbursement,
+    FundShare,
+    FundStep,
+    WorkPayment,
+)
 from compound_app.income import service as income
 from compound_app.income.models import (
     IncomeContract,
@@ -65,6 +73,7 @@ from tests.factories import (
     build_world,
     fee_objects,
     first_unit,
+    fund_objects,
     income_objects,
 )
 
@@ -95,6 +104,11 @@ CASES: dict[type, tuple[type[Exception], str, Any]] = {
     BallotVoid: (BallotChangeRefused, "reason", "改写"),
     AuditLog: (AuditChangeRefused, "action", "rewritten"),
     DocumentVersion: (ArchiveChangeRefused, "note", "改写"),
+    FundBalance: (FundChangeRefused, "balance_fen", 1),
+    FundShare: (FundChangeRefused, "share_fen", 1),
+    FundStep: (FundChangeRefused, "state", "closed"),
+    FundDisbursement: (FundChangeRefused, "amount_fen", 1),
+    WorkPayment: (FundChangeRefused, "amount_fen", 1),
 }
 MODELS = list(CASES)
 
@@ -195,6 +209,7 @@ def _records(world: World) -> None:
     db.session.flush()
     votes.void_paper(paper, "录错了户", chair, access.load_principal(chair))
     archive_objects(world.branch, chair)  # a document's first version
+    fund_objects(world.branch, chair)  # the maintenance fund's records
     db.session.commit()
     for model in CASES:
         assert count(model) > 0, model.__name__
