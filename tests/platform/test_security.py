@@ -943,7 +943,11 @@ def _url_args(world: World, app: Flask) -> dict[str, object]:
     from tests.factories import archive_objects  # archive
 
     kept = archive_objects(world.branch, world.users["committee"])
+    from tests.factories import fund_objects  # the maintenance fund
+
+    funded = fund_objects(world.branch, world.users["committee"])
     return {
+        **funded,
         **earned,
         **fees,
         **repairs,
