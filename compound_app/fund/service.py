@@ -316,9 +316,17 @@ def _refuse_unless(app: FundApplication, *states: AppState) -> None:
         raise RuleError(_("This application has moved on meanwhile. Look at it again."))
 
 
-def put_to_vote(app: FundApplication, actor: User, closes_on: date) -> Vote:
+def put_to_vote(
+    app: FundApplication,
+    actor: User,
+    closes_on: date,
+    *,
+    title: str | None = None,
+    text: str | None = None,
+) -> Vote:
     """Open the owners' vote (使用维修资金, art. 278): its electorate is exactly the homes
-    that bear the cost."""
+    that bear the cost. The vote's title and text say what the application says, unless
+    given."""
     lock_area(app.area_id)
     _refuse_unless(app, AppState.DRAFT)
     buildings = bearing_buildings(app)
@@ -326,7 +334,7 @@ def put_to_vote(app: FundApplication, actor: User, closes_on: date) -> Vote:
         scope = votes.resolve_scope("building", buildings[0])
     else:
         scope = votes.resolve_scope("compound", app.compound_id)
-    text = "\n".join(
+    text = text or "\n".join(
         [
             _(
                 "Use the maintenance fund for: %(title)s. Budget %(budget)s, borne by %(n)d "
@@ -341,7 +349,7 @@ def put_to_vote(app: FundApplication, actor: User, closes_on: date) -> Vote:
     vote = votes.create_vote(
         scope,
         Matter.USE_FUND,
-        _("Maintenance fund: %(title)s", title=app.title)[:100],
+        (title or _("Maintenance fund: %(title)s", title=app.title))[:100],
         text,
         closes_on,
         actor,
