@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -627,3 +628,46 @@ def fee_funded_refusal(work: Work) -> str | None:
     if has_other is not None:
         return _("This work's cost was paid from common-part income.")
     return None
+
+
+def board_works(area_id: int, month: date) -> list[dict[str, Any]]:
+    """The finance board's works of the month: each cost booked in it, with its source
+    (the fee ledger, the fund, the government, the community, common-part income). Only
+    the fee ledger's are part of the board's spending; the others are shown beside it."""
+    from ..fees.models import Expense
+    from ..months import add_months, month_of
+
+    start = month_of(month)
+    end = add_months(start, 1)
+    rows: list[dict[str, Any]] = []
+    for title, compound, amount in db.session.execute(
+        select(Work.title, Compound.name, Expense.amount_fen)
+        .join(Expense, Expense.id == Work.expense_id)
+        .join(Compound, Compound.id == Work.compound_id)
+        .where(Expense.area_id == area_id, Expense.book_month == start)
+    ).all():
+        rows.append({"work": f"{compound}：{title}", "source": "fees", "amount": int(amount)})
+    for title, compound, amount in db.session.execute(
+        select(Work.title, Compound.name, FundDisbursement.amount_fen)
+        .join(FundApplication, FundApplication.id == FundDisbursement.application_id)
+        .join(Work, Work.id == FundApplication.work_id)
+        .join(Compound, Compound.id == Work.compound_id)
+        .where(
+            FundApplication.area_id == area_id,
+            FundDisbursement.disbursed_on >= start,
+            FundDisbursement.disbursed_on < end,
+        )
+    ).all():
+        rows.append({"work": f"{compound}：{title}", "source": "fund", "amount": int(amount)})
+    for title, compound, payer, amount in db.session.execute(
+        select(Work.title, Compound.name, WorkPayment.payer, WorkPayment.amount_fen)
+        .join(Work, Work.id == WorkPayment.work_id)
+        .join(Compound, Compound.id == Work.compound_id)
+        .where(
+            WorkPayment.area_id == area_id,
+            WorkPayment.paid_on >= start,
+            WorkPayment.paid_on < end,
+        )
+    ).all():
+        rows.append({"work": f"{compound}：{title}", "source": payer, "amount": int(amount)})
+    return sorted(rows, key=lambda r: (r["source"] != "fees", r["work"]))

@@ -347,6 +347,13 @@ def test_pages_answer_by_role(world: World, funded: dict[str, int], login_as: An
         f"/repairs/compounds/{world.branch.id}/works"
     )
     assert "¥7,800.00" in works_page.get_data(as_text=True)
+    # The finance board shows the month's works and who paid each, apart from the fees.
+    month = f"{clock.today():%Y-%m}"
+    board = login_as(world.users["committee"]).get(
+        f"/fees/areas/{world.branch.area_id}/board?month={month}"
+    )
+    html = board.get_data(as_text=True)
+    assert board.status_code == 200 and "道路硬化" in html and "屋面防水" in html
 
 
 def test_forms_refuse_wrong_people_and_bad_input(
