@@ -366,7 +366,7 @@ def vote_of(app: FundApplication) -> Vote | None:
     return db.session.get(Vote, step.vote_id) if step and step.vote_id else None
 
 
-def settle_vote(app: FundApplication, actor: User, today: date | None = None) -> AppState:
+def settle_vote(app: FundApplication, actor: User) -> AppState:
     """After the vote closed: passed → the 公示 (a notice with a comment period); failed →
     the application ends as 未通过."""
     lock_area(app.area_id)
