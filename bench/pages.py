@@ -156,6 +156,9 @@ PAGES = [
     ),
     Page("rounds_unit_rep", "unit_rep", lambda c: "/notices/rounds", True),
     Page("public_notice", ANONYMOUS, lambda c: f"/p/{c.notice_token}", True),
+    # The maintenance fund of the cast's compound, and its area's archive, as an owner sees them.
+    Page("fund_resident", "resident", lambda c: f"/fund/compounds/{c.compound_id}", True),
+    Page("archive_resident", "resident", lambda c: f"/archive/areas/{c.area_id}", True),
 ]
 
 

@@ -41,6 +41,7 @@ AREAS = (
     "income",
     "treasury",
     "reconcile",
+    "fund",
     "people",
     "repairs",
     "oversight",

@@ -40,6 +40,7 @@ from .fees.models import (
     ReceiptSeal,
     ThresholdChange,
 )
+from .fund.models import FundApplication, FundBalance, FundDisbursement, WorkPayment
 from .income.models import IncomeContract, IncomeReceipt
 from .messages.models import DevSms, Message, Outbox
 from .notices.models import Notice, NoticeComment, NoticeFile
@@ -277,6 +278,11 @@ def locate(obj: Any) -> Location:
             return locate(obj.compound)
         case Work() | Meeting() | Pilot():
             return locate(obj.compound)
+        case FundApplication() | FundBalance() | FundDisbursement():
+            # The maintenance fund of a compound.
+            return locate(db.session.get(Compound, obj.compound_id))
+        case WorkPayment():
+            return locate(obj.work)
         case Facility():
             return locate(db.session.get(Compound, obj.compound_id))
         case MeetingDecision():
@@ -396,6 +402,11 @@ def can(action: Action, obj: Any = None, p: Principal | None = None) -> bool:
             # Comments on a 公示 are for those who run the notice (and its poster).
             return action is Action.VIEW and _notice_rule(Action.POST_NOTICE, obj.notice, p)
         case ManagementArea() | Expense() if action in _ACCOUNTS:
+            return _accounts_rule(action, locate(obj), p)
+        case FundApplication() | FundBalance() | FundDisbursement() | WorkPayment():
+            return _fund_rule(action, locate(obj), p)
+        case Compound() if action is Action.VIEW_ACCOUNTS:
+            # The compound's maintenance fund page: as the area's accounts.
             return _accounts_rule(action, locate(obj), p)
         case Document():
             return _document_rule(action, obj, p)
@@ -623,6 +634,17 @@ def _accounts_rule(action: Action, loc: Location, p: Principal) -> bool:
         return True
     # Tenants and family members: their own home's matters only, unless the area opens it.
     return loc.area_id in p.member_areas and open_to_tenants(loc.area_id)
+
+
+def _fund_rule(action: Action, loc: Location, p: Principal) -> bool:
+    """The maintenance fund: seen by whoever sees the area's accounts (owners, the
+    representatives, tenants where the area opens them); kept by those with fee rights
+    (the committee during its term, the community staff over it)."""
+    if action is Action.VIEW:
+        return _accounts_rule(Action.VIEW_ACCOUNTS, loc, p)
+    if action is Action.MANAGE_FEES:
+        return _by_place(Action.MANAGE_FEES, loc, p)
+    return False
 
 
 def _document_rule(action: Action, document: Document, p: Principal) -> bool:

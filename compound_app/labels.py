@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from .auth.models import Role
 from .committees.models import Background, Position
 from .fees.models import ApprovalHow, Basis, Cycle, ExpenseKind, Method, ScheduleStatus
+from .fund.models import AppState, Payer, Split
 from .income.models import CONTRACT_KINDS, IncomeKind
 from .reconcile.models import ClaimStatus, Explanation
 from .registry.models import (
@@ -214,6 +215,30 @@ LABELS: dict[str, dict[str, Any]] = {
         Funding.MAINTENANCE_FUND: _l("Special maintenance fund"),
         Funding.COMMUNITY: _l("Community funds"),
         Funding.GOVERNMENT: _l("Government renovation funds"),
+    },
+    "fund_state": {
+        AppState.DRAFT: _l("Draft"),
+        AppState.VOTING: _l("Owners voting"),
+        AppState.PUBLICITY: _l("Open for comment"),
+        AppState.DISBURSED: _l("Paid out"),
+        AppState.CLOSED: _l("Closed"),
+        AppState.REJECTED: _l("Not passed"),
+    },
+    "split": {
+        Split.AREA: _l("By floor area"),
+        Split.EQUAL: _l("Equally per home"),
+    },
+    "payer": {
+        Payer.GOVERNMENT: _l("Government renovation funds"),
+        Payer.COMMUNITY: _l("Community funds"),
+        Payer.COMMON_INCOME: _l("Common-part income"),
+    },
+    "cost_source": {
+        "fees": _l("Fee ledger"),
+        "fund": _l("Maintenance fund"),
+        Payer.GOVERNMENT: _l("Government renovation funds"),
+        Payer.COMMUNITY: _l("Community funds"),
+        Payer.COMMON_INCOME: _l("Common-part income"),
     },
     "work_status": {
         WorkStatus.PLANNED: _l("Planned"),

@@ -32,6 +32,14 @@ from .fees.models import (  # noqa: F401
     Reversal,
     ThresholdChange,
 )
+from .fund.models import (  # noqa: F401
+    FundApplication,
+    FundBalance,
+    FundDisbursement,
+    FundShare,
+    FundStep,
+    WorkPayment,
+)
 from .income.models import (  # noqa: F401
     CommonIncomeMonth,
     IncomeContract,

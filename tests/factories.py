@@ -676,3 +676,93 @@ def recon_objects(c: Compound, keeper: User) -> dict[str, int]:
         "claim_id": claim.id,
         "bank_payment_id": payment.id,
     }
+
+
+# --- the maintenance fund: a balance, an application paid out, a work paid by others -------
+
+
+def _jpeg() -> Any:
+    import io
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (250, 250, 250)).save(buffer, "JPEG")
+    buffer.seek(0)
+    return FileStorage(buffer, "photo.jpg")
+
+
+def passed_fund_application(
+    c: Compound, keeper: User, *, budget_fen: int = 300_000, key: str = ""
+) -> Any:
+    """An application of the whole compound put to the vote ten days ago, every owner
+    voting yes on paper, its 公示 of one day over: waiting for the money."""
+    from compound_app import access
+    from compound_app.fund import service as fund
+    from compound_app.votes import service as votes
+
+    units = [u.id for b in c.buildings for u in b.units]
+    with clock.held_at(clock.now() - timedelta(days=10)):
+        app = fund.draft_application(
+            c,
+            keeper,
+            fund.Draft(title="屋面防水", budget_fen=budget_fen, unit_ids=units, comment_days=1),
+            key or f"fixture-fund-app-{c.id:08d}-{budget_fen}",
+        )
+        vote = fund.put_to_vote(app, keeper, clock.today())
+        p = access.load_principal(keeper)
+        for share in app.shares:
+            votes.enter_paper(vote, share.household_id, "yes", _jpeg(), keeper, p)
+        votes.close_vote(vote, keeper)
+        fund.settle_vote(app, keeper)
+    db.session.commit()
+    return app
+
+
+def fund_objects(c: Compound, keeper: User) -> dict[str, int]:
+    """The compound's fund statement (photographed), an application paid out in part, and
+    a government-funded work with its payment: the ids the fund routes take."""
+    from compound_app.fund import service as fund
+    from compound_app.repairs import works
+    from compound_app.uploads import save_photo
+
+    balance = fund.record_balance(
+        c,
+        keeper,
+        building=None,
+        balance_fen=5_000_000,
+        stated_on=days_ago(30),
+        photo=save_photo(_jpeg()),
+        request_key=f"fixture-fund-balance-{c.id:08d}",
+    )
+    app = passed_fund_application(c, keeper)
+    paid = fund.disburse(
+        app,
+        keeper,
+        amount_fen=100_000,
+        disbursed_on=clock.today(),
+        reference="维资拨字第001号",
+        photo=save_photo(_jpeg()),
+        request_key=f"fixture-fund-paid-{c.id:08d}",
+    )
+    road = works.plan_work(
+        c, works.WorkPlan("road", "道路硬化", "", 800_000, "government", days_ago(60)), keeper
+    )
+    payment = fund.record_work_payment(
+        road,
+        keeper,
+        payer="government",
+        amount_fen=780_000,
+        paid_on=days_ago(5),
+        reference="孝改办〔2026〕12号",
+        photo=save_photo(_jpeg()),
+        request_key=f"fixture-work-payment-{c.id:08d}",
+    )
+    db.session.commit()
+    return {
+        "balance_id": balance.id,
+        "application_id": app.id,
+        "disbursement_id": paid.id,
+        "payment_id": payment.id,
+    }

@@ -2,7 +2,8 @@
 
 新国土小区 asked its residents about the service scope and fee standard (closed: the
 outcome is public), and is voting on using the maintenance fund to renew the stairwell
-lights: 周玉梅 has collected paper ballots in her units, some owners voted online, and
+lights (an application of the fund, put to the owners of every stairwell): 周玉梅 has
+collected paper ballots in her units, some owners voted online, and
 吴振华 has not voted yet.
 """
 
@@ -19,6 +20,7 @@ from .. import access, clock
 from ..auth.models import User
 from ..errors import RuleError
 from ..extensions import db
+from ..fund import service as fund
 from ..registry.models import Building, Compound, Household, Unit
 from ..votes import consultations, service
 from . import rights_of
@@ -89,16 +91,26 @@ def ask_story(seed: int = 2026) -> None:
                 continue
     consultations.close_consultation(asked)
 
-    # An owners' vote on using the maintenance fund, open, ballots coming in.
-    vote = service.create_vote(
-        service.resolve_scope("compound", xgt.id),
-        "use_fund",
-        "使用维修资金更换楼道照明",
-        "全小区楼道灯更换为声控LED灯，预计费用1.8万元，从专项维修资金列支。",
-        today + timedelta(days=14),
+    # An application to use the maintenance fund, put to the owners of every stairwell
+    # whose lights it renews: the vote is open, ballots coming in.
+    application = fund.draft_application(
+        xgt,
         chair,
+        fund.Draft(
+            title="更换楼道照明",
+            budget_fen=1_800_000,
+            unit_ids=[u.id for b in xgt.buildings for u in b.units],
+            kind="other",
+        ),
+        f"demo-fund-lights-{xgt.id}",
     )
-    service.open_vote(vote, chair)
+    vote = fund.put_to_vote(
+        application,
+        chair,
+        today + timedelta(days=14),
+        title="使用维修资金更换楼道照明",
+        text="全小区楼道灯更换为声控LED灯，预计费用1.8万元，从专项维修资金列支。",
+    )
     rep_units = rep_p.rep_units
     own = rep_p.resident_households
     for home in homes:

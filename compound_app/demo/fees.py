@@ -369,9 +369,9 @@ class FeeBuilder:
                 (ExpenseKind.SERVICE, "公共照明电费", "国网孝义供电公司", int(budget * 0.06)),
             ]
             if n % 2 == 1:
-                lines.append(
-                    (ExpenseKind.REPAIR, "", "小区维修队", rng.randrange(30_000, 260_000, 100))
-                )
+                # Small repairs, as far as the month's fees allow.
+                repair = min(rng.randrange(30_000, 260_000, 100), int(budget * 0.12))
+                lines.append((ExpenseKind.REPAIR, "", "小区维修队", repair))
             for kind, category, payee, amount in lines:
                 amount = max(amount // 100 * 100, 100)
                 needs = amount > 50_000
@@ -472,6 +472,62 @@ def finish_story() -> None:
     db.session.commit()
 
 
+MARGIN = 100_000  # ¥1,000
+
+
+def _cover_the_bank(area: Any, keeper: Any, bank: Any, today: date) -> None:
+    """The wages and bills went out of the bank: the treasurer deposits the cash box (then
+    moves the WeChat and Alipay takings) to cover them, a second member approving, so no
+    account stays below zero."""
+    from sqlalchemy import select
+
+    from ..auth.models import User
+    from ..committees.models import Committee, CommitteeMember
+    from ..extensions import db
+    from ..fees.cash import community_staff
+    from ..fees.schedules import settings_of
+    from ..treasury import hooks, service
+    from ..treasury.models import AccountKind
+
+    accounts = service.accounts_of(area.id, open_only=True)
+    sources = [hooks.cash_box(area.id)] + [
+        a for a in accounts if a.kind in (AccountKind.WECHAT, AccountKind.ALIPAY)
+    ]
+    people = list(
+        db.session.scalars(
+            select(User)
+            .join(CommitteeMember, CommitteeMember.user_id == User.id)
+            .join(Committee, Committee.id == CommitteeMember.committee_id)
+            .where(Committee.area_id == area.id)
+        ).unique()
+    ) + community_staff(area.id)
+    for source in sources:
+        db.session.refresh(bank)
+        db.session.refresh(source)
+        # A margin on both sides: a payment reversed later leaves the account it went to.
+        amount = min(MARGIN - bank.balance_fen, source.balance_fen - MARGIN // 5) // 100 * 100
+        if bank.balance_fen >= MARGIN:
+            return
+        if not [u for u in people if u.id != keeper.id]:
+            amount = min(amount, settings_of(area.id).approval_threshold_fen)  # nobody to approve
+        if amount <= 0:
+            continue
+        movement = service.record_movement(
+            area,
+            keeper,
+            source=source,
+            target=bank,
+            amount_fen=amount,
+            moved_on=today - timedelta(days=1),
+            note="存入基本户，支付保洁工资和电费",
+            request_key=f"demo-cover-{area.id}-{source.id}",
+        )
+        if movement.needs_approval:
+            second = next((u for u in people if service.may_approve(movement, u)), None)
+            if second is not None:
+                service.approve_movement(movement, second)
+
+
 def _money_accounts(area: Any, n: int) -> None:
     """Through the services: every area opens a bank account (in a trusteeship area, the
     community's account) and its WeChat and Alipay codes; what was counted, paid and spent
@@ -515,6 +571,7 @@ def _money_accounts(area: Any, n: int) -> None:
             )
             cash.confirm(handover, keeper, received_fen=None, note="", as_handed=True)
     box = hooks.cash_box(area.id)
+    _cover_the_bank(area, keeper, bank, today)
     for share, days in ((2, 20), (4, 3))[: 1 + n % 2]:
         db.session.refresh(box)
         amount = min(box.balance_fen // share // 100 * 100, 40_000)  # counts at once

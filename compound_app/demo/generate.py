@@ -207,6 +207,9 @@ def generate(
         from .archive import archive_story
 
         archive_story()
+        from .fund import fund_story
+
+        fund_story()
         from .asking import ask_story
         from .messages import messages_story
         from .notices import tell_story

@@ -216,7 +216,14 @@ def check_totals(area_id: int | None = None) -> list[str]:
         received = row.received_fen if row else 0
         if income.get(key, 0) != received:
             problems.append(f"area {key[0]} {key[1]:%Y-%m}: income by item ≠ received")
+    from ..fund.proofs import check_fund
     from ..reconcile.proofs import check_reconcile
     from ..treasury.proofs import check_accounts
 
-    return problems + check_income(area_id) + check_accounts(area_id) + check_reconcile(area_id)
+    return (
+        problems
+        + check_income(area_id)
+        + check_accounts(area_id)
+        + check_reconcile(area_id)
+        + check_fund(area_id)
+    )

@@ -295,6 +295,7 @@ def figures(area: ManagementArea, month: date) -> dict[str, Any]:
     spent_total = this.spent_fen if this else 0
     arrears = area_arrears(area)
     month_end = add_months(month, 1) - timedelta(days=1)
+    from ..fund.service import board_works
     from ..treasury.service import balances_on
 
     return {
@@ -322,6 +323,9 @@ def figures(area: ManagementArea, month: date) -> dict[str, Any]:
         "arrears_on": clock.today().isoformat(),
         # Common-part income (公共收益): shown apart, never part of the fee figures above.
         "common_income": board_section(area.id, month),
+        # Works paid this month, each with where its money came from (only the fee
+        # ledger's are in the spending above).
+        "works": board_works(area.id, month),
         # Where the money was at the month's end (资金存放), each account's balance that day.
         "accounts": balances_on(area.id, month_end),
         "accounts_on": month_end.isoformat(),

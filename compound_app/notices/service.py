@@ -960,12 +960,16 @@ def rounds(p: Principal) -> list[Round]:
 
 
 def post_automatic(obj: Any, actor: User | None = None) -> Notice | None:
-    """Post the notice that goes with a published fee schedule, an opened vote or a
-    published finance board, in the same transaction; once per occasion."""
+    """Post the notice that goes with a published fee schedule, an opened vote, a
+    published finance board or a maintenance fund application's 公示, in the same
+    transaction; once per occasion."""
     from ..fees.models import FeeSchedule, FinanceBoard
+    from ..fund.models import FundApplication
     from ..votes.models import Vote
 
     match obj:
+        case FundApplication():
+            return _post_fund(obj, actor)
         case FeeSchedule():
             return _post_schedule(obj, actor)
         case Vote():
@@ -1080,4 +1084,36 @@ def _post_board(board: Any, actor: User | None) -> Notice | None:
         f"/fees/areas/{area.id}/board?month={month}",
         actor,
         last_day=clock.today() + timedelta(days=31),
+    )
+
+
+def _post_fund(application: Any, actor: User | None) -> Notice | None:
+    from ..fund.service import bearing_buildings
+    from ..money import format_fen
+
+    buildings = bearing_buildings(application)
+    scope = scope_of(
+        db.session.get(Building, buildings[0]) if len(buildings) == 1 else application.compound
+    )
+    ends = clock.today() + timedelta(days=application.comment_days)
+    body = [
+        _(
+            "The owners have voted to use the maintenance fund for %(title)s. Budget: "
+            "%(budget)s, borne by %(n)d homes.",
+            title=application.title,
+            budget=format_fen(application.budget_fen),
+            n=len(application.shares),
+        ),
+        "",
+        _("Please read it and comment by %(date)s.", date=f"{ends:%Y-%m-%d}"),
+    ]
+    return _post_once(
+        f"fund:{application.id}",
+        scope,
+        NoticeKind.PUBLICITY,
+        _("Use of the maintenance fund, open for comment: %(title)s", title=application.title),
+        body,
+        f"/fund/applications/{application.id}",
+        actor,
+        comments_until=ends,
     )

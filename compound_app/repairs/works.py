@@ -172,7 +172,15 @@ def linkable_expenses(work: Work) -> list[Expense]:
 
 
 def link_expense(work: Work, expense_id: int | None, version: int | None) -> None:
+    """Link the fee-ledger expense that paid a fee-funded work. A work paid by the fund,
+    the government or the community records its cost from that source (``fund``): only
+    fee-funded costs reduce the fees' balance."""
+    from ..fund.service import fee_funded_refusal
+
     _check_version(work, version)
+    refusal = fee_funded_refusal(work)
+    if refusal:
+        raise RuleError(refusal, "expense_id")
     expense = next((e for e in linkable_expenses(work) if e.id == expense_id), None)
     if expense is None:
         raise RuleError(_("Choose one of the area's repair expenses."), "expense_id")

@@ -12,7 +12,10 @@ from .. import access, clock, viewkit
 from ..access import Action
 from ..errors import RuleError
 from ..extensions import db
+from ..fields import new_key
 from ..forms import form_status, ids_prefixed, refuse, submit
+from ..fund import service as fund
+from ..fund.forms import PaymentForm
 from ..htmx import redirect_after_post, render
 from ..labels import label
 from ..registry.models import Compound
@@ -30,6 +33,7 @@ from .forms import (
 from .models import (
     Facility,
     FacilityKind,
+    Funding,
     Meeting,
     MeetingKind,
     PhotoStage,
@@ -46,11 +50,13 @@ def _works_page(compound: Compound, form: WorkForm | None = None, status: int = 
     if triage and form is None:
         form = WorkForm(formdata=None, planned_on=clock.today())
         form.decision_id.data = None
+    found = works.works_of(compound.id)
     return render(
         "repairs/works.html",
         status=status,
         compound=compound,
-        works=works.works_of(compound.id),
+        works=found,
+        costs=fund.costs_of([w.id for w in found]),
         form=form if triage else None,
     )
 
@@ -117,13 +123,20 @@ def _work_page(work: Work, status: int = 200, **forms: Any) -> Response:
             ),
             "photo",
         )
-        if work.expense_id is None:
+        if work.expense_id is None and work.funding == Funding.FEES:
             context["link_form"] = ids_prefixed(
                 forms.get("link_form") or LinkExpenseForm(formdata=None, version=work.version),
                 "link",
             )
             context["expenses"] = works.linkable_expenses(work)
         context["installs"] = works.WORK_FACILITY.get(WorkKind(work.kind))
+    context["costs"] = fund.costs_of([work.id])[work.id]
+    payers = [(str(p), label("payer", p)) for p in fund.PAYERS.get(Funding(work.funding), ())]
+    if payers and work.expense_id is None and access.can(Action.MANAGE_FEES, work):
+        context["payment_form"] = ids_prefixed(
+            PaymentForm(formdata=None, payers=payers, paid_on=clock.today(), key=new_key()),
+            "pay",
+        )
     context["before"] = [p for p in work.photos if p.stage == PhotoStage.BEFORE]
     context["after"] = [p for p in work.photos if p.stage == PhotoStage.AFTER]
     # A refusal must be read even when its form is no longer offered (somebody completed

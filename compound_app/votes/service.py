@@ -171,13 +171,17 @@ def _account(owner: Occupant | None) -> int | None:
     return owner.user_id if owner is not None else None
 
 
-def open_vote(vote: Vote, actor: User) -> int:
-    """Fix the electorate and open the vote; returns the number of electors."""
+def open_vote(vote: Vote, actor: User, only: Collection[int] | None = None) -> int:
+    """Fix the electorate and open the vote; returns the number of electors.
+
+    ``only``: the homes of the scope that vote, where the matter concerns some of them (a
+    maintenance fund application: the homes that bear its cost); else every home."""
     if vote.status != VoteStatus.DRAFT:
         raise RuleError(_("This vote is open or closed already."))
-    rows = db.session.execute(
-        households_in(vote.scope_kind, vote.scope_id).options(selectinload(Household.occupants))
-    ).all()
+    query = households_in(vote.scope_kind, vote.scope_id)
+    if only is not None:
+        query = query.where(Household.id.in_(list(only)))
+    rows = db.session.execute(query.options(selectinload(Household.occupants))).all()
     if not rows:
         raise RuleError(_("There are no homes to vote in this scope."))
     electors: dict[str, Elector] = {}

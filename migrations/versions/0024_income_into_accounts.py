@@ -7,7 +7,7 @@ account where the area has no bank account); a reversed receipt takes its amount
 in the month the reversal was booked.
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-07 18:05:00
 
 """
@@ -21,7 +21,7 @@ NEW = OLD + ", 'income', 'income_void'"
 
 # revision identifiers, used by Alembic.
 revision = "0024"
-down_revision = "0022"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

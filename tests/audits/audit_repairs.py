@@ -66,10 +66,10 @@ def _task(w: World, *, assigned: bool = False, done: bool = False) -> RepairTask
     return task
 
 
-def _work(w: World, *, started: bool = False) -> Work:
+def _work(w: World, *, started: bool = False, funding: str = "government") -> Work:
     work = works.plan_work(
         w.branch,
-        works.WorkPlan("camera", "安装监控", "", 1_200_000, "government", clock.today()),
+        works.WorkPlan("camera", "安装监控", "", 1_200_000, funding, clock.today()),
         w.users["committee"],
     )
     if started:
@@ -233,7 +233,7 @@ def _complete_work(w: World, client: Any) -> Post:
 
 @case("repairs.work_expense", "committee")
 def _work_expense(w: World, client: Any) -> Post:
-    work = _work(w)
+    work = _work(w, funding="fees")  # only a fee-funded work takes a fee-ledger expense
     expense = expenses.record_expense(
         w.branch.area,
         w.users["committee"],

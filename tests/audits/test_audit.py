@@ -947,6 +947,7 @@ def _client(app: Flask, world: World, login_as: Any, role: str | None) -> Any:
 from . import (  # noqa: E402,F401
     audit_archive,
     audit_fees,
+    audit_fund,
     audit_income,
     audit_messages,
     audit_notices,

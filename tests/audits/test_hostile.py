@@ -157,6 +157,7 @@ from tests.factories import (
     days_ago,
     fee_objects,
     first_unit,
+    fund_objects,
     income_objects,
     notice_objects,
     pilot_vote_objects,
@@ -179,6 +180,13 @@ ROLES = [
 ANONYMOUS = "anonymous"  # only on the routes open to signed-out visitors
 
 # Endpoint → the form class it processes, or {field: kind} for values a view reads itself.
+from compound_app.fund.forms import (  # noqa: E402
+    ApplicationForm,
+    BalanceForm,
+    DisburseForm,
+)
+from compound_app.fund.forms import PaymentForm as WorkPaymentForm  # noqa: E402
+from compound_app.fund.forms import VoteForm as FundVoteForm  # noqa: E402
 from compound_app.reconcile.forms import (  # noqa: E402
     ClaimForm,
     ExplainForm,
@@ -322,6 +330,15 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "archive.withdraw": ArchiveWithdrawForm,
     "archive.tenants": TenantsForm,
     # --- end archive ---
+    # --- the maintenance fund ---
+    "fund.record_balance": BalanceForm,
+    "fund.new_application": ApplicationForm,
+    "fund.put_to_vote": FundVoteForm,
+    "fund.settle": {},
+    "fund.disburse": DisburseForm,
+    "fund.close": {},
+    "fund.work_payment": WorkPaymentForm,
+    # --- end the maintenance fund ---
 }
 # Reading and planning an import writes nothing, whatever the answer.
 WRITES_NOTHING = {"registry.import_roster", "reconcile.import_statement"}
@@ -619,6 +636,21 @@ def valid_values(world: World) -> dict[str, list[Any]]:
         "reconcile.confirm:target": ["payment:1", "claim:1"],
         "reconcile.reject:target": ["payment:1", "claim:1"],
         "reconcile.import_statement:file": [valid_statement()],
+        # --- the maintenance fund ---
+        "fund.record_balance:photo": [valid_photo()],
+        "fund.record_balance:building": [""],
+        "fund.new_application:units": [
+            [str(u.id) for u in world.branch.buildings[0].units],
+            [str(first_unit(world.trust).id)],
+        ],
+        "fund.new_application:work": [""],
+        "fund.new_application:kind": ["road", "other"],
+        "fund.new_application:split": ["area", "equal"],
+        "fund.put_to_vote:closes_on": ["2030-01-01"],
+        "fund.disburse:photo": [valid_photo()],
+        "fund.disburse:amount": ["10", "1,000"],
+        "fund.work_payment:photo": [valid_photo()],
+        "fund.work_payment:payer": ["common_income", "government"],
     }
 
 
@@ -946,6 +978,15 @@ class Harness:
         }
         for scope in self.scopes.values():
             scope.ids.update(reconciled[scope.ids["compound_id"]])
+        # --- the maintenance fund: a statement, an application paid out, a paid work ---
+        funds = {
+            branch.id: fund_objects(branch, w.users["committee"]),
+            w.trust.id: fund_objects(w.trust, w.users["staff"]),
+            w.elsewhere.id: fund_objects(w.elsewhere, w.users["other_staff"]),
+            w.contiguous[0].id: fund_objects(w.contiguous[0], w.users["area_committee"]),
+        }
+        for scope in self.scopes.values():
+            scope.ids.update(funds[scope.ids["compound_id"]])
         self.valid = valid_values(world)
 
     def close(self) -> None:

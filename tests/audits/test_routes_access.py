@@ -22,6 +22,7 @@ from tests.factories import (
     archive_objects,  # the archive's routes
     days_ago,
     fee_objects,
+    fund_objects,  # the maintenance fund
     income_objects,  # common-part income
     notice_objects,  # the notices' routes
     pilot_vote_objects,
@@ -70,6 +71,7 @@ def _foreign_args(world: World) -> dict[str, object]:
         **notice_objects(world.elsewhere, other),  # notices
         **income_objects(world.elsewhere, other),  # common-part income
         **archive_objects(world.elsewhere, other),  # archive
+        **fund_objects(world.elsewhere, other),  # the maintenance fund
         "compound_id": objs["compound"].id,
         "community_id": world.other_community.id,
         "area_id": objs["area"].id,

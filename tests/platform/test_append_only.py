@@ -38,6 +38,14 @@ from compound_app.fees.models import (
     ReceiptSeal,
     Reversal,
 )
+from compound_app.fund.models import (
+    FundBalance,
+    FundChangeRefused,
+    FundDisbursement,
+    FundShare,
+    FundStep,
+    WorkPayment,
+)
 from compound_app.income import service as income
 from compound_app.income.models import (
     IncomeContract,
@@ -72,6 +80,7 @@ from tests.factories import (
     build_world,
     fee_objects,
     first_unit,
+    fund_objects,
     income_objects,
     recon_objects,
 )
@@ -107,6 +116,11 @@ CASES: dict[type, tuple[type[Exception], str, Any]] = {
     StatementLine: (ReconChangeRefused, "amount_fen", 1),
     TransferClaim: (ReconChangeRefused, "amount_fen", 1),
     ReconDecision: (ReconChangeRefused, "reason", "改写"),
+    FundBalance: (FundChangeRefused, "balance_fen", 1),
+    FundShare: (FundChangeRefused, "share_fen", 1),
+    FundStep: (FundChangeRefused, "state", "closed"),
+    FundDisbursement: (FundChangeRefused, "amount_fen", 1),
+    WorkPayment: (FundChangeRefused, "amount_fen", 1),
 }
 MODELS = list(CASES)
 
@@ -208,6 +222,7 @@ def _records(world: World) -> None:
     votes.void_paper(paper, "录错了户", chair, access.load_principal(chair))
     archive_objects(world.branch, chair)  # a document's first version
     recon_objects(world.branch, chair)  # a statement, its lines, a decision, a claim
+    fund_objects(world.branch, chair)  # the maintenance fund's records
     db.session.commit()
     for model in CASES:
         assert count(model) > 0, model.__name__

@@ -944,11 +944,13 @@ def _url_args(world: World, app: Flask) -> dict[str, object]:
     from tests.factories import archive_objects  # archive
 
     kept = archive_objects(world.branch, world.users["committee"])
-    from tests.factories import recon_objects  # reconciliation
+    from tests.factories import fund_objects, recon_objects
 
-    reconciled = recon_objects(world.branch, world.users["committee"])
+    reconciled = recon_objects(world.branch, world.users["committee"])  # reconciliation
+    funded = fund_objects(world.branch, world.users["committee"])  # the maintenance fund
     return {
-        **reconciled,  # reconciliation
+        **reconciled,
+        **funded,
         **earned,
         **fees,
         **repairs,

@@ -937,13 +937,13 @@ def test_photos_of_the_work_done_come_with_the_done_step(world: World, cast: Cas
 # --- works, facilities, meetings ---------------------------------------------------------------
 
 
-def _work(world: World, kind: str = "camera", **kw: Any) -> Any:
+def _work(world: World, kind: str = "camera", funding: str = "government", **kw: Any) -> Any:
     plan = works.WorkPlan(
         kind=kind,
         title="安装监控",
         description="",
         budget_fen=1_200_000,
-        funding="government",
+        funding=funding,
         planned_on=clock.today(),
         **kw,
     )
@@ -1018,7 +1018,7 @@ def _expense(world: World, area: Any, kind: str = "repair", n: int = 1) -> Any:
 
 
 def test_a_work_links_one_of_its_areas_unlinked_repair_expenses(world: World) -> None:
-    work, other = _work(world), _work(world)
+    work, other = _work(world, funding="fees"), _work(world, funding="fees")
     mine = _expense(world, world.branch.area)
     service_cost = _expense(world, world.branch.area, kind="service")
     foreign = _expense(world, world.elsewhere.area)
@@ -1036,6 +1036,11 @@ def test_a_work_links_one_of_its_areas_unlinked_repair_expenses(world: World) ->
     with pytest.raises(RuleError, match="请选择本区域的一笔维修支出"):
         works.link_expense(other, mine.id, other.version)  # taken by the first work
     assert works.linkable_expenses(other) == []
+    # A work the government pays for takes no fee-ledger expense: its payment is its cost.
+    government = _work(world)
+    spare = _expense(world, world.branch.area, n=3)
+    with pytest.raises(RuleError, match="物业费"):
+        works.link_expense(government, spare.id, government.version)
 
 
 def test_work_photos_before_and_after(world: World) -> None:
