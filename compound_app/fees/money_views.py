@@ -23,8 +23,7 @@ from ..public.models import LinkKind
 from ..registry.models import ManagementArea
 from ..security import accepts_uploads
 from ..treasury import service as treasury
-from ..treasury.labels import account_name
-from ..treasury.models import AccountKind, MoneyAccount
+from ..treasury.models import MoneyAccount
 from ..uploads import discard_upload, save_photo, send_upload
 from . import bp, cash, expenses, reports, schedules
 from .export import ledger_xlsx
@@ -168,15 +167,6 @@ def _item_names(area_id: int) -> list[str]:
     return [item.name for item in active.items] if active else []
 
 
-def _paying_accounts(area_id: int) -> list[tuple[str, str]]:
-    """The area's open accounts other than the cash box (the form's default), by name."""
-    return [
-        (str(account.id), account_name(account))
-        for account in treasury.accounts_of(area_id, open_only=True)
-        if account.kind != AccountKind.CASH_BOX
-    ]
-
-
 def _expenses_page(
     area: ManagementArea, form: ExpenseForm | None = None, status: int = 200
 ) -> Response:
@@ -184,7 +174,7 @@ def _expenses_page(
         form = ExpenseForm(
             formdata=None,
             item_names=_item_names(area.id),
-            accounts=_paying_accounts(area.id),
+            accounts=treasury.paying_accounts(area.id),
             spent_on=clock.today(),
             key=new_key(),
         )
@@ -213,7 +203,7 @@ def expenses_page(area_id: int) -> Response:
 @accepts_uploads
 def new_expense(area_id: int) -> Response:
     area = access.get_or_404(ManagementArea, area_id, Action.MANAGE_FEES)
-    form = ExpenseForm(item_names=_item_names(area.id), accounts=_paying_accounts(area.id))
+    form = ExpenseForm(item_names=_item_names(area.id), accounts=treasury.paying_accounts(area.id))
     if form.validate_on_submit():
         kind, _sep, category = form.category.data.partition(":")
         paid_from = (

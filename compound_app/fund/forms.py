@@ -73,8 +73,17 @@ class PaymentForm(AppForm):
     paid_on = DateField(_l("Date paid"))
     reference = TextField(_l("Document or its number"), max_len=100, required=True)
     photo = FileField(_l("Photo of the document"))
+    # Common-part income only: the account it was paid from (the cash box when left empty).
+    paid_from = SelectField(_l("Paid from"), default="")
     key = RequestKeyField()
 
-    def __init__(self, *args: Any, payers: list[tuple[str, str]] | None = None, **kw: Any):
+    def __init__(
+        self,
+        *args: Any,
+        payers: list[tuple[str, str]] | None = None,
+        accounts: list[tuple[str, str]] | None = None,
+        **kw: Any,
+    ):
         super().__init__(*args, **kw)
         self.payer.choices = list(payers or [])
+        self.paid_from.choices = [("", str(_l("Cash box"))), *(accounts or [])]

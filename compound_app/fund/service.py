@@ -33,6 +33,9 @@ from ..money import format_fen
 from ..notices import service as notices
 from ..registry.models import Building, Compound, Household, Unit
 from ..repairs.models import Funding, Work
+from ..treasury import hooks as treasury_hooks
+from ..treasury import service as treasury
+from ..treasury.models import MoneyAccount
 from ..votes import service as votes
 from ..votes.models import Matter, Vote, VoteStatus
 from .models import (
@@ -535,7 +538,11 @@ def record_work_payment(
     reference: str,
     photo: str,
     request_key: str,
+    paid_from: MoneyAccount | None = None,
 ) -> WorkPayment:
+    """Record a work's cost paid by the government or the community, or paid from common-
+    part income: that money leaves ``paid_from`` (the cash box when none is given), never
+    beyond what the account holds."""
     earlier = db.session.scalar(select(WorkPayment).where(WorkPayment.request_key == request_key))
     if earlier is not None:
         return earlier
@@ -549,6 +556,12 @@ def record_work_payment(
         raise RuleError(_("This work's cost is booked in the fee ledger already."), "payer")
     area_id = db.session.get(Compound, work.compound_id).area_id  # type: ignore[union-attr]
     lock_area(area_id)
+    account = None
+    if payer == Payer.COMMON_INCOME:
+        account = paid_from or treasury_hooks.cash_box(area_id)
+        if account.area_id != area_id or not account.is_open:
+            raise RuleError(_("Choose an open account of this area."), "paid_from")
+        treasury.check_funds(account, amount_fen)
     row = WorkPayment(
         work_id=work.id,
         area_id=area_id,
@@ -562,6 +575,8 @@ def record_work_payment(
     )
     db.session.add(row)
     db.session.flush()
+    if account is not None:
+        treasury_hooks.work_paid(account, amount_fen, paid_on, row.id)
     audit.record("work_payment", row)
     return row
 

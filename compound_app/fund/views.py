@@ -23,6 +23,8 @@ from ..notices.models import Notice
 from ..registry.models import Building, Compound
 from ..repairs.models import Funding, Work
 from ..security import accepts_uploads
+from ..treasury import service as treasury
+from ..treasury.models import MoneyAccount
 from ..uploads import discard_upload, save_photo, send_upload
 from ..votes.models import VoteStatus
 from . import bp, service
@@ -296,10 +298,18 @@ def payers_of(work: Work) -> list[tuple[str, str]]:
 @accepts_uploads
 def work_payment(work_id: int) -> Response:
     work = access.get_or_404(Work, work_id, Action.MANAGE_FEES)
-    form = PaymentForm(payers=payers_of(work))
+    area_id = work.compound.area_id
+    form = PaymentForm(payers=payers_of(work), accounts=treasury.paying_accounts(area_id))
     here = url_for("repairs.work", work_id=work.id)
 
     def change(photo: str) -> WorkPayment:
+        paid_from = (
+            access.find(MoneyAccount, int(form.paid_from.data), Action.MANAGE_FEES)
+            if form.paid_from.data
+            else None
+        )
+        if form.paid_from.data and paid_from is None:
+            raise RuleError(_("Choose an open account of this area."), "paid_from")
         return service.record_work_payment(
             work,
             viewkit.user(),
@@ -309,6 +319,7 @@ def work_payment(work_id: int) -> Response:
             reference=form.reference.data,
             photo=photo,
             request_key=form.key.data,
+            paid_from=paid_from,
         )
 
     done = _with_photo(form, change)

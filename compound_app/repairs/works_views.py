@@ -20,6 +20,7 @@ from ..htmx import redirect_after_post, render
 from ..labels import label
 from ..registry.models import Compound
 from ..security import accepts_uploads
+from ..treasury import service as treasury
 from . import bp, works
 from .forms import (
     FacilityForm,
@@ -134,7 +135,13 @@ def _work_page(work: Work, status: int = 200, **forms: Any) -> Response:
     payers = [(str(p), label("payer", p)) for p in fund.PAYERS.get(Funding(work.funding), ())]
     if payers and work.expense_id is None and access.can(Action.MANAGE_FEES, work):
         context["payment_form"] = ids_prefixed(
-            PaymentForm(formdata=None, payers=payers, paid_on=clock.today(), key=new_key()),
+            PaymentForm(
+                formdata=None,
+                payers=payers,
+                accounts=treasury.paying_accounts(work.compound.area_id),
+                paid_on=clock.today(),
+                key=new_key(),
+            ),
             "pay",
         )
     context["before"] = [p for p in work.photos if p.stage == PhotoStage.BEFORE]

@@ -181,6 +181,11 @@ def income_reversed(receipt: IncomeReceipt, reversal: IncomeReversal) -> None:
         post(account, -receipt.amount_fen, clock.today(), EntrySource.INCOME_VOID, reversal.id)
 
 
+def work_paid(account: MoneyAccount, amount_fen: int, on: date, payment_id: int) -> None:
+    """A work's cost paid from common-part income leaves the account it was paid from."""
+    post(account, -amount_fen, on, EntrySource.WORK_PAYMENT, payment_id)
+
+
 def book_earlier(area_id: int, expenses_from: MoneyAccount | None = None) -> int:
     """Enter what was counted, paid and spent before the accounts kept entries: counted
     hand-overs into the cash box, fee payments by the rule above (with the keepers of

@@ -143,6 +143,7 @@ class EntrySource(StrEnum):
     MOVEMENT = "movement"  # one side of a movement, once it counts
     INCOME = "income"  # common-part income received, into the account it was paid into
     INCOME_VOID = "income_void"  # that income receipt reversed: out of the same account
+    WORK_PAYMENT = "work_payment"  # a work paid from common-part income, out of its account
 
 
 class MoneyEntry(Model):

@@ -18,6 +18,7 @@ from ..fees.models import (
     Payment,
     Reversal,
 )
+from ..fund.models import Payer, WorkPayment
 from ..income.models import IncomeReceipt, IncomeReversal
 from .models import EntrySource, MoneyAccount, MoneyEntry, Movement, MovementApproval
 
@@ -101,6 +102,7 @@ def check_accounts(area_id: int | None = None) -> list[str]:
         (EntrySource.REVERSAL, Reversal, -1),
         (EntrySource.INCOME, IncomeReceipt, 1),
         (EntrySource.INCOME_VOID, IncomeReversal, -1),
+        (EntrySource.WORK_PAYMENT, WorkPayment, -1),
     ):
         wrong = db.session.scalar(
             select(func.count())
@@ -133,4 +135,33 @@ def check_accounts(area_id: int | None = None) -> list[str]:
         )
         if unbooked:
             problems.append(f"{unbooked} reversed {source} rows still in their account")
+    # A work paid from common-part income left one account, and nothing else did.
+    unpaid = db.session.scalar(
+        select(func.count())
+        .select_from(WorkPayment)
+        .where(
+            where(WorkPayment),
+            WorkPayment.payer == Payer.COMMON_INCOME,
+            ~select(MoneyEntry.id)
+            .where(
+                MoneyEntry.source == EntrySource.WORK_PAYMENT,
+                MoneyEntry.source_id == WorkPayment.id,
+            )
+            .exists(),
+        )
+    )
+    stray = db.session.scalar(
+        select(func.count())
+        .select_from(MoneyEntry)
+        .join(WorkPayment, WorkPayment.id == MoneyEntry.source_id)
+        .where(
+            where(MoneyEntry),
+            MoneyEntry.source == EntrySource.WORK_PAYMENT,
+            WorkPayment.payer != Payer.COMMON_INCOME,
+        )
+    )
+    if unpaid or stray:
+        problems.append(
+            f"work payments: {unpaid} from common income not in an account, {stray} stray"
+        )
     return problems

@@ -1,4 +1,5 @@
-"""common-part income goes into the money accounts: two more kinds of money entry
+"""common-part income goes into the money accounts, and a work paid from it comes out of
+one: three more kinds of money entry
 
 Income received before this revision is entered by the same rule as new income: cash into
 the area's cash box (opened if the area had none), a bank transfer, WeChat Pay or Alipay
@@ -17,7 +18,7 @@ from alembic import op
 from compound_app.appendonly import create_triggers, drop_triggers
 
 OLD = "'handover', 'payment', 'reversal', 'expense', 'expense_void', 'movement'"
-NEW = OLD + ", 'income', 'income_void'"
+NEW = OLD + ", 'income', 'income_void', 'work_payment'"
 
 # revision identifiers, used by Alembic.
 revision = "0024"
@@ -34,7 +35,9 @@ def _sources(allowed: str, *, drop_income: bool = False) -> None:
     elif drop_income:
         op.execute("ALTER TABLE money_entry DISABLE TRIGGER money_entry_append_only")
     if drop_income:
-        op.execute("DELETE FROM money_entry WHERE source IN ('income', 'income_void')")
+        op.execute(
+            "DELETE FROM money_entry WHERE source IN ('income', 'income_void', 'work_payment')"
+        )
         if not sqlite:
             op.execute("ALTER TABLE money_entry ENABLE TRIGGER money_entry_append_only")
     with op.batch_alter_table("money_entry", schema=None) as batch_op:
@@ -99,7 +102,7 @@ def upgrade():
 
 
 def downgrade():
-    # Going back takes the income entries out of the accounts (the one change to a ledger
-    # a downgrade makes: the income receipts themselves stay).
+    # Going back takes these entries out of the accounts (the one change to a ledger a
+    # downgrade makes: the income receipts and the work payments themselves stay).
     _sources(OLD, drop_income=True)
     _rebalance()

@@ -313,6 +313,57 @@ def test_only_fee_funded_works_take_a_fee_ledger_expense(world: World) -> None:
     assert paid.area_id == area.id
 
 
+def test_a_work_paid_from_common_income_leaves_its_account_never_beyond_it(
+    world: World,
+) -> None:
+    from compound_app.fees.models import Method
+    from compound_app.income import service as income
+    from compound_app.income.models import IncomeKind
+    from compound_app.treasury import hooks
+    from compound_app.treasury import proofs as treasury_proofs
+
+    chair = world.users["committee"]
+    area = world.branch.area
+    income.record_receipt(
+        area,
+        chair,
+        contract=None,
+        kind=IncomeKind.SUBSIDY,
+        payer="社区",
+        amount_fen=6_000,
+        method=Method.CASH,
+        received_on=days_ago(2),
+        note="",
+        request_key=_key(),
+    )
+    camera = works.plan_work(
+        world.branch, works.WorkPlan("camera", "监控", "", 8000, "fees", days_ago(9)), chair
+    )
+    db.session.commit()
+
+    def pay(amount: int) -> Any:
+        return fund.record_work_payment(
+            camera,
+            chair,
+            payer="common_income",
+            amount_fen=amount,
+            paid_on=days_ago(1),
+            reference="发票0012",
+            photo="",
+            request_key=_key(),
+        )
+
+    _refused("holds", lambda: pay(8_000))  # the cash box holds 60 yuan
+    row = pay(5_000)
+    db.session.commit()
+    assert hooks.cash_box(area.id).balance_fen == 1_000
+    assert treasury_proofs.check_accounts(area.id) == []
+    assert [(c.source, c.amount_fen) for c in fund.costs_of([camera.id])[camera.id]] == [
+        ("common_income", 5_000)
+    ]
+    assert row.area_id == area.id
+
+
 # --- pages and forms --------------------------------------------------------------------------
 
 
