@@ -121,7 +121,7 @@ def record_expense(
         request_key=request_key,
     )
     if paid_from is not None:
-        _check_paid_from(area.id, paid_from, amount_fen if not needs_approval else 0)
+        check_paid_from(area.id, paid_from, amount_fen if not needs_approval else 0)
     db.session.add(expense)
     if paid_from is not None:
         db.session.flush()
@@ -136,7 +136,8 @@ def record_expense(
     return expense
 
 
-def _check_paid_from(area_id: int, account: MoneyAccount, amount_fen: int) -> None:
+def check_paid_from(area_id: int, account: MoneyAccount, amount_fen: int) -> None:
+    """Refuse an account that is not an open one of the area, or that holds too little."""
     if account.area_id != area_id or not account.is_open:
         raise RuleError(_("Choose an open account of this area."), "paid_from")
     db.session.refresh(account)
@@ -202,7 +203,7 @@ def approve_expense(expense: Expense, actor: User, *, staff: bool) -> ExpenseApp
     if chosen is not None:
         account = db.session.get(MoneyAccount, chosen.account_id)
         assert account is not None
-        _check_paid_from(expense.area_id, account, expense.amount_fen)
+        check_paid_from(expense.area_id, account, expense.amount_fen)
     booked = book_month(expense.area_id, clock.today())
     approval = ExpenseApproval(expense_id=expense.id, approved_by_id=actor.id, book_month=booked)
     db.session.add(approval)

@@ -28,13 +28,13 @@ from .. import audit, clock
 from ..auth.models import User
 from ..errors import RuleError
 from ..extensions import db
+from ..fees.expenses import check_paid_from
 from ..fees.ledger import lock_area
 from ..money import format_fen
 from ..notices import service as notices
 from ..registry.models import Building, Compound, Household, Unit
 from ..repairs.models import Funding, Work
 from ..treasury import hooks as treasury_hooks
-from ..treasury import service as treasury
 from ..treasury.models import MoneyAccount
 from ..votes import service as votes
 from ..votes.models import Matter, Vote, VoteStatus
@@ -559,9 +559,7 @@ def record_work_payment(
     account = None
     if payer == Payer.COMMON_INCOME:
         account = paid_from or treasury_hooks.cash_box(area_id)
-        if account.area_id != area_id or not account.is_open:
-            raise RuleError(_("Choose an open account of this area."), "paid_from")
-        treasury.check_funds(account, amount_fen)
+        check_paid_from(area_id, account, amount_fen)
     row = WorkPayment(
         work_id=work.id,
         area_id=area_id,

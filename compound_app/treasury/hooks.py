@@ -144,17 +144,24 @@ def payment_logged(payment: Payment) -> None:
         post(account, payment.amount_fen, payment.paid_on, EntrySource.PAYMENT, payment.id)
 
 
-def payment_reversed(payment: Payment, reversal: Reversal) -> None:
+def _take_back(
+    source: EntrySource, source_id: int, amount_fen: int, void: EntrySource, void_id: int
+) -> None:
+    """Money that came in is voided: it leaves the account its entry put it in (if any)."""
     entry = db.session.scalar(
-        select(MoneyEntry).where(
-            MoneyEntry.source == EntrySource.PAYMENT, MoneyEntry.source_id == payment.id
-        )
+        select(MoneyEntry).where(MoneyEntry.source == source, MoneyEntry.source_id == source_id)
     )
     if entry is not None:
         account = db.session.get(MoneyAccount, entry.account_id)
         assert account is not None
         db.session.flush()
-        post(account, -payment.amount_fen, clock.today(), EntrySource.REVERSAL, reversal.id)
+        post(account, -amount_fen, clock.today(), void, void_id)
+
+
+def payment_reversed(payment: Payment, reversal: Reversal) -> None:
+    _take_back(
+        EntrySource.PAYMENT, payment.id, payment.amount_fen, EntrySource.REVERSAL, reversal.id
+    )
 
 
 def income_received(receipt: IncomeReceipt) -> None:
@@ -169,16 +176,9 @@ def income_received(receipt: IncomeReceipt) -> None:
 
 
 def income_reversed(receipt: IncomeReceipt, reversal: IncomeReversal) -> None:
-    entry = db.session.scalar(
-        select(MoneyEntry).where(
-            MoneyEntry.source == EntrySource.INCOME, MoneyEntry.source_id == receipt.id
-        )
+    _take_back(
+        EntrySource.INCOME, receipt.id, receipt.amount_fen, EntrySource.INCOME_VOID, reversal.id
     )
-    if entry is not None:
-        account = db.session.get(MoneyAccount, entry.account_id)
-        assert account is not None
-        db.session.flush()
-        post(account, -receipt.amount_fen, clock.today(), EntrySource.INCOME_VOID, reversal.id)
 
 
 def work_paid(account: MoneyAccount, amount_fen: int, on: date, payment_id: int) -> None:

@@ -225,7 +225,7 @@ def _pending_out(account_id: int) -> int:
     return sum(m.amount_fen for m in pending_of(account_id) if m.from_account_id == account_id)
 
 
-def check_funds(account: MoneyAccount, amount_fen: int, reserved: int = 0) -> None:
+def _check_funds(account: MoneyAccount, amount_fen: int, reserved: int = 0) -> None:
     """Refuse to take ``amount_fen`` out of the account beyond what it holds (less what
     waiting movements already promise out of it)."""
     db.session.refresh(account)
@@ -277,7 +277,7 @@ def record_movement(
         raise RuleError(_("This account is closed."), "target")
     check_date(moved_on, "moved_on")
     needs_approval = amount_fen > settings_of(area.id).approval_threshold_fen
-    check_funds(source, amount_fen, _pending_out(source.id))
+    _check_funds(source, amount_fen, _pending_out(source.id))
     movement = Movement(
         area_id=area.id,
         kind=kind_of(source, target),
@@ -311,7 +311,7 @@ def approve_movement(movement: Movement, actor: User) -> MovementApproval:
         raise RuleError(_("A second person must approve it, not the one who recorded it."))
     if not may_approve(movement, actor):
         raise RuleError(_("Only a member of this area's committee can approve it."))
-    check_funds(movement.from_account, movement.amount_fen)
+    _check_funds(movement.from_account, movement.amount_fen)
     approval = MovementApproval(movement_id=movement.id, approved_by_id=actor.id)
     db.session.add(approval)
     db.session.flush()
@@ -335,7 +335,7 @@ def reverse_movement(movement: Movement, actor: User, reason: str) -> Movement:
     counted = movement.counts
     source, target = movement.to_account, movement.from_account
     if counted:
-        check_funds(source, movement.amount_fen)
+        _check_funds(source, movement.amount_fen)
     reversal = Movement(
         area_id=movement.area_id,
         kind=MovementKind.REVERSAL,

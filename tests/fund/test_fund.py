@@ -354,6 +354,21 @@ def test_a_work_paid_from_common_income_leaves_its_account_never_beyond_it(
         )
 
     _refused("holds", lambda: pay(8_000))  # the cash box holds 60 yuan
+    elsewhere = hooks.cash_box(world.elsewhere.area_id)  # another area's box
+    _refused(
+        "open account of this area",
+        lambda: fund.record_work_payment(
+            camera,
+            chair,
+            payer="common_income",
+            amount_fen=100,
+            paid_on=days_ago(1),
+            reference="发票0013",
+            photo="",
+            request_key=_key(),
+            paid_from=elsewhere,
+        ),
+    )
     row = pay(5_000)
     db.session.commit()
     assert hooks.cash_box(area.id).balance_fen == 1_000
