@@ -1,4 +1,4 @@
-"""Fixtures: an app per test on a database built by the migrations.
+"""Fixtures: an app per worker, on a fresh database per test built by the migrations.
 
 The shared test world (factories.build_world: two communities, every management model,
 a user for every role) is built once per run. SQLite (the default): the migrations build
@@ -31,7 +31,9 @@ from sqlalchemy import create_engine, func, make_url, select, text
 from werkzeug.routing import Rule
 
 from compound_app import clock, create_app
+from compound_app.database import configure_engine
 from compound_app.extensions import db
+from compound_app.logging_setup import configure_logging
 from tests import factories
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -278,15 +280,56 @@ def make_app(config: dict[str, Any]) -> Flask:
     return app
 
 
+# Fixtures that add routes to the app: the tests using them get an app of their own, as
+# Flask refuses new routes once an app has served a request.
+ROUTE_ADDING_FIXTURES = {"boom", "conflicts"}
+_SHARED: list[Flask] = []
+
+
+def _use_database(app: Flask, uri: str) -> None:
+    """Point the worker's app at ``uri`` with a new engine, as ``create_app`` would make."""
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    engines = db._app_engines[app]  # Flask-SQLAlchemy's engines per app and bind
+    if engines[None].url.render_as_string(hide_password=False) != uri:
+        engines[None] = create_engine(uri, **app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        configure_engine(app)
+
+
 @pytest.fixture
-def app(database_uri: str, tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(_config(database_uri, tmp_path))
+def app(database_uri: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """The worker's app, on this test's fresh database.
+
+    Building an app (blueprints, URL map, extensions) took a quarter of a short test's
+    time, so one app serves every test of a worker: it gets an engine on the test's
+    database, and whatever a test changes on it (config, extensions, middleware, logging)
+    is put back afterwards.
+    """
+    if ROUTE_ADDING_FIXTURES & set(request.fixturenames):
+        app = make_app(_config(database_uri, tmp_path))
+    else:
+        if not _SHARED:
+            _SHARED.append(make_app(_config(database_uri, tmp_path)))
+        app = _SHARED[0]
+        _use_database(app, database_uri)
     # Uploaded photos and backups stay with the test, not in the project's instance folder.
     app.instance_path = str(tmp_path / "instance")
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    config, extensions, wsgi_app = dict(app.config), dict(app.extensions), app.wsgi_app
+    try:
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        logging_changed = any(
+            app.config.get(key) != config.get(key) for key in ("LOG_FORMAT", "LOG_LEVEL")
+        )
+        app.config.clear()
+        app.config.update(config)
+        if logging_changed:
+            configure_logging(app)
+        for name in set(app.extensions) - set(extensions):
+            del app.extensions[name]
+        app.wsgi_app = wsgi_app  # type: ignore[method-assign]
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from datetime import date, timedelta
 from itertools import count
 from typing import Any, TypeVar
 
+from sqlalchemy import select
+
 from compound_app import clock
 from compound_app.auth.models import Role, User
 from compound_app.auth.service import grant, hash_password
@@ -207,23 +209,32 @@ def build_world() -> World:
 
 
 def load_world(ids: dict[str, Any]) -> World:
-    """The world that ``build_world`` made, read back from a copy of its database."""
+    """The world that ``build_world`` made, read back from a copy of its database.
 
-    def get(model: type[T], ident: int) -> T:
-        found = db.session.get(model, ident)
-        assert found is not None, f"{model.__name__} {ident} is not in the world's database"
+    One query per model (most tests ask for the world, so this is part of their set-up).
+    """
+
+    def by_id(model: type[T], wanted: list[int]) -> dict[int, T]:
+        rows = db.session.scalars(select(model).where(model.id.in_(wanted)))  # type: ignore[attr-defined]
+        found = {o.id: o for o in rows}
+        missing = set(wanted) - set(found)
+        assert not missing, f"{model.__name__} {missing} not in the world's database"
         return found
 
+    compound_keys = ("branch", "trust", "unmanaged", "elsewhere")
+    compounds = by_id(Compound, [*ids["contiguous"], *(ids[k] for k in compound_keys)])
+    communities = by_id(Community, [ids["community"], ids["other_community"]])
+    users = by_id(User, list(ids["users"].values()))
     return World(
-        subdistrict=get(Subdistrict, ids["subdistrict"]),
-        community=get(Community, ids["community"]),
-        other_community=get(Community, ids["other_community"]),
-        branch=get(Compound, ids["branch"]),
-        trust=get(Compound, ids["trust"]),
-        contiguous=[get(Compound, i) for i in ids["contiguous"]],
-        unmanaged=get(Compound, ids["unmanaged"]),
-        elsewhere=get(Compound, ids["elsewhere"]),
-        users={key: get(User, i) for key, i in ids["users"].items()},
+        subdistrict=by_id(Subdistrict, [ids["subdistrict"]])[ids["subdistrict"]],
+        community=communities[ids["community"]],
+        other_community=communities[ids["other_community"]],
+        branch=compounds[ids["branch"]],
+        trust=compounds[ids["trust"]],
+        contiguous=[compounds[i] for i in ids["contiguous"]],
+        unmanaged=compounds[ids["unmanaged"]],
+        elsewhere=compounds[ids["elsewhere"]],
+        users={key: users[i] for key, i in ids["users"].items()},
     )
 
 
@@ -607,8 +618,6 @@ def recon_objects(c: Compound, keeper: User) -> dict[str, int]:
     """Reconciliation in the compound's area: a bank payment, a statement imported into the
     area's bank account with a line for it, a bank fee explained, and a resident's claim
     waiting: the ids the reconciliation routes take. Call after ``fee_objects``."""
-    from sqlalchemy import select
-
     from compound_app.fees import ledger
     from compound_app.fees.models import Method
     from compound_app.reconcile import service as reconcile
