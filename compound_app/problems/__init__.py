@@ -5,3 +5,5 @@ and timeline; the subdistrict's kinds and deadlines; grids and their grid worker
 from flask import Blueprint
 
 bp = Blueprint("problems", __name__, url_prefix="/problems")
+
+from . import cli  # noqa: E402, F401  (flask problems escalate, on the blueprint's group)
