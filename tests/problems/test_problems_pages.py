@@ -11,13 +11,13 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from compound_app import access, clock
+from compound_app import access
 from compound_app.extensions import db
 from compound_app.problems import hotline, service
 from compound_app.problems.models import Grid, Level, Problem, ProblemDeadline, ProblemKind, Status
 from compound_app.repairs.models import RepairTask
 from compound_app.votes.models import Answer
-from tests.factories import World, first_household, first_unit, problem_objects, user
+from tests.factories import World, first_household, problem_objects, user
 
 
 def count(model) -> int:  # type: ignore[no-untyped-def]
@@ -330,7 +330,7 @@ def test_the_hotline_export_is_previewed_imported_and_imported_again_without_cha
     ("columns", "named"),
     [
         (hotline.COLUMNS[:-1], "诉求内容"),  # a column missing
-        (hotline.COLUMNS + ("承办单位",), "承办单位"),  # an extra column
+        ((*hotline.COLUMNS, "承办单位"), "承办单位"),  # an extra column
     ],
 )
 def test_a_hotline_export_with_missing_or_extra_columns_is_refused(world, login_as, columns, named):
