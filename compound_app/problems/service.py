@@ -234,9 +234,11 @@ def set_deadlines(subdistrict_id: int, values: dict[str, tuple[int, int]], actor
             db.session.add(row)
         row.reply_hours, row.fix_days = reply_hours, fix_days
         db.session.flush()
+    from ..registry.models import Subdistrict
+
     audit.record(
         "problem_deadlines",
-        None,
+        db.session.get(Subdistrict, subdistrict_id),
         before={k: list(v) for k, v in before.items()},
         after={"subdistrict_id": subdistrict_id, **{k: list(v) for k, v in values.items()}},
     )
