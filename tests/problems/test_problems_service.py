@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
@@ -31,7 +32,8 @@ from tests.factories import World, first_household, first_unit, user
 
 @pytest.fixture(autouse=True)
 def _request(app):  # type: ignore[no-untyped-def]
-    with app.test_request_context():
+    """The services run as if inside a request; their refusals are read in English here."""
+    with app.test_request_context(), force_locale("en"):
         yield
 
 
@@ -271,7 +273,7 @@ def test_declined_it_goes_back_to_where_it_came_from(world):
         problem, service.Assignment("community", owner_id=staff.id), staff, p=p_of(staff)
     )
     db.session.commit()
-    refused("原因", lambda: service.decline(problem, "", staff, p=p_of(staff)))
+    refused("reason", lambda: service.decline(problem, "", staff, p=p_of(staff)))
     service.decline(problem, "属于小区内部事务", staff, p=p_of(staff))
     db.session.commit()
     assert problem.level == Level.COMMITTEE and problem.owner_id is None
@@ -320,7 +322,7 @@ def test_staff_check_a_fix_as_inspectors_and_the_reporter_reopens(world):
     refused("The reporter or community staff", lambda: service.verify(problem, rep, p=p_of(rep)))
     service.verify(problem, staff, p=p_of(staff))
     db.session.commit()
-    refused("原因", lambda: service.reopen(problem, "", resident, p=p_of(resident)))
+    refused("reason", lambda: service.reopen(problem, "", resident, p=p_of(resident)))
     service.reopen(problem, "灯又坏了", resident, p=p_of(resident))
     assert problem.status == Status.OPEN and problem.fixed_by_id is None
     assert problem.reply_due_at > clock.now()
@@ -463,3 +465,27 @@ def test_the_timeline_is_append_only(world):
     with pytest.raises(DatabaseError, match="append-only"):
         db.session.execute(text("DELETE FROM problem_step"))
     db.session.rollback()
+
+
+# --- escalation without anyone opening a page --------------------------------------------------
+
+
+def test_flask_problems_escalate_and_the_workers_periodic_step(world, app, held_clock):
+    held_clock.now = clock.now()
+    first = complaint(world, title="第一条")
+    second = complaint(world, title="第二条")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["problems", "escalate"])
+    assert result.exit_code == 0 and "0 overdue problems escalated" in result.output
+    held_clock.now += timedelta(hours=25)
+    result = runner.invoke(args=["problems", "escalate"])
+    assert "2 overdue problems escalated" in result.output
+    db.session.expire_all()
+    assert {first.level, second.level} == {Level.COMMUNITY}
+    # The SMS worker runs the same step now and then; nothing is overdue any more.
+    from compound_app.messages.cli import _escalate
+
+    _escalate()
+    db.session.expire_all()
+    assert first.escalations == 1
+    assert app.config["PROBLEM_ESCALATE_SECONDS"] > 0
