@@ -315,6 +315,7 @@ class Filing:
     meeting_id: int | None = None
     request_key: str | None = None
     created_at: datetime | None = None  # a hotline ticket's own time (import)
+    fix_due_at: datetime | None = None  # set by hand (an inspection's deadline): not past
     photos: Sequence[Any] = field(default_factory=tuple)
 
 
@@ -500,6 +501,10 @@ def file_problem(
         created_at=filing.created_at or now,
     )
     problem.reply_due_at, problem.fix_due_at = _due(problem, now)
+    if filing.fix_due_at is not None:
+        if filing.fix_due_at < now:
+            raise RuleError(_("A deadline cannot be in the past."), "fix_due")
+        problem.fix_due_at = filing.fix_due_at
     names = store_photos(filing.photos)
     db.session.add(problem)
     for name in names:
@@ -716,6 +721,26 @@ def set_level(
 
         triggers.problem_assigned(problem)
     return problem
+
+
+def assign(
+    problem: Problem,
+    actor: User,
+    *,
+    owner_id: int | None = None,
+    owner_name: str = "",
+    note: str = "",
+    version: int | None = None,
+    p: Principal | None = None,
+) -> Problem:
+    """Give the problem an owner within its level (its deadlines stay)."""
+    return set_level(
+        problem,
+        Assignment(problem.level, owner_id=owner_id, owner_name=owner_name, note=note),
+        actor,
+        version=version,
+        p=p,
+    )
 
 
 def escalate(

@@ -489,3 +489,24 @@ def test_flask_problems_escalate_and_the_workers_periodic_step(world, app, held_
     db.session.expire_all()
     assert first.escalations == 1
     assert app.config["PROBLEM_ESCALATE_SECONDS"] > 0
+
+
+def test_an_inspections_finding_carries_its_deadline_and_gets_an_owner(world):
+    staff = world.users["staff"]
+    later = clock.now() + timedelta(days=10)
+    filing = service.Filing(
+        kind="default:safety", title="消防通道堵塞", source="inspection", fix_due_at=later
+    )
+    problem = service.file_problem(world.community, world.branch, filing, staff, p=p_of(staff))
+    db.session.commit()
+    assert problem.fix_due_at == later
+    filing.fix_due_at = clock.now() - timedelta(hours=1)
+    refused(
+        "in the past",
+        lambda: service.file_problem(world.community, world.branch, filing, staff, p=p_of(staff)),
+    )
+    problem = db.session.get(Problem, problem.id)
+    member = world.users["committee"]
+    service.assign(problem, staff, owner_id=member.id, p=p_of(staff))
+    assert problem.owner_id == member.id and problem.level == Level.COMMITTEE
+    assert problem.fix_due_at == later  # an owner within the level keeps the deadlines
