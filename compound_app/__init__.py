@@ -50,6 +50,7 @@ AREAS = (
     "public",
     "notices",
     "archive",
+    "problems",
 )
 
 

@@ -45,6 +45,7 @@ from .income.models import IncomeContract, IncomeReceipt
 from .messages.models import DevSms, Message, Outbox
 from .notices.models import Notice, NoticeComment, NoticeFile
 from .oversight.models import Milestone
+from .problems.models import Grid, GridBuilding, GridCompound, Problem, ProblemPhoto
 from .public.models import LinkKind, PublicLink
 from .reconcile.models import ReconDecision, StatementImport, StatementLine, TransferClaim
 from .registry.models import (
@@ -69,7 +70,7 @@ from .repairs.models import (
     Work,
 )
 from .treasury.models import MoneyAccount, Movement
-from .votes.models import Ballot, Consultation, ElectorHome, Vote, VoteStatus
+from .votes.models import Answer, Ballot, Consultation, ElectorHome, Vote, VoteStatus
 
 M = TypeVar("M")
 
@@ -106,6 +107,10 @@ class Action(StrEnum):
     RECONCILE = "reconcile"  # on an area, a money account, a statement line, a decision or a
     # transfer claim: import statements, match and explain lines (``may_reconcile``)
     CLAIM_TRANSFER = "claim_transfer"  # on a home: say "我已转账" (its own residents)
+    FILE_PROBLEM = "file_problem"  # on a compound, building, unit, home or community: put a
+    # problem on the register there (``may_file_problem``)
+    HANDLE_PROBLEM = "handle_problem"  # on a problem: set its level and owner, reply, fix,
+    # send it back, link it to a repair (``handles_problem``)
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,15 @@ class Principal:
     rep_areas: set[int] = field(default_factory=set)
     # Areas where the user owns or co-owns a home: worked out when first asked.
     owned_areas: set[int] | None = None
+    # Grid workers (网格员): their grids, the community of each, the compounds a grid
+    # covers whole, the buildings it covers one by one (and their units), and every
+    # compound with at least one building in a grid.
+    grids: set[int] = field(default_factory=set)
+    grid_communities: set[int] = field(default_factory=set)
+    grid_compounds: set[int] = field(default_factory=set)
+    grid_buildings: set[int] = field(default_factory=set)
+    grid_units: set[int] = field(default_factory=set)
+    grid_touched: set[int] = field(default_factory=set)
 
     @property
     def is_anonymous(self) -> bool:
@@ -152,6 +166,7 @@ class Principal:
             (Role.COMMITTEE_MEMBER, self.committee_areas),
             (Role.UNIT_REP, self.rep_units),
             (Role.RESIDENT, self.resident_households),
+            (Role.GRID_WORKER, self.grids),
         ):
             if ids:
                 found.add(role)
@@ -175,6 +190,10 @@ def load_principal(user: User | None) -> Principal:
                 p.rep_units.add(grant.scope_id)
             case Role.RESIDENT:
                 p.resident_households.add(grant.scope_id)
+            case Role.GRID_WORKER:
+                p.grids.add(grant.scope_id)
+    if p.grids:
+        _load_grids(p)
     if p.committee_areas:
         # A seat gives access only during its term.
         from .committees.service import current_areas
@@ -203,6 +222,30 @@ def load_principal(user: User | None) -> Principal:
             p.resident_compounds.add(compound_id)
             p.member_areas.add(area_id)
     return p
+
+
+def _load_grids(p: Principal) -> None:
+    """What a grid worker's grids cover: three small queries, whatever the grids' size."""
+    p.grid_communities = set(
+        db.session.scalars(select(Grid.community_id).where(Grid.id.in_(p.grids)))
+    )
+    p.grid_compounds = set(
+        db.session.scalars(
+            select(GridCompound.compound_id).where(GridCompound.grid_id.in_(p.grids))
+        )
+    )
+    rows = db.session.execute(
+        select(Building.id, Building.compound_id, Unit.id)
+        .join(GridBuilding, GridBuilding.building_id == Building.id)
+        .outerjoin(Unit, Unit.building_id == Building.id)
+        .where(GridBuilding.grid_id.in_(p.grids))
+    )
+    for building_id, compound_id, unit_id in rows:
+        p.grid_buildings.add(building_id)
+        p.grid_touched.add(compound_id)
+        if unit_id is not None:
+            p.grid_units.add(unit_id)
+    p.grid_touched |= p.grid_compounds
 
 
 def principal() -> Principal:
@@ -295,6 +338,8 @@ def locate(obj: Any) -> Location:
             return locate(obj.area)
         case Ballot():
             return locate(db.session.get(Vote, obj.vote_id))
+        case Answer():
+            return locate(db.session.get(Consultation, obj.consultation_id))
         case PublicLink():
             target = link_target(obj)
             if target is None:
@@ -314,6 +359,16 @@ def locate(obj: Any) -> Location:
             return locate(obj.area)
         case DocumentVersion():
             return locate(obj.document)
+        case Problem():
+            if obj.unit_id is not None:
+                return locate(obj.unit)
+            if obj.compound is not None:
+                return locate(obj.compound)
+            return locate(obj.community)
+        case ProblemPhoto():
+            return locate(obj.problem)
+        case Grid():
+            return locate(obj.community)
     raise TypeError(f"access has no rule for {type(obj).__name__}")
 
 
@@ -351,6 +406,11 @@ def can(action: Action, obj: Any = None, p: Principal | None = None) -> bool:
                 Action.VIEW,
                 Action.CONSULT,
             )
+        case Answer():
+            # One home's answer: for those who run the consultation (and turn it into a
+            # problem on the register).
+            runs = _by_place(Action.CONSULT, locate(obj), p)
+            return runs and action in (Action.VIEW, Action.CONSULT)
         case Consultation():
             runs = _by_place(Action.CONSULT, locate(obj), p)
             if action is Action.VIEW:
@@ -413,6 +473,23 @@ def can(action: Action, obj: Any = None, p: Principal | None = None) -> bool:
         case DocumentVersion():
             # A version's file goes with its document.
             return action is Action.VIEW and _document_rule(action, obj.document, p)
+        case Problem():
+            return _problem_rule(action, obj, p)
+        case ProblemPhoto():
+            return action is Action.VIEW and problem_view(obj.problem, p) is not None
+        case Grid():
+            # A grid is its community staff's to run; its grid workers see it.
+            if action is Action.VIEW and obj.id in p.grids:
+                return True
+            return action in (Action.VIEW, Action.MANAGE, Action.MANAGE_PEOPLE) and _staff_over(
+                locate(obj), p
+            )
+        case Compound() | Building() | Unit() | Household() | Community() if (
+            action is Action.FILE_PROBLEM
+        ):
+            return may_file_problem(obj, p)
+    if action in (Action.FILE_PROBLEM, Action.HANDLE_PROBLEM):
+        return False
     if action in _ACCOUNTS or action in (Action.RECONCILE, Action.CLAIM_TRANSFER):
         return False
     return _by_place(action, locate(obj), p)
@@ -497,10 +574,26 @@ def _by_place(action: Action, loc: Location, p: Principal) -> bool:
     if loc.household_id is not None and loc.household_id in p.resident_households:
         # Residents see who lives in their home, but never other residents' numbers.
         return action in (Action.VIEW, Action.VIEW_ROSTER, Action.REPORT, Action.VIEW_PRIVATE)
-    if action in (Action.VIEW, Action.REPORT) and loc.household_id is None:
-        # Buildings and units are common knowledge within a compound; homes are not.
-        return loc.compound_id in p.rep_compounds or loc.compound_id in p.resident_compounds
-    return False
+    if p.grids and _in_grid(loc, p):
+        # A grid worker: the roster and its contacts of the homes in their grid only.
+        return action in (Action.VIEW, Action.VIEW_ROSTER, Action.VIEW_CONTACTS)
+    # Buildings and units are common knowledge within a compound; homes are not.
+    if (
+        action in (Action.VIEW, Action.REPORT)
+        and loc.household_id is None
+        and (loc.compound_id in p.rep_compounds or loc.compound_id in p.resident_compounds)
+    ):
+        return True
+    # A compound where the grid covers some buildings: the compound itself.
+    return action is Action.VIEW and loc.unit_id is None and loc.compound_id in p.grid_touched
+
+
+def _in_grid(loc: Location, p: Principal) -> bool:
+    """Whether a place lies in one of the user's grids (a whole compound, or a unit of a
+    building the grid covers)."""
+    return loc.compound_id in p.grid_compounds or (
+        loc.unit_id is not None and loc.unit_id in p.grid_units
+    )
 
 
 class TaskView(StrEnum):
@@ -978,6 +1071,9 @@ def people_filter(p: Principal | None = None) -> ColumnElement[bool]:
         select(RoleGrant.user_id).where(RoleGrant.area_id.in_(areas)),
         select(RoleGrant.user_id).where(RoleGrant.unit_id.in_(units)),
         select(RoleGrant.user_id).where(RoleGrant.household_id.in_(households)),
+        select(RoleGrant.user_id).where(
+            RoleGrant.grid_id.in_(select(Grid.id).where(Grid.community_id.in_(communities)))
+        ),
         select(Occupant.user_id).where(
             Occupant.household_id.in_(households), Occupant.user_id.is_not(None)
         ),
@@ -1013,6 +1109,7 @@ SCOPE_MODELS: dict[Role, type] = {
     Role.COMMITTEE_MEMBER: ManagementArea,
     Role.UNIT_REP: Unit,
     Role.RESIDENT: Household,
+    Role.GRID_WORKER: Grid,
 }
 
 
@@ -1049,3 +1146,150 @@ def can_manage_account(user: User, p: Principal | None = None) -> bool:
         if obj is None or not can(Action.MANAGE_PEOPLE, obj, p):
             return False
     return True
+
+
+# --- problems (问题清单) -------------------------------------------------------------------------
+
+
+class ProblemView(StrEnum):
+    STAFF = "staff"  # community and subdistrict staff: everything, an anonymous reporter too
+    HANDLER = "handler"  # the committee, the owner, a grid worker: never an anonymous reporter
+    REPORTER = "reporter"  # who reported it (their home), or entered it for a neighbour
+
+
+def is_problem_reporter(problem: Problem, p: Principal | None = None) -> bool:
+    p = p or principal()
+    if p.is_anonymous:
+        return False
+    return problem.reporter_id == p.user_id or (
+        problem.household_id is not None and problem.household_id in p.resident_households
+    )
+
+
+def _problem_in_grid(problem: Problem, p: Principal) -> bool:
+    if not p.grids or problem.compound_id is None:
+        return False
+    return problem.compound_id in p.grid_compounds or (
+        problem.building_id is not None and problem.building_id in p.grid_buildings
+    )
+
+
+def problem_view(problem: Problem | None, p: Principal | None = None) -> ProblemView | None:
+    """How much of a problem the user sees; None when it is out of their sight."""
+    p = p or principal()
+    if problem is None or p.is_anonymous:
+        return None
+    loc = locate(problem)
+    if _staff_over(loc, p):
+        return ProblemView.STAFF
+    if loc.area_id is not None and loc.area_id in p.committee_areas:
+        return ProblemView.HANDLER
+    if problem.owner_id is not None and problem.owner_id == p.user_id:
+        return ProblemView.HANDLER
+    if _problem_in_grid(problem, p):
+        return ProblemView.HANDLER
+    if is_problem_reporter(problem, p) or problem.entered_by_id == p.user_id:
+        return ProblemView.REPORTER
+    return None
+
+
+def shows_reporter(problem: Problem, p: Principal | None = None) -> bool:
+    """Whether the user may see who reported the problem: never the committee (or any
+    non-staff handler) for an anonymous one, never a neighbour."""
+    view = problem_view(problem, p)
+    if view is ProblemView.STAFF:
+        return True
+    if view is ProblemView.HANDLER:
+        return not problem.anonymous
+    return view is ProblemView.REPORTER and is_problem_reporter(problem, p)
+
+
+def handles_problem(problem: Problem, p: Principal | None = None) -> bool:
+    """Who works a problem: the staff over it, its owner, and the committee of its area
+    while it is the committee's (a grid worker files and follows, never handles)."""
+    p = p or principal()
+    if p.is_anonymous:
+        return False
+    loc = locate(problem)
+    if _staff_over(loc, p):
+        return True
+    if problem.owner_id is not None and problem.owner_id == p.user_id:
+        return True
+    return (
+        problem.level == "committee"
+        and loc.area_id is not None
+        and loc.area_id in p.committee_areas
+    )
+
+
+def _problem_rule(action: Action, problem: Problem, p: Principal) -> bool:
+    view = problem_view(problem, p)
+    if view is None:
+        return False
+    if action is Action.VIEW:
+        return True
+    if action is Action.HANDLE_PROBLEM:
+        return handles_problem(problem, p)
+    if action is Action.VIEW_CONTACTS:
+        # Who asked (an assisted entry, a hotline caller): staff, and a grid worker in
+        # their grid; the committee too unless the reporter asked not to be named.
+        return view is ProblemView.STAFF or (
+            view is ProblemView.HANDLER
+            and not problem.anonymous
+            and (_problem_in_grid(problem, p) or can(Action.VIEW_CONTACTS, problem.compound, p))
+        )
+    return False
+
+
+def may_file_problem(place: Any, p: Principal | None = None) -> bool:
+    """Who puts a problem on the register where: staff in their scope (a community-wide
+    one too), the committee in its area, a representative in their units' homes and
+    compound, a resident for their own home, a grid worker in their grid."""
+    p = p or principal()
+    if p.is_anonymous:
+        return False
+    loc = locate(place)
+    if _staff_over(loc, p):
+        return True
+    if isinstance(place, Community):
+        return False
+    if loc.area_id in p.committee_areas:
+        return True
+    if p.grids and (
+        _in_grid(loc, p)
+        or (isinstance(place, Building) and place.id in p.grid_buildings)
+        or (isinstance(place, Compound) and place.id in p.grid_touched)
+    ):
+        return True
+    if isinstance(place, Household):
+        return place.id in p.resident_households or place.unit_id in p.rep_units
+    # The common parts of the compound where they live or represent a stairwell.
+    return loc.compound_id in p.resident_compounds or loc.compound_id in p.rep_compounds
+
+
+def problem_filter(p: Principal | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on Problem for the problems the user sees (the rule above as SQL)."""
+    p = p or principal()
+    if p.is_anonymous:
+        return false()
+    clauses: list[ColumnElement[bool]] = []
+    if p.admin_subdistricts:
+        clauses.append(Problem.subdistrict_id.in_(p.admin_subdistricts))
+    if p.staff_communities:
+        clauses.append(Problem.community_id.in_(p.staff_communities))
+    if p.committee_areas:
+        clauses.append(
+            Problem.compound_id.in_(
+                select(Compound.id).where(Compound.area_id.in_(p.committee_areas))
+            )
+        )
+    clauses.append(Problem.owner_id == p.user_id)
+    clauses.append(Problem.reporter_id == p.user_id)
+    clauses.append(Problem.entered_by_id == p.user_id)
+    if p.resident_households:
+        clauses.append(Problem.household_id.in_(p.resident_households))
+    if p.grid_compounds:
+        clauses.append(Problem.compound_id.in_(p.grid_compounds))
+    if p.grid_buildings:
+        clauses.append(Problem.building_id.in_(p.grid_buildings))
+    return or_(*clauses)

@@ -11,6 +11,7 @@ from .committees.models import Background, Position
 from .fees.models import ApprovalHow, Basis, Cycle, ExpenseKind, Method, ScheduleStatus
 from .fund.models import AppState, Payer, Split
 from .income.models import CONTRACT_KINDS, IncomeKind
+from .problems import models as problems
 from .reconcile.models import ClaimStatus, Explanation
 from .registry.models import (
     Consent,
@@ -159,6 +160,7 @@ LABELS: dict[str, dict[str, Any]] = {
         Role.COMMITTEE_MEMBER: _l("Committee member"),
         Role.UNIT_REP: _l("Unit representative"),
         Role.RESIDENT: _l("Resident"),
+        Role.GRID_WORKER: _l("Grid worker"),
     },
     "repair_category": {
         Category.CLEANING: _l("Cleaning"),
@@ -312,6 +314,56 @@ LABELS: dict[str, dict[str, Any]] = {
     "photo_stage": {
         PhotoStage.BEFORE: _l("Before"),
         PhotoStage.AFTER: _l("After"),
+    },
+    # --- problems (问题清单) ---
+    "problem_kind": {
+        problems.DefaultKind.SANITATION: _l("Environment and sanitation"),
+        problems.DefaultKind.FACILITIES: _l("Facilities and equipment"),
+        problems.DefaultKind.SAFETY: _l("Safety hazard"),
+        problems.DefaultKind.PROPERTY_SERVICE: _l("Property service"),
+        problems.DefaultKind.NEIGHBOURS: _l("Neighbour dispute"),
+        problems.DefaultKind.CONVENIENCE: _l("Everyday services"),
+    },
+    "problem_severity": {
+        problems.Severity.NORMAL: _l("Ordinary"),
+        problems.Severity.SERIOUS: _l("Serious"),
+        problems.Severity.URGENT: _l("Urgent"),
+    },
+    "problem_source": {
+        problems.Source.COMPLAINT: _l("Complaint"),
+        problems.Source.SUGGESTION: _l("Suggestion"),
+        problems.Source.ASSISTED: _l("Entered for a resident"),
+        problems.Source.CONSULTATION: _l("Consultation answer"),
+        problems.Source.INSPECTION: _l("Inspection"),
+        problems.Source.GRID: _l("Grid worker"),
+        problems.Source.MEETING: _l("Meeting"),
+        problems.Source.HOTLINE: _l("12345 hotline"),
+        problems.Source.SURVEY: _l("Door-to-door survey"),
+    },
+    "problem_level": {
+        problems.Level.COMMITTEE: _l("Property committee"),
+        problems.Level.COMMUNITY: _l("Community"),
+        problems.Level.CADRE: _l("Department or cadre"),
+        problems.Level.SUBDISTRICT: _l("Subdistrict Party working committee"),
+    },
+    "problem_status": {
+        problems.Status.OPEN: _l("Awaiting reply"),
+        problems.Status.REPLIED: _l("Replied, being fixed"),
+        problems.Status.FIXED: _l("Fixed, awaiting check"),
+        problems.Status.CLOSED: _l("Closed"),
+    },
+    "problem_step": {
+        problems.StepKind.FILED: _l("Filed"),
+        problems.StepKind.LEVEL: _l("Level set"),
+        problems.StepKind.OWNER: _l("Owner set"),
+        problems.StepKind.REPLIED: _l("Replied"),
+        problems.StepKind.DECLINED: _l("Sent back"),
+        problems.StepKind.ESCALATED: _l("Escalated (overdue)"),
+        problems.StepKind.FIXED: _l("Fixed"),
+        problems.StepKind.VERIFIED: _l("Checked and closed"),
+        problems.StepKind.REOPENED: _l("Reopened"),
+        problems.StepKind.RATED: _l("Rated"),
+        problems.StepKind.LINKED: _l("Linked"),
     },
 }
 

@@ -51,6 +51,16 @@ from .income.models import (  # noqa: F401
 from .messages.models import DevSms, Message, Outbox, SmsPreference  # noqa: F401
 from .notices.models import Notice, NoticeComment, NoticeFile, NoticeRead  # noqa: F401
 from .oversight.models import Certification, Milestone, OversightSettings, StageChange  # noqa: F401
+from .problems.models import (  # noqa: F401
+    Grid,
+    GridBuilding,
+    GridCompound,
+    Problem,
+    ProblemDeadline,
+    ProblemKind,
+    ProblemPhoto,
+    ProblemStep,
+)
 from .public.models import PublicLink, PublicMiss  # noqa: F401
 from .reconcile.models import (  # noqa: F401
     ReconDecision,

@@ -775,3 +775,74 @@ def fund_objects(c: Compound, keeper: User) -> dict[str, int]:
         "disbursement_id": paid.id,
         "payment_id": payment.id,
     }
+
+
+# --- problems: a complaint with a photo, a grid, an answer turned into nothing yet ----------
+
+
+def problem_objects(c: Compound, filer: User) -> dict[str, int]:
+    """A problem in the compound with a photo (filed as a survey finding by ``filer``, who
+    must be the committee or staff there), a grid over the compound, the subdistrict's
+    first kind, and a consultation answer of one of its homes: the ids the problem routes
+    take."""
+    import io
+
+    from PIL import Image
+    from sqlalchemy import select
+    from werkzeug.datastructures import FileStorage
+
+    from compound_app import access
+    from compound_app.problems import service as problems
+    from compound_app.problems.models import Grid
+    from compound_app.votes import consultations
+    from compound_app.votes import service as votes
+    from compound_app.votes.models import Answer
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (120, 90, 90)).save(buffer, "JPEG")
+    buffer.seek(0)
+    p = access.load_principal(filer)
+    problem = problems.file_problem(
+        c.community,
+        c,
+        problems.Filing(
+            kind="default:sanitation",
+            title="楼道堆放杂物",
+            detail="一单元楼道堆满纸箱",
+            source="survey",
+            unit_id=first_unit(c).id,
+            photos=[FileStorage(buffer, "hall.jpg")],
+        ),
+        filer,
+        p=p,
+    )
+    grid = db.session.scalar(select(Grid).where(Grid.community_id == c.community_id))
+    if grid is None:
+        grid = Grid(community_id=c.community_id, name=f"{c.community.name}第一网格")
+        db.session.add(grid)
+        db.session.flush()
+    consultation = consultations.create_consultation(
+        votes.resolve_scope("compound", c.id),
+        "环境整治",
+        "楼道",
+        ["同意", "不同意"],
+        clock.today(),
+        filer,
+    )
+    home = first_unit(c).households[0]
+    answer = Answer(
+        consultation_id=consultation.id,
+        household_id=home.id,
+        option="同意",
+        comment="楼道杂物太多",
+        answered_by_id=filer.id,
+    )
+    db.session.add(answer)
+    db.session.commit()
+    return {
+        "problem_id": problem.id,
+        "problem_photo_id": problem.photos[0].id,
+        "kind_id": problem.kind_id,
+        "grid_id": grid.id,
+        "answer_id": answer.id,
+    }

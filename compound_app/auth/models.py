@@ -20,6 +20,7 @@ class Role(StrEnum):
     COMMITTEE_MEMBER = "committee_member"
     UNIT_REP = "unit_rep"
     RESIDENT = "resident"
+    GRID_WORKER = "grid_worker"  # 网格员, on a grid of a community (problems.models.Grid)
 
 
 # The scope column each role is granted on.
@@ -29,6 +30,7 @@ ROLE_SCOPE = {
     Role.COMMITTEE_MEMBER: "area_id",
     Role.UNIT_REP: "unit_id",
     Role.RESIDENT: "household_id",
+    Role.GRID_WORKER: "grid_id",
 }
 SCOPE_COLUMNS = tuple(ROLE_SCOPE.values())
 
@@ -95,6 +97,7 @@ class RoleGrant(Model):
     area_id: Mapped[int | None] = mapped_column(ForeignKey("management_area.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grid.id"), index=True)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 

@@ -66,6 +66,8 @@ def todos(user: User, p: Principal) -> list[Todo]:
     items += _income_overdue(p)
     items += _claims_to_check(p)
     items += _new_reports(p)
+    items += _problems_to_answer(p)
+    items += _my_complaints(p)
     return items
 
 
@@ -252,3 +254,110 @@ def _new_reports(p: Principal) -> list[Todo]:
         )
         for cid, name, n in rows
     ]
+
+
+def _problems_to_answer(p: Principal) -> list[Todo]:
+    """Problems on the register that wait for this person's reply: the committee's in its
+    areas, the community's for its staff, the subdistrict's for its admins, and any given
+    to them by name. One grouped query; overdue ones first."""
+    from ..problems.models import Level, Problem
+    from ..problems.models import Status as ProblemStatus
+
+    mine: list[ColumnElement[bool]] = [Problem.owner_id == p.user_id]
+    if p.committee_areas:
+        mine.append(
+            and_(
+                Problem.level == Level.COMMITTEE,
+                Problem.compound_id.in_(
+                    select(Compound.id).where(Compound.area_id.in_(p.committee_areas))
+                ),
+            )
+        )
+    if p.staff_communities:
+        mine.append(
+            and_(Problem.level == Level.COMMUNITY, Problem.community_id.in_(p.staff_communities))
+        )
+    if p.admin_subdistricts:
+        mine.append(
+            and_(
+                Problem.level == Level.SUBDISTRICT,
+                Problem.subdistrict_id.in_(p.admin_subdistricts),
+            )
+        )
+    now = clock.now()
+    row = db.session.execute(
+        select(
+            func.count(Problem.id),
+            func.count(Problem.id).filter(Problem.reply_due_at < now),
+            func.min(Problem.id),
+        ).where(or_(*mine), Problem.status == ProblemStatus.OPEN)
+    ).one()
+    waiting, late, first = row
+    if not waiting:
+        return []
+    url = (
+        url_for("problems.show", problem_id=first)
+        if waiting == 1
+        else url_for("problems.mine")
+        if not (p.committee_areas or p.is_staff)
+        else _problem_list_url(p)
+    )
+    text = ngettext(
+        "%(num)d problem on the register waits for your reply.",
+        "%(num)d problems on the register wait for your reply.",
+        waiting,
+    )
+    if late:
+        text += " " + ngettext("%(num)d is overdue.", "%(num)d are overdue.", late)
+    return [Todo(text, url, urgent=bool(late))]
+
+
+def _problem_list_url(p: Principal) -> str:
+    if p.admin_subdistricts:
+        return url_for("problems.subdistrict", subdistrict_id=min(p.admin_subdistricts))
+    if p.staff_communities:
+        return url_for("problems.community", community_id=min(p.staff_communities))
+    compound = db.session.scalar(
+        select(func.min(Compound.id)).where(Compound.area_id.in_(p.committee_areas))
+    )
+    return url_for("problems.compound", compound_id=compound)
+
+
+def _my_complaints(p: Principal) -> list[Todo]:
+    """A resident's complaints: one reported fixed waits for their check (first)."""
+    from ..problems.models import OPEN, Problem
+    from ..problems.models import Status as ProblemStatus
+
+    if not p.resident_households:
+        return []
+    mine = or_(Problem.reporter_id == p.user_id, Problem.household_id.in_(p.resident_households))
+    rows = db.session.execute(
+        select(Problem.status, func.count(Problem.id), func.min(Problem.id))
+        .where(mine, Problem.status.in_(OPEN))
+        .group_by(Problem.status)
+    ).all()
+    found: list[Todo] = []
+    fixed = next(((n, first) for status, n, first in rows if status == ProblemStatus.FIXED), None)
+    if fixed is not None:
+        found.append(
+            Todo(
+                _("Your complaint is reported fixed: please check it."),
+                url_for("problems.show", problem_id=fixed[1])
+                if fixed[0] == 1
+                else url_for("problems.mine"),
+                urgent=True,
+            )
+        )
+    waiting = sum(n for status, n, _first in rows if status != ProblemStatus.FIXED)
+    if waiting:
+        found.append(
+            Todo(
+                ngettext(
+                    "%(num)d of your complaints and suggestions is being handled.",
+                    "%(num)d of your complaints and suggestions are being handled.",
+                    waiting,
+                ),
+                url_for("problems.mine"),
+            )
+        )
+    return found

@@ -117,4 +117,11 @@ def index() -> Response:
         non_owner=non_owner_homes(current_user, p) if homes else set(),
         models=list(ManagementModel),
         administered=access.administered(p),
+        grid_compounds=(
+            db.session.scalars(
+                select(Compound).where(Compound.id.in_(p.grid_touched)).order_by(Compound.name)
+            ).all()
+            if p.grid_touched
+            else []
+        ),
     )

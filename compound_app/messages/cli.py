@@ -33,11 +33,16 @@ def work(once: bool, sleep: float | None) -> None:
         nonlocal stopping
         stopping = True  # the row in hand is finished first
 
+    every = current_app.config.get("PROBLEM_ESCALATE_SECONDS", 0)
+    next_escalation = time.monotonic()
     if not once:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         click.echo(f"SMS worker {token} started ({current_app.config['SMS_BACKEND']}).")
     while True:
+        if every and not once and time.monotonic() >= next_escalation:
+            next_escalation = time.monotonic() + every
+            _escalate()
         try:
             report = run_batch(token)
         except OperationalError as err:  # the database restarting: try again shortly
@@ -61,6 +66,21 @@ def work(once: bool, sleep: float | None) -> None:
         if stopping:
             break
     db.session.remove()
+
+
+def _escalate() -> None:
+    """The worker's periodic step: overdue problems go up one level (``flask problems
+    escalate``). A failure is logged and tried at the next period; delivery goes on."""
+    from ..problems.cli import escalate_now
+
+    try:
+        moved = escalate_now()
+    except Exception as err:  # the worker keeps delivering whatever this step meets
+        db.session.rollback()
+        log.warning("problem escalation failed (%s)", type(err).__name__)
+        return
+    if moved:
+        click.echo(f"{moved} overdue problems escalated.")
 
 
 @bp.cli.command("remind")

@@ -130,6 +130,58 @@ def community_staff(community_id: int) -> list[User]:
     )
 
 
+# --- problems (问题清单) --------------------------------------------------------------------------
+
+
+def _problem_reporters(problem: Any) -> list[User]:
+    people = {problem.reporter_id: problem.reporter} if problem.reporter is not None else {}
+    if problem.household_id is not None:
+        people.update({u.id: u for u in household_accounts([problem.household_id])})
+    return list(people.values())
+
+
+def problem_moved(problem: Any, actor: User | None) -> None:
+    """A problem was replied to or fixed: its reporter (and the home's accounts) hear of it."""
+    from ..problems.models import Status
+
+    recipients = _others(_problem_reporters(problem), actor)
+    if not recipients:
+        return
+    with _words():
+        if problem.status == Status.FIXED:
+            title = _("Your complaint is fixed: please check it (%(title)s)", title=problem.title)
+        else:
+            title = _("Your complaint has a reply: %(title)s", title=problem.title)
+    notify(recipients, Kind.REPAIR, title, path_for("problems.show", problem_id=problem.id))
+
+
+def problem_filed(problem: Any, actor: User | None) -> None:
+    """A new problem: whoever answers at its level hears of it (the area's committee in a
+    compound, else the community's staff)."""
+    from ..problems.models import Level
+
+    people: list[User] = []
+    if problem.level == Level.COMMITTEE and problem.compound is not None:
+        people = committee_of(problem.compound.area_id)
+    if not people:
+        people = community_staff(problem.community_id)
+    recipients = _others(people, actor)
+    if not recipients:
+        return
+    with _words():
+        title = _("New problem on the register: %(title)s", title=problem.title)
+    notify(recipients, Kind.DUTY, title, path_for("problems.show", problem_id=problem.id))
+
+
+def problem_assigned(problem: Any) -> None:
+    """A problem was given to someone: they hear of it."""
+    if problem.owner is None or not problem.owner.is_enabled:
+        return
+    with _words():
+        title = _("A problem is yours to answer for: %(title)s", title=problem.title)
+    notify([problem.owner], Kind.DUTY, title, path_for("problems.show", problem_id=problem.id))
+
+
 # --- fees -------------------------------------------------------------------------------------
 
 

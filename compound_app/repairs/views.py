@@ -295,6 +295,7 @@ def _task_context(task: RepairTask, view: TaskView, **forms: Any) -> dict[str, A
         "contacts": triage and access.can(Action.VIEW_CONTACTS, task.compound),
         "live": task.status not in FINISHED,
         "back": _way_back(task, triage),
+        "problem": _problem_of(task),
     }
     if workflow.can_assign(task):
         people = workflow.assignable_people(task)
@@ -322,6 +323,14 @@ def _task_context(task: RepairTask, view: TaskView, **forms: Any) -> dict[str, A
         for message in messages
     ]
     return context
+
+
+def _problem_of(task: RepairTask) -> Any:
+    """The problem on the register this task was made from, if the user may open it."""
+    from ..problems.service import problem_of_task
+
+    found = problem_of_task(task.id)
+    return found if found is not None and access.problem_view(found) is not None else None
 
 
 def _way_back(task: RepairTask, triage: bool) -> tuple[str, str]:

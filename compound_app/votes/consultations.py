@@ -117,7 +117,7 @@ class Line:
 class Summary:
     lines: list[Line]
     total: Line
-    comments: list[tuple[str, str, str]]  # room, option, comment
+    comments: list[tuple[str, str, str, int]]  # room, option, comment, the answer's id
 
 
 def summary(consultation: Consultation) -> Summary:
@@ -141,7 +141,7 @@ def summary(consultation: Consultation) -> Summary:
             line.counts[found.option] = line.counts.get(found.option, 0) + 1
             total.counts[found.option] = total.counts.get(found.option, 0) + 1
             if found.comment:
-                comments.append((f"{key}-{home.room}", found.option, found.comment))
+                comments.append((f"{key}-{home.room}", found.option, found.comment, found.id))
     return Summary(list(lines.values()), total, comments)
 
 

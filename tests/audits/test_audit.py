@@ -952,6 +952,7 @@ from . import (  # noqa: E402,F401
     audit_messages,
     audit_notices,
     audit_oversight_votes,
+    audit_problems,
     audit_public,
     audit_reconcile,
     audit_repairs,

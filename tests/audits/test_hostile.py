@@ -107,6 +107,22 @@ from compound_app.oversight.forms import (
     StageForm,
 )
 from compound_app.people.forms import GrantForm, PersonForm
+from compound_app.problems.forms import (
+    CoverForm,
+    DeadlinesForm,
+    FromAnswerForm,
+    GridForm,
+    GridWorkerForm,
+    HotlineConfirmForm,
+    HotlineUploadForm,
+    KindChangeForm,
+    KindForm,
+    LevelForm,
+    ProblemForm,
+    RepairForm,
+)
+from compound_app.problems.forms import MoveForm as ProblemMoveForm
+from compound_app.problems.forms import RateForm as ProblemRateForm
 from compound_app.public import service as public_links
 from compound_app.public.forms import RevokeForm
 from compound_app.public.models import LinkKind
@@ -161,6 +177,7 @@ from tests.factories import (
     income_objects,
     notice_objects,
     pilot_vote_objects,
+    problem_objects,
     recon_objects,
     repair_objects,
     user,
@@ -339,9 +356,27 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "fund.close": {},
     "fund.work_payment": WorkPaymentForm,
     # --- end the maintenance fund ---
+    # --- problems (问题清单) ---
+    "problems.create": ProblemForm,
+    "problems.community_new": ProblemForm,
+    "problems.set_level": LevelForm,
+    "problems.move": ProblemMoveForm,
+    "problems.rate": ProblemRateForm,
+    "problems.to_repair": RepairForm,
+    "problems.from_answer": FromAnswerForm,
+    "problems.hotline_import": HotlineUploadForm,
+    # The confirmation carries the preview's signed tickets; forged ones are refused.
+    "problems.hotline_confirm": HotlineConfirmForm,
+    "problems.settings": DeadlinesForm,
+    "problems.add_kind": KindForm,
+    "problems.change_kind": KindChangeForm,
+    "problems.grids": GridForm,
+    "problems.grid": CoverForm,
+    "problems.grid_worker": GridWorkerForm,
+    # --- end problems ---
 }
 # Reading and planning an import writes nothing, whatever the answer.
-WRITES_NOTHING = {"registry.import_roster", "reconcile.import_statement"}
+WRITES_NOTHING = {"registry.import_roster", "reconcile.import_statement", "problems.hotline_import"}
 # Routes that, when they succeed, change who is signed in or with which password.
 SESSION_ROUTES = {"auth.logout", "auth.password", "auth.activate", "auth.login"}
 # Rows these tables gain on a refused request are the point (rate limit, sign-in).
@@ -651,6 +686,26 @@ def valid_values(world: World) -> dict[str, list[Any]]:
         "fund.disburse:amount": ["10", "1,000"],
         "fund.work_payment:photo": [valid_photo()],
         "fund.work_payment:payer": ["common_income", "government"],
+        # --- problems ---
+        "problems.create:kind": ["default:sanitation", "default:safety"],
+        "problems.create:source": ["complaint", "suggestion", "assisted"],
+        "problems.create:severity": ["normal", "urgent"],
+        "problems.create:photos": [valid_photo()],
+        "problems.community_new:kind": ["default:safety"],
+        "problems.community_new:source": ["survey", "hotline"],
+        "problems.community_new:severity": ["normal"],
+        "problems.community_new:photos": [valid_photo()],
+        "problems.set_level:level": ["community", "committee", "cadre"],
+        "problems.move:move": ["reply", "fix", "escalate", "decline", "verify", "reopen"],
+        "problems.move:photos": [valid_photo()],
+        "problems.to_repair:category": ["plumbing", "electrical"],
+        "problems.from_answer:kind": ["default:safety"],
+        "problems.hotline_import:file": [valid_hotline(world)],
+        "problems.change_kind:change": ["rename", "up", "down", "retire", "restore"],
+        "problems.grids:buildings": [[]],
+        "problems.grid:buildings": [[]],
+        "problems.grid_worker:mobile": [user("网格员").mobile],
+        # --- end problems ---
     }
 
 
@@ -714,6 +769,18 @@ def valid_statement() -> Upload:
 
 def valid_photo() -> Upload:
     return image_upload()
+
+
+def valid_hotline(world: World) -> Upload:
+    """A 12345 export of one ticket (the problems' hotline import)."""
+    from compound_app.problems.hotline import COLUMNS
+
+    return xlsx_upload(
+        [
+            list(COLUMNS),
+            ["GD9", "2026-06-10 09:30", "张三", "", world.community.name, "", "安全隐患", "噪音"],
+        ]
+    )
 
 
 def valid_pdf() -> Upload:
@@ -987,6 +1054,15 @@ class Harness:
         }
         for scope in self.scopes.values():
             scope.ids.update(funds[scope.ids["compound_id"]])
+        # --- problems: a problem with a photo, a grid, a kind and an answer in every scope ---
+        listed = {
+            branch.id: problem_objects(branch, w.users["committee"]),
+            w.trust.id: problem_objects(w.trust, w.users["staff"]),
+            w.elsewhere.id: problem_objects(w.elsewhere, w.users["other_staff"]),
+            w.contiguous[0].id: problem_objects(w.contiguous[0], w.users["area_committee"]),
+        }
+        for scope in self.scopes.values():
+            scope.ids.update(listed[scope.ids["compound_id"]])
         self.valid = valid_values(world)
 
     def close(self) -> None:
@@ -1508,6 +1584,8 @@ def test_nastiest_payloads_on_every_route_as_every_role(
 QUERY_PARAMS = ["q", "model", "pilot", "community", "page", "close", "next", "month", "year"]
 # The repair pages': task filters, a home or decision to report for, the live version.
 QUERY_PARAMS += ["status", "category", "household", "decision", "kind", "v"]
+# The problem register's: its level filter, and the source a filing form opens with.
+QUERY_PARAMS += ["level", "source"]
 
 
 def _watching_queries(app: Flask, seen: list[str]) -> type:

@@ -26,6 +26,7 @@ from tests.factories import (
     income_objects,  # common-part income
     notice_objects,  # the notices' routes
     pilot_vote_objects,
+    problem_objects,  # the problem register
     recon_objects,  # reconciliation
     repair_objects,
 )
@@ -72,6 +73,7 @@ def _foreign_args(world: World) -> dict[str, object]:
         **income_objects(world.elsewhere, other),  # common-part income
         **archive_objects(world.elsewhere, other),  # archive
         **fund_objects(world.elsewhere, other),  # the maintenance fund
+        **problem_objects(world.elsewhere, other),  # the problem register
         "compound_id": objs["compound"].id,
         "community_id": world.other_community.id,
         "area_id": objs["area"].id,

@@ -55,6 +55,7 @@ from compound_app.income.models import (
     IncomeReversal,
 )
 from compound_app.months import add_months, month_of
+from compound_app.problems.models import ProblemChangeRefused, ProblemStep
 from compound_app.reconcile.models import (
     ReconChangeRefused,
     ReconDecision,
@@ -82,6 +83,7 @@ from tests.factories import (
     first_unit,
     fund_objects,
     income_objects,
+    problem_objects,
     recon_objects,
 )
 
@@ -121,6 +123,7 @@ CASES: dict[type, tuple[type[Exception], str, Any]] = {
     FundStep: (FundChangeRefused, "state", "closed"),
     FundDisbursement: (FundChangeRefused, "amount_fen", 1),
     WorkPayment: (FundChangeRefused, "amount_fen", 1),
+    ProblemStep: (ProblemChangeRefused, "note", "改写"),
 }
 MODELS = list(CASES)
 
@@ -223,6 +226,7 @@ def _records(world: World) -> None:
     archive_objects(world.branch, chair)  # a document's first version
     recon_objects(world.branch, chair)  # a statement, its lines, a decision, a claim
     fund_objects(world.branch, chair)  # the maintenance fund's records
+    problem_objects(world.branch, chair)  # a problem and its timeline
     db.session.commit()
     for model in CASES:
         assert count(model) > 0, model.__name__

@@ -362,7 +362,7 @@ def test_the_upload_routes_are_the_ones_whose_forms_send_files(app):
         )
     }
     # The import's confirmation sends back the preview's token, as large as the file was.
-    tokens = {"registry.import_confirm", "reconcile.import_confirm"}
+    tokens = {"registry.import_confirm", "reconcile.import_confirm", "problems.hotline_confirm"}
     assert upload_endpoints(app) == sending_files | tokens
     assert sending_files >= {
         "fees.new_expense",
@@ -948,7 +948,11 @@ def _url_args(world: World, app: Flask) -> dict[str, object]:
 
     reconciled = recon_objects(world.branch, world.users["committee"])  # reconciliation
     funded = fund_objects(world.branch, world.users["committee"])  # the maintenance fund
+    from tests.factories import problem_objects  # the problem register
+
+    listed = problem_objects(world.branch, world.users["committee"])
     return {
+        **listed,
         **reconciled,
         **funded,
         **earned,
