@@ -149,7 +149,9 @@ def new(community_id: int) -> Response:
 @bp.post("/communities/<int:community_id>/projects")
 def create(community_id: int) -> Response:
     found = access.get_or_404(Community, community_id, Action.RECTIFY)
-    form = _project_form(found, [], formdata=True)
+    # The problems sent are offered too: the service says why one cannot be taken on.
+    sent = [n for n in (whole_number(v) for v in request.form.getlist("problems")) if n]
+    form = _project_form(found, sent, formdata=True)
 
     def change() -> RectifyProject:
         draft = service.Draft(
