@@ -128,7 +128,11 @@ class ItemEditForm(AppForm):
 
 class ItemPickForm(AppForm):
     item_id = IdField()
-    direction = SelectField(default="up", choices=[("up", "up"), ("down", "down")])
+    direction = SelectField(default="up")
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.direction.choices = [("up", "up"), ("down", "down")]
 
 
 class InspectionForm(AppForm):

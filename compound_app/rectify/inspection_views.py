@@ -15,7 +15,7 @@ from ..access import Action
 from ..fields import new_key, whole_number
 from ..forms import form_status, submit
 from ..htmx import render
-from ..registry.models import Compound, Pilot, Subdistrict
+from ..registry.models import Pilot, Subdistrict
 from ..security import accepts_uploads
 from ..uploads import send_upload
 from . import bp, inspections
@@ -141,7 +141,7 @@ def start_inspection() -> Response:
     done = submit(
         form,
         lambda: inspections.start(
-            access.find(Compound, form.compound_id.data, Action.INSPECT),
+            inspections.pick_compound(form.compound_id.data, p),
             viewkit.user(),
             form.visited_on.data,
             form.counterpart.data,

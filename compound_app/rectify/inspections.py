@@ -153,6 +153,16 @@ def may_inspect(compound: Compound, p: Principal) -> bool:
     return access.can(Action.INSPECT, compound, p)
 
 
+def pick_compound(compound_id: int | None, p: Principal) -> Compound | None:
+    """A compound picked on the visit form, if the user may inspect it."""
+    if compound_id is None:
+        return None
+    found = db.session.scalar(
+        select(Compound).where(Compound.id == compound_id, access.inspect_filter(p))
+    )
+    return found
+
+
 def pilots_to_visit(p: Principal) -> list[Compound]:
     """The pilot compounds the user may visit."""
     found = db.session.scalars(
@@ -324,7 +334,8 @@ def finish(inspection: Inspection, actor: User, note: str) -> list[Problem]:
     inspection.finished_at, inspection.note = clock.now(), note
     raised = []
     subdistrict_id = subdistrict_of(inspection)
-    for item_id, result in results.items():
+    order = {i.id: (i.position, i.id) for i in items(subdistrict_of(inspection), with_retired=True)}
+    for item_id, result in sorted(results.items(), key=lambda pair: order.get(pair[0], (0, 0))):
         if result.passed:
             continue
         item = db.session.get(InspectionItem, item_id)
