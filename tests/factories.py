@@ -813,9 +813,10 @@ def problem(
 
 
 def rectify_objects(c: Compound, runner: User) -> dict[str, int]:
-    """A rectification project of one of the compound's problems with a progress photo,
-    and a finished inspection of the compound (a pilot) with a failed item's photo: the
-    ids the rectification and inspection routes take."""
+    """A rectification project of one of the compound's problems with a progress photo, an
+    open problem no project has taken on yet, and a visit to the compound (made a pilot if
+    it is none) with every item recorded, the first failed with a photo: the ids the
+    rectification and inspection routes take."""
     from compound_app import access
     from compound_app.oversight.models import StageChange
     from compound_app.rectify import inspections
@@ -861,9 +862,11 @@ def rectify_objects(c: Compound, runner: User) -> dict[str, int]:
             None if index else _jpeg(),
         )
         result = result or row
+    spare = problem(c, "单元门禁失灵", entered_by=runner)  # open, for a new project
     db.session.commit()
     assert result is not None
     return {
+        "rectify_problem_id": spare.id,
         "project_id": project.id,
         "rectify_photo_id": photo.id,
         "inspection_id": visit.id,

@@ -58,7 +58,9 @@ def _back(found: Subdistrict) -> str:
 def add_item(subdistrict_id: int) -> Response:
     found = _subdistrict(subdistrict_id)
     form = ItemForm()
-    done = submit(form, lambda: inspections.add_item(found, form.text.data, form.fix_days.data))
+    done = submit(
+        form, lambda: inspections.add_item(found, form.text.data or "", form.fix_days.data)
+    )
     if done.ok:
         return viewkit.done(_("The item is on the checklist."), _back(found))
     return _checklist_page(found, form=form, status=form_status(form))
@@ -70,7 +72,9 @@ def edit_item(subdistrict_id: int) -> Response:
     form = ItemEditForm()
     done = submit(
         form,
-        lambda: inspections.edit_item(found, form.item_id.data, form.text.data, form.fix_days.data),
+        lambda: inspections.edit_item(
+            found, form.item_id.data, form.text.data or "", form.fix_days.data
+        ),
     )
     if done.ok:
         return viewkit.done(_("Saved."), _back(found))
@@ -144,7 +148,7 @@ def start_inspection() -> Response:
             inspections.pick_compound(form.compound_id.data, p),
             viewkit.user(),
             form.visited_on.data,
-            form.counterpart.data,
+            form.counterpart.data or "",
             form.key.data,
             p,
         ),
@@ -212,7 +216,7 @@ def record(inspection_id: int) -> Response:
             viewkit.user(),
             form.item_id.data,
             {"passed": True, "failed": False}.get(form.passed.data or ""),
-            form.note.data,
+            form.note.data or "",
             form.photo.data,
         ),
     )
@@ -228,7 +232,7 @@ def record(inspection_id: int) -> Response:
 def finish(inspection_id: int) -> Response:
     found = _inspection(inspection_id, Action.INSPECT)
     form = FinishForm()
-    done = submit(form, lambda: inspections.finish(found, viewkit.user(), form.note.data))
+    done = submit(form, lambda: inspections.finish(found, viewkit.user(), form.note.data or ""))
     if done.ok:
         raised = len(done.result)
         message = (

@@ -157,13 +157,13 @@ def create(community_id: int) -> Response:
         draft = service.Draft(
             kind=form.kind.data,
             level=form.level.data,
-            title=form.title.data,
+            title=form.title.data or "",
             due_on=form.due_on.data,
-            plan=form.plan.data,
+            plan=form.plan.data or "",
             budget_fen=form.budget.data or 0,
             work=service.pick_work(found, form.work.data),
             owner=service.pick_owner(found, form.owner.data),
-            owner_name=form.owner_name.data,
+            owner_name=form.owner_name.data or "",
         )
         return service.create_project(
             service.pick_problems(form.problems.data or []),
@@ -253,7 +253,11 @@ def note(project_id: int) -> Response:
     done = submit(
         form,
         lambda: service.add_note(
-            found, viewkit.user(), form.note.data, request.files.getlist("photos"), form.key.data
+            found,
+            viewkit.user(),
+            form.note.data or "",
+            request.files.getlist("photos"),
+            form.key.data,
         ),
     )
     if done.ok:
@@ -271,7 +275,7 @@ def complete(project_id: int) -> Response:
         lambda: service.complete(
             found,
             viewkit.user(),
-            form.evidence.data,
+            form.evidence.data or "",
             request.files.getlist("photos"),
             form.key.data,
         ),
@@ -291,7 +295,7 @@ def verify(project_id: int) -> Response:
     def change() -> Any:
         rating = whole_number(form.rating.data) if form.rating.data else None
         return service.verify(
-            found, viewkit.user(), form.verdict.data == "accept", form.note.data, rating
+            found, viewkit.user(), form.verdict.data == "accept", form.note.data or "", rating
         )
 
     done = submit(form, change)
@@ -310,7 +314,10 @@ def party(project_id: int) -> Response:
     found = _project(project_id, Action.RECTIFY)
     form = PartyForm()
     done = submit(
-        form, lambda: service.add_party(found, viewkit.user(), form.role.data, form.name.data)
+        form,
+        lambda: service.add_party(
+            found, viewkit.user(), form.role.data or "", form.name.data or ""
+        ),
     )
     if done.ok:
         return viewkit.done(_("The party is recorded."), _here(found) + "#dispute")
@@ -325,7 +332,7 @@ def agreement(project_id: int) -> Response:
     done = submit(
         form,
         lambda: service.record_agreement(
-            found, viewkit.user(), form.text.data, form.photo.data, form.key.data
+            found, viewkit.user(), form.text.data or "", form.photo.data, form.key.data
         ),
     )
     if done.ok:
@@ -337,7 +344,7 @@ def agreement(project_id: int) -> Response:
 def volunteer(project_id: int) -> Response:
     found = _project(project_id, Action.RECTIFY)
     form = VolunteerForm()
-    done = submit(form, lambda: service.add_volunteer(found, viewkit.user(), form.name.data))
+    done = submit(form, lambda: service.add_volunteer(found, viewkit.user(), form.name.data or ""))
     if done.ok:
         return viewkit.done(_("The volunteer is on the list."), _here(found) + "#volunteers")
     return _project_page(found, form_status(form), volunteer_form=form)

@@ -954,6 +954,7 @@ from . import (  # noqa: E402,F401
     audit_oversight_votes,
     audit_public,
     audit_reconcile,
+    audit_rectify,
     audit_repairs,
     audit_treasury,
 )

@@ -27,6 +27,7 @@ from tests.factories import (
     notice_objects,  # the notices' routes
     pilot_vote_objects,
     recon_objects,  # reconciliation
+    rectify_objects,  # rectification and inspections
     repair_objects,
 )
 
@@ -72,6 +73,7 @@ def _foreign_args(world: World) -> dict[str, object]:
         **income_objects(world.elsewhere, other),  # common-part income
         **archive_objects(world.elsewhere, other),  # archive
         **fund_objects(world.elsewhere, other),  # the maintenance fund
+        **rectify_objects(world.elsewhere, other),  # rectification and inspections
         "compound_id": objs["compound"].id,
         "community_id": world.other_community.id,
         "area_id": objs["area"].id,

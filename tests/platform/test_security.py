@@ -948,7 +948,11 @@ def _url_args(world: World, app: Flask) -> dict[str, object]:
 
     reconciled = recon_objects(world.branch, world.users["committee"])  # reconciliation
     funded = fund_objects(world.branch, world.users["committee"])  # the maintenance fund
+    from tests.factories import rectify_objects  # rectification and inspections
+
+    rectified = rectify_objects(world.branch, world.users["staff"])
     return {
+        **rectified,
         **reconciled,
         **funded,
         **earned,
