@@ -45,6 +45,7 @@ AREAS = (
     "people",
     "repairs",
     "oversight",
+    "rectify",
     "votes",
     "messages",
     "public",

@@ -48,6 +48,14 @@ from .oversight.models import Milestone
 from .problems.models import Grid, GridBuilding, GridCompound, Problem, ProblemPhoto
 from .public.models import LinkKind, PublicLink
 from .reconcile.models import ReconDecision, StatementImport, StatementLine, TransferClaim
+from .rectify.models import (
+    Inspection,
+    InspectionResult,
+    PhotoKind,
+    RectifyPhoto,
+    RectifyProblem,
+    RectifyProject,
+)
 from .registry.models import (
     Building,
     Community,
@@ -111,6 +119,10 @@ class Action(StrEnum):
     # problem on the register there (``may_file_problem``)
     HANDLE_PROBLEM = "handle_problem"  # on a problem: set its level and owner, reply, fix,
     # send it back, link it to a repair (``handles_problem``)
+    RECTIFY = "rectify"  # on a community, compound or rectification project: make and run
+    # projects (staff over it; a project's owner runs their own)
+    INSPECT = "inspect"  # on a compound or an inspection: visit a pilot and record the
+    # checklist (staff over it, grid workers whose grid covers it)
 
 
 @dataclass(frozen=True)
@@ -369,6 +381,16 @@ def locate(obj: Any) -> Location:
             return locate(obj.problem)
         case Grid():
             return locate(obj.community)
+        case RectifyProject():
+            if obj.compound_id is not None:
+                return locate(db.session.get(Compound, obj.compound_id))
+            return Location(subdistrict_id=obj.subdistrict_id, community_id=obj.community_id)
+        case RectifyPhoto():
+            return locate(db.session.get(RectifyProject, obj.project_id))
+        case Inspection():
+            return locate(obj.compound)
+        case InspectionResult():
+            return locate(db.session.get(Inspection, obj.inspection_id))
     raise TypeError(f"access has no rule for {type(obj).__name__}")
 
 
@@ -488,7 +510,28 @@ def can(action: Action, obj: Any = None, p: Principal | None = None) -> bool:
             action is Action.FILE_PROBLEM
         ):
             return may_file_problem(obj, p)
-    if action in (Action.FILE_PROBLEM, Action.HANDLE_PROBLEM):
+        case RectifyProject():
+            view = project_view(obj, p)
+            if action is Action.VIEW:
+                return view is not None
+            return action is Action.RECTIFY and view is ProjectView.FULL
+        case RectifyPhoto():
+            # A dispute's signed agreement names its parties: for those who run it only.
+            view = project_view(db.session.get(RectifyProject, obj.project_id), p)
+            if obj.kind == PhotoKind.AGREEMENT:
+                return action is Action.VIEW and view is ProjectView.FULL
+            return action is Action.VIEW and view is not None
+        case Inspection():
+            return _inspection_rule(action, obj, p)
+        case InspectionResult():
+            return action is Action.VIEW and _inspection_rule(
+                action, db.session.get(Inspection, obj.inspection_id), p
+            )
+        case Community() | Compound() if action is Action.RECTIFY:
+            return _staff_over(locate(obj), p)
+        case Compound() if action is Action.INSPECT:
+            return _staff_over(locate(obj), p) or obj.id in grid_compounds(p)
+    if action in (Action.FILE_PROBLEM, Action.HANDLE_PROBLEM, Action.RECTIFY, Action.INSPECT):
         return False
     if action in _ACCOUNTS or action in (Action.RECONCILE, Action.CLAIM_TRANSFER):
         return False
@@ -679,6 +722,132 @@ def asked_scopes(p: Principal | None = None) -> set[tuple[str, int]]:
         scopes |= {("unit", unit_id), ("building", building_id), ("compound", compound_id)}
         scopes.add(("area", area_id))
     return scopes
+
+
+# --- rectification projects and inspections ------------------------------------------------
+
+
+class ProjectView(StrEnum):
+    FULL = "full"  # staff over it, its owner: everything, the parties' names included
+    SEEN = "seen"  # the compound's committee, a grid worker of its grid: the public facts
+    REPORTER = "reporter"  # who reported one of its problems: the public facts, verify, rate
+
+
+def grid_compounds(p: Principal) -> set[int]:
+    """The compounds a grid worker's grids cover, wholly or by one of their buildings."""
+    if p.user_id is None:
+        return set()
+    from .problems.models import GridBuilding, GridCompound
+
+    grids = select(RoleGrant.grid_id).where(
+        RoleGrant.user_id == p.user_id, RoleGrant.role == Role.GRID_WORKER
+    )
+    whole = select(GridCompound.compound_id).where(GridCompound.grid_id.in_(grids))
+    by_building = (
+        select(Building.compound_id)
+        .join(GridBuilding, GridBuilding.building_id == Building.id)
+        .where(GridBuilding.grid_id.in_(grids))
+    )
+    return set(db.session.scalars(union(whole, by_building)))
+
+
+def reported_projects(p: Principal) -> Any:
+    """A select of the ids of projects taking on a problem the user reported."""
+    from .problems.models import Problem
+
+    mine = [Problem.reporter_id == p.user_id]
+    if p.resident_households:
+        mine.append(Problem.household_id.in_(p.resident_households))
+    return (
+        select(RectifyProblem.project_id)
+        .join(Problem, Problem.id == RectifyProblem.problem_id)
+        .where(or_(*mine))
+    )
+
+
+def project_view(project: RectifyProject | None, p: Principal | None = None) -> ProjectView | None:
+    """How much of a rectification project the user sees; None when out of their sight."""
+    p = p or principal()
+    if project is None or p.is_anonymous:
+        return None
+    if _staff_over(locate(project), p) or project.owner_id == p.user_id:
+        return ProjectView.FULL
+    if project.compound_id is not None:
+        compound = db.session.get(Compound, project.compound_id)
+        if compound is not None and (
+            compound.area_id in p.committee_areas or compound.id in grid_compounds(p)
+        ):
+            return ProjectView.SEEN
+    reported = db.session.scalar(
+        select(literal(1))
+        .where(RectifyProject.id == project.id)
+        .where(RectifyProject.id.in_(reported_projects(p)))
+    )
+    return ProjectView.REPORTER if reported else None
+
+
+def project_filter(p: Principal | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on RectifyProject for the projects of a list the user may see there:
+    staff's in their scope, the committee's and grid workers' compounds', the owner's own,
+    and those taking on a problem the user reported."""
+    p = p or principal()
+    if p.is_anonymous:
+        return false()
+    clauses: list[ColumnElement[bool]] = [
+        RectifyProject.owner_id == p.user_id,
+        RectifyProject.id.in_(reported_projects(p)),
+    ]
+    if p.admin_subdistricts:
+        clauses.append(RectifyProject.subdistrict_id.in_(p.admin_subdistricts))
+    if p.staff_communities:
+        clauses.append(RectifyProject.community_id.in_(p.staff_communities))
+    if p.committee_areas:
+        clauses.append(
+            RectifyProject.compound_id.in_(
+                select(Compound.id).where(Compound.area_id.in_(p.committee_areas))
+            )
+        )
+    grid = grid_compounds(p)
+    if grid:
+        clauses.append(RectifyProject.compound_id.in_(grid))
+    return or_(*clauses)
+
+
+def may_rectify_in(community_id: int, subdistrict_id: int, p: Principal | None = None) -> bool:
+    """Staff over the community: they make projects of its problems."""
+    p = p or principal()
+    return subdistrict_id in p.admin_subdistricts or community_id in p.staff_communities
+
+
+def inspect_filter(p: Principal | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on Compound for the compounds the user may inspect (staff's and grid
+    workers')."""
+    p = p or principal()
+    clauses: list[ColumnElement[bool]] = []
+    if p.admin_subdistricts:
+        clauses.append(
+            Compound.community_id.in_(
+                select(Community.id).where(Community.subdistrict_id.in_(p.admin_subdistricts))
+            )
+        )
+    if p.staff_communities:
+        clauses.append(Compound.community_id.in_(p.staff_communities))
+    grid = grid_compounds(p)
+    if grid:
+        clauses.append(Compound.id.in_(grid))
+    return or_(false(), *clauses)
+
+
+def _inspection_rule(action: Action, inspection: Inspection | None, p: Principal) -> bool:
+    """A visit is seen by whoever may inspect the compound, its inspector and the
+    compound's committee (who sign it); recorded by the first two."""
+    if inspection is None:
+        return False
+    compound = inspection.compound
+    inspects = inspection.inspector_id == p.user_id or can(Action.INSPECT, compound, p)
+    if action is Action.VIEW:
+        return inspects or compound.area_id in p.committee_areas
+    return action is Action.INSPECT and inspects
 
 
 # --- the owners' right to see: itemised accounts and the archive ------------------------------

@@ -13,6 +13,7 @@ from .fund.models import AppState, Payer, Split
 from .income.models import CONTRACT_KINDS, IncomeKind
 from .problems import models as problems
 from .reconcile.models import ClaimStatus, Explanation
+from .rectify.models import ProjectKind, ProjectLevel, Stage, StepKind
 from .registry.models import (
     Consent,
     ManagementModel,
@@ -364,6 +365,48 @@ LABELS: dict[str, dict[str, Any]] = {
         problems.StepKind.REOPENED: _l("Reopened"),
         problems.StepKind.RATED: _l("Rated"),
         problems.StepKind.LINKED: _l("Linked"),
+    },
+    # --- rectification (整改清单) and inspections ---
+    "rectify_kind": {
+        ProjectKind.CONVENIENCE: _l("Convenience for residents (惠民便民)"),
+        ProjectKind.LIVELIHOOD: _l("Livelihood (民生)"),
+        ProjectKind.DISPUTE: _l("Resolving a dispute (化解矛盾纠纷)"),
+        ProjectKind.CONTACT: _l("Keeping in touch with residents (联系群众)"),
+        ProjectKind.VOLUNTEER: _l("Volunteer service (志愿服务)"),
+    },
+    "rectify_level": {
+        ProjectLevel.COMPOUND: _l("Compound"),
+        ProjectLevel.COMMUNITY: _l("Community"),
+        ProjectLevel.SUBDISTRICT: _l("Subdistrict (Party working committee)"),
+    },
+    "rectify_stage": {
+        Stage.APPROVED: _l("Approved"),
+        Stage.IN_PROGRESS: _l("Being fixed"),
+        Stage.COMPLETED: _l("Completed, to verify"),
+        Stage.VERIFIED: _l("Verified"),
+    },
+    "rectify_step": {
+        StepKind.CREATED: _l("Project approved"),
+        StepKind.NOTE: _l("Progress"),
+        StepKind.COMPLETED: _l("Completed"),
+        StepKind.VERIFIED: _l("Verified"),
+        StepKind.SENT_BACK: _l("Sent back: not fixed yet"),
+        StepKind.AGREEMENT: _l("Agreement reached"),
+    },
+    "rectify_verdict": {
+        "accept": _l("Fixed: I accept it"),
+        "reject": _l("Not fixed: send it back"),
+    },
+    # A problem's status as a project's page shows it.
+    "rectify_problem_status": {
+        "open": _l("Waiting for a reply"),
+        "replied": _l("Being handled"),
+        "fixed": _l("Fixed, to verify"),
+        "closed": _l("Closed"),
+    },
+    "inspection_result": {
+        "passed": _l("Passed"),
+        "failed": _l("Failed"),
     },
 }
 

@@ -69,6 +69,19 @@ from .reconcile.models import (  # noqa: F401
     StatementMapping,
     TransferClaim,
 )
+from .rectify.models import (  # noqa: F401
+    DisputeParty,
+    Inspection,
+    InspectionItem,
+    InspectionProblem,
+    InspectionResult,
+    RectifyPhoto,
+    RectifyProblem,
+    RectifyProject,
+    RectifyStep,
+    Volunteer,
+    VolunteerSession,
+)
 from .registry.models import (  # noqa: F401
     Building,
     Community,

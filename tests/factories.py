@@ -846,3 +846,109 @@ def problem_objects(c: Compound, filer: User) -> dict[str, int]:
         "grid_id": grid.id,
         "answer_id": answer.id,
     }
+
+
+# --- rectification and inspections ------------------------------------------------------------
+
+
+def problem(
+    c: Compound,
+    title: str = "楼道灯不亮",
+    *,
+    reporter: User | None = None,
+    household: Household | None = None,
+    entered_by: User | None = None,
+    anonymous: bool = False,
+) -> Any:
+    """An open problem of the compound, as a resident's complaint (or staff's entry)."""
+    from compound_app.problems.models import Level, Problem, ProblemStep, Source, Status
+    from compound_app.rectify import moves
+
+    kind = moves.kind_for(c.community.subdistrict_id, None)
+    found = Problem(
+        subdistrict_id=c.community.subdistrict_id,
+        community_id=c.community_id,
+        compound_id=c.id,
+        household_id=household.id if household else None,
+        kind_id=kind.id,
+        title=title,
+        detail=title,
+        source=Source.COMPLAINT if reporter else Source.GRID,
+        reporter_id=reporter.id if reporter else None,
+        entered_by_id=(entered_by or reporter).id,  # type: ignore[union-attr]
+        anonymous=anonymous,
+        level=Level.COMMUNITY,
+        status=Status.OPEN,
+        created_at=clock.now(),
+    )
+    db.session.add(found)
+    db.session.flush()
+    db.session.add(
+        ProblemStep(
+            problem_id=found.id, kind="filed", to_status=Status.OPEN, by_id=found.entered_by_id
+        )
+    )
+    db.session.commit()
+    return found
+
+
+def rectify_objects(c: Compound, runner: User) -> dict[str, int]:
+    """A rectification project of one of the compound's problems with a progress photo, an
+    open problem no project has taken on yet, and a visit to the compound (made a pilot if
+    it is none) with every item recorded, the first failed with a photo: the ids the
+    rectification and inspection routes take."""
+    from compound_app import access
+    from compound_app.oversight.models import StageChange
+    from compound_app.rectify import inspections
+    from compound_app.rectify import service as rectify
+    from compound_app.registry.models import Pilot
+
+    p = access.load_principal(runner)
+    found = problem(c, "垃圾清运不及时", entered_by=runner)
+    project = rectify.create_project(
+        [found],
+        rectify.Draft("livelihood", "compound", "垃圾清运整改", days_ago(-30), plan="每日清运"),
+        runner,
+        f"fixture-rectify-project-{c.id:08d}",
+        p,
+    )
+    note = rectify.add_note(
+        project, runner, "已联系环卫", [_jpeg()], f"fixture-rectify-note-{c.id:08d}"
+    )
+    photo = rectify.photos_of(project)[note.id][0]
+    pilot = c.pilot
+    if pilot is None:
+        pilot = Pilot(
+            compound_id=c.id,
+            selected_on=days_ago(106),
+            stage="organised",
+            stage_since=days_ago(45),
+            model=c.model if c.model != "unmanaged" else "contiguous",
+        )
+        db.session.add(pilot)
+        db.session.flush()
+        db.session.add(StageChange(pilot_id=pilot.id, to_stage="organised", on=days_ago(45)))
+        c.pilot = pilot
+    visit = inspections.start(c, runner, days_ago(1), "物管会主任", f"fixture-visit-{c.id:08d}", p)
+    items = inspections.items(c.community.subdistrict_id)
+    result = None
+    for index, item in enumerate(items):
+        row = inspections.record_result(
+            visit,
+            runner,
+            item.id,
+            index != 0,
+            "" if index else "消防通道堵塞",
+            None if index else _jpeg(),
+        )
+        result = result or row
+    spare = problem(c, "单元门禁失灵", entered_by=runner)  # open, for a new project
+    db.session.commit()
+    assert result is not None
+    return {
+        "rectify_problem_id": spare.id,
+        "project_id": project.id,
+        "rectify_photo_id": photo.id,
+        "inspection_id": visit.id,
+        "result_id": result.id,
+    }

@@ -955,6 +955,7 @@ from . import (  # noqa: E402,F401
     audit_problems,
     audit_public,
     audit_reconcile,
+    audit_rectify,
     audit_repairs,
     audit_treasury,
 )

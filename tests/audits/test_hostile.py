@@ -123,6 +123,7 @@ from compound_app.problems.forms import (
 )
 from compound_app.problems.forms import MoveForm as ProblemMoveForm
 from compound_app.problems.forms import RateForm as ProblemRateForm
+from compound_app.problems.models import Problem
 from compound_app.public import service as public_links
 from compound_app.public.forms import RevokeForm
 from compound_app.public.models import LinkKind
@@ -179,6 +180,7 @@ from tests.factories import (
     pilot_vote_objects,
     problem_objects,
     recon_objects,
+    rectify_objects,
     repair_objects,
     user,
 )
@@ -212,6 +214,22 @@ from compound_app.reconcile.forms import (  # noqa: E402
     UploadForm,
 )
 from compound_app.reconcile.forms import ReasonForm as ReconReasonForm  # noqa: E402
+from compound_app.rectify.forms import (  # noqa: E402
+    AgreementForm,
+    CompleteForm,
+    FinishForm,
+    HoursForm,
+    InspectionForm,
+    ItemEditForm,
+    ItemPickForm,
+    NoteForm,
+    PartyForm,
+    ProjectForm,
+    ResultForm,
+    VerifyForm,
+    VolunteerForm,
+)
+from compound_app.rectify.forms import ItemForm as InspectionItemForm  # noqa: E402
 from compound_app.treasury.forms import AccountForm, MovementForm, ReasonForm  # noqa: E402
 
 FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
@@ -374,6 +392,23 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "problems.grid": CoverForm,
     "problems.grid_worker": GridWorkerForm,
     # --- end problems ---
+    # --- rectification and inspections ---
+    "rectify.create": ProjectForm,
+    "rectify.note": NoteForm,
+    "rectify.complete": CompleteForm,
+    "rectify.verify": VerifyForm,
+    "rectify.party": PartyForm,
+    "rectify.agreement": AgreementForm,
+    "rectify.volunteer": VolunteerForm,
+    "rectify.hours": HoursForm,
+    "rectify.add_item": InspectionItemForm,
+    "rectify.edit_item": ItemEditForm,
+    "rectify.retire_item": ItemPickForm,
+    "rectify.move_item": ItemPickForm,
+    "rectify.start_inspection": InspectionForm,
+    "rectify.record": ResultForm,
+    "rectify.finish": FinishForm,
+    # --- end rectification and inspections ---
 }
 # Reading and planning an import writes nothing, whatever the answer.
 WRITES_NOTHING = {"registry.import_roster", "reconcile.import_statement", "problems.hotline_import"}
@@ -706,6 +741,32 @@ def valid_values(world: World) -> dict[str, list[Any]]:
         "problems.grid:buildings": [[]],
         "problems.grid_worker:mobile": [user("网格员").mobile],
         # --- end problems ---
+        # --- rectification and inspections ---
+        "rectify.create:problems": [
+            [str(i)]
+            for i in db.session.scalars(
+                select(Problem.id)
+                .where(Problem.compound_id.in_([world.branch.id, world.trust.id]))
+                .order_by(Problem.id.desc())
+                .limit(2)
+            )
+        ]
+        or [[""]],
+        "rectify.create:kind": ["livelihood", "dispute"],
+        "rectify.create:level": ["compound", "community"],
+        "rectify.create:work": [""],
+        "rectify.create:owner": [""],
+        "rectify.create:due_on": ["2030-01-01"],
+        "rectify.note:photos": [valid_photo()],
+        "rectify.complete:photos": [valid_photo()],
+        "rectify.verify:verdict": ["accept", "reject"],
+        "rectify.verify:rating": ["", "5"],
+        "rectify.agreement:photo": [valid_photo()],
+        "rectify.hours:volunteer": [""],
+        "rectify.hours:on": ["2026-06-01"],
+        "rectify.move_item:direction": ["up", "down"],
+        "rectify.record:passed": ["passed", "failed"],
+        "rectify.record:photo": [valid_photo()],
     }
 
 
@@ -1063,6 +1124,15 @@ class Harness:
         }
         for scope in self.scopes.values():
             scope.ids.update(listed[scope.ids["compound_id"]])
+        # --- rectification: a project with a photo, an open problem, a visit recorded ---
+        rectified = {
+            branch.id: rectify_objects(branch, w.users["staff"]),
+            w.trust.id: rectify_objects(w.trust, w.users["staff"]),
+            w.elsewhere.id: rectify_objects(w.elsewhere, w.users["other_staff"]),
+            w.contiguous[0].id: rectify_objects(w.contiguous[0], w.users["staff"]),
+        }
+        for scope in self.scopes.values():
+            scope.ids.update(rectified[scope.ids["compound_id"]])
         self.valid = valid_values(world)
 
     def close(self) -> None:

@@ -28,6 +28,7 @@ from tests.factories import (
     pilot_vote_objects,
     problem_objects,  # the problem register
     recon_objects,  # reconciliation
+    rectify_objects,  # rectification and inspections
     repair_objects,
 )
 
@@ -74,6 +75,7 @@ def _foreign_args(world: World) -> dict[str, object]:
         **archive_objects(world.elsewhere, other),  # archive
         **fund_objects(world.elsewhere, other),  # the maintenance fund
         **problem_objects(world.elsewhere, other),  # the problem register
+        **rectify_objects(world.elsewhere, other),  # rectification and inspections
         "compound_id": objs["compound"].id,
         "community_id": world.other_community.id,
         "area_id": objs["area"].id,

@@ -63,6 +63,17 @@ from compound_app.reconcile.models import (
     StatementLine,
     TransferClaim,
 )
+from compound_app.rectify.models import (
+    DisputeParty,
+    Inspection,
+    InspectionProblem,
+    InspectionResult,
+    RectifyChangeRefused,
+    RectifyPhoto,
+    RectifyProblem,
+    RectifyStep,
+    VolunteerSession,
+)
 from compound_app.repairs import workflow as repairs
 from compound_app.repairs.models import RepairEvent, TimelineChangeRefused
 from compound_app.treasury.models import (
@@ -83,8 +94,10 @@ from tests.factories import (
     first_unit,
     fund_objects,
     income_objects,
+    problem,
     problem_objects,
     recon_objects,
+    rectify_objects,
 )
 
 # model: (the error its area raises, an attribute to rewrite, a value to rewrite it with)
@@ -124,6 +137,13 @@ CASES: dict[type, tuple[type[Exception], str, Any]] = {
     FundDisbursement: (FundChangeRefused, "amount_fen", 1),
     WorkPayment: (FundChangeRefused, "amount_fen", 1),
     ProblemStep: (ProblemChangeRefused, "note", "改写"),
+    RectifyProblem: (RectifyChangeRefused, "problem_id", 4242),
+    RectifyStep: (RectifyChangeRefused, "note", "改写"),
+    RectifyPhoto: (RectifyChangeRefused, "file", "other.jpg"),
+    DisputeParty: (RectifyChangeRefused, "role", "改写"),
+    VolunteerSession: (RectifyChangeRefused, "minutes", 1),
+    InspectionResult: (RectifyChangeRefused, "note", "改写"),
+    InspectionProblem: (RectifyChangeRefused, "problem_id", 4242),
 }
 MODELS = list(CASES)
 
@@ -227,9 +247,42 @@ def _records(world: World) -> None:
     recon_objects(world.branch, chair)  # a statement, its lines, a decision, a claim
     fund_objects(world.branch, chair)  # the maintenance fund's records
     problem_objects(world.branch, chair)  # a problem and its timeline
+    _rectify_records(world)
     db.session.commit()
     for model in CASES:
         assert count(model) > 0, model.__name__
+
+
+def _rectify_records(world: World) -> None:
+    """A project with a photo, a dispute's party, a volunteer's hours, and a finished visit
+    that filed a problem."""
+    from compound_app.rectify import inspections
+    from compound_app.rectify import service as rectify
+
+    staff = world.users["staff"]
+    ids = rectify_objects(world.branch, staff)
+    p = access.load_principal(staff)
+    spare = rectify.pick_problems([ids["rectify_problem_id"]])
+    dispute = rectify.create_project(
+        spare,
+        rectify.Draft("dispute", "compound", "漏水纠纷", clock.today()),
+        staff,
+        "append-only-dispute-01",
+        p,
+    )
+    rectify.add_party(dispute, staff, "楼上住户")
+    other = problem(world.trust, "独居老人", entered_by=staff)
+    helping = rectify.create_project(
+        [other],
+        rectify.Draft("volunteer", "compound", "关爱老人", clock.today()),
+        staff,
+        "append-only-volunteer-1",
+        p,
+    )
+    volunteer = rectify.add_volunteer(helping, staff, "张桂兰")
+    rectify.log_hours(helping, staff, volunteer, clock.today(), 90, "append-only-hours-00001")
+    visit = db.session.get(Inspection, ids["inspection_id"])
+    inspections.finish(visit, staff, "")
 
 
 def count(model: type) -> int:

@@ -951,8 +951,12 @@ def _url_args(world: World, app: Flask) -> dict[str, object]:
     from tests.factories import problem_objects  # the problem register
 
     listed = problem_objects(world.branch, world.users["committee"])
+    from tests.factories import rectify_objects  # rectification and inspections
+
+    rectified = rectify_objects(world.branch, world.users["staff"])
     return {
         **listed,
+        **rectified,
         **reconciled,
         **funded,
         **earned,
