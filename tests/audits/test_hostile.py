@@ -1569,9 +1569,9 @@ def _payloads(kind: str) -> list[Any]:
     if kind in ("select", "multi", "flag", "lang"):
         return NASTY_CHOICES
     if kind in TEXT_KINDS:
-        return [v for v in NASTIEST if not _numeric_probe(v)]
+        return [v for v in NASTIEST if not _numeric_probe(v) and not _redundant(v, kind)]
     if kind in NUMBER_KINDS:
-        return [v for v in NASTIEST if not _text_probe(v)]
+        return [v for v in NASTIEST if not _text_probe(v) and not _redundant(v, kind)]
     return NASTIEST
 
 
@@ -1583,6 +1583,15 @@ NUMBER_KINDS = {"money", "month", "date", "count", "id", "version", "area", "mob
 
 def _numeric_probe(value: Any) -> bool:
     return isinstance(value, str) and value in ("9" * 400, "1e309", "１２３", "1391234567٣", "፩")
+
+
+def _redundant(value: Any, kind: str) -> bool:
+    """Covered for every field of the kind by another payload: the attribute-breaking
+    markup is the stricter test of escaping; for text, ten thousand characters of markup
+    the stricter test of length (numbers keep both overflows: int64's and int()'s)."""
+    if value == "<script>alert(1)</script>":
+        return True
+    return kind in TEXT_KINDS and isinstance(value, str) and value == "9" * 5000
 
 
 def _text_probe(value: Any) -> bool:
@@ -1884,17 +1893,18 @@ HTMX_TARGETS = [
 ]
 
 
-# Twelve examples per route: the fixed payloads above already send every nasty value of
-# its kind to every field; Hypothesis adds mixtures of them (each run draws new ones).
+# Six examples per route: the fixed payloads above already send every nasty value of its
+# kind to every field; Hypothesis adds mixtures of them, and each run (three per CI run)
+# draws new ones.
 HYPOTHESIS_SETTINGS = settings(
-    max_examples=12,
+    max_examples=6,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
 
 def _hostile_values(harness: Harness, endpoint: str) -> None:
-    """Twelve generated requests on one route: its fields, a role, an htmx target."""
+    """Six generated requests on one route: its fields, a role, an htmx target."""
 
     @HYPOTHESIS_SETTINGS
     @given(data=st.data())
