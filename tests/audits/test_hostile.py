@@ -28,8 +28,10 @@ import io
 import json
 import logging
 import re
+import shutil
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -167,6 +169,7 @@ from compound_app.votes.forms import (
     VoteForm,
 )
 from tests.audits.test_routes_access import _url
+from tests.conftest import PG_URL, Template
 from tests.factories import (
     PASSWORD,
     World,
@@ -176,6 +179,7 @@ from tests.factories import (
     first_unit,
     fund_objects,
     income_objects,
+    load_world,
     notice_objects,
     pilot_vote_objects,
     problem_objects,
@@ -964,7 +968,7 @@ class Scope:
 class Harness:
     """Clients signed in as every role, URLs filled with objects in each role's scope."""
 
-    def __init__(self, app: Flask, world: World, login_as: Any) -> None:
+    def __init__(self, app: Flask, world: World, login_as: Any, build: bool = True) -> None:
         self.app, self.world, self._login_as = app, world, login_as
         self.rules = {r.endpoint: r for r in app.url_map.iter_rules() if r.endpoint != "static"}
         self.clients: dict[str, Any] = {}
@@ -986,6 +990,11 @@ class Harness:
         # Form classes each route processed (filled while ``recording``, see the test).
         self.forms_seen: dict[str, set[type]] = {}
         self.recording: set[type] | None = None
+        if build:
+            self._build(world)
+
+    def _build(self, world: World) -> None:
+        """Objects of every area in each role's scope; their ids go into the scopes."""
         w = world
         branch = w.branch
         # A unit without the rep in it, so staff replacing its representative leave the
@@ -1512,9 +1521,68 @@ def _check_clean(tables: list[Table], before: dict, after: dict, where: str) -> 
                     assert MOBILE.fullmatch(value), what
 
 
+# SQLite: the harness's objects are built by the first test of a worker; its database
+# file, uploads and ids are kept, and every later test starts from a copy of them.
+_BUILT: dict[str, Any] = {}
+
+
+def _database_file(app: Flask) -> Path:
+    return Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+
+
+def _built_harness(
+    app: Flask, world: World, login_as: Any, world_ids: dict[str, Any], cache: Path
+) -> Harness:
+    path, uploads = _database_file(app), Path(app.instance_path) / "uploads"
+    if not _BUILT:
+        h = Harness(app, world, login_as)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()  # the last connection to close folds the WAL into the file
+        keep = cache
+        shutil.copyfile(path, keep / "harness.db")
+        if uploads.exists():
+            shutil.copytree(uploads, keep / "uploads")
+        _BUILT.update(
+            folder=keep,
+            scopes={role: dict(scope.ids) for role, scope in h.scopes.items()},
+            victims=dict(h.victims),
+            members=dict(h.members),
+        )
+    else:
+        db.session.remove()
+        db.engine.dispose()
+        keep = _BUILT["folder"]
+        for extra in ("-wal", "-shm"):
+            path.with_name(path.name + extra).unlink(missing_ok=True)
+        shutil.copyfile(keep / "harness.db", path)
+        if (keep / "uploads").exists():
+            shutil.copytree(keep / "uploads", uploads, dirs_exist_ok=True)
+        h = Harness(app, world, login_as, build=False)
+        h.scopes = {}
+        for role, ids in _BUILT["scopes"].items():
+            scope = Scope.__new__(Scope)
+            scope.ids = dict(ids)
+            h.scopes[role] = scope
+        h.victims, h.members = dict(_BUILT["victims"]), dict(_BUILT["members"])
+    h.world = load_world(world_ids)
+    h.valid = valid_values(h.world)
+    return h
+
+
 @pytest.fixture
-def harness(app: Flask, world: World, login_as: Any) -> Any:
-    h = Harness(app, world, login_as)
+def harness(
+    app: Flask,
+    world: World,
+    login_as: Any,
+    database_template: Template,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Any:
+    if PG_URL:
+        h = Harness(app, world, login_as)
+    else:
+        cache = _BUILT.get("folder") or tmp_path_factory.mktemp("harness")
+        h = _built_harness(app, world, login_as, database_template.world_ids, cache)
     yield h
     h.close()
 
