@@ -301,7 +301,7 @@ def _overdue(group: Any, where: Any) -> dict[int, int]:
         .where(where, overdue_clause(clock.now()))
         .group_by(group)
     )
-    return dict(db.session.execute(query).tuples().all())
+    return {key: int(n) for key, n in db.session.execute(query)}
 
 
 def _projects(group: Any, where: Any, into: dict[int, Figures]) -> None:

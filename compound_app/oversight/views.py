@@ -70,13 +70,7 @@ def _dashboard_page(select_form: SelectPilotForm | None = None, status: int = 20
     wanted = _filters()
     board = dashboard.build(wanted, p)
     selectable = _selectable(p)
-    lists_scope = set(p.staff_communities)
-    for subdistrict_id in p.admin_subdistricts:
-        lists_scope |= set(
-            db.session.scalars(
-                select(Community.id).where(Community.subdistrict_id == subdistrict_id)
-            )
-        )
+    lists_scope, staff_communities = dashboard.lists_scope(p)
     if selectable and select_form is None:
         select_form = SelectPilotForm(
             formdata=None, selected_on=clock.today(), model=ManagementModel.CONTIGUOUS
@@ -96,8 +90,8 @@ def _dashboard_page(select_form: SelectPilotForm | None = None, status: int = 20
         selectable=selectable,
         select_form=select_form if selectable else None,
         subdistrict_id=dashboard.subdistrict_of(p),
-        lists_totals=lists.total(lists.by_community(sorted(lists_scope)).values()),
-        lists_communities=sorted(p.staff_communities),
+        lists_totals=lists.total(lists.by_community(lists_scope).values()),
+        lists_communities=staff_communities,
     )
 
 
