@@ -231,7 +231,6 @@ def generate(
     else:
         from .fees import bench_statements
         from .notices import bench_notices
-
         from .problem_bench import bench_problems
 
         give_consent()

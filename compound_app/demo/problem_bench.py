@@ -71,7 +71,7 @@ def bench_problems(seed: int = 0) -> int:
         select(func.min(RoleGrant.user_id)).where(RoleGrant.role == Role.SUBDISTRICT_ADMIN)
     )
     rows: dict[Any, list[dict[str, Any]]] = {table: [] for table in TABLES}
-    next_id = {table: 1 for table in TABLES}
+    next_id = dict.fromkeys(TABLES, 1)
 
     def add(table: Any, values: dict[str, Any] | None = None, **more: Any) -> int:
         values = values if values is not None else more
@@ -155,18 +155,18 @@ def bench_problems(seed: int = 0) -> int:
                         problem["rating"] = rng.choice([3, 4, 5, 5])
                         steps.append((StepKind.VERIFIED, Status.CLOSED, at, ""))
                         steps.append((StepKind.RATED, Status.CLOSED, at, ""))
-                if problem["status"] == Status.OPEN and problem["fix_due_at"] < now:
+                overdue = problem["status"] == Status.OPEN and problem["fix_due_at"] < now
+                if overdue and level == Level.COMMITTEE:
                     # Overdue: the community took it over from the committee.
-                    if level == Level.COMMITTEE:
-                        at = problem["reply_due_at"]
-                        problem.update(
-                            level=Level.COMMUNITY,
-                            escalations=1,
-                            escalated_at=at,
-                            reply_due_at=at + timedelta(hours=48),
-                            fix_due_at=at + timedelta(days=7),
-                        )
-                        steps.append((StepKind.ESCALATED, Status.OPEN, at, "超期"))
+                    at = problem["reply_due_at"]
+                    problem.update(
+                        level=Level.COMMUNITY,
+                        escalations=1,
+                        escalated_at=at,
+                        reply_due_at=at + timedelta(hours=48),
+                        fix_due_at=at + timedelta(days=7),
+                    )
+                    steps.append((StepKind.ESCALATED, Status.OPEN, at, "超期"))
                 for kind, status, at, note in steps:
                     add(
                         ProblemStep,
