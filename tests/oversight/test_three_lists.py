@@ -288,3 +288,21 @@ def test_the_admin_switches_the_rule_on_the_thresholds_page(world, login_as) -> 
     assert bad.status_code == 422
     assert settings_for(world.subdistrict.id).overdue_days == 14
     assert clock.now()  # the page never read the real date
+
+
+def test_a_projects_moves_on_its_problems_are_kept_too(app, world) -> None:  # type: ignore[no-untyped-def]
+    from compound_app.rectify import service as rectify
+    from tests.rectify.test_projects import _complaint as resident_complaint
+    from tests.rectify.test_projects import _project
+
+    staff, resident = world.users["staff"], world.users["resident"]
+    with app.test_request_context(), force_locale("en"):
+        project = _project(world, resident_complaint(world))
+        rectify.complete(project, staff, "已更换灯具", [], "rectify-done-key-lists-0001")
+        db.session.commit()
+        rectify.verify(project, resident, True, "好了", rating=5, p=p_of(resident))
+        db.session.commit()
+        assert lists.check() == []
+        f = lists.of_compound(world.branch.id)
+        assert (f.filed, f.resolved, f.closed, f.rated, f.rate) == (1, 1, 1, 1, 100.0)
+        assert f.projects == {"verified": 1} and f.satisfaction == 5
