@@ -132,6 +132,7 @@ class Cast:
     pilot_id: int = 0
     notice_id: int = 0
     notice_token: str = ""
+    subdistrict_id: int = 0
 
 
 def cast() -> Cast:
@@ -218,6 +219,7 @@ def cast() -> Cast:
         pilot_id=compound.pilot.id if compound.pilot else 0,
         notice_id=notice_id or 0,
         notice_token=token or "",
+        subdistrict_id=community.subdistrict_id,
     )
 
 

@@ -139,6 +139,21 @@ PAGES = [
     Page("oversight_admin", "subdistrict_admin", lambda c: "/oversight/", False, 10.0),
     Page("oversight_staff", "community_staff", lambda c: "/oversight/", False),
     Page("pilot_staff", "community_staff", lambda c: f"/oversight/pilots/{c.pilot_id}", True),
+    # The three lists: a compound's problem register, and the subdistrict's lists (every
+    # community's figures, kept per month on write).
+    Page(
+        "problems_committee",
+        "committee_member",
+        lambda c: f"/problems/compounds/{c.compound_id}",
+        True,
+    ),
+    Page(
+        "lists_admin",
+        "subdistrict_admin",
+        lambda c: f"/oversight/lists/subdistricts/{c.subdistrict_id}",
+        False,
+        10.0,
+    ),
     Page("votes_committee", "committee_member", lambda c: "/votes/", True),
     # Messages: the inbox (the home pages above start with what waits for the person).
     Page("inbox_resident", "resident", lambda c: "/messages/", True),

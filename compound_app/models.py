@@ -50,7 +50,13 @@ from .income.models import (  # noqa: F401
 )
 from .messages.models import DevSms, Message, Outbox, SmsPreference  # noqa: F401
 from .notices.models import Notice, NoticeComment, NoticeFile, NoticeRead  # noqa: F401
-from .oversight.models import Certification, Milestone, OversightSettings, StageChange  # noqa: F401
+from .oversight.models import (  # noqa: F401
+    Certification,
+    Milestone,
+    OversightSettings,
+    ProblemMonth,
+    StageChange,
+)
 from .problems.models import (  # noqa: F401
     Grid,
     GridBuilding,

@@ -231,10 +231,12 @@ def generate(
     else:
         from .fees import bench_statements
         from .notices import bench_notices
+        from .problem_bench import bench_problems
 
         give_consent()
         bench_notices()
         bench_statements()
+        bench_problems(seed)
     # A bulk load leaves the query planner's statistics behind; refresh them.
     db.session.execute(text("ANALYZE"))
     db.session.commit()

@@ -13,6 +13,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 
+from .. import clock
 from ..months import month_name
 from ..registry.models import ManagementModel, PartyOrgKind
 from .facts import Facts, window
@@ -41,7 +42,16 @@ def settings_for(subdistrict_id: int) -> OversightSettings:
         collection_pct=80,
         repairs_in_target_pct=80,
         window_months=3,
+        overdue_rule=False,
+        overdue_days=30,
     )
+
+
+def overdue_days(f: Facts) -> float | None:
+    """How long the pilot's longest-overdue open problem has been overdue, in days."""
+    if f.oldest_overdue is None:
+        return None
+    return (clock.now() - f.oldest_overdue).total_seconds() / 86400
 
 
 def _pct(value: float | None) -> str:
@@ -73,6 +83,9 @@ def verdicts(f: Facts, s: OversightSettings) -> dict[str, bool]:
     found["boards"] = bool(f.months) and all(m.board for m in f.months.values())
     share = f.in_target_share
     found["repairs"] = share is not None and share >= s.repairs_in_target_pct
+    if s.overdue_rule:
+        days = overdue_days(f)
+        found["problems"] = days is None or days <= s.overdue_days
     return found
 
 
@@ -168,6 +181,21 @@ def checklist(f: Facts, s: OversightSettings) -> list[Check]:
             url_for("repairs.tasks", compound_id=compound.id, status="finished"),
         )
     )
+
+    # 7. Switched on by the subdistrict: no problem overdue longer than N days.
+    if s.overdue_rule:
+        days = overdue_days(f)
+        checks.append(
+            Check(
+                "problems",
+                _("No problem overdue longer than %(n)d days", n=s.overdue_days),
+                verdict["problems"],
+                _("none overdue")
+                if days is None
+                else _("the longest overdue for %(days)d days", days=int(days)),
+                url_for("problems.compound", compound_id=compound.id, status="overdue"),
+            )
+        )
     return checks
 
 

@@ -130,6 +130,19 @@ def subdistrict_of(p: access.Principal) -> int | None:
     return None
 
 
+def lists_scope(p: access.Principal) -> tuple[list[int], list[int]]:
+    """The communities whose three lists the dashboard totals (all of an admin's
+    subdistrict, a staff member's own), and those the staff member serves."""
+    scope = set(p.staff_communities)
+    if p.admin_subdistricts:
+        scope |= set(
+            db.session.scalars(
+                select(Community.id).where(Community.subdistrict_id.in_(p.admin_subdistricts))
+            )
+        )
+    return sorted(scope), sorted(p.staff_communities)
+
+
 @dataclass
 class Dashboard:
     settings: OversightSettings

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 
 from sqlalchemy import func, select
@@ -22,6 +22,8 @@ from ..committees.models import Committee, CommitteeMember
 from ..extensions import db
 from ..fees.models import AreaMonth, FeeSchedule, FinanceBoard, ScheduleStatus
 from ..months import add_months, month_of
+from ..problems.models import Problem
+from ..problems.models import Status as ProblemStatus
 from ..registry.models import (
     Building,
     Community,
@@ -67,6 +69,8 @@ class Facts:
     open_repairs: int = 0
     overdue_repairs: int = 0
     facilities: dict[str, int] = field(default_factory=dict)
+    # The earliest deadline an open problem of the compound has let pass, if any.
+    oldest_overdue: datetime | None = None
 
     # Read many times per request (sorting, three summaries): worked out once.
     @cached_property
@@ -227,6 +231,23 @@ def gather(pilots: Sequence[Pilot], months: list[date], today: date | None = Non
             .group_by(RepairTask.compound_id)
         ).all()
     )
+    # The problems' checklist rule: the earliest deadline passed by an open problem, two
+    # grouped reads over the open problems past a deadline only.
+    now = clock.now()
+    for status_in, due in (
+        ((ProblemStatus.OPEN,), Problem.reply_due_at),
+        ((ProblemStatus.OPEN, ProblemStatus.REPLIED), Problem.fix_due_at),
+    ):
+        for place_id, oldest in db.session.execute(
+            select(Problem.compound_id, func.min(due))
+            .where(Problem.compound_id.in_(compound_ids), Problem.status.in_(status_in), due < now)
+            .group_by(Problem.compound_id)
+        ):
+            if place_id is None or oldest is None:
+                continue
+            held = by_compound[place_id].oldest_overdue
+            if held is None or oldest < held:
+                by_compound[place_id].oldest_overdue = oldest
     for compound_id, kind, n in db.session.execute(
         select(Facility.compound_id, Facility.kind, func.sum(Facility.count))
         .where(Facility.compound_id.in_(compound_ids), Facility.removed_on.is_(None))

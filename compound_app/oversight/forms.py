@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
+from wtforms import BooleanField, SelectField
 from wtforms.widgets import TextArea
 
 from ..fields import CountField, DateField, IdField, TextField
@@ -82,3 +82,5 @@ class SettingsForm(AppForm):
         _l("Repairs completed within target (%)"), minimum=0, maximum=100
     )
     window_months = CountField(_l("Months looked at"), minimum=1, maximum=12)
+    overdue_rule = BooleanField(_l("Check that no problem is overdue longer than the days below"))
+    overdue_days = CountField(_l("Days a problem may be overdue"), minimum=1, maximum=365)

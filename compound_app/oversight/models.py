@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .. import clock
@@ -28,8 +28,12 @@ class OversightSettings(Model):
     collection_pct: Mapped[int] = mapped_column(default=80)  # in each of the last months
     repairs_in_target_pct: Mapped[int] = mapped_column(default=80)
     window_months: Mapped[int] = mapped_column(default=3)
+    # The rule "no problem overdue longer than N days", switched on per subdistrict.
+    overdue_rule: Mapped[bool] = mapped_column(default=False, server_default=false())
+    overdue_days: Mapped[int] = mapped_column(default=30, server_default="30")
 
     __table_args__ = (
+        CheckConstraint("overdue_days BETWEEN 1 AND 365", name="overdue_days"),
         CheckConstraint("rep_coverage_pct BETWEEN 0 AND 100", name="rep_coverage"),
         CheckConstraint("collection_pct BETWEEN 0 AND 100", name="collection"),
         CheckConstraint("repairs_in_target_pct BETWEEN 0 AND 100", name="repairs"),
@@ -82,3 +86,30 @@ class Certification(Model):
     certified_by: Mapped[User] = relationship()
 
     __table_args__ = (CheckConstraint("passed OR override_reason <> ''", name="override_reason"),)
+
+
+class ProblemMonth(Model):
+    """The three lists' figures of one community, compound and month, kept on write.
+
+    ``compound_id`` 0 holds the community-wide problems. Each figure is what the problem
+    rows say now, counted in the month of the moment it names (filed in the month of
+    ``created_at``, replied in that of ``replied_at``, …): ``oversight.lists`` takes a
+    problem's old contribution away and adds its new one in the flush that changes it, and
+    ``flask oversight check-lists`` recounts them from the problems.
+    """
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), primary_key=True)
+    compound_id: Mapped[int] = mapped_column(primary_key=True)  # 0: community-wide
+    month: Mapped[date] = mapped_column(primary_key=True)
+    filed: Mapped[int] = mapped_column(default=0)
+    replied: Mapped[int] = mapped_column(default=0)
+    reply_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    resolved: Mapped[int] = mapped_column(default=0)  # fixed or verified, now
+    fix_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    closed: Mapped[int] = mapped_column(default=0)  # verified (已办结), now
+    missed: Mapped[int] = mapped_column(default=0)  # its fix deadline passed unfixed
+    escalated: Mapped[int] = mapped_column(default=0)
+    rated: Mapped[int] = mapped_column(default=0)
+    rating_sum: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (Index("ix_problem_month_compound_month", "compound_id", "month"),)

@@ -246,10 +246,14 @@ def certify(pilot: Pilot | None, actor: User, on: date, override_reason: str = "
     return record
 
 
+LIMITS = {"window_months": (1, 12), "overdue_days": (1, 365)}
+
+
 def save_settings(subdistrict_id: int, **values: int) -> OversightSettings:
     for key, value in values.items():
-        limit = 12 if key == "window_months" else 100
-        low = 1 if key == "window_months" else 0
+        if key == "overdue_rule":
+            continue
+        low, limit = LIMITS.get(key, (0, 100))
         if not low <= value <= limit:
             raise RuleError(_("Enter a number from %(a)d to %(b)d.", a=low, b=limit), key)
     row = db.session.get(OversightSettings, subdistrict_id)

@@ -18,7 +18,7 @@ from ..fields import whole_number
 from ..forms import form_status, refuse, submit
 from ..htmx import redirect_after_post, render
 from ..registry.models import Community, Compound, ManagementModel, Pilot, PilotStage
-from . import bp, dashboard, pilots
+from . import bp, dashboard, lists, pilots
 from .checklist import checklist, passes, settings_for
 from .export import pilot_ledger_xlsx
 from .facts import window
@@ -70,6 +70,7 @@ def _dashboard_page(select_form: SelectPilotForm | None = None, status: int = 20
     wanted = _filters()
     board = dashboard.build(wanted, p)
     selectable = _selectable(p)
+    lists_scope, staff_communities = dashboard.lists_scope(p)
     if selectable and select_form is None:
         select_form = SelectPilotForm(
             formdata=None, selected_on=clock.today(), model=ManagementModel.CONTIGUOUS
@@ -89,6 +90,8 @@ def _dashboard_page(select_form: SelectPilotForm | None = None, status: int = 20
         selectable=selectable,
         select_form=select_form if selectable else None,
         subdistrict_id=dashboard.subdistrict_of(p),
+        lists_totals=lists.total(lists.by_community(lists_scope).values()),
+        lists_communities=staff_communities,
     )
 
 
@@ -133,7 +136,13 @@ def _pilot_page(pilot: Pilot, status: int = 200, **forms: Any) -> Response:
     facts = replace(year, months={m: year.months[m] for m in window(settings.window_months)})
     checks = checklist(facts, settings)
     manages = access.can(Action.MANAGE, pilot.compound)
+    problem_trend = lists.trend(pilot.compound_id)
     context: dict[str, Any] = {
+        "lists_figures": lists.of_compound(pilot.compound_id),
+        "problem_trend": [
+            dashboard.series([float(v) for v in values], problem_trend.months)
+            for values in (problem_trend.filed, problem_trend.resolved, problem_trend.missed)
+        ],
         "pilot": pilot,
         "compound": pilot.compound,
         "facts": facts,
@@ -336,6 +345,8 @@ def settings(subdistrict_id: int) -> Response:
             "collection_pct": current.collection_pct,
             "repairs_in_target_pct": current.repairs_in_target_pct,
             "window_months": current.window_months,
+            "overdue_rule": current.overdue_rule,
+            "overdue_days": current.overdue_days,
         }
     )
     if request.method == "POST":
@@ -347,6 +358,8 @@ def settings(subdistrict_id: int) -> Response:
                 collection_pct=form.collection_pct.data,
                 repairs_in_target_pct=form.repairs_in_target_pct.data,
                 window_months=form.window_months.data,
+                overdue_rule=bool(form.overdue_rule.data),
+                overdue_days=form.overdue_days.data,
             ),
         )
         if done.ok:

@@ -114,12 +114,19 @@ def _settings(w: World, client: Any) -> Post:
             "collection_pct": "85",
             "repairs_in_target_pct": "75",
             "window_months": "3",
+            "overdue_rule": "y",
+            "overdue_days": "20",
         },
         lambda: [
             Changed(
                 "oversight_settings",
                 w.subdistrict.id,
-                {"collection_pct": 85, "window_months": 3},
+                {
+                    "collection_pct": 85,
+                    "window_months": 3,
+                    "overdue_rule": True,
+                    "overdue_days": 20,
+                },
                 "oversight_settings",
             )
         ],

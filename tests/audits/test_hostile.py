@@ -1733,6 +1733,8 @@ QUERY_PARAMS = ["q", "model", "pilot", "community", "page", "close", "next", "mo
 QUERY_PARAMS += ["status", "category", "household", "decision", "kind", "v"]
 # The problem register's: its level filter, and the source a filing form opens with.
 QUERY_PARAMS += ["level", "source"]
+# The three lists': their tab, sort and order.
+QUERY_PARAMS += ["tab", "sort", "dir"]
 
 
 def _watching_queries(app: Flask, seen: list[str]) -> type:
