@@ -14,6 +14,7 @@ from compound_app import access, clock
 from compound_app.audit import AuditLog
 from compound_app.errors import RuleError
 from compound_app.extensions import db
+from compound_app.messages.models import Message
 from compound_app.problems.models import Problem, ProblemStep
 from compound_app.rectify import service
 from compound_app.rectify.models import (
@@ -181,6 +182,10 @@ def test_progress_completion_and_the_reporters_verdict(world, login_as):
         "fixed",
         w.users["staff"].id,
     )
+    # The reporter is asked, once, to check the work and rate it on the project's page.
+    told = db.session.scalars(select(Message).where(Message.user_id == w.users["resident"].id))
+    asked = [m for m in told if "请查看并评价" in m.title]
+    assert [m.url for m in asked] == [here]
     # Whoever completed it does not verify it.
     own = staff.post(f"{here}/verify", data={"verdict": "accept", "rating": "", "note": ""})
     assert own.status_code == 422 and "不能由您验收" in own.get_data(as_text=True)
