@@ -362,3 +362,32 @@ def test_the_owner_runs_their_project_the_committee_only_reads(world, login_as):
     )
     assert project.owner_id == chair.id
     assert clock.today() <= project.due_on
+
+
+def test_staff_tick_problems_on_the_register_and_the_pages_link_each_other(world, login_as):
+    w = world
+    one, two = _complaint(w), _complaint(w, "垃圾桶破损")
+    staff = login_as(w.users["staff"])
+    listed = staff.get(f"/problems/communities/{w.community.id}").get_data(as_text=True)
+    assert f'name="problem" value="{one.id}"' in listed and "勾选的问题" in listed
+    # The ticked problems arrive chosen on the new project's form.
+    url = f"/rectify/communities/{w.community.id}/new?problem={one.id}&problem={two.id}"
+    form = staff.get(url).get_data(as_text=True)
+    for chosen in (one, two):
+        assert f'name="problems" type="checkbox" value="{chosen.id}"' in form
+    assert form.count("<input checked") == 2
+    assert staff.post(f"/rectify/communities/{w.community.id}/projects", data=_form([one, two]))
+    project = db.session.scalars(select(RectifyProject)).one()
+    # The problem's page shows its project; the project's page links its problems.
+    page = staff.get(f"/problems/{one.id}").get_data(as_text=True)
+    assert f"/rectify/projects/{project.id}" in page
+    assert f"/problems/{one.id}" in staff.get(f"/rectify/projects/{project.id}").get_data(
+        as_text=True
+    )
+    # The committee and the reporter see the project named, without the staff's buttons.
+    for role in ("committee", "resident"):
+        client = login_as(w.users[role])
+        page = client.get(f"/problems/{one.id}").get_data(as_text=True)
+        assert "楼道照明整改" in page and "/rectify/communities/" not in page, role
+        listed = client.get(f"/problems/compounds/{w.branch.id}").get_data(as_text=True)
+        assert 'name="problem"' not in listed, role
