@@ -106,14 +106,15 @@ def problems_story(seed: int = 2026) -> None:
     if admin is None or subdistrict is None:
         return
     story = _Story(seed)
-    pilots = list(
-        db.session.execute(
+    pilots: list[tuple[Pilot, Compound]] = [
+        (pilot, compound)
+        for pilot, compound in db.session.execute(
             select(Pilot, Compound)
             .join(Compound, Compound.id == Pilot.compound_id)
             .where(Compound.model != ManagementModel.UNMANAGED)
             .order_by(Compound.id)
-        ).tuples()
-    )
+        )
+    ]
     if not pilots:
         return
     kinds = {k.code: k for k in problems.ensure_kinds(subdistrict.id)}
