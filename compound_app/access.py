@@ -530,7 +530,7 @@ def can(action: Action, obj: Any = None, p: Principal | None = None) -> bool:
         case Community() | Compound() if action is Action.RECTIFY:
             return _staff_over(locate(obj), p)
         case Compound() if action is Action.INSPECT:
-            return _staff_over(locate(obj), p) or obj.id in grid_compounds(p)
+            return _staff_over(locate(obj), p) or obj.id in p.grid_touched
     if action in (Action.FILE_PROBLEM, Action.HANDLE_PROBLEM, Action.RECTIFY, Action.INSPECT):
         return False
     if action in _ACCOUNTS or action in (Action.RECONCILE, Action.CLAIM_TRANSFER):
@@ -733,24 +733,6 @@ class ProjectView(StrEnum):
     REPORTER = "reporter"  # who reported one of its problems: the public facts, verify, rate
 
 
-def grid_compounds(p: Principal) -> set[int]:
-    """The compounds a grid worker's grids cover, wholly or by one of their buildings."""
-    if p.user_id is None:
-        return set()
-    from .problems.models import GridBuilding, GridCompound
-
-    grids = select(RoleGrant.grid_id).where(
-        RoleGrant.user_id == p.user_id, RoleGrant.role == Role.GRID_WORKER
-    )
-    whole = select(GridCompound.compound_id).where(GridCompound.grid_id.in_(grids))
-    by_building = (
-        select(Building.compound_id)
-        .join(GridBuilding, GridBuilding.building_id == Building.id)
-        .where(GridBuilding.grid_id.in_(grids))
-    )
-    return set(db.session.scalars(union(whole, by_building)))
-
-
 def reported_projects(p: Principal) -> Any:
     """A select of the ids of projects taking on a problem the user reported."""
     from .problems.models import Problem
@@ -775,7 +757,7 @@ def project_view(project: RectifyProject | None, p: Principal | None = None) -> 
     if project.compound_id is not None:
         compound = db.session.get(Compound, project.compound_id)
         if compound is not None and (
-            compound.area_id in p.committee_areas or compound.id in grid_compounds(p)
+            compound.area_id in p.committee_areas or compound.id in p.grid_touched
         ):
             return ProjectView.SEEN
     reported = db.session.scalar(
@@ -807,9 +789,8 @@ def project_filter(p: Principal | None = None) -> ColumnElement[bool]:
                 select(Compound.id).where(Compound.area_id.in_(p.committee_areas))
             )
         )
-    grid = grid_compounds(p)
-    if grid:
-        clauses.append(RectifyProject.compound_id.in_(grid))
+    if p.grid_touched:
+        clauses.append(RectifyProject.compound_id.in_(p.grid_touched))
     return or_(*clauses)
 
 
@@ -832,9 +813,8 @@ def inspect_filter(p: Principal | None = None) -> ColumnElement[bool]:
         )
     if p.staff_communities:
         clauses.append(Compound.community_id.in_(p.staff_communities))
-    grid = grid_compounds(p)
-    if grid:
-        clauses.append(Compound.id.in_(grid))
+    if p.grid_touched:
+        clauses.append(Compound.id.in_(p.grid_touched))
     return or_(false(), *clauses)
 
 

@@ -862,9 +862,9 @@ def problem(
 ) -> Any:
     """An open problem of the compound, as a resident's complaint (or staff's entry)."""
     from compound_app.problems.models import Level, Problem, ProblemStep, Source, Status
-    from compound_app.rectify import moves
+    from compound_app.problems.service import ensure_kinds
 
-    kind = moves.kind_for(c.community.subdistrict_id, None)
+    kind = ensure_kinds(c.community.subdistrict_id)[0]
     found = Problem(
         subdistrict_id=c.community.subdistrict_id,
         community_id=c.community_id,

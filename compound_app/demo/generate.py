@@ -71,6 +71,7 @@ DEMO_ACCOUNTS = [
     DemoAccount("13900000008", "周玉梅", "单元代表 unit representative — 新国土小区 1号楼 1–2单元"),
     DemoAccount("13900000009", "吴振华", "居民（业主）resident owner — 新国土小区 1号楼1单元101"),
     DemoAccount("13900000010", "郑晓燕", "居民（租户）resident tenant — 城建小区 2号楼1单元302"),
+    DemoAccount("13900000011", "马晓东", "网格员 grid worker — 绿城社区 第一网格"),
 ]
 
 
@@ -217,6 +218,12 @@ def generate(
 
         certify_story()
         ask_story()
+        from .problems import problems_story
+
+        started = time.perf_counter()
+        problems_story(seed)
+        if timings is not None:
+            timings["problems_story"] = time.perf_counter() - started
         # Consent first: an urgent notice texts the consenting neighbours without an account;
         # the messages come last and deliver every SMS the story wrote.
         give_consent()

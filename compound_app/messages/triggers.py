@@ -155,6 +155,23 @@ def problem_moved(problem: Any, actor: User | None) -> None:
     notify(recipients, Kind.REPAIR, title, path_for("problems.show", problem_id=problem.id))
 
 
+def project_completed(project: Any, problems: Collection[Any], actor: User | None) -> None:
+    """A rectification project was completed: the reporters of its problems (and their
+    homes' accounts) are asked to check the work and rate it, on the project's page."""
+    people: dict[int, User] = {}
+    for problem in problems:
+        people.update({u.id: u for u in _problem_reporters(problem)})
+    recipients = _others(list(people.values()), actor)
+    if not recipients:
+        return
+    with _words():
+        title = _(
+            "The work on your complaint is done: please check it and rate it (%(title)s)",
+            title=project.title,
+        )
+    notify(recipients, Kind.REPAIR, title, path_for("rectify.project", project_id=project.id))
+
+
 def problem_filed(problem: Any, actor: User | None) -> None:
     """A new problem: whoever answers at its level hears of it (the area's committee in a
     compound, else the community's staff)."""

@@ -443,7 +443,11 @@ def file_problem(
             )
     elif household is not None and not own_home and filing.source in RESIDENT_SOURCES:
         raise RuleError(_("You cannot file for that home."), "household_id")
-    if filing.source in (Source.HOTLINE, Source.INSPECTION) and not staff:
+    if filing.source == Source.HOTLINE and not staff:
+        raise RuleError(_("Only community and subdistrict staff enter these."), "source")
+    if filing.source == Source.INSPECTION and not (
+        staff or (compound is not None and access.can(Action.INSPECT, compound, p))
+    ):
         raise RuleError(_("Only community and subdistrict staff enter these."), "source")
     if filing.source == Source.GRID and not p.grids and not staff:
         raise RuleError(_("Only grid workers report as a grid worker."), "source")
@@ -889,10 +893,14 @@ def reply(
     *,
     version: int | None = None,
     p: Principal | None = None,
+    by_project: bool = False,
 ) -> Problem:
+    """Answer the reporter. ``by_project``: a rectification project took the problem on
+    (whoever runs the project answers for its problems; the project checked who may)."""
     p = p or access.principal()
     _check_version(problem, version)
-    _must_handle(problem, p)
+    if not by_project:
+        _must_handle(problem, p)
     if problem.status not in (Status.OPEN, Status.REPLIED):
         _must_be_open(problem)
         raise RuleError(_("A fixed problem is not replied to again; reopen it first."))
@@ -920,10 +928,14 @@ def mark_fixed(
     version: int | None = None,
     photos: Sequence[Any] = (),
     p: Principal | None = None,
+    by_project: bool = False,
 ) -> Problem:
+    """Fixed: the reporter is asked to check it. ``by_project``: a rectification project
+    was completed (it checked who may, and tells the reporters itself)."""
     p = p or access.principal()
     _check_version(problem, version)
-    _must_handle(problem, p)
+    if not by_project:
+        _must_handle(problem, p)
     if problem.status not in (Status.OPEN, Status.REPLIED):
         _must_be_open(problem)
         raise RuleError(_("This problem is marked fixed already."))
@@ -944,9 +956,10 @@ def mark_fixed(
     _step(problem, StepKind.FIXED, actor, from_status=before, note=note or "", at=now)
     _flush(problem)
     audit.record("problem_fixed", problem, before={"status": before})
-    from ..messages import triggers
+    if not by_project:
+        from ..messages import triggers
 
-    triggers.problem_moved(problem, actor)
+        triggers.problem_moved(problem, actor)
     return problem
 
 
@@ -967,15 +980,17 @@ def verify(
     note: str = "",
     version: int | None = None,
     p: Principal | None = None,
+    by_project: bool = False,
 ) -> Problem:
-    """The fix checked: the problem is closed."""
+    """The fix checked: the problem is closed. ``by_project``: its rectification project
+    was verified (by a reporter or an inspector, as the project checked)."""
     p = p or access.principal()
     _check_version(problem, version)
     if problem.status != Status.FIXED:
         raise RuleError(_("Only a problem marked fixed is checked."))
     if problem.fixed_by_id == actor.id:
         raise RuleError(_("You fixed it: someone else checks your fix (the reporter or staff)."))
-    if not may_verify(problem, actor, p):
+    if not by_project and not may_verify(problem, actor, p):
         raise RuleError(_("The reporter or community staff check the fix."))
     now = clock.now()
     problem.status = Status.CLOSED
@@ -1006,13 +1021,18 @@ def reopen(
     *,
     version: int | None = None,
     p: Principal | None = None,
+    by_project: bool = False,
 ) -> Problem:
-    """Not fixed after all: open again, with fresh deadlines at its level."""
+    """Not fixed after all: open again, with fresh deadlines at its level.
+
+    ``by_project``: its rectification project was sent back. The project goes on, so the
+    problem stays in hand (replied, its reply kept) with a fresh fix deadline: the reporter
+    sees it is still being worked on, not waiting for an answer."""
     p = p or access.principal()
     _check_version(problem, version)
-    if not may_reopen(problem, p):
-        if problem.status not in (Status.FIXED, Status.CLOSED):
-            raise RuleError(_("Only a fixed or closed problem is reopened."))
+    if problem.status not in (Status.FIXED, Status.CLOSED):
+        raise RuleError(_("Only a fixed or closed problem is reopened."))
+    if not by_project and not may_reopen(problem, p):
         raise RuleError(
             _("The reporter reopens a problem within %(n)d days of its closing.", n=REOPEN_DAYS)
         )
@@ -1020,11 +1040,15 @@ def reopen(
         raise RuleError(_("Please give the reason."), "note")
     before = problem.status
     now = clock.now()
-    problem.status = Status.OPEN
+    problem.status = Status.REPLIED if by_project else Status.OPEN
     problem.fixed_at = problem.fixed_by_id = problem.verified_at = problem.closed_at = None
-    problem.replied_at = None
     with db.session.no_autoflush:
-        problem.reply_due_at, problem.fix_due_at = _due(problem, now)
+        reply_due, fix_due = _due(problem, now)
+    problem.fix_due_at = fix_due
+    if not by_project or problem.replied_at is None:
+        problem.status = Status.OPEN
+        problem.replied_at = None
+        problem.reply_due_at = reply_due
     _step(problem, StepKind.REOPENED, actor, from_status=before, note=reason, at=now)
     _flush(problem)
     audit.record("problem_reopen", problem, before={"status": before})

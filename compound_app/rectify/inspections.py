@@ -4,7 +4,7 @@ the pilot compounds, item by item; finishing a visit files each failed item as a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -16,10 +16,10 @@ from ..access import Action, Principal
 from ..auth.models import User
 from ..errors import RuleError
 from ..extensions import db
-from ..problems.models import Problem
+from ..problems import service as problems
+from ..problems.models import DefaultKind, Level, Problem, ProblemKind, Source
 from ..registry.models import Compound, Pilot, Subdistrict
 from ..uploads import save_photo
-from . import moves
 from .models import Inspection, InspectionItem, InspectionProblem, InspectionResult
 
 # The checklist a subdistrict starts with, from the pilots' self-governance checklist:
@@ -32,6 +32,31 @@ DEFAULT_ITEMS: list[tuple[str, Any, int]] = [
     ("sanitation", _l("Yards, stairwells and bins are clean"), 7),
     ("fire", _l("Fire lanes are clear, extinguishers in date (消防安全)"), 7),
 ]
+
+
+# The kind of problem each default item raises.
+ITEM_KINDS = {
+    "organisation": DefaultKind.PROPERTY_SERVICE,
+    "accounts": DefaultKind.PROPERTY_SERVICE,
+    "representatives": DefaultKind.PROPERTY_SERVICE,
+    "repairs": DefaultKind.FACILITIES,
+    "sanitation": DefaultKind.SANITATION,
+    "fire": DefaultKind.SAFETY,
+}
+
+
+def kind_for(subdistrict_id: int, kind_id: int | None, code: str | None = None) -> ProblemKind:
+    """The kind a failed item files its problem under: the item's own, else the default
+    kind of ``code``, else the subdistrict's first kind in use (the register's kinds,
+    made with the six defaults when the subdistrict has none yet)."""
+    kinds = problems.ensure_kinds(subdistrict_id)
+    for kind in kinds:
+        if kind.id == kind_id and not kind.retired:
+            return kind
+    for kind in kinds:
+        if code is not None and kind.code == code and not kind.retired:
+            return kind
+    return next((k for k in kinds if not k.retired), kinds[0])
 
 
 # --- the checklist ----------------------------------------------------------------------------
@@ -52,7 +77,7 @@ def ensure_defaults(subdistrict: Subdistrict) -> list[InspectionItem]:
         return items(subdistrict.id)
     made = []
     for position, (code, text, days) in enumerate(DEFAULT_ITEMS):
-        kind = moves.kind_for(subdistrict.id, None, moves.ITEM_KINDS.get(code))
+        kind = kind_for(subdistrict.id, None, ITEM_KINDS.get(code))
         item = InspectionItem(
             subdistrict_id=subdistrict.id,
             text=str(text),
@@ -87,7 +112,7 @@ def add_item(subdistrict: Subdistrict, text: str, fix_days: int | None) -> Inspe
         subdistrict_id=subdistrict.id,
         text=text,
         fix_days=fix_days,
-        kind_id=moves.kind_for(subdistrict.id, None).id,
+        kind_id=kind_for(subdistrict.id, None).id,
         position=(last or 0) + 1,
     )
     db.session.add(item)
@@ -314,9 +339,13 @@ def lines(inspection: Inspection) -> list[Line]:
     return found
 
 
-def finish(inspection: Inspection, actor: User, note: str) -> list[Problem]:
-    """Close the visit's record: every failed item becomes a problem of the compound, due
-    within the item's days of the visit."""
+def finish(
+    inspection: Inspection, actor: User, note: str, p: Principal | None = None
+) -> list[Problem]:
+    """Close the visit's record: every failed item becomes a problem of the compound (filed
+    through the register, answered for by the community), due within the item's days of
+    the visit."""
+    p = p or access.principal()
     if inspection.finished_at is not None:
         raise RuleError(_("This visit is finished already."))
     results = latest_results(inspection)
@@ -331,27 +360,37 @@ def finish(inspection: Inspection, actor: User, note: str) -> list[Problem]:
             "note",
         )
     before = audit.snapshot(inspection)
-    inspection.finished_at, inspection.note = clock.now(), note
+    now = clock.now()
+    inspection.finished_at, inspection.note = now, note
     raised = []
     subdistrict_id = subdistrict_of(inspection)
+    compound = inspection.compound
     order = {i.id: (i.position, i.id) for i in items(subdistrict_of(inspection), with_retired=True)}
     for item_id, result in sorted(results.items(), key=lambda pair: order.get(pair[0], (0, 0))):
         if result.passed:
             continue
         item = db.session.get(InspectionItem, item_id)
-        kind = moves.kind_for(subdistrict_id, item.kind_id if item else None)
-        problem = moves.file_inspection_problem(
-            inspection.compound,
-            kind,
-            result.text,
-            _(
-                "Inspection of %(date)s: %(note)s",
-                date=inspection.visited_on.isoformat(),
-                note=result.note,
+        kind = kind_for(subdistrict_id, item.kind_id if item else None)
+        # Due at the end of the item's last day; a visit written up after that day has
+        # passed gets the community's own fix deadline from now instead.
+        due = problems.due_from_date(inspection.visited_on + timedelta(days=result.fix_days))
+        problem = problems.file_problem(
+            compound.community,
+            compound,
+            problems.Filing(
+                kind=str(kind.id),
+                title=result.text,
+                detail=_(
+                    "Inspection of %(date)s: %(note)s",
+                    date=inspection.visited_on.isoformat(),
+                    note=result.note,
+                ),
+                source=Source.INSPECTION,
+                level=Level.COMMUNITY,
+                fix_due_at=due if due is not None and due > now else None,
             ),
-            inspection.visited_on,
-            result.fix_days,
             actor,
+            p=p,
         )
         db.session.add(
             InspectionProblem(

@@ -23,11 +23,12 @@ from ..access import Action, Principal
 from ..auth.models import User
 from ..errors import RuleError
 from ..extensions import db
-from ..problems.models import Problem
+from ..problems import service as problems
+from ..problems.models import OPEN as OPEN_PROBLEMS
+from ..problems.models import Problem, Status
 from ..registry.models import Community, Compound, Subdistrict
 from ..repairs.models import Work
 from ..uploads import discard_upload, save_photo
-from . import moves as problems
 from .models import (
     DisputeParty,
     PhotoKind,
@@ -231,7 +232,7 @@ def open_problems(community: Community, compound_id: int | None = None) -> list[
     )
     stmt = select(Problem).where(
         Problem.community_id == community.id,
-        Problem.status.in_(problems.OPEN_STATUSES),
+        Problem.status.in_(OPEN_PROBLEMS),
         Problem.id.not_in(taken),
     )
     if compound_id is not None:
@@ -288,7 +289,7 @@ def _check_problems(chosen: Sequence[Problem], p: Principal) -> Community:
             "problems",
         )
     for problem in chosen:
-        if problem.status not in problems.OPEN_STATUSES:
+        if problem.status not in OPEN_PROBLEMS:
             raise RuleError(_("“%(title)s” is closed already.", title=problem.title), "problems")
     taken = db.session.scalar(
         select(RectifyProblem.problem_id)
@@ -378,9 +379,15 @@ def create_project(
     _step(project, actor, StepKind.CREATED, Stage.APPROVED, draft.plan)
     audit.record("rectify_project", project)
     for problem in chosen:
-        problems.taken_on(
-            problem, actor, _("Rectification project: %(title)s", title=project.title)
-        )
+        # Taking it on is the reply to a problem still waiting for one.
+        if problem.status == Status.OPEN:
+            problems.reply(
+                problem,
+                _("Rectification project: %(title)s", title=project.title),
+                actor,
+                p=p,
+                by_project=True,
+            )
     return project
 
 
@@ -461,9 +468,16 @@ def add_note(
 
 
 def complete(
-    project: RectifyProject, actor: User, evidence: str, photos: Sequence[Any], request_key: str
+    project: RectifyProject,
+    actor: User,
+    evidence: str,
+    photos: Sequence[Any],
+    request_key: str,
+    p: Principal | None = None,
 ) -> RectifyStep:
-    """The work is done: the evidence (text and photos), and its problems marked fixed."""
+    """The work is done: the evidence (text and photos), its problems marked fixed, and
+    their reporters asked to check it and rate it."""
+    p = p or access.principal()
     sent = _seen(request_key, actor)
     if sent is not None:
         return sent
@@ -481,15 +495,19 @@ def complete(
     _attach(project, step, names, PhotoKind.EVIDENCE, actor)
     project.completed_by_id, project.completed_at = actor.id, step.at
     audit.record("rectify_completed", project, before={"stage": before})
-    for problem in problems_of(project):
-        if problem.status in problems.OPEN_STATUSES and problem.status != problems.FIXED:
-            problems.mark_fixed(problem, actor, evidence)
+    chosen = problems_of(project)
+    for problem in chosen:
+        if problem.status in (Status.OPEN, Status.REPLIED):
+            problems.mark_fixed(problem, evidence, actor, p=p, by_project=True)
+    from ..messages import triggers
+
+    triggers.project_completed(project, chosen, actor)
     return step
 
 
 def is_reporter(project: RectifyProject, p: Principal) -> bool:
     """Whether the user reported one of the project's problems (or lives in its home)."""
-    return any(problems.is_reporter(problem, p) for problem in problems_of(project))
+    return any(access.is_problem_reporter(problem, p) for problem in problems_of(project))
 
 
 def may_verify(project: RectifyProject, p: Principal) -> bool:
@@ -530,10 +548,16 @@ def verify(
         project.verified_at = step.at
         audit.record("rectify_verified", project, before={"stage": before})
         for problem in chosen:
-            if problem.status == problems.FIXED:
-                problems.verify(problem, actor, note)
-            if rating is not None and problems.is_reporter(problem, p) and problem.rating is None:
-                problems.rate(problem, actor, rating, note)
+            if problem.status == Status.FIXED:
+                problems.verify(problem, actor, note=note, p=p, by_project=True)
+            # The reporter's stars go to the problems they reported (rated once, closed).
+            if (
+                rating is not None
+                and problem.status == Status.CLOSED
+                and problem.rating is None
+                and access.is_problem_reporter(problem, p)
+            ):
+                problems.rate(problem, rating, note, actor, p=p)
         return step
     if not note:
         raise RuleError(_("Say what is still wrong."), "note")
@@ -541,8 +565,9 @@ def verify(
     project.completed_by_id, project.completed_at = None, None
     audit.record("rectify_sent_back", project, before={"stage": before})
     for problem in chosen:
-        if problem.status == problems.FIXED:
-            problems.reopen(problem, actor, note)
+        if problem.status == Status.FIXED:
+            # Still in hand: the project goes on with them.
+            problems.reopen(problem, note, actor, p=p, by_project=True)
     return step
 
 

@@ -91,7 +91,7 @@ def _create(w: World, client: Any) -> Post:
         },
         lambda: [
             changed(one(select(RectifyProject)), "rectify_project", budget_fen=30_000),
-            changed(found, "problem_replied", status="replied"),
+            changed(found, "problem_reply", status="replied"),
         ],
     )
 
@@ -131,8 +131,8 @@ def _verify(w: World, client: Any) -> Post:
         {"verdict": "accept", "rating": "5", "note": "满意"},
         lambda: [
             changed(project, "rectify_verified", stage="verified"),
-            changed(found, "problem_verified", status="closed"),
-            changed(found, "problem_rated", rating=5),
+            changed(found, "problem_verify", status="closed"),
+            changed(found, "problem_rate", rating=5),
         ],
     )
 

@@ -282,7 +282,7 @@ def _rectify_records(world: World) -> None:
     volunteer = rectify.add_volunteer(helping, staff, "张桂兰")
     rectify.log_hours(helping, staff, volunteer, clock.today(), 90, "append-only-hours-00001")
     visit = db.session.get(Inspection, ids["inspection_id"])
-    inspections.finish(visit, staff, "")
+    inspections.finish(visit, staff, "", p=p)
 
 
 def count(model: type) -> int:

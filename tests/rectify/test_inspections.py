@@ -19,7 +19,7 @@ from compound_app.problems.models import Grid, GridCompound, Problem
 from compound_app.rectify import inspections
 from compound_app.rectify.models import Inspection, InspectionItem, InspectionResult
 from compound_app.registry.models import Pilot
-from tests.factories import World, _jpeg, days_ago, user
+from tests.factories import World, _jpeg, days_ago, problem, user
 
 
 def _pilot(w: World, compound: Any = None) -> Pilot:
@@ -145,9 +145,33 @@ def test_a_grid_worker_inspects_the_pilots_of_their_grid_only(world, login_as):
     assert _visit(client, w.trust.id).status_code == 422  # not in the grid
     assert _visit(client, w.branch.id, key="inspection-test-key-000002").status_code == 303
     visit = db.session.scalars(select(Inspection)).one()
-    assert client.get(f"/rectify/inspections/{visit.id}").status_code == 200
+    here = f"/rectify/inspections/{visit.id}"
+    assert client.get(here).status_code == 200
     p = access.load_principal(worker)
     assert [c.id for c in inspections.pilots_to_visit(p)] == [w.branch.id]
+    # The visit's failed item goes on the register through the grid worker's hand.
+    items = inspections.items(w.subdistrict.id)
+    for item in items:
+        verdict = {"passed": "failed", "note": "灭火器过期"} if item is items[-1] else {}
+        data = {"item_id": str(item.id), "passed": "passed", **verdict}
+        assert client.post(f"{here}/results", data=data).status_code == 303
+    assert client.post(f"{here}/finish", data={"note": ""}).status_code == 303
+    raised = db.session.scalars(select(Problem)).one()
+    assert (raised.source, raised.entered_by_id, raised.level) == (
+        "inspection",
+        worker.id,
+        "community",
+    )
+    assert client.get(f"/problems/{raised.id}").status_code == 200
+    assert client.get(f"/problems/compounds/{w.branch.id}/new").status_code == 200
+    # Nothing outside the grid: another pilot's problem entry, its visits, other problems.
+    other = problem(w.trust, "围墙破损", entered_by=w.users["staff"])
+    assert client.get(f"/problems/compounds/{w.trust.id}/new").status_code == 404
+    assert client.get(f"/problems/{other.id}").status_code == 404
+    staff_visit = _visit(login_as(w.users["staff"]), w.trust.id, key="inspection-test-key-03")
+    assert staff_visit.status_code == 303
+    theirs = db.session.scalars(select(Inspection).where(Inspection.compound_id == w.trust.id))
+    assert login_as(worker).get(f"/rectify/inspections/{theirs.one().id}").status_code == 404
 
 
 def test_the_admin_keeps_the_checklist(world, login_as):

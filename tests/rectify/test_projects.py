@@ -14,6 +14,7 @@ from compound_app import access, clock
 from compound_app.audit import AuditLog
 from compound_app.errors import RuleError
 from compound_app.extensions import db
+from compound_app.messages.models import Message
 from compound_app.problems.models import Problem, ProblemStep
 from compound_app.rectify import service
 from compound_app.rectify.models import (
@@ -181,6 +182,10 @@ def test_progress_completion_and_the_reporters_verdict(world, login_as):
         "fixed",
         w.users["staff"].id,
     )
+    # The reporter is asked, once, to check the work and rate it on the project's page.
+    told = db.session.scalars(select(Message).where(Message.user_id == w.users["resident"].id))
+    asked = [m for m in told if "请查看并评价" in m.title]
+    assert [m.url for m in asked] == [here]
     # Whoever completed it does not verify it.
     own = staff.post(f"{here}/verify", data={"verdict": "accept", "rating": "", "note": ""})
     assert own.status_code == 422 and "不能由您验收" in own.get_data(as_text=True)
@@ -357,3 +362,32 @@ def test_the_owner_runs_their_project_the_committee_only_reads(world, login_as):
     )
     assert project.owner_id == chair.id
     assert clock.today() <= project.due_on
+
+
+def test_staff_tick_problems_on_the_register_and_the_pages_link_each_other(world, login_as):
+    w = world
+    one, two = _complaint(w), _complaint(w, "垃圾桶破损")
+    staff = login_as(w.users["staff"])
+    listed = staff.get(f"/problems/communities/{w.community.id}").get_data(as_text=True)
+    assert f'name="problem" value="{one.id}"' in listed and "勾选的问题" in listed
+    # The ticked problems arrive chosen on the new project's form.
+    url = f"/rectify/communities/{w.community.id}/new?problem={one.id}&problem={two.id}"
+    form = staff.get(url).get_data(as_text=True)
+    for chosen in (one, two):
+        assert f'name="problems" type="checkbox" value="{chosen.id}"' in form
+    assert form.count("<input checked") == 2
+    assert staff.post(f"/rectify/communities/{w.community.id}/projects", data=_form([one, two]))
+    project = db.session.scalars(select(RectifyProject)).one()
+    # The problem's page shows its project; the project's page links its problems.
+    page = staff.get(f"/problems/{one.id}").get_data(as_text=True)
+    assert f"/rectify/projects/{project.id}" in page
+    assert f"/problems/{one.id}" in staff.get(f"/rectify/projects/{project.id}").get_data(
+        as_text=True
+    )
+    # The committee and the reporter see the project named, without the staff's buttons.
+    for role in ("committee", "resident"):
+        client = login_as(w.users[role])
+        page = client.get(f"/problems/{one.id}").get_data(as_text=True)
+        assert "楼道照明整改" in page and "/rectify/communities/" not in page, role
+        listed = client.get(f"/problems/compounds/{w.branch.id}").get_data(as_text=True)
+        assert 'name="problem"' not in listed, role
