@@ -41,9 +41,11 @@ run: $(VENV)/.runtime translations
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-# The whole suite on SQLite, the browser tests included, on every core (pytest-xdist).
+# The whole suite on SQLite, the browser tests included, on one worker more than the cores
+# (pytest-xdist): a worker waiting on a browser leaves its core to the extra one.
 # --dist loadgroup keeps tests that share one expensive set-up (the demo) on one worker.
-PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n auto --dist loadgroup
+WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n $(WORKERS) --dist loadgroup
 
 test: $(VENV)/.dev translations
 	$(PYTEST)

@@ -1,15 +1,19 @@
 """The three lists in a real browser: a resident on a 360×740 phone files a complaint, the
 committee marks it community-level, community staff turn it into a rectification project
 and record its progress and completion, the resident verifies and rates it from the
-project's page, and staff see it counted on the register and the project list. Every page
+project's page, and staff see it counted on the register, the project list, the
+community's three lists and the exported ledger. Every page
 accessible and without sideways scrolling."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from compound_app import clock
@@ -35,13 +39,26 @@ def _checked(page: Any) -> None:
 
 def _counted(staff: Any, world: Any, problem: Problem, project: RectifyProject) -> None:
     """Staff see the handled complaint counted: closed on the register, verified among the
-    community's projects."""
+    community's projects, in the community's three lists and in its exported ledger."""
     staff.goto(f"/problems/communities/{world.community.id}?status=closed")
     _checked(staff)
     assert staff.locator(f"a[href='/problems/{problem.id}']").count() == 1
     staff.goto(f"/rectify/communities/{world.community.id}?stage=verified")
     _checked(staff)
     assert staff.locator(f"a[href='/rectify/projects/{project.id}']").count() >= 1
+    # The community's three lists count it, and its ledger (台账) lists both.
+    staff.goto(f"/oversight/lists/communities/{world.community.id}")
+    _checked(staff)
+    assert staff.locator("main table", has_text=world.branch.name).count() >= 1
+    with staff.expect_download() as info:
+        staff.get_by_role("link", name="导出台账（Excel）").click()
+    book = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
+    cells = {
+        sheet: {str(c) for row in book[sheet].iter_rows(values_only=True) for c in row}
+        for sheet in ("问题清单", "整改清单")
+    }
+    assert problem.title in cells["问题清单"]
+    assert project.title in cells["整改清单"]
 
 
 def test_a_complaint_becomes_a_project_verified_and_rated(
