@@ -2,7 +2,7 @@
 committee marks it community-level, community staff turn it into a rectification project
 and record its progress and completion, the resident verifies and rates it from the
 project's page, and staff see it counted on the register, the project list, the
-community's three lists and the exported ledger. Every page
+dashboard's three lists and the exported ledger. Every page
 accessible and without sideways scrolling."""
 
 from __future__ import annotations
@@ -39,15 +39,24 @@ def _checked(page: Any) -> None:
 
 def _counted(staff: Any, world: Any, problem: Problem, project: RectifyProject) -> None:
     """Staff see the handled complaint counted: closed on the register, verified among the
-    community's projects, in the community's three lists and in its exported ledger."""
+    community's projects, on the dashboard and in the exported ledger."""
     staff.goto(f"/problems/communities/{world.community.id}?status=closed")
     _checked(staff)
     assert staff.locator(f"a[href='/problems/{problem.id}']").count() == 1
     staff.goto(f"/rectify/communities/{world.community.id}?stage=verified")
     _checked(staff)
     assert staff.locator(f"a[href='/rectify/projects/{project.id}']").count() >= 1
-    # The community's three lists count it, and its ledger (台账) lists both.
-    staff.goto(f"/oversight/lists/communities/{world.community.id}")
+    # The dashboard counts it, rated 5, and leads to the community's three lists; the
+    # ledger (台账) exported there lists both.
+    staff.goto("/oversight/")
+    _checked(staff)
+    lists = staff.locator("section.card", has_text="三个清单：问题、责任、整改")
+    filed = lists.locator(".stat").first  # 问题总数; the rate's label names it too
+    assert filed.locator("span").inner_text() == "问题总数"
+    assert filed.locator("b").inner_text() == "1"
+    assert "5.0 / 5" in lists.locator(".stat", has_text="群众满意度").inner_text()
+    lists.get_by_role("link", name="社区三个清单").first.click()
+    staff.wait_for_url(f"**/oversight/lists/communities/{world.community.id}")
     _checked(staff)
     assert staff.locator("main table", has_text=world.branch.name).count() >= 1
     with staff.expect_download() as info:
