@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import secrets
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from flask import Response, current_app, send_file
 from flask_babel import gettext as _
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from .errors import RuleError
+from .extensions import db
 
 MAX_BYTES = 6 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -130,3 +134,42 @@ def send_image(name: str) -> Response:
     response = send_file(path, mimetype="image/png")
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- photos stored with the transaction ------------------------------------------------------
+
+# Photos stored during a transaction live or die with it: a save that fails after the
+# files were written (the audit row, the commit) must not leave photos nobody can find.
+_STORED = "photos_stored"
+
+
+def store_photos(
+    files: Sequence[Any], *, limit: int, too_many: str, already: int = 0, field: str = "photos"
+) -> list[str]:
+    """Check and store the photos sent, at most ``limit`` with the ``already`` kept (else
+    ``too_many``); all or none are kept, and they are removed again if the transaction
+    rolls back."""
+    files = [f for f in files if f and getattr(f, "filename", "")]
+    if already + len(files) > limit:
+        raise RuleError(too_many, field)
+    names: list[str] = []
+    try:
+        for storage in files:
+            names.append(save_photo(storage, field))
+    except RuleError:
+        for name in names:
+            discard_upload(name)
+        raise
+    db.session.info.setdefault(_STORED, []).extend(names)
+    return names
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_stored(session: Session) -> None:
+    session.info.pop(_STORED, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard_stored(session: Session) -> None:
+    for name in session.info.pop(_STORED, ()):
+        discard_upload(name)

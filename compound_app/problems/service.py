@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import access, audit, clock
+from .. import access, audit, clock, uploads
 from ..access import Action, Principal
 from ..auth.models import Role, RoleGrant, User
 from ..errors import RuleError
@@ -32,7 +32,6 @@ from ..extensions import db
 from ..fields import is_mobile
 from ..labels import label
 from ..registry.models import Building, Community, Compound, Household, Unit
-from ..uploads import discard_upload, save_photo
 from .models import (
     LEVELS,
     OPEN,
@@ -272,23 +271,9 @@ def overdue_clause(now: datetime) -> Any:
 
 
 def store_photos(files: Sequence[Any], already: int = 0) -> list[str]:
-    """Check and store the photos sent; all or none are kept (the repairs' rule)."""
-    from ..repairs.workflow import _STORED
-
-    files = [f for f in files if f and getattr(f, "filename", "")]
-    if already + len(files) > MAX_PHOTOS:
-        raise RuleError(_("At most %(n)d photos.", n=MAX_PHOTOS), "photos")
-    names: list[str] = []
-    try:
-        for storage in files:
-            names.append(save_photo(storage, "photos"))
-    except RuleError:
-        for name in names:
-            discard_upload(name)
-        raise
-    # Removed again if the transaction rolls back (repairs.workflow's session hooks).
-    db.session.info.setdefault(_STORED, []).extend(names)
-    return names
+    """Check and store the photos sent; all or none are kept."""
+    too_many = _("At most %(n)d photos.", n=MAX_PHOTOS)
+    return uploads.store_photos(files, limit=MAX_PHOTOS, too_many=too_many, already=already)
 
 
 # --- filing --------------------------------------------------------------------------------

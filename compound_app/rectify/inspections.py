@@ -19,8 +19,8 @@ from ..extensions import db
 from ..problems import service as problems
 from ..problems.models import DefaultKind, Level, Problem, ProblemKind, Source
 from ..registry.models import Compound, Pilot, Subdistrict
-from ..uploads import save_photo
 from .models import Inspection, InspectionItem, InspectionProblem, InspectionResult
+from .service import store_photos
 
 # The checklist a subdistrict starts with, from the pilots' self-governance checklist:
 # (code for the kind of problem it raises, words, days to fix a failed item).
@@ -272,11 +272,8 @@ def record_result(
         raise RuleError(_("Passed or failed?"), "passed")
     if not passed and not note:
         raise RuleError(_("Say what is wrong: it becomes the problem's words."), "note")
-    name = save_photo(photo, "photo") if photo else ""
-    if name:
-        from .service import _STORED
-
-        db.session.info.setdefault(_STORED, []).append(name)
+    names = store_photos([photo] if photo else [], "photo")
+    name = names[0] if names else ""
     result = InspectionResult(
         inspection_id=inspection.id,
         item_id=item.id,

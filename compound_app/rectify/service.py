@@ -15,10 +15,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
-from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
 
-from .. import access, audit, clock
+from .. import access, audit, clock, uploads
 from ..access import Action, Principal
 from ..auth.models import User
 from ..errors import RuleError
@@ -28,7 +26,6 @@ from ..problems.models import OPEN as OPEN_PROBLEMS
 from ..problems.models import Problem, Status
 from ..registry.models import Community, Compound, Subdistrict
 from ..repairs.models import Work
-from ..uploads import discard_upload, save_photo
 from .models import (
     DisputeParty,
     PhotoKind,
@@ -51,35 +48,11 @@ PAGE = 50
 
 # --- photos: stored with the transaction, dropped again when it rolls back ------------------
 
-_STORED = "rectify_photos_stored"
-
 
 def store_photos(files: Sequence[Any], field: str = "photos") -> list[str]:
     """Check and store up to ``MAX_PHOTOS`` photos; all or none are kept."""
-    files = [f for f in files if f and getattr(f, "filename", "")]
-    if len(files) > MAX_PHOTOS:
-        raise RuleError(_("At most %(n)d photos at a time.", n=MAX_PHOTOS), field)
-    names: list[str] = []
-    try:
-        for storage in files:
-            names.append(save_photo(storage, field))
-    except RuleError:
-        for name in names:
-            discard_upload(name)
-        raise
-    db.session.info.setdefault(_STORED, []).extend(names)
-    return names
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _keep_stored(session: Session) -> None:
-    session.info.pop(_STORED, None)
-
-
-@sa_event.listens_for(Session, "after_rollback")
-def _discard_stored(session: Session) -> None:
-    for name in session.info.pop(_STORED, ()):
-        discard_upload(name)
+    too_many = _("At most %(n)d photos at a time.", n=MAX_PHOTOS)
+    return uploads.store_photos(files, limit=MAX_PHOTOS, too_many=too_many, field=field)
 
 
 # --- reading -----------------------------------------------------------------------------------

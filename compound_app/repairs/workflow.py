@@ -20,11 +20,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import access, audit, clock
+from .. import access, audit, clock, uploads
 from ..access import Action, Principal
 from ..auth.models import User
 from ..errors import RuleError
@@ -33,7 +32,7 @@ from ..fees.ledger import add_to
 from ..messages import triggers
 from ..months import month_of
 from ..registry.models import Building, Compound, Household, Unit
-from ..uploads import discard_upload, save_photo
+from ..uploads import discard_upload
 from .levels import allowed_days, due_date, subdistrict_of, target_days
 from .models import (
     AssigneeKind,
@@ -74,35 +73,8 @@ class EventKind(StrEnum):
 
 def store_photos(files: Sequence[Any], already: int = 0) -> list[str]:
     """Check and store up to the allowed number of photos; all or none are kept."""
-    files = [f for f in files if f and getattr(f, "filename", "")]
-    if already + len(files) > MAX_PHOTOS:
-        raise RuleError(_("At most %(n)d photos per task.", n=MAX_PHOTOS), "photos")
-    names: list[str] = []
-    try:
-        for storage in files:
-            names.append(save_photo(storage, "photos"))
-    except RuleError:
-        for name in names:
-            discard_upload(name)
-        raise
-    db.session.info.setdefault(_STORED, []).extend(names)
-    return names
-
-
-# Photos stored during a transaction live or die with it: a save that fails after the
-# files were written (the audit row, the commit) must not leave photos nobody can find.
-_STORED = "repair_photos_stored"
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_stored(session: Session) -> None:
-    session.info.pop(_STORED, None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _discard_stored(session: Session) -> None:
-    for name in session.info.pop(_STORED, ()):
-        discard_upload(name)
+    too_many = _("At most %(n)d photos per task.", n=MAX_PHOTOS)
+    return uploads.store_photos(files, limit=MAX_PHOTOS, too_many=too_many, already=already)
 
 
 def _attach(task: RepairTask, names: list[str], stage: PhotoStage, actor: User) -> None:
