@@ -800,10 +800,8 @@ def may_rectify_in(community_id: int, subdistrict_id: int, p: Principal | None =
     return subdistrict_id in p.admin_subdistricts or community_id in p.staff_communities
 
 
-def inspect_filter(p: Principal | None = None) -> ColumnElement[bool]:
-    """A WHERE clause on Compound for the compounds the user may inspect (staff's and grid
-    workers')."""
-    p = p or principal()
+def _staff_compounds(p: Principal) -> list[ColumnElement[bool]]:
+    """WHERE clauses on Compound for the compounds the principal's staff roles cover."""
     clauses: list[ColumnElement[bool]] = []
     if p.admin_subdistricts:
         clauses.append(
@@ -813,6 +811,14 @@ def inspect_filter(p: Principal | None = None) -> ColumnElement[bool]:
         )
     if p.staff_communities:
         clauses.append(Compound.community_id.in_(p.staff_communities))
+    return clauses
+
+
+def inspect_filter(p: Principal | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on Compound for the compounds the user may inspect (staff's and grid
+    workers')."""
+    p = p or principal()
+    clauses = _staff_compounds(p)
     if p.grid_touched:
         clauses.append(Compound.id.in_(p.grid_touched))
     return or_(false(), *clauses)
@@ -1140,15 +1146,7 @@ def _valid_id(ident: Any) -> bool:
 def compound_filter(p: Principal | None = None) -> ColumnElement[bool]:
     """A WHERE clause selecting the compounds the principal may see."""
     p = p or principal()
-    clauses: list[ColumnElement[bool]] = []
-    if p.admin_subdistricts:
-        clauses.append(
-            Compound.community_id.in_(
-                select(Community.id).where(Community.subdistrict_id.in_(p.admin_subdistricts))
-            )
-        )
-    if p.staff_communities:
-        clauses.append(Compound.community_id.in_(p.staff_communities))
+    clauses = _staff_compounds(p)
     if p.committee_areas:
         clauses.append(Compound.area_id.in_(p.committee_areas))
     seen = p.rep_compounds | p.resident_compounds
