@@ -24,6 +24,7 @@ from ..access import Principal
 from ..auth.models import User
 from ..extensions import db
 from ..messages.triggers import community_staff
+from ..oversight import lists
 from ..problems import hotline
 from ..problems import service as problems
 from ..problems.models import Level, Problem, ProblemKind, Source
@@ -128,6 +129,8 @@ def problems_story(seed: int = 2026) -> None:
                 _inspection(story, admin, pilot, compound)
         _hotline(story, admin, pilots[0][1].community)
     _complaints(story)
+    # What the escalation job does after each run: the subdistrict's overdue counts.
+    lists.refresh_overdue()
     db.session.commit()
 
 

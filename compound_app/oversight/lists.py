@@ -16,10 +16,16 @@ adds its new one. A problem contributes, each in the month of its own moment:
 - ``escalated`` its count of escalations, in the month of the last;
 - ``rated`` 1 and its rating, in the month of ``rated_at``.
 
-Overdue now (open past a reply or fix deadline) depends on the clock, not on a write: it
-is the one figure counted live, over the open problems past a deadline only, through the
-register's ``(status, reply_due_at)`` and ``(status, fix_due_at)`` indexes, grouped once.
-``check`` recounts every kept row from the problems (``flask oversight check-lists``).
+The same flush adds each community's change to its ``ProblemTotal`` row (every month
+summed), and a project's move to ``ProjectTotal`` (per community, stage and kind), so the
+subdistrict's pages read one row per community however many problems it holds.
+
+Overdue now (open past a reply or fix deadline) depends on the clock, not on a write. A
+compound's and a community's pages count it live, over the open problems past a deadline
+only, through the register's ``(status, reply_due_at)`` and ``(status, fix_due_at)``
+indexes. For the subdistrict the escalation job counts it per community after each run
+(``refresh_overdue``) and the pages say when. ``check`` recounts every kept row from the
+problems and projects (``flask oversight check-lists``).
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from ..months import add_months, month_of
 from ..problems.models import Problem, Status
 from ..problems.service import overdue_clause
 from ..rectify.models import ProjectKind, RectifyProject, Stage
-from .models import ProblemMonth
+from .models import ProblemMonth, ProblemTotal, ProjectTotal
 
 FIELDS = (
     "filed",
@@ -128,24 +134,36 @@ def _state(problem: Problem, old: bool) -> dict[str, Any] | None:
     return state
 
 
+def _upsert(session: Session, model: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
+    """Add each row's figures to the kept row of its key (inserting it when missing)."""
+    connection = session.connection()
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    table: Any = model.__table__
+    for row in rows:
+        stmt = insert(table).values(**row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys,
+            set_={f: table.c[f] + stmt.excluded[f] for f in row if f not in keys},
+        )
+        connection.execute(stmt)
+
+
 def _apply(session: Session, deltas: dict[Key, dict[str, int]]) -> None:
-    rows = [
+    months = [
         {"community_id": k[0], "compound_id": k[1], "month": k[2], **dict.fromkeys(FIELDS, 0), **v}
         for k, v in sorted(deltas.items())
         if any(v.values())
     ]
-    if not rows:
+    if not months:
         return
-    connection = session.connection()
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    table: Any = ProblemMonth.__table__
-    for row in rows:
-        stmt = insert(table).values(**row)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["community_id", "compound_id", "month"],
-            set_={f: table.c[f] + stmt.excluded[f] for f in FIELDS},
-        )
-        connection.execute(stmt)
+    _upsert(session, ProblemMonth, ["community_id", "compound_id", "month"], months)
+    totals = _totals_of(deltas)
+    _upsert(
+        session,
+        ProblemTotal,
+        ["community_id"],
+        [{"community_id": c, **v} for c, v in sorted(totals.items()) if any(v.values())],
+    )
 
 
 def _merge(into: dict[Key, dict[str, int]], part: dict[Key, dict[str, int]], sign: int) -> None:
@@ -176,6 +194,51 @@ def _keep(session: Session, _context: Any) -> None:
     _apply(session, deltas)
 
 
+PROJECT_WATCHED = ("community_id", "stage", "kind")
+ProjectKey = tuple[int, str, str]
+
+
+def _project_key(project: RectifyProject, old: bool) -> ProjectKey | None:
+    values = []
+    attrs = inspect(project).attrs
+    for name in PROJECT_WATCHED:
+        history = attrs[name].history
+        if old and history.deleted:
+            values.append(history.deleted[0])
+        elif old and history.added:
+            return None  # a new project: nothing to take away
+        else:
+            values.append(getattr(project, name))
+    return None if values[0] is None else (values[0], values[1], values[2])
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_projects(session: Session, _context: Any) -> None:
+    """Move each written project between the kept counts, in the flush that writes it."""
+    counts: dict[ProjectKey, int] = defaultdict(int)
+    for obj in session.new:
+        if isinstance(obj, RectifyProject) and (key := _project_key(obj, old=False)):
+            counts[key] += 1
+    for obj in session.dirty:
+        if isinstance(obj, RectifyProject) and session.is_modified(obj):
+            before, after = _project_key(obj, old=True), _project_key(obj, old=False)
+            if before != after:
+                if before:
+                    counts[before] -= 1
+                if after:
+                    counts[after] += 1
+    for obj in session.deleted:
+        if isinstance(obj, RectifyProject) and (key := _project_key(obj, old=True)):
+            counts[key] -= 1
+    rows = [
+        {"community_id": k[0], "stage": k[1], "kind": k[2], "projects": n}
+        for k, n in sorted(counts.items())
+        if n
+    ]
+    if rows:
+        _upsert(session, ProjectTotal, ["community_id", "stage", "kind"], rows)
+
+
 def _active_history(*_args: Any) -> None:
     """Load a watched column's old value before it is replaced, so the old
     contribution can be taken away."""
@@ -183,6 +246,38 @@ def _active_history(*_args: Any) -> None:
 
 for _name in WATCHED:
     event.listen(getattr(Problem, _name), "set", _active_history, active_history=True)
+for _name in PROJECT_WATCHED:
+    event.listen(getattr(RectifyProject, _name), "set", _active_history, active_history=True)
+
+
+def refresh_overdue(now: datetime | None = None) -> int:
+    """Count every community's open problems past a deadline, as of ``now``, onto its kept
+    total (the escalation job, after each run); returns the overdue problems counted."""
+    now = now or clock.now()
+    counted = dict(
+        db.session.execute(
+            select(Problem.community_id, func.count(Problem.id))
+            .where(overdue_clause(now), Problem.community_id.is_not(None))
+            .group_by(Problem.community_id)
+        ).all()
+    )
+    table: Any = ProblemTotal.__table__
+    db.session.execute(table.update().values(overdue=0, overdue_at=now))
+    kept = set(db.session.scalars(select(ProblemTotal.community_id)))
+    for community_id, n in counted.items():
+        if community_id in kept:
+            db.session.execute(
+                table.update()
+                .where(table.c.community_id == community_id)
+                .values(overdue=n, overdue_at=now)
+            )
+        else:
+            db.session.execute(
+                table.insert().values(
+                    community_id=community_id, **dict.fromkeys(FIELDS, 0), overdue=n, overdue_at=now
+                )
+            )
+    return sum(counted.values())
 
 
 # --- the proof ----------------------------------------------------------------------------------
@@ -200,8 +295,29 @@ def recount(community_ids: Sequence[int] | None = None) -> dict[Key, dict[str, i
     return {k: v for k, v in total.items() if any(v.values())}
 
 
+def _project_recount(community_ids: Sequence[int] | None) -> dict[ProjectKey, int]:
+    query = select(
+        RectifyProject.community_id,
+        RectifyProject.stage,
+        RectifyProject.kind,
+        func.count(RectifyProject.id),
+    ).group_by(RectifyProject.community_id, RectifyProject.stage, RectifyProject.kind)
+    if community_ids is not None:
+        query = query.where(RectifyProject.community_id.in_(community_ids))
+    return {(c, stage, kind): int(n) for c, stage, kind, n in db.session.execute(query)}
+
+
+def _totals_of(months: dict[Key, dict[str, int]]) -> dict[int, dict[str, int]]:
+    totals: dict[int, dict[str, int]] = {}
+    for key, values in months.items():
+        row = totals.setdefault(key[0], dict.fromkeys(FIELDS, 0))
+        for f, v in values.items():
+            row[f] += v
+    return totals
+
+
 def check(community_ids: Sequence[int] | None = None) -> list[str]:
-    """The kept rows against a recount from the problems; the differences, if any."""
+    """The kept rows against a recount from the problems and projects; the differences."""
     want = recount(community_ids)
     query = select(ProblemMonth)
     if community_ids is not None:
@@ -217,22 +333,58 @@ def check(community_ids: Sequence[int] | None = None) -> list[str]:
                 found.append(
                     f"community {key[0]} compound {key[1]} {key[2]:%Y-%m} {f}: {kept} ≠ {counted}"
                 )
+    wanted_totals = _totals_of(want)
+    query_totals = select(ProblemTotal)
+    if community_ids is not None:
+        query_totals = query_totals.where(ProblemTotal.community_id.in_(community_ids))
+    totals = {r.community_id: r for r in db.session.scalars(query_totals)}
+    for community in sorted(set(wanted_totals) | set(totals)):
+        total_row = totals.get(community)
+        for f in FIELDS:
+            kept = getattr(total_row, f) if total_row is not None else 0
+            counted = wanted_totals.get(community, {}).get(f, 0)
+            if kept != counted:
+                found.append(f"community {community} total {f}: {kept} ≠ {counted}")
+    projects = _project_recount(community_ids)
+    query_projects = select(ProjectTotal)
+    if community_ids is not None:
+        query_projects = query_projects.where(ProjectTotal.community_id.in_(community_ids))
+    kept_projects = {
+        (r.community_id, r.stage, r.kind): r.projects for r in db.session.scalars(query_projects)
+    }
+    for pkey in sorted(set(projects) | set(kept_projects)):
+        kept, counted = kept_projects.get(pkey, 0), projects.get(pkey, 0)
+        if kept != counted:
+            found.append(f"community {pkey[0]} projects {pkey[1]} {pkey[2]}: {kept} ≠ {counted}")
     return found
 
 
 def rebuild(community_ids: Sequence[int] | None = None) -> int:
-    """Write the kept rows from a recount (a bulk load, or rows kept before 0027)."""
-    table: Any = ProblemMonth.__table__
-    query = table.delete()
-    if community_ids is not None:
-        query = query.where(ProblemMonth.community_id.in_(community_ids))
-    db.session.execute(query)
+    """Write the kept rows from a recount (a bulk load, or rows kept before 0027), and count
+    the overdue problems; returns the month rows written."""
+    tables: list[Any] = [ProblemMonth.__table__, ProblemTotal.__table__, ProjectTotal.__table__]
+    for table in tables:
+        query = table.delete()
+        if community_ids is not None:
+            query = query.where(table.c.community_id.in_(community_ids))
+        db.session.execute(query)
+    months = recount(community_ids)
     rows = [
         {"community_id": k[0], "compound_id": k[1], "month": k[2], **dict.fromkeys(FIELDS, 0), **v}
-        for k, v in sorted(recount(community_ids).items())
+        for k, v in sorted(months.items())
     ]
     if rows:
-        db.session.execute(table.insert(), rows)
+        db.session.execute(tables[0].insert(), rows)
+    totals = [{"community_id": c, **v} for c, v in sorted(_totals_of(months).items())]
+    if totals:
+        db.session.execute(tables[1].insert(), totals)
+    projects = [
+        {"community_id": k[0], "stage": k[1], "kind": k[2], "projects": n}
+        for k, n in sorted(_project_recount(community_ids).items())
+    ]
+    if projects:
+        db.session.execute(tables[2].insert(), projects)
+    refresh_overdue()
     return len(rows)
 
 
@@ -251,7 +403,8 @@ class Figures:
     escalated: int = 0
     rated: int = 0
     rating_sum: int = 0
-    overdue: int = 0  # open past a deadline, now (counted live)
+    overdue: int = 0  # open past a deadline: now, or as counted at ``overdue_at``
+    overdue_at: datetime | None = None  # None: counted live for this page
     projects: dict[str, int] = field(default_factory=dict)  # by stage
     project_kinds: dict[str, int] = field(default_factory=dict)
 
@@ -315,13 +468,21 @@ def _projects(group: Any, where: Any, into: dict[int, Figures]) -> None:
 
 
 def by_community(community_ids: Sequence[int]) -> dict[int, Figures]:
-    """Each community's figures: one grouped read of the kept rows, one of the open
-    problems past a deadline, one of the projects."""
+    """Each community's figures: its kept total (overdue as the job last counted it) and its
+    kept project counts, two reads of one row per community (and stage and kind)."""
     ids = list(community_ids)
-    found = _sums(ProblemMonth.community_id, ProblemMonth.community_id.in_(ids))
-    for key, n in _overdue(Problem.community_id, Problem.community_id.in_(ids)).items():
-        found[key].overdue = n
-    _projects(RectifyProject.community_id, RectifyProject.community_id.in_(ids), found)
+    found: dict[int, Figures] = defaultdict(Figures)
+    for row in db.session.scalars(select(ProblemTotal).where(ProblemTotal.community_id.in_(ids))):
+        figures = found[row.community_id]
+        figures.add({f: getattr(row, f) for f in (*FIELDS, "overdue")})
+        figures.overdue_at = row.overdue_at
+    projects = select(ProjectTotal).where(
+        ProjectTotal.community_id.in_(ids), ProjectTotal.projects != 0
+    )
+    for kept in db.session.scalars(projects):
+        figures = found[kept.community_id]
+        figures.projects[kept.stage] = figures.projects.get(kept.stage, 0) + kept.projects
+        figures.project_kinds[kept.kind] = figures.project_kinds.get(kept.kind, 0) + kept.projects
     return {i: found[i] for i in ids}
 
 
@@ -339,6 +500,8 @@ def total(figures: Iterable[Figures]) -> Figures:
     out = Figures()
     for f in figures:
         out.add({k: getattr(f, k) for k in (*FIELDS, "overdue")})
+        if f.overdue_at is not None and (out.overdue_at is None or f.overdue_at < out.overdue_at):
+            out.overdue_at = f.overdue_at  # the oldest count it sums
         for stage, n in f.projects.items():
             out.projects[stage] = out.projects.get(stage, 0) + n
         for kind, n in f.project_kinds.items():

@@ -113,3 +113,35 @@ class ProblemMonth(Model):
     rating_sum: Mapped[int] = mapped_column(default=0)
 
     __table_args__ = (Index("ix_problem_month_compound_month", "compound_id", "month"),)
+
+
+class ProblemTotal(Model):
+    """A community's figures over every month: the sum of its ``ProblemMonth`` rows, kept in
+    the same flush, so the subdistrict's pages read one row per community.
+
+    ``overdue`` is the one figure the clock changes without a write: the community's open
+    problems past a deadline, counted by the escalation job (``overdue_at`` says when).
+    """
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), primary_key=True)
+    filed: Mapped[int] = mapped_column(default=0)
+    replied: Mapped[int] = mapped_column(default=0)
+    reply_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    resolved: Mapped[int] = mapped_column(default=0)
+    fix_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    closed: Mapped[int] = mapped_column(default=0)
+    missed: Mapped[int] = mapped_column(default=0)
+    escalated: Mapped[int] = mapped_column(default=0)
+    rated: Mapped[int] = mapped_column(default=0)
+    rating_sum: Mapped[int] = mapped_column(default=0)
+    overdue: Mapped[int] = mapped_column(default=0)
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ProjectTotal(Model):
+    """A community's rectification projects by stage and kind, kept on write."""
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(12), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), primary_key=True)
+    projects: Mapped[int] = mapped_column(default=0)

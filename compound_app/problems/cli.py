@@ -1,4 +1,5 @@
-"""``flask problems escalate``: overdue problems go up one level, with nobody opening a page.
+"""``flask problems escalate``: overdue problems go up one level, with nobody opening a page,
+and each community's overdue count is taken for the subdistrict's pages.
 
 Run it from cron (every few minutes is plenty), or leave it to the SMS worker
 (``flask messages work``), which runs the same step every ``PROBLEM_ESCALATE_SECONDS``.
@@ -15,10 +16,13 @@ from . import bp
 
 def escalate_now() -> int:
     """One escalation run, in its own transaction; how many problems went up."""
+    from ..oversight.lists import refresh_overdue
     from .service import escalate_overdue
 
     with writing():
         moved = escalate_overdue()
+        # The subdistrict's pages read each community's overdue count as of this run.
+        refresh_overdue()
         db.session.commit()
     return moved
 

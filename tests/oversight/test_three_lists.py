@@ -111,13 +111,19 @@ def test_the_kept_figures_equal_a_recount_from_random_histories(
             except RuleError:
                 db.session.rollback()
         assert lists.check() == []
-        figures = lists.by_community([world.community.id])[world.community.id]
         rows = list(db.session.scalars(db.select(Problem)))
+        overdue = sum(1 for r in rows if service.is_overdue(r))
+        # The community's page counts overdue problems live; the subdistrict's reads the
+        # count the escalation job took, and says when.
+        assert lists.total(lists.by_compound(world.community.id).values()).overdue == overdue
+        lists.refresh_overdue()
+        figures = lists.by_community([world.community.id])[world.community.id]
         assert figures.filed == len(rows)
         assert figures.open == sum(1 for r in rows if r.status != Status.CLOSED)
         assert figures.resolved == sum(1 for r in rows if r.status in lists.RESOLVED)
         assert figures.rated == sum(1 for r in rows if r.rating is not None)
-        assert figures.overdue == sum(1 for r in rows if service.is_overdue(r))
+        assert figures.overdue == overdue
+        assert figures.overdue_at == held_clock.now
 
 
 def test_check_finds_a_kept_figure_that_drifted_and_rebuild_mends_it(app, world) -> None:  # type: ignore[no-untyped-def]
@@ -126,7 +132,18 @@ def test_check_finds_a_kept_figure_that_drifted_and_rebuild_mends_it(app, world)
         row = db.session.scalars(db.select(lists.ProblemMonth)).one()
         row.filed = 5
         db.session.commit()
-        assert any("filed: 5 ≠ 1" in line for line in lists.check())
+        total = db.session.scalars(db.select(lists.ProblemTotal)).one()
+        total.replied = 3
+        db.session.add(
+            lists.ProjectTotal(
+                community_id=world.community.id, stage="approved", kind="livelihood", projects=2
+            )
+        )
+        db.session.commit()
+        found = lists.check()
+        assert any("filed: 5 ≠ 1" in line for line in found)
+        assert any("total replied: 3 ≠ 0" in line for line in found)
+        assert any("projects approved livelihood: 2 ≠ 0" in line for line in found)
         lists.rebuild()
         db.session.commit()
         assert lists.check() == []
@@ -159,6 +176,28 @@ def test_the_subdistrict_page_shows_each_community_on_three_tabs(app, world, log
     assert world.branch.name in community.get_data(as_text=True)
     dashboard = client.get("/oversight/").get_data(as_text=True)
     assert url in dashboard
+
+
+def test_the_subdistrict_counts_overdue_problems_as_the_job_last_did(
+    app, world, held_clock, login_as
+) -> None:  # type: ignore[no-untyped-def]
+    held_clock.now = START
+    with app.test_request_context(), force_locale("en"):
+        _staff_problem(world)
+    client = login_as(world.users["admin"])
+    url = f"/oversight/lists/subdistricts/{world.subdistrict.id}"
+    assert "as counted at" not in client.get(url).get_data(as_text=True)
+    for _level in range(3):  # overdue at each level: up to the 党工委, then overdue there
+        held_clock.now += timedelta(days=60)
+        result = app.test_cli_runner().invoke(args=["problems", "escalate"])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        kept = lists.by_community([world.community.id])[world.community.id]
+        assert kept.overdue == 1 and kept.overdue_at == held_clock.now
+    client = login_as(world.users["admin"])  # signed in again, months later
+    html = client.get(url).get_data(as_text=True)
+    assert "Overdue problems as counted at" in html
+    assert "overdue as counted at" in client.get("/oversight/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -306,3 +345,6 @@ def test_a_projects_moves_on_its_problems_are_kept_too(app, world) -> None:  # t
         f = lists.of_compound(world.branch.id)
         assert (f.filed, f.resolved, f.closed, f.rated, f.rate) == (1, 1, 1, 1, 100.0)
         assert f.projects == {"verified": 1} and f.satisfaction == 5
+        kept = lists.by_community([world.community.id])[world.community.id]
+        assert kept.projects == {"verified": 1} and kept.project_count == 1
+        assert (kept.filed, kept.closed, kept.rated) == (1, 1, 1)
