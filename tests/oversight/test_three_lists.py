@@ -186,7 +186,7 @@ def test_the_subdistrict_counts_overdue_problems_as_the_job_last_did(
         _staff_problem(world)
     client = login_as(world.users["admin"])
     url = f"/oversight/lists/subdistricts/{world.subdistrict.id}"
-    assert "as counted at" not in client.get(url).get_data(as_text=True)
+    assert "超期问题数为" not in client.get(url).get_data(as_text=True)  # not counted yet
     for _level in range(3):  # overdue at each level: up to the 党工委, then overdue there
         held_clock.now += timedelta(days=60)
         result = app.test_cli_runner().invoke(args=["problems", "escalate"])
@@ -196,8 +196,8 @@ def test_the_subdistrict_counts_overdue_problems_as_the_job_last_did(
         assert kept.overdue == 1 and kept.overdue_at == held_clock.now
     client = login_as(world.users["admin"])  # signed in again, months later
     html = client.get(url).get_data(as_text=True)
-    assert "Overdue problems as counted at" in html
-    assert "overdue as counted at" in client.get("/oversight/").get_data(as_text=True)
+    assert "超期问题数为" in html and "每隔几分钟重新统计一次" in html
+    assert "超期（" in client.get("/oversight/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
