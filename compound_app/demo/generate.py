@@ -129,7 +129,7 @@ PLAN_FEE = {
 MILESTONES = [
     ("入户征求意见，形成一小区一方案", 20, PilotStage.CONSULTING),
     ("成立组织（物管会、党支部或党小组）", 45, PilotStage.ORGANISED),
-    ("收费标准公示，居民会议通过", 70, PilotStage.FEES_STARTED),
+    ("收费标准公示期满，经决定开始收费", 70, PilotStage.FEES_STARTED),
     ("开始收费，首次收支公示", 105, PilotStage.FEES_STARTED),
     ("自治认定", 180, PilotStage.SELF_GOVERNING),
 ]
@@ -578,7 +578,7 @@ class _Builder:
             (PilotStage.SELECTED, 0, ""),
             (PilotStage.CONSULTING, 20, "入户征求意见"),
             (PilotStage.ORGANISED, 45, "居民会议选举产生"),
-            (PilotStage.FEES_STARTED, 75, "收费标准公示期满，居民会议通过"),
+            (PilotStage.FEES_STARTED, 75, "收费标准公示期满，经决定开始收费"),
             (PilotStage.SELF_GOVERNING, 180, "自治清单各项达标"),
         ]
         reached = steps[: [s for s, _d, _n in steps].index(stage) + 1]
