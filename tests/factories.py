@@ -238,6 +238,31 @@ def load_world(ids: dict[str, Any]) -> World:
     )
 
 
+def passed_area_vote(area: ManagementArea, on: date | None = None) -> Any:
+    """The area's owners' vote, put by community staff on ``on`` (today unless given),
+    every owner voting yes on paper, closed the same day: passed."""
+    from compound_app import access
+    from compound_app.votes import service as votes
+
+    runner = user("计票人", community_staff=area.community_id)
+    with clock.held_at(clock.start_of_day(on or clock.today()) + timedelta(hours=10)):
+        vote = votes.create_vote(
+            votes.resolve_scope("area", area.id),
+            "other",
+            "物业服务收费标准",
+            "是否同意公示的收费标准？",
+            clock.today(),
+            runner,
+        )
+        votes.open_vote(vote, runner)
+        p = access.load_principal(runner)
+        for elector in vote.electors:
+            votes.enter_paper(vote, elector.homes[0].household_id, "yes", _jpeg(), runner, p)
+        votes.close_vote(vote, runner)
+    db.session.commit()
+    return vote
+
+
 def fee_schedule(
     area: ManagementArea,
     *,
@@ -246,9 +271,11 @@ def fee_schedule(
     cycle: str = "month",
     vacant_percent: int = 50,
     approver: User | None = None,
+    exception: str | None = None,
 ) -> FeeSchedule:
     """An active schedule from ``start`` (its first period billed; five months ago unless
-    given), through the services."""
+    given), through the services: decided by the area's owners' vote, or, given the
+    ``exception``'s reason, by the community."""
     start = start or add_months(month_of(clock.today()), -5)
     draft = schedules.new_draft(area, approver, today=start)
     schedules.update_terms(
@@ -265,13 +292,16 @@ def fee_schedule(
         )
     schedules.publish(draft, today=start - timedelta(days=10))
     approver = approver or user("审批人")
+    vote = None if exception else passed_area_vote(area, start - timedelta(days=2))
     schedules.approve(
         draft,
-        how=ApprovalHow.RESIDENTS_MEETING,
+        how=ApprovalHow.COMMUNITY if exception else ApprovalHow.OWNERS_VOTE,
         approved_on=start - timedelta(days=1),
-        note="居民会议",
+        note=exception or "业主表决通过",
         actor=approver,
+        staff=exception is not None,
         today=start,
+        vote_id=vote.id if vote else None,
     )
     db.session.commit()
     return draft

@@ -1,6 +1,11 @@
 """Demo and benchmark money: schedules, bills since the fee start, payments by several
 collectors, cash hand-overs and expenses, written in bulk with the running totals the
-services would have kept (``flask fees check`` proves they agree)."""
+services would have kept (``flask fees check`` proves they agree).
+
+The owners decide each schedule: the area's owners voted on it after its 公示 (the
+committee ran the vote, or community staff where they run the area), and it passed. A
+trusteeship area still finding its feet charges on the community's decision instead,
+recorded as the exception it is, until its owners vote."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from .. import clock
 from ..committees.models import Position
 from ..fees.ledger import bill_amount
 from ..fees.models import (
@@ -38,10 +44,16 @@ from ..fees.models import (
 )
 from ..months import add_months
 from ..registry.models import Occupancy
+from ..votes.models import Ballot, BallotChannel, Elector, ElectorHome, Matter, Vote, VoteStatus
+from ..votes.tally import Cast, count
 from .archive import voucher_photo
 
 # Tables in insert order (after the organisation tree and the people).
 ORDER = [
+    Vote,
+    Elector,
+    ElectorHome,
+    Ballot,
     FeeSettings,
     FeeSchedule,
     FeeItem,
@@ -90,6 +102,31 @@ class FeeArea:
     members: list[int] = field(default_factory=list)
     # A self-governing area: its homes pay monthly or quarterly, none falls far behind.
     steady: bool = False
+    name: str = ""
+    # Each home's owner of record (occupant id, name), through whom the home votes.
+    owners: dict[int, tuple[int, str]] = field(default_factory=dict)
+
+
+# The community's reason, where it decided the fee standard of an area it runs.
+EXCEPTION_REASON = "托管期间由社区决定，待业主表决"
+
+
+def ballot_photo(rng: random.Random) -> str:
+    """A drawn paper ballot (ruled lines, a tick in a box) saved as an upload; its name."""
+    import base64
+
+    from PIL import Image, ImageDraw
+
+    from ..uploads import upload_dir
+
+    image = Image.new("RGB", (300, 400), (250, 248, 240))
+    draw = ImageDraw.Draw(image)
+    for y in range(40, 360, 24):
+        draw.line((30, y, 270, y), fill=(200, 200, 200))
+    draw.rectangle((200, 300, 240, 330 + rng.randrange(0, 40)), outline=(30, 30, 30), width=3)
+    name = base64.urlsafe_b64encode(rng.randbytes(18)).decode() + ".jpg"
+    image.save(upload_dir() / name, "JPEG", quality=70)
+    return name
 
 
 class FeeBuilder:
@@ -103,10 +140,83 @@ class FeeBuilder:
 
     # --- one area ---------------------------------------------------------------------------
 
+    def _owners_vote(self, fa: FeeArea, runner: int) -> tuple[int, str]:
+        """The area's owners' vote on the schedule, after its 公示, closed and passed; its
+        id and the record of the decision. Drawn from a generator of its own, so the rest
+        of the story reads the same."""
+        rng, rows = random.Random(fa.area_id), self.rows
+        opened = clock.start_of_day(fa.start - timedelta(days=22)) + timedelta(hours=9)
+        closed = clock.start_of_day(fa.start - timedelta(days=11)) + timedelta(hours=18)
+        vote_id = rows.add(
+            Vote,
+            area_id=fa.area_id,
+            scope_kind="area",
+            scope_id=fa.area_id,
+            scope_label=fa.name,
+            matter=Matter.OTHER.value,
+            title="物业服务收费标准（第1版）",
+            text="按公示的服务项目和收费标准收费，空置房减半。是否同意？",
+            status=VoteStatus.CLOSED.value,
+            closes_on=(fa.start - timedelta(days=12)),
+            created_by_id=runner,
+            created_at=opened - timedelta(days=1),
+            opened_at=opened,
+            closed_at=closed,
+            closed_by_id=runner,
+        )
+        photo = ballot_photo(rng)  # the signed paper ballots, photographed as collected
+        homes = list(fa.households)
+        rng.shuffle(homes)
+        casts = []
+        for n, (hid, _unit_id, dm2, _occupancy) in enumerate(homes):
+            owner = fa.owners.get(hid)
+            elector_id = rows.add(
+                Elector,
+                vote_id=vote_id,
+                identity=f"occupant:{owner[0]}" if owner else f"home:{hid}",
+                name=owner[1] if owner else "",
+                user_id=None,
+                area_dm2=dm2,
+            )
+            rows.add(
+                ElectorHome, vote_id=vote_id, elector_id=elector_id, household_id=hid, area_dm2=dm2
+            )
+            choice = None
+            if n < len(homes) * 82 // 100:  # four in five homes took part
+                choice = "no" if n % 10 == 3 else "abstain" if n % 25 == 7 else "yes"
+                rows.add(
+                    Ballot,
+                    vote_id=vote_id,
+                    elector_id=elector_id,
+                    choice=choice,
+                    channel=BallotChannel.PAPER.value,
+                    entered_by_id=runner,
+                    photo=photo,
+                    cast_at=opened + (closed - opened) * rng.random(),
+                )
+            casts.append(Cast(dm2, choice))
+        tally = count(casts, special=False)
+        assert tally.passed, "every demo fee vote passes"
+        vote = rows.tables[Vote][-1]
+        vote.update(
+            total_area_dm2=tally.total_area,
+            total_heads=tally.total_heads,
+            result=tally.as_record(),
+            passed=True,
+        )
+        yes, heads = tally.heads["yes"], tally.total_heads
+        return vote_id, f"业主表决通过：{heads}户中{tally.voted_heads}户参加，{yes}户同意"
+
     def _area(self, fa: FeeArea) -> None:
         rng, rows = self.rng, self.rows
         rows.add(FeeSettings, area_id=fa.area_id, approval_threshold_fen=50_000)
         approver = fa.chair or fa.staff
+        # The committee puts it to the owners; where staff run the area, they do once the
+        # area is settled, and until then the community decides, as an exception.
+        voted = approver is not None and (fa.chair is not None or fa.steady)
+        vote_id, note = (
+            self._owners_vote(fa, approver) if voted and approver else (None, EXCEPTION_REASON)
+        )
         schedule_id = rows.add(
             FeeSchedule,
             area_id=fa.area_id,
@@ -117,12 +227,11 @@ class FeeBuilder:
             end_month=None,
             vacant_percent=50,
             publicity_days=7,
-            published_on=fa.start - timedelta(days=20),
+            published_on=fa.start - timedelta(days=30),
             approved_on=fa.start - timedelta(days=10),
-            approved_how=(
-                ApprovalHow.RESIDENTS_MEETING if fa.chair else ApprovalHow.COMMUNITY
-            ).value,
-            approval_note="居民会议表决通过，到会户数过半" if fa.chair else "社区托管，社区决定",
+            approved_how=(ApprovalHow.OWNERS_VOTE if vote_id else ApprovalHow.COMMUNITY).value,
+            approval_note=note,
+            approval_vote_id=vote_id,
             approved_by_id=approver,
             created_by_id=approver,
         )

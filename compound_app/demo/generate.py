@@ -129,7 +129,7 @@ PLAN_FEE = {
 MILESTONES = [
     ("入户征求意见，形成一小区一方案", 20, PilotStage.CONSULTING),
     ("成立组织（物管会、党支部或党小组）", 45, PilotStage.ORGANISED),
-    ("收费标准公示，居民会议通过", 70, PilotStage.FEES_STARTED),
+    ("收费标准公示期满，经决定开始收费", 70, PilotStage.FEES_STARTED),
     ("开始收费，首次收支公示", 105, PilotStage.FEES_STARTED),
     ("自治认定", 180, PilotStage.SELF_GOVERNING),
 ]
@@ -410,17 +410,31 @@ class _Builder:
                     chair=held.get(Position.CHAIR),
                     staff=staff.get(info["community_id"]),
                     steady=area_id in steady,
+                    name=tables[ManagementArea][area_id - 1]["name"],
                 )
             area = areas[area_id]
             for hid in info["households"]:
                 h = households[hid - 1]
                 area.households.append((hid, h["unit_id"], h["area_dm2"], h["occupancy"]))
+                owner = self._owner_of(hid)
+                if owner is not None:
+                    area.owners[hid] = (owner["id"], owner["name"])
             for unit_id in info["units"]:
                 if unit_id in reps:
                     area.reps[unit_id] = reps[unit_id]
         fees.FeeBuilder(self.rows, self.rng, today, self.spec.story).build(
             [areas[k] for k in sorted(areas)]
         )
+
+    def _owner_of(self, hid: int) -> dict[str, Any] | None:
+        """The home's owner of record, through whom it votes (``roster.designated_owner``:
+        the owner, else the first co-owner)."""
+        occupants = self.household_occupants.get(hid, [])
+        for relation in (Relation.OWNER.value, Relation.CO_OWNER.value):
+            found = [o for o in occupants if o["relation"] == relation]
+            if found:
+                return min(found, key=lambda o: (o["user_id"] is None, o["id"]))
+        return None
 
     def _compound_names(self, community: str, count: int) -> list[str]:
         chosen: list[str] = []
@@ -564,7 +578,7 @@ class _Builder:
             (PilotStage.SELECTED, 0, ""),
             (PilotStage.CONSULTING, 20, "入户征求意见"),
             (PilotStage.ORGANISED, 45, "居民会议选举产生"),
-            (PilotStage.FEES_STARTED, 75, "收费标准公示期满，居民会议通过"),
+            (PilotStage.FEES_STARTED, 75, "收费标准公示期满，经决定开始收费"),
             (PilotStage.SELF_GOVERNING, 180, "自治清单各项达标"),
         ]
         reached = steps[: [s for s, _d, _n in steps].index(stage) + 1]

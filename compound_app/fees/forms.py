@@ -21,6 +21,7 @@ from ..fields import (
 )
 from ..forms import AppForm
 from ..labels import choices
+from .models import ApprovalHow
 
 
 class PaymentForm(AppForm):
@@ -55,7 +56,7 @@ class TermsForm(AppForm):
     cycle = SelectField(_l("Billing cycle"))
     start_month = MonthField(_l("First month billed"))
     vacant_percent = CountField(_l("Vacant homes pay (%)"), minimum=0, maximum=100)
-    publicity_days = CountField(_l("Days on the notice board"), minimum=0, maximum=90)
+    publicity_days = CountField(_l("Days on the notice board"), minimum=1, maximum=90)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -74,14 +75,20 @@ class ItemForm(AppForm):
 
 
 class ApproveForm(AppForm):
-    how = SelectField(_l("Approved by"))
+    how = SelectField(_l("Decided by"))
     approved_on = DateField(_l("Date of the decision"))
     note = TextField(_l("Record of the decision"), max_len=200, required=True)
     vote_id = SelectField(_l("The owners' vote that decided it"), coerce=optional_id)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, staff: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.how.choices = choices("approval")
+        # The owners' vote; community staff may also record the community's exception.
+        ways = (
+            (ApprovalHow.OWNERS_VOTE, ApprovalHow.COMMUNITY)
+            if staff
+            else (ApprovalHow.OWNERS_VOTE,)
+        )
+        self.how.choices = [(code, text) for code, text in choices("approval") if code in ways]
 
 
 class MonthForm(AppForm):

@@ -25,7 +25,7 @@ from ..security import accepts_uploads
 from ..treasury import service as treasury
 from ..treasury.models import MoneyAccount
 from ..uploads import discard_upload, save_photo, send_upload
-from . import bp, cash, expenses, reports, schedules
+from . import bp, cash, expenses, ledger, reports, schedules
 from .export import ledger_xlsx
 from .forms import ConfirmForm, ExpenseForm, HandoverForm, MonthForm, ReverseForm
 from .models import CashHandover, Expense, ExpenseKind
@@ -299,6 +299,7 @@ def _board_context(area: ManagementArea) -> dict[str, Any]:
         "month": month,
         "board": board,
         "figures": board.figures if board else reports.figures(area, month),
+        "decided": ledger.schedule_for_month(area.id, month),
         "published": reports.published_months(area.id),
         "previous": add_months(month, -1),
         "next": add_months(month, 1) if month < month_of(clock.today()) else None,

@@ -53,6 +53,8 @@ def _household_page(
         area=household.unit.building.compound.area,
         statement=statement,
         relief=relief,
+        # Where the standard in force is the community's exception, the home is told so.
+        active=schedules.active_schedule(household.unit.building.compound.area_id),
         manages=manages,
         adjust_form=adjust_form if manages else None,
         status=status,

@@ -18,7 +18,7 @@ from ..public import service as public
 from ..public.models import LinkKind, PublicLink
 from ..public.pages import printed_at, renders
 from ..registry.models import ManagementArea, Unit
-from . import reports
+from . import ledger, reports
 from .models import FinanceBoard
 
 
@@ -34,6 +34,7 @@ def board_page(link: PublicLink) -> str | None:
         month=board.month,
         board=board,
         figures=board.figures,
+        decided=ledger.schedule_for_month(area.id, board.month),
         rate=reports.rate,
         label_credit=_("Paid in advance"),
     )

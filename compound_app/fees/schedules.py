@@ -2,7 +2,13 @@
 
 An active schedule is never edited: a change is a new version from a future month,
 drafted, published and approved like the first; approving it ends the old one the
-month before. Who approved, when and how (meeting, vote) stays on the record.
+month before. Who approved, when and how stays on the record.
+
+The owners decide a fee standard (Civil Code art. 278): a version comes into force on a
+passed owners' vote of the whole area, or, as an exception, on a decision of the
+community staff who run the area, recorded with its reason and shown to residents as such.
+Versions approved earlier by a meeting keep their record. The 公示 lasts at least the
+subdistrict's minimum (``OversightSettings.min_publicity_days``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from ..months import add_months, month_of, months_between
 from ..notices import service as notices
 from ..registry.models import Compound, Household, ManagementArea, Pilot
 from ..templating import fmt_date, fmt_month
+from ..votes.models import ScopeKind, Vote
 from . import ledger
 from .models import (
     ApprovalHow,
@@ -158,6 +165,32 @@ def confirm_threshold(change: ThresholdChange, actor: User, *, staff: bool) -> F
     return set_threshold(change.area, change.threshold_fen)
 
 
+def min_publicity_days(area_id: int) -> int:
+    """The fewest days a version stays on the notice board: the subdistrict's setting."""
+    from ..oversight.checklist import settings_for
+    from ..registry.models import Community
+
+    subdistrict_id = db.session.scalar(
+        select(Community.subdistrict_id)
+        .join(ManagementArea, ManagementArea.community_id == Community.id)
+        .where(ManagementArea.id == area_id)
+    )
+    return settings_for(subdistrict_id or 0).min_publicity_days
+
+
+def _check_publicity(area_id: int, days: int) -> None:
+    least = min_publicity_days(area_id)
+    if days < least:
+        raise RuleError(
+            _(
+                "Residents get at least %(n)d days on the notice board to comment "
+                "(the subdistrict's minimum).",
+                n=least,
+            ),
+            "publicity_days",
+        )
+
+
 def new_draft(area: ManagementArea, actor: User | None, today: date | None = None) -> FeeSchedule:
     """A new version, copying the items of the latest one, to start next month."""
     if pending_schedule(area.id) is not None:
@@ -177,7 +210,7 @@ def new_draft(area: ManagementArea, actor: User | None, today: date | None = Non
         cycle=latest.cycle if latest else Cycle.MONTH,
         start_month=add_months(month_of(today), 1),
         vacant_percent=latest.vacant_percent if latest else 50,
-        publicity_days=latest.publicity_days if latest else 7,
+        publicity_days=max(latest.publicity_days if latest else 0, min_publicity_days(area.id)),
         created_by_id=actor.id if actor else None,
     )
     db.session.add(schedule)
@@ -214,6 +247,7 @@ def update_terms(
     _editable(schedule)
     start_month = month_of(start_month)
     _check_start(schedule, start_month, today or clock.today())
+    _check_publicity(schedule.area_id, publicity_days)
     before = audit.snapshot(schedule)
     schedule.cycle, schedule.start_month = cycle, start_month
     schedule.vacant_percent, schedule.publicity_days = vacant_percent, publicity_days
@@ -305,6 +339,7 @@ def publish(schedule: FeeSchedule, today: date | None = None) -> None:
         raise RuleError(_("Add at least one service item first."))
     today = today or clock.today()
     _check_start(schedule, schedule.start_month, today)
+    _check_publicity(schedule.area_id, schedule.publicity_days)
     before = audit.snapshot(schedule)
     schedule.status, schedule.published_on = ScheduleStatus.PUBLISHED, today
     audit.record("update", schedule, before)
@@ -326,6 +361,10 @@ def publicity_ends(schedule: FeeSchedule) -> date | None:
     return schedule.published_on + timedelta(days=schedule.publicity_days)
 
 
+# How a version comes into force now; a meeting's approval stays only on older versions.
+DECIDING = (ApprovalHow.OWNERS_VOTE, ApprovalHow.COMMUNITY)
+
+
 def approve(
     schedule: FeeSchedule,
     *,
@@ -333,16 +372,16 @@ def approve(
     approved_on: date,
     note: str,
     actor: User,
+    staff: bool,
     today: date | None = None,
     vote_id: int | None = None,
 ) -> int:
     """Put a published version into force; returns the bills issued for the current period.
 
-    ``vote_id`` cites the owners' vote that decided it (it must be the area's, and passed).
+    ``how`` is the owners' vote, citing ``vote_id`` (a closed vote of the whole area that
+    passed), or the community's decision as an exception: by community staff (``staff``),
+    with the reason in ``note``, and no vote.
     """
-    from ..votes.service import decided_by
-
-    vote = decided_by(schedule.area_id, vote_id)
     today = today or clock.today()
     if schedule.status != ScheduleStatus.PUBLISHED:
         raise RuleError(_("Only a version that has been on the notice board can be approved."))
@@ -354,6 +393,12 @@ def approve(
     if approved_on > today or (schedule.published_on and approved_on < schedule.published_on):
         raise RuleError(
             _("The approval date must lie between publication and today."), "approved_on"
+        )
+    vote = _decision(schedule, how, note, staff, vote_id)
+    if vote is not None and vote.closed_at and approved_on < clock.local_date(vote.closed_at):
+        raise RuleError(
+            _("The owners decided it when their vote closed: approve it on that day or later."),
+            "approved_on",
         )
     _check_start(schedule, schedule.start_month, today)
     current = active_schedule(schedule.area_id)
@@ -371,6 +416,67 @@ def approve(
     audit.record("update", schedule, before)
     db.session.flush()
     return catch_up(schedule.area_id, today)
+
+
+def _decision(
+    schedule: FeeSchedule, how: ApprovalHow, note: str, staff: bool, vote_id: int | None
+) -> Vote | None:
+    """The vote that decided the version, or None for the community's exception; refuses
+    any other way of putting it into force."""
+    from ..votes.service import decided_by
+
+    if how not in DECIDING:
+        raise RuleError(
+            _(
+                "The owners decide the fee standard: record their vote, or the community's "
+                "decision as an exception with its reason."
+            ),
+            "how",
+        )
+    if how == ApprovalHow.COMMUNITY:
+        if not staff:
+            raise RuleError(
+                _("Only community staff can record a community decision as an exception."),
+                "how",
+            )
+        if vote_id is not None:
+            raise RuleError(
+                _("A community decision cites no vote; record the owners' vote instead."),
+                "vote_id",
+            )
+        if not note.strip():
+            raise RuleError(
+                _("Give the reason the community decides instead of the owners."), "note"
+            )
+        return None
+    if vote_id is None:
+        raise RuleError(_("Choose the owners' vote that decided it."), "vote_id")
+    vote = decided_by(schedule.area_id, vote_id)
+    assert vote is not None
+    if not covers_area(vote):
+        raise RuleError(
+            _("The vote must be of the owners of the whole area, not of part of it."),
+            "vote_id",
+        )
+    return vote
+
+
+def covers_area(vote: Vote) -> bool:
+    """Whether the vote asked the owners of its whole area (the area, or its only compound)."""
+    if vote.scope_kind == ScopeKind.AREA:
+        return vote.scope_id == vote.area_id
+    if vote.scope_kind != ScopeKind.COMPOUND:
+        return False
+    compounds = db.session.scalars(select(Compound.id).where(Compound.area_id == vote.area_id))
+    return list(compounds) == [vote.scope_id]
+
+
+def community_exception(schedule: FeeSchedule | None) -> str | None:
+    """The reason, where the version is in force on the community's decision and not on
+    the owners' vote; None otherwise."""
+    if schedule is None or schedule.approved_how != ApprovalHow.COMMUNITY:
+        return None
+    return schedule.approval_note or "–"
 
 
 def catch_up(area_id: int, today: date | None = None) -> int:

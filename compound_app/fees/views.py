@@ -172,9 +172,14 @@ def _schedule_page(schedule: FeeSchedule, status: int = 200, **forms: Any) -> Re
         context["item_form"] = forms.get("item_form") or ItemForm(
             formdata=None, basis=Basis.PER_HOUSEHOLD
         )
+    if manages and draft:
+        context["min_publicity_days"] = schedules.min_publicity_days(schedule.area_id)
     if manages and schedule.status == ScheduleStatus.PUBLISHED:
         context["approve_form"] = forms.get("approve_form") or ApproveForm(
-            formdata=None, approved_on=clock.today(), how=ApprovalHow.RESIDENTS_MEETING
+            formdata=None,
+            approved_on=clock.today(),
+            how=ApprovalHow.OWNERS_VOTE,
+            staff=access.can(Action.OVERSEE, schedule.area),
         )
         _vote_choices(context["approve_form"], schedule.area_id)
     return render("fees/schedule.html", status=status, **context)
@@ -257,7 +262,8 @@ def withdraw(schedule_id: int) -> Response:
 @bp.post("/schedules/<int:schedule_id>/approve")
 def approve(schedule_id: int) -> Response:
     schedule = _schedule(schedule_id, Action.MANAGE_FEES)
-    form = ApproveForm()
+    staff = access.can(Action.OVERSEE, schedule.area)
+    form = ApproveForm(staff=staff)
     _vote_choices(form, schedule.area_id)
     done = submit(
         form,
@@ -267,6 +273,7 @@ def approve(schedule_id: int) -> Response:
             approved_on=form.approved_on.data,
             note=form.note.data,
             actor=viewkit.user(),
+            staff=staff,
             vote_id=form.vote_id.data,
         ),
     )
@@ -286,5 +293,7 @@ def _vote_choices(form: ApproveForm, area_id: int) -> None:
     from ..votes.service import passed_votes
 
     form.vote_id.choices = [(None, _("None"))] + [
-        (v.id, f"{v.title} ({fmt_date(v.closed_at)})") for v in passed_votes(area_id)
+        (v.id, f"{v.title} ({fmt_date(v.closed_at)})")
+        for v in passed_votes(area_id)
+        if schedules.covers_area(v)
     ]

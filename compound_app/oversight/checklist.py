@@ -14,6 +14,8 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from .. import clock
+from ..fees.models import ApprovalHow
+from ..labels import label
 from ..months import month_name
 from ..registry.models import ManagementModel, PartyOrgKind
 from .facts import Facts, window
@@ -44,7 +46,19 @@ def settings_for(subdistrict_id: int) -> OversightSettings:
         window_months=3,
         overdue_rule=False,
         overdue_days=30,
+        min_publicity_days=7,
     )
+
+
+def owners_decided(f: Facts) -> bool:
+    """The fee standard in force was decided by the owners' vote (not the community's
+    exception, nor a meeting recorded before the rule)."""
+    return f.schedule_id is not None and f.schedule_how == ApprovalHow.OWNERS_VOTE
+
+
+def fee_exception(f: Facts) -> bool:
+    """The pilot's fee standard in force is the community's decision, an exception."""
+    return f.schedule_id is not None and f.schedule_how == ApprovalHow.COMMUNITY
 
 
 def overdue_days(f: Facts) -> float | None:
@@ -76,6 +90,7 @@ def verdicts(f: Facts, s: OversightSettings) -> dict[str, bool]:
         coverage = f.rep_coverage
         found["representatives"] = coverage is not None and coverage >= s.rep_coverage_pct
     found["schedule"] = f.schedule_id is not None
+    found["owners_decided"] = owners_decided(f)
     rates = [m.rate for _month_, m in sorted(f.months.items())]
     found["collection"] = bool(rates) and all(
         r is not None and r >= s.collection_pct for r in rates
@@ -128,6 +143,30 @@ def checklist(f: Facts, s: OversightSettings) -> list[Check]:
             _("Fee schedule in force"),
             verdict["schedule"],
             _("in force") if f.schedule_id else _("none in force"),
+            url_for("fees.schedule", schedule_id=f.schedule_id)
+            if f.schedule_id
+            else url_for("fees.area", area_id=area_id),
+        )
+    )
+
+    # 3a. The owners decided the fee standard in force (Civil Code art. 278).
+    if fee_exception(f):
+        detail = _("the community's exception: %(reason)s", reason=f.schedule_note or "–")
+    elif f.schedule_id is None:
+        detail = _("none in force")
+    elif f.schedule_how == ApprovalHow.OWNERS_VOTE:
+        detail = _("by the owners' vote")
+    else:
+        detail = _(
+            "by %(how)s, without an owners' vote",
+            how=label("approval", f.schedule_how),
+        )
+    checks.append(
+        Check(
+            "owners_decided",
+            _("Fee standard decided by the owners"),
+            verdict["owners_decided"],
+            detail,
             url_for("fees.schedule", schedule_id=f.schedule_id)
             if f.schedule_id
             else url_for("fees.area", area_id=area_id),
@@ -207,4 +246,14 @@ def checklists(facts: list[Facts], s: OversightSettings) -> dict[int, list[Check
     return {f.pilot.id: checklist(f, s) for f in facts}
 
 
-__all__ = ["Check", "checklist", "checklists", "passes", "settings_for", "verdicts", "window"]
+__all__ = [
+    "Check",
+    "checklist",
+    "checklists",
+    "fee_exception",
+    "owners_decided",
+    "passes",
+    "settings_for",
+    "verdicts",
+    "window",
+]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from .. import access
 from ..extensions import db
 from ..registry.models import Community, Compound, Pilot
-from .checklist import settings_for, verdicts
+from .checklist import fee_exception, settings_for, verdicts
 from .facts import Facts, gather, window
 from .models import OversightSettings
 
@@ -152,6 +152,8 @@ class Dashboard:
     total: Summary
     by_community: list[tuple[Community, Summary]]
     by_model: list[tuple[str, Summary]]
+    # Pilots whose fee standard in force is the community's decision, not the owners'.
+    exceptions: list[Row] = field(default_factory=list)
 
 
 def build(f: Filters, p: access.Principal | None = None) -> Dashboard:
@@ -192,6 +194,7 @@ def build(f: Filters, p: access.Principal | None = None) -> Dashboard:
             (model, summarise(models[model]))
             for model in ("contiguous", "party_branch", "trusteeship")
         ],
+        exceptions=[row for row in rows if fee_exception(row.facts)],
     )
 
 

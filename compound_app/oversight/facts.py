@@ -65,6 +65,9 @@ class Facts:
     units: int = 0
     units_with_rep: int = 0
     schedule_id: int | None = None
+    # How the schedule in force was decided (``ApprovalHow``), and its record or reason.
+    schedule_how: str | None = None
+    schedule_note: str = ""
     months: dict[date, Month] = field(default_factory=dict)
     open_repairs: int = 0
     overdue_repairs: int = 0
@@ -164,13 +167,19 @@ def gather(pilots: Sequence[Pilot], months: list[date], today: date | None = Non
             .group_by(RoleGrant.community_id)
         ).all()
     )
-    schedules = dict(
-        db.session.execute(
-            select(FeeSchedule.area_id, func.max(FeeSchedule.id))
+    schedules = {
+        area_id: (schedule_id, how, note)
+        for area_id, schedule_id, how, note in db.session.execute(
+            select(
+                FeeSchedule.area_id,
+                FeeSchedule.id,
+                FeeSchedule.approved_how,
+                FeeSchedule.approval_note,
+            )
             .where(FeeSchedule.area_id.in_(area_ids), FeeSchedule.status == ScheduleStatus.ACTIVE)
-            .group_by(FeeSchedule.area_id)
-        ).all()
-    )
+            .order_by(FeeSchedule.id)
+        )
+    }
     first, last = (months[0], months[-1]) if months else (today, today)
     area_months: dict[int, dict[date, tuple[int, int]]] = defaultdict(dict)
     for area_id, month, billed, collected in db.session.execute(
@@ -259,7 +268,7 @@ def gather(pilots: Sequence[Pilot], months: list[date], today: date | None = Non
         area_id = f.compound.area_id
         f.committee_members = members.get(area_id, 0)
         f.staff = staff.get(f.community.id, 0)
-        f.schedule_id = schedules.get(area_id)
+        f.schedule_id, f.schedule_how, f.schedule_note = schedules.get(area_id, (None, None, ""))
         f.open_repairs = int(open_now.get(f.compound.id) or 0)
         f.overdue_repairs = overdue.get(f.compound.id, 0)
         running = int(opening.get(f.compound.id) or 0)

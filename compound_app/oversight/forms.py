@@ -84,3 +84,6 @@ class SettingsForm(AppForm):
     window_months = CountField(_l("Months looked at"), minimum=1, maximum=12)
     overdue_rule = BooleanField(_l("Check that no problem is overdue longer than the days below"))
     overdue_days = CountField(_l("Days a problem may be overdue"), minimum=1, maximum=365)
+    min_publicity_days = CountField(
+        _l("Fewest days a fee schedule stays on the notice board (公示)"), minimum=1, maximum=90
+    )

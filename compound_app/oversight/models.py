@@ -31,9 +31,12 @@ class OversightSettings(Model):
     # The rule "no problem overdue longer than N days", switched on per subdistrict.
     overdue_rule: Mapped[bool] = mapped_column(default=False, server_default=false())
     overdue_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    # The fewest days a fee schedule stays on the notice board (公示) before it is decided.
+    min_publicity_days: Mapped[int] = mapped_column(default=7, server_default="7")
 
     __table_args__ = (
         CheckConstraint("overdue_days BETWEEN 1 AND 365", name="overdue_days"),
+        CheckConstraint("min_publicity_days BETWEEN 1 AND 90", name="min_publicity_days"),
         CheckConstraint("rep_coverage_pct BETWEEN 0 AND 100", name="rep_coverage"),
         CheckConstraint("collection_pct BETWEEN 0 AND 100", name="collection"),
         CheckConstraint("repairs_in_target_pct BETWEEN 0 AND 100", name="repairs"),

@@ -246,7 +246,7 @@ def certify(pilot: Pilot | None, actor: User, on: date, override_reason: str = "
     return record
 
 
-LIMITS = {"window_months": (1, 12), "overdue_days": (1, 365)}
+LIMITS = {"window_months": (1, 12), "overdue_days": (1, 365), "min_publicity_days": (1, 90)}
 
 
 def save_settings(subdistrict_id: int, **values: int) -> OversightSettings:

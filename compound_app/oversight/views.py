@@ -347,6 +347,7 @@ def settings(subdistrict_id: int) -> Response:
             "window_months": current.window_months,
             "overdue_rule": current.overdue_rule,
             "overdue_days": current.overdue_days,
+            "min_publicity_days": current.min_publicity_days,
         }
     )
     if request.method == "POST":
@@ -360,6 +361,7 @@ def settings(subdistrict_id: int) -> Response:
                 window_months=form.window_months.data,
                 overdue_rule=bool(form.overdue_rule.data),
                 overdue_days=form.overdue_days.data,
+                min_publicity_days=form.min_publicity_days.data,
             ),
         )
         if done.ok:

@@ -3,7 +3,7 @@ overdue count of the clock's last check, and the projects per community, stage a
 (project_total), so the subdistrict's pages read one row per community.
 
 Revision ID: 0033
-Revises: 0027
+Revises: 0030
 Create Date: 2026-12-08 01:00:00.000000
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0033"
-down_revision = "0027"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 

@@ -34,18 +34,17 @@ from compound_app.fees.models import (
 )
 from compound_app.months import add_months, this_month
 from tests.audits.test_audit import Changed, Post, case, changed, deleted, one
-from tests.factories import World, fee_schedule, first_household, user
+from tests.factories import World, fee_schedule, first_household, passed_area_vote, user
 
 KEY = "audit-case-form-key-000000001"
 
 
 def _draft(w: World, *, item: bool = False, published: bool = False) -> FeeSchedule:
     draft = schedules.new_draft(w.branch.area, w.users["committee"])
-    draft.publicity_days = 0
     if item or published:
         schedules.add_item(draft, name="保洁", scope="", basis=Basis.PER_HOUSEHOLD, rate_fen=1000)
-    if published:
-        schedules.publish(draft)
+    if published:  # a week ago: its days for comments are over
+        schedules.publish(draft, today=clock.today() - timedelta(days=draft.publicity_days))
     db.session.commit()
     return draft
 
@@ -140,10 +139,24 @@ def _withdraw(w: World, client: Any) -> Post:
 @case("fees.approve", "committee")
 def _approve(w: World, client: Any) -> Post:
     draft = _draft(w, published=True)
+    vote = passed_area_vote(w.branch.area)
     return Post(
         f"/fees/schedules/{draft.id}/approve",
-        {"how": "owners_vote", "approved_on": clock.today().isoformat(), "note": "业主表决通过"},
-        lambda: [changed(draft, "update", status="active", approved_how="owners_vote")],
+        {
+            "how": "owners_vote",
+            "vote_id": str(vote.id),
+            "approved_on": clock.today().isoformat(),
+            "note": "业主表决通过",
+        },
+        lambda: [
+            changed(
+                draft,
+                "update",
+                status="active",
+                approved_how="owners_vote",
+                approval_vote_id=vote.id,
+            )
+        ],
     )
 
 

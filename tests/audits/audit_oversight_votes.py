@@ -116,6 +116,7 @@ def _settings(w: World, client: Any) -> Post:
             "window_months": "3",
             "overdue_rule": "y",
             "overdue_days": "20",
+            "min_publicity_days": "10",
         },
         lambda: [
             Changed(
@@ -126,6 +127,7 @@ def _settings(w: World, client: Any) -> Post:
                     "window_months": 3,
                     "overdue_rule": True,
                     "overdue_days": 20,
+                    "min_publicity_days": 10,
                 },
                 "oversight_settings",
             )

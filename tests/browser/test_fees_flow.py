@@ -106,3 +106,48 @@ def test_the_board_and_the_cash_page_show_their_totals_first_on_a_small_phone(
     assert rooms.is_visible()
     assert no_horizontal_scroll(chair)
     assert_accessible(chair)
+
+
+def test_staff_record_the_communitys_exception_and_the_resident_reads_it_on_a_phone(
+    page_factory, live_server
+):
+    """The trusteeship's staff put a fee standard into force as the community's exception,
+    with its reason; the resident's fee page says so, in a line of its own."""
+    from datetime import timedelta
+
+    from compound_app.fees.models import Basis, Cycle, FeeSchedule
+    from tests.factories import first_household
+
+    world = live_server.world
+    area = world.branch.area
+    today = clock.today()
+    draft = schedules.new_draft(area, None, today=today - timedelta(days=7))
+    schedules.update_terms(
+        draft,
+        cycle=Cycle.MONTH,
+        start_month=month_of(today),
+        vacant_percent=50,
+        publicity_days=7,
+        today=today - timedelta(days=7),
+    )
+    schedules.add_item(draft, name="保洁", scope="", basis=Basis.PER_HOUSEHOLD, rate_fen=1000)
+    schedules.publish(draft, today=today - timedelta(days=7))
+    db.session.commit()
+
+    staff = page_factory(world.users["staff"], phone=True)
+    staff.goto(f"/fees/schedules/{draft.id}")
+    assert no_horizontal_scroll(staff)
+    assert_accessible(staff)
+    staff.select_option("select[name=how]", "community")
+    staff.fill("[name=note]", "托管期间由社区决定，待业主表决")
+    with staff.expect_navigation():
+        staff.locator("form[action$='/approve'] button.primary").click()
+    db.session.rollback()
+    assert db.session.get(FeeSchedule, draft.id).approved_how == "community"
+
+    resident = page_factory(world.users["resident"], phone=True)
+    resident.goto(f"/fees/households/{first_household(world.branch).id}")
+    line = resident.locator("[data-exception]").inner_text()
+    assert line == "本收费标准由社区决定（例外），未经业主表决：托管期间由社区决定，待业主表决"
+    assert no_horizontal_scroll(resident)
+    assert_accessible(resident)

@@ -29,7 +29,14 @@ from compound_app.fees.models import (
 )
 from compound_app.months import add_months, month_of, this_month
 from compound_app.registry.models import Occupancy
-from tests.factories import World, compound, fee_schedule, first_household, first_unit
+from tests.factories import (
+    World,
+    compound,
+    fee_schedule,
+    first_household,
+    first_unit,
+    passed_area_vote,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -288,9 +295,16 @@ def test_schedule_lifecycle_and_versions(world: World) -> None:
     schedules.publish(draft, today=today)
     with pytest.raises(RuleError):  # published: no more edits
         schedules.add_item(draft, name="照明", scope="", basis=Basis.PER_M2, rate_fen=5)
+    vote = passed_area_vote(area)
     with pytest.raises(RuleError):  # residents still have days to comment
         schedules.approve(
-            draft, how=ApprovalHow.RESIDENTS_MEETING, approved_on=today, note="", actor=admin
+            draft,
+            how=ApprovalHow.OWNERS_VOTE,
+            approved_on=today,
+            note="",
+            actor=admin,
+            staff=True,
+            vote_id=vote.id,
         )
     later = today + timedelta(days=8)
     schedules.approve(
@@ -299,7 +313,9 @@ def test_schedule_lifecycle_and_versions(world: World) -> None:
         approved_on=later,
         note="表决通过",
         actor=admin,
+        staff=True,
         today=later,
+        vote_id=vote.id,
     )
     assert draft.status == ScheduleStatus.ACTIVE and draft.approved_by_id == admin.id
 
@@ -327,11 +343,13 @@ def test_schedule_lifecycle_and_versions(world: World) -> None:
     schedules.publish(second, today=later)
     schedules.approve(
         second,
-        how=ApprovalHow.COMMITTEE_MEETING,
+        how=ApprovalHow.OWNERS_VOTE,
         approved_on=later + timedelta(days=7),
         note="",
         actor=admin,
+        staff=True,
         today=later + timedelta(days=7),
+        vote_id=passed_area_vote(area, later).id,
     )
     assert draft.status == ScheduleStatus.SUPERSEDED
     assert draft.end_month == add_months(start2, -1)

@@ -24,7 +24,14 @@ from compound_app.fees.models import (
     ScheduleStatus,
 )
 from compound_app.months import add_months, this_month
-from tests.factories import World, fee_schedule, first_household, first_unit, user
+from tests.factories import (
+    World,
+    fee_schedule,
+    first_household,
+    first_unit,
+    passed_area_vote,
+    user,
+)
 
 
 def _key(n: int = 0) -> str:
@@ -68,7 +75,9 @@ def _pay(client, household, amount: str = "45", key: str | None = None, **extra)
 # --- schedules through the pages --------------------------------------------------------------
 
 
-def test_committee_drafts_publishes_and_approves_a_schedule(world: World, login_as) -> None:
+def test_committee_drafts_publishes_and_approves_a_schedule(
+    world: World, login_as, held_clock
+) -> None:
     chair = login_as(world.users["committee"])
     area = world.branch.area
     response = chair.post(f"/fees/areas/{area.id}/schedules")
@@ -88,16 +97,26 @@ def test_committee_drafts_publishes_and_approves_a_schedule(world: World, login_
         "cycle": "month",
         "start_month": f"{this_month():%Y-%m}",
         "vacant_percent": "50",
-        "publicity_days": "0",
+        "publicity_days": "6",
     }
+    # The subdistrict's minimum is 7 days on the notice board; the form says so.
+    page = chair.post(f"{url}/terms", data=terms)
+    assert page.status_code == 422 and "7" in page.get_data(as_text=True)
+    terms["publicity_days"] = "7"
     assert chair.post(f"{url}/terms", data=terms).status_code == 303
     assert chair.post(f"{url}/publish").status_code == 303
-    # Residents see a published schedule; the approval needs its record.
+    # Residents see a published schedule; the approval needs the owners' vote and its record.
     resident = login_as(world.users["resident"])
     assert "楼道每日清扫" in resident.get(url).get_data(as_text=True)
-    approve = {"how": "residents_meeting", "approved_on": clock.today().isoformat(), "note": ""}
+    held_clock.now = clock.now() + timedelta(days=7)  # the days for comments are over
+    chair = login_as(world.users["committee"])
+    vote = passed_area_vote(area)
+    approve = {"how": "residents_meeting", "approved_on": clock.today().isoformat(), "note": "x"}
     assert chair.post(f"{url}/approve", data=approve).status_code == 422
-    approve["note"] = "居民会议，86户到会"
+    approve = {"how": "owners_vote", "approved_on": clock.today().isoformat(), "note": ""}
+    approve["vote_id"] = str(vote.id)
+    assert chair.post(f"{url}/approve", data=approve).status_code == 422
+    approve["note"] = "业主表决通过"
     assert chair.post(f"{url}/approve", data=approve).status_code == 303
     db.session.expire_all()
     assert schedule.status == ScheduleStatus.ACTIVE

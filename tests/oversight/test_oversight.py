@@ -143,6 +143,7 @@ def test_a_pilot_with_every_record_in_place_passes_every_rule(world: World, noon
         "organisation": True,
         "representatives": True,
         "schedule": True,
+        "owners_decided": True,
         "collection": True,
         "boards": True,
         "repairs": True,

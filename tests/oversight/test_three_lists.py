@@ -319,6 +319,7 @@ def test_the_admin_switches_the_rule_on_the_thresholds_page(world, login_as) -> 
         "window_months": "3",
         "overdue_rule": "y",
         "overdue_days": "14",
+        "min_publicity_days": "7",
     }
     assert client.post(url, data=form).status_code == 303
     saved = settings_for(world.subdistrict.id)

@@ -23,7 +23,7 @@ from compound_app.registry.models import Occupant, Relation
 from compound_app.votes import service
 from compound_app.votes.models import Answer, Ballot, BallotChangeRefused, Elector, Vote
 from compound_app.votes.tally import Cast, count
-from tests.factories import World, compound, first_household, first_unit, user
+from tests.factories import World, compound, first_household, first_unit, passed_area_vote, user
 
 
 @pytest.fixture(autouse=True)
@@ -743,8 +743,9 @@ def test_a_fee_schedule_approval_cites_a_passed_vote_only(world: World) -> None:
 
     area = world.branch.area
     start = clock.today().replace(day=1)
-    failed, passed = _decided(world, False), _decided(world, True)
-    assert passed.passed and not failed.passed
+    failed, stairwell = _decided(world, False), _decided(world, True)
+    assert stairwell.passed and not failed.passed
+    passed = passed_area_vote(area)
 
     def draft():  # type: ignore[no-untyped-def]
         d = schedules.new_draft(area, None, today=start - timedelta(days=40))
@@ -753,7 +754,7 @@ def test_a_fee_schedule_approval_cites_a_passed_vote_only(world: World) -> None:
             cycle=Cycle.MONTH,
             start_month=start,
             vacant_percent=100,
-            publicity_days=0,
+            publicity_days=7,
             today=start - timedelta(days=40),
         )
         schedules.add_item(d, name="保洁", scope="", basis=Basis.PER_HOUSEHOLD, rate_fen=1000)
@@ -766,12 +767,15 @@ def test_a_fee_schedule_approval_cites_a_passed_vote_only(world: World) -> None:
         "approved_on": start - timedelta(days=10),
         "note": "业主表决",
         "actor": world.users["committee"],
+        "staff": False,
         "today": start,
     }
     with pytest.raises(RuleError, match=r"passed|通过"):
         schedules.approve(d, vote_id=failed.id, **kwargs)
     with pytest.raises(RuleError):
         schedules.approve(d, vote_id=10**9, **kwargs)
+    with pytest.raises(RuleError, match=r"whole area|整个"):  # one stairwell's owners
+        schedules.approve(d, vote_id=stairwell.id, **kwargs)
     schedules.approve(d, vote_id=passed.id, **kwargs)
     db.session.commit()
     assert d.status == ScheduleStatus.ACTIVE and d.approval_vote_id == passed.id
