@@ -11,6 +11,7 @@ from statistics import mean
 from sqlalchemy import select
 
 from .. import access
+from ..committees.service import areas_off_rules
 from ..extensions import db
 from ..registry.models import Community, Compound, Pilot
 from .checklist import settings_for, verdicts
@@ -152,6 +153,8 @@ class Dashboard:
     total: Summary
     by_community: list[tuple[Community, Summary]]
     by_model: list[tuple[str, Summary]]
+    # Pilots whose committee departs from its subdistrict's committee rules (advisory).
+    committees_off_rules: int = 0
 
 
 def build(f: Filters, p: access.Principal | None = None) -> Dashboard:
@@ -178,6 +181,7 @@ def build(f: Filters, p: access.Principal | None = None) -> Dashboard:
         and (not f.stage or row.facts.pilot.stage == f.stage)
     ]
     shown.sort(key=_sort_key(f.sort), reverse=f.descending)
+    off_rules = areas_off_rules({row.facts.compound.area_id for row in rows})
     return Dashboard(
         settings=settings,
         months=months,
@@ -192,6 +196,7 @@ def build(f: Filters, p: access.Principal | None = None) -> Dashboard:
             (model, summarise(models[model]))
             for model in ("contiguous", "party_branch", "trusteeship")
         ],
+        committees_off_rules=sum(row.facts.compound.area_id in off_rules for row in rows),
     )
 
 

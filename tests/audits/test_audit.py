@@ -330,6 +330,7 @@ def _committee_new_member(w: World, client: Any) -> Post:
             "name": "钱多多",
             "mobile": number,
             "position": "treasurer",
+            "kind": "owner",
             "background": "grid_worker",
             "term_start": "2026-01-01",
             "term_end": "2029-01-01",
@@ -345,11 +346,20 @@ def _committee_edit_member(w: World, client: Any) -> Post:
         f"/committees/members/{member.id}/edit",
         {
             "position": "chair",
+            "kind": "residents_committee",
             "background": "retired_cadre",
             "term_start": "2026-01-01",
             "term_end": "2029-01-01",
         },
-        lambda: [changed(member, "update", background="retired_cadre", position="chair")],
+        lambda: [
+            changed(
+                member,
+                "update",
+                background="retired_cadre",
+                position="chair",
+                kind="residents_committee",
+            )
+        ],
     )
 
 
@@ -1129,6 +1139,7 @@ def test_refused_requests_write_no_audit_row(
                 "name": "第二主任",
                 "mobile": mobile(),
                 "position": "chair",
+                "kind": "owner",
                 "background": "party_member",
                 "term_start": "2026-01-01",
                 "term_end": "2029-01-01",
