@@ -956,6 +956,7 @@ def _client(app: Flask, world: World, login_as: Any, role: str | None) -> Any:
 # Register the fee, repair, oversight and vote routes' cases before the tests.
 from . import (  # noqa: E402,F401
     audit_archive,
+    audit_committees,
     audit_fees,
     audit_fund,
     audit_income,
