@@ -123,6 +123,8 @@ class Action(StrEnum):
     # projects (staff over it; a project's owner runs their own)
     INSPECT = "inspect"  # on a compound or an inspection: visit a pilot and record the
     # checklist (staff over it, grid workers whose grid covers it)
+    REVIEW_MAKEUP = "review_makeup"  # on an area: read how its committee's make-up departs
+    # from the subdistrict's rules (advisory): the committee and staff, not its residents
 
 
 @dataclass(frozen=True)
@@ -602,6 +604,7 @@ def _by_place(action: Action, loc: Location, p: Principal) -> bool:
             Action.COLLECT,
             Action.MANAGE_FEES,
             Action.CONSULT,
+            Action.REVIEW_MAKEUP,
         )
     if committee:
         return action is not Action.MANAGE and action is not Action.MANAGE_PEOPLE

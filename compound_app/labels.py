@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from .auth.models import Role
-from .committees.models import Background, Position
+from .committees.models import Background, ChairAppointment, MemberKind, Position
 from .fees.models import ApprovalHow, Basis, Cycle, ExpenseKind, Method, ScheduleStatus
 from .fund.models import AppState, Payer, Split
 from .income.models import CONTRACT_KINDS, IncomeKind
@@ -85,6 +85,17 @@ LABELS: dict[str, dict[str, Any]] = {
         Background.RETIRED_CADRE: _l("Retired cadre"),
         Background.GRID_WORKER: _l("Grid worker"),
         Background.KEEN_RESIDENT: _l("Keen resident"),
+    },
+    "member_kind": {
+        MemberKind.SUBDISTRICT: _l("Subdistrict office"),
+        MemberKind.RESIDENTS_COMMITTEE: _l("Residents' committee"),
+        MemberKind.POLICE: _l("Police station"),
+        MemberKind.HOUSING: _l("Housing office"),
+        MemberKind.OWNER: _l("Owner representative"),
+    },
+    "chair_appointment": {
+        ChairAppointment.NAMED: _l("named by the subdistrict"),
+        ChairAppointment.ELECTED: _l("elected by the members"),
     },
     "basis": {
         Basis.PER_HOUSEHOLD: _l("per household per month"),

@@ -13,7 +13,13 @@ from compound_app import clock
 from compound_app.auth.models import Role, User
 from compound_app.auth.service import grant, hash_password
 from compound_app.committees import service as committees
-from compound_app.committees.models import Background, Committee, Position
+from compound_app.committees.models import (
+    Background,
+    Committee,
+    CommitteeMember,
+    MemberKind,
+    Position,
+)
 from compound_app.extensions import db
 from compound_app.fees import schedules
 from compound_app.fees.models import ApprovalHow, Basis, Cycle, FeeSchedule
@@ -102,6 +108,33 @@ def committee(area: ManagementArea, *members: tuple[User, Position]) -> Committe
         )
     db.session.commit()
     return c
+
+
+def seat(
+    c: Committee,
+    kind: MemberKind = MemberKind.OWNER,
+    position: Position = Position.MEMBER,
+    *,
+    name: str = "委员",
+    start: date | None = None,
+    end: date | None = None,
+) -> CommitteeMember:
+    """A new person on the committee, sitting for ``kind``; seated like ``committee``'s
+    members (from half a year ago for three years) unless told otherwise."""
+    start = start or days_ago(165)
+    member = committees.add_member(
+        c,
+        name=name,
+        mobile=mobile(),
+        position=position,
+        background=Background.KEEN_RESIDENT,
+        term_start=start,
+        term_end=end or start + timedelta(days=3 * 365),
+        actor=None,
+        kind=kind,
+    )
+    db.session.commit()
+    return member
 
 
 def first_unit(c: Compound) -> Unit:

@@ -14,11 +14,19 @@ from ..errors import RuleError
 from ..extensions import db
 from ..forms import form_status, submit
 from ..htmx import redirect_after_post, render
-from ..registry.models import ManagementArea
+from ..registry.models import ManagementArea, Subdistrict
 from ..templating import fmt_date
 from . import bp, service
-from .forms import CommitteeForm, EndTermForm, MemberForm, MemberTermsForm
-from .models import Background, CommitteeMember, Position
+from .forms import ChairForm, CommitteeForm, EndTermForm, MemberForm, MemberTermsForm, RulesForm
+from .models import Background, ChairAppointment, Committee, CommitteeMember, MemberKind, Position
+
+
+def _findings(area: ManagementArea, committee: Committee | None) -> list[service.Finding]:
+    """The make-up's findings, for the committee and staff only (residents see none)."""
+    if committee is None or not access.can(Action.REVIEW_MAKEUP, area):
+        return []
+    rules = service.rules_for(area.community.subdistrict_id)
+    return service.makeup_findings(committee, rules)
 
 
 @bp.get("/areas/<int:area_id>")
@@ -34,6 +42,7 @@ def area(area_id: int) -> Response:
         form=form,
         is_current=service.is_current,
         show_contacts=access.can(Action.VIEW_ROSTER, area),
+        findings=_findings(area, committee),
     )
 
 
@@ -52,6 +61,7 @@ def create(area_id: int) -> Response:
         form=form,
         is_current=service.is_current,
         show_contacts=True,
+        findings=[],
         status=form_status(form),
     )
 
@@ -68,6 +78,7 @@ def new_member(area_id: int) -> Response:
         form.term_start.data = clock.today()
         form.term_end.data = date(clock.today().year + 3, clock.today().month, 1)
         form.position.data = Position.MEMBER
+        form.kind.data = MemberKind.OWNER
     done = submit(
         form,
         lambda: service.add_member(
@@ -79,6 +90,7 @@ def new_member(area_id: int) -> Response:
             term_start=form.term_start.data,
             term_end=form.term_end.data,
             actor=viewkit.user(),
+            kind=MemberKind(form.kind.data),
         ),
     )
     if done.ok:
@@ -106,6 +118,7 @@ def edit_member(member_id: int) -> Response:
             background=Background(form.background.data),
             term_start=form.term_start.data,
             term_end=form.term_end.data,
+            kind=MemberKind(form.kind.data),
         ),
     )
     if done.ok:
@@ -161,3 +174,63 @@ def remove_member(member_id: int) -> Response:
         return redirect_after_post(url_for(".edit_member", member_id=member_id))
     flash(_("%(name)s was removed from the committee.", name=name), "success")
     return redirect_after_post(url_for(".area", area_id=area.id))
+
+
+@bp.route("/areas/<int:area_id>/chair", methods=["GET", "POST"])
+def chair(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id, Action.MANAGE)
+    committee = service.committee_for_area(area.id)
+    if committee is None:
+        flash(_("Create the committee first."), "info")
+        return redirect_after_post(url_for(".area", area_id=area.id))
+    form = ChairForm(obj=committee)
+    if request.method == "GET" and not committee.chair_appointed:
+        form.chair_appointed.data = ChairAppointment.NAMED
+    done = submit(
+        form,
+        lambda: service.record_chair_appointment(
+            committee,
+            ChairAppointment(form.chair_appointed.data),
+            form.chair_appointed_by.data,
+            form.chair_appointed_on.data,
+        ),
+    )
+    if done.ok:
+        flash(_("How the chair was appointed is recorded."), "success")
+        return redirect_after_post(url_for(".area", area_id=area.id))
+    return render(
+        "committees/chair.html",
+        area=area,
+        committee=committee,
+        form=form,
+        status=form_status(form),
+    )
+
+
+@bp.route("/rules/<int:subdistrict_id>", methods=["GET", "POST"])
+def rules(subdistrict_id: int) -> Response:
+    subdistrict = access.get_or_404(Subdistrict, subdistrict_id, Action.ADMINISTER)
+    current = service.rules_for(subdistrict.id)
+    form = RulesForm(obj=current)
+    done = submit(
+        form,
+        lambda: service.save_rules(
+            subdistrict.id,
+            min_members=form.min_members.data,
+            max_members=form.max_members.data,
+            odd_members=bool(form.odd_members.data),
+            owners_rule=bool(form.owners_rule.data),
+            owners_pct=form.owners_pct.data,
+            chair_appointment=ChairAppointment(form.chair_appointment.data),
+            max_term_years=form.max_term_years.data,
+        ),
+    )
+    if done.ok:
+        flash(_("Saved. Committee pages now check these rules."), "success")
+        return redirect_after_post(url_for(".rules", subdistrict_id=subdistrict.id))
+    return render(
+        "committees/rules.html",
+        subdistrict=subdistrict,
+        form=form,
+        status=form_status(form),
+    )

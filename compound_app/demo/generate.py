@@ -20,7 +20,14 @@ from sqlalchemy import func, insert, select, text
 from .. import clock
 from ..auth.models import Role, RoleGrant, User
 from ..auth.service import hash_password
-from ..committees.models import Background, Committee, CommitteeMember, Position
+from ..committees.models import (
+    Background,
+    ChairAppointment,
+    Committee,
+    CommitteeMember,
+    MemberKind,
+    Position,
+)
 from ..extensions import db
 from ..oversight.models import Milestone, StageChange
 from ..registry.models import (
@@ -630,7 +637,18 @@ class _Builder:
         size: int,
         fixed: Sequence[tuple[int, Position]] = (),
     ) -> None:
-        cid = self.rows.add(Committee, area_id=area_id, name=name, formed_on=formed_on)
+        # Made up as the subdistrict's committee rules ask (the defaults): an odd number of
+        # members, owner representatives more than half, the chair a residents' committee
+        # member named by the subdistrict, a seat for its office, terms within three years.
+        cid = self.rows.add(
+            Committee,
+            area_id=area_id,
+            name=name,
+            formed_on=formed_on,
+            chair_appointed=ChairAppointment.NAMED.value,
+            chair_appointed_by=f"{names.SUBDISTRICT}办事处",
+            chair_appointed_on=formed_on,
+        )
         positions = [Position.CHAIR, Position.VICE_CHAIR, Position.TREASURER] + [
             Position.MEMBER
         ] * (size - 3)
@@ -640,13 +658,20 @@ class _Builder:
             if position in fixed_positions and position != Position.MEMBER:
                 continue
             members.append((self.user(), position))
-        for user_id, position in members[:size]:
+        for index, (user_id, position) in enumerate(members[:size]):
+            if position == Position.CHAIR:
+                kind = MemberKind.RESIDENTS_COMMITTEE
+            elif index == size - 1:
+                kind = MemberKind.SUBDISTRICT
+            else:
+                kind = MemberKind.OWNER
             self.rows.add(
                 CommitteeMember,
                 committee_id=cid,
                 user_id=user_id,
                 position=position.value,
                 background=self.rng.choice(list(Background)).value,
+                kind=kind.value,
                 term_start=formed_on,
                 term_end=date(formed_on.year + 3, formed_on.month, 1),
             )

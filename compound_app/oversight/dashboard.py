@@ -11,6 +11,7 @@ from statistics import mean
 from sqlalchemy import select
 
 from .. import access
+from ..committees.service import areas_off_rules
 from ..extensions import db
 from ..registry.models import Community, Compound, Pilot
 from .checklist import fee_exception, settings_for, verdicts
@@ -154,6 +155,8 @@ class Dashboard:
     by_model: list[tuple[str, Summary]]
     # Pilots whose fee standard in force is the community's decision, not the owners'.
     exceptions: list[Row] = field(default_factory=list)
+    # Pilots whose committee departs from its subdistrict's committee rules (advisory).
+    committees_off_rules: int = 0
 
 
 def build(f: Filters, p: access.Principal | None = None) -> Dashboard:
@@ -180,6 +183,7 @@ def build(f: Filters, p: access.Principal | None = None) -> Dashboard:
         and (not f.stage or row.facts.pilot.stage == f.stage)
     ]
     shown.sort(key=_sort_key(f.sort), reverse=f.descending)
+    off_rules = areas_off_rules({row.facts.compound.area_id for row in rows})
     return Dashboard(
         settings=settings,
         months=months,
@@ -195,6 +199,7 @@ def build(f: Filters, p: access.Principal | None = None) -> Dashboard:
             for model in ("contiguous", "party_branch", "trusteeship")
         ],
         exceptions=[row for row in rows if fee_exception(row.facts)],
+        committees_off_rules=sum(row.facts.compound.area_id in off_rules for row in rows),
     )
 
 

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from .. import access, clock, viewkit
 from ..access import Action
+from ..committees import service as committees
 from ..errors import RuleError
 from ..extensions import db
 from ..fields import whole_number
@@ -137,7 +138,13 @@ def _pilot_page(pilot: Pilot, status: int = 200, **forms: Any) -> Response:
     checks = checklist(facts, settings)
     manages = access.can(Action.MANAGE, pilot.compound)
     problem_trend = lists.trend(pilot.compound_id)
+    committee = committees.committee_for_area(pilot.compound.area_id)
     context: dict[str, Any] = {
+        "committee_findings": committees.makeup_findings(
+            committee, committees.rules_for(pilot.compound.community.subdistrict_id)
+        )
+        if committee is not None
+        else [],
         "lists_figures": lists.of_compound(pilot.compound_id),
         "problem_trend": [
             dashboard.series([float(v) for v in values], problem_trend.months)

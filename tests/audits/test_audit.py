@@ -330,6 +330,7 @@ def _committee_new_member(w: World, client: Any) -> Post:
             "name": "钱多多",
             "mobile": number,
             "position": "treasurer",
+            "kind": "owner",
             "background": "grid_worker",
             "term_start": "2026-01-01",
             "term_end": "2029-01-01",
@@ -345,11 +346,20 @@ def _committee_edit_member(w: World, client: Any) -> Post:
         f"/committees/members/{member.id}/edit",
         {
             "position": "chair",
+            "kind": "residents_committee",
             "background": "retired_cadre",
             "term_start": "2026-01-01",
             "term_end": "2029-01-01",
         },
-        lambda: [changed(member, "update", background="retired_cadre", position="chair")],
+        lambda: [
+            changed(
+                member,
+                "update",
+                background="retired_cadre",
+                position="chair",
+                kind="residents_committee",
+            )
+        ],
     )
 
 
@@ -946,6 +956,7 @@ def _client(app: Flask, world: World, login_as: Any, role: str | None) -> Any:
 # Register the fee, repair, oversight and vote routes' cases before the tests.
 from . import (  # noqa: E402,F401
     audit_archive,
+    audit_committees,
     audit_fees,
     audit_fund,
     audit_income,
@@ -1129,6 +1140,7 @@ def test_refused_requests_write_no_audit_row(
                 "name": "第二主任",
                 "mobile": mobile(),
                 "position": "chair",
+                "kind": "owner",
                 "background": "party_member",
                 "term_start": "2026-01-01",
                 "term_end": "2029-01-01",

@@ -61,7 +61,14 @@ from compound_app.auth.forms import (
 from compound_app.auth.models import LoginAttempt, Role, RoleGrant, User
 from compound_app.auth.service import grant, hash_password
 from compound_app.committees import service as committees
-from compound_app.committees.forms import CommitteeForm, EndTermForm, MemberForm, MemberTermsForm
+from compound_app.committees.forms import (
+    ChairForm,
+    CommitteeForm,
+    EndTermForm,
+    MemberForm,
+    MemberTermsForm,
+    RulesForm,
+)
 from compound_app.committees.models import Background, Position
 from compound_app.extensions import db
 from compound_app.fees.forms import (
@@ -253,6 +260,8 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "committees.edit_member": MemberTermsForm,
     "committees.end_member": EndTermForm,
     "committees.remove_member": {},
+    "committees.chair": ChairForm,
+    "committees.rules": RulesForm,
     "people.new": PersonForm,
     "people.add_grant": GrantForm,
     "people.revoke": {},
@@ -771,6 +780,17 @@ def valid_values(world: World) -> dict[str, list[Any]]:
         "rectify.move_item:direction": ["up", "down"],
         "rectify.record:passed": ["passed", "failed"],
         "rectify.record:photo": [valid_photo()],
+        # --- the committee's make-up ---
+        "committees.new_member:kind": [str(k) for k in LABELS["member_kind"]],
+        "committees.edit_member:kind": [str(k) for k in LABELS["member_kind"]],
+        "chair_appointed": [str(c) for c in LABELS["chair_appointment"]],
+        "chair_appointment": [str(c) for c in LABELS["chair_appointment"]],
+        "committees.chair:chair_appointed_on": ["", "2026-06-01"],
+        "committees.rules:min_members": ["5", "3"],
+        "committees.rules:max_members": ["11", "9"],
+        "committees.rules:owners_pct": ["50", "60"],
+        "committees.rules:max_term_years": ["3", "5"],
+        # --- end the committee's make-up ---
     }
 
 

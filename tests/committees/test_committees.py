@@ -29,6 +29,7 @@ def new_member(client, area, **data):  # type: ignore[no-untyped-def]
         "name": "钱学军",
         "mobile": "13655556666",
         "position": "member",
+        "kind": "owner",
         "background": "retired_cadre",
         "term_start": ago(165),
         "term_end": ago(-930),
@@ -230,6 +231,7 @@ def test_editing_a_term_back_into_the_present_restores_access(world, login_as):
         f"/committees/members/{member.id}/edit",
         data={
             "position": "chair",
+            "kind": "owner",
             "background": "party_member",
             "term_start": ago(165),
             "term_end": ago(-930),
@@ -268,6 +270,7 @@ def test_editing_positions_keeps_one_chair(world, login_as):
         f"/committees/members/{member.id}/edit",
         data={
             "position": "chair",
+            "kind": "owner",
             "background": "party_member",
             "term_start": ago(165),
             "term_end": ago(-930),
@@ -278,6 +281,7 @@ def test_editing_positions_keeps_one_chair(world, login_as):
         f"/committees/members/{member.id}/edit",
         data={
             "position": "vice_chair",
+            "kind": "owner",
             "background": "party_member",
             "term_start": ago(165),
             "term_end": ago(-930),

@@ -103,7 +103,7 @@ def test_the_approval_date_is_not_before_the_vote_closed(world: World) -> None:
     draft = _published(area, days=10)
     vote = passed_area_vote(area, on=clock.today() - timedelta(days=2))
     closed_on = clock.local_date(vote.closed_at)
-    _refused(draft, "when their vote closed", vote_id=vote.id, approved_on=closed_on - timedelta(1))
+    _refused(draft, "不能早于表决结束之日", vote_id=vote.id, approved_on=closed_on - timedelta(1))
     assert _approve(draft, vote_id=vote.id, approved_on=closed_on) > 0
 
 

@@ -213,6 +213,20 @@ def test_demo_builds_the_benchmark_datasets_with_sample_sign_ins(app, client):
 
 
 @pytest.mark.xdist_group("demo")
+def test_demo_committees_are_made_up_as_the_rules_ask(demo):
+    from compound_app.committees import service as committees
+    from compound_app.committees.models import Committee
+
+    found = db.session.scalars(select(Committee)).all()
+    assert len(found) >= 4
+    for committee in found:
+        rules = committees.rules_for(committee.area.community.subdistrict_id)
+        assert committees.makeup_findings(committee, rules) == [], committee.name
+        assert committee.chair_appointed == "named" and committee.chair_appointed_by
+    assert not committees.areas_off_rules(c.area_id for c in found)
+
+
+@pytest.mark.xdist_group("demo")
 def test_demo_repairs_follow_the_pilots_story(demo, client):
     """Half a year of repairs in the pilots: every status, consistent monthly figures, the
     seed's 131 cameras in the registers, meetings, works with photos and their costs."""
