@@ -486,7 +486,7 @@ def pilot_vote_objects(c: Compound, runner: User) -> dict[str, int]:
     }
 
 
-# --- votes: announced long enough ago, their tellers, closed ---------------------------------------
+# --- votes: announced long enough ago, their tellers, closed -----------------------------------
 
 
 def announced_ago(vote: Any, runner: User) -> None:
@@ -753,6 +753,19 @@ def _jpeg() -> Any:
     Image.new("RGB", (8, 8), (250, 250, 250)).save(buffer, "JPEG")
     buffer.seek(0)
     return FileStorage(buffer, "photo.jpg")
+
+
+def open_announced_fund_vote(app: Any, keeper: User) -> Any:
+    """Put a drafted fund application to the vote as long ago as the announcement period,
+    opening today; the vote, open."""
+    from compound_app.fund import service as fund
+    from compound_app.votes import service as votes
+
+    today = clock.today()
+    with clock.held_at(clock.now() - timedelta(days=15)):
+        vote = fund.put_to_vote(app, keeper, today, opens_on=today)
+    votes.open_vote(vote, keeper)
+    return vote
 
 
 def passed_fund_application(

@@ -27,7 +27,7 @@ from compound_app.public import service as public
 from compound_app.public.models import LinkKind
 from compound_app.registry import roster
 from compound_app.registry.models import Consent, Occupant, Relation
-from tests.factories import World, first_unit, user
+from tests.factories import World, first_unit, open_announced, user
 
 
 def _p(world: World, key: str) -> access.Principal:
@@ -733,7 +733,7 @@ def test_opening_a_vote_posts_a_notice_to_its_electorate(world: World) -> None:
     )
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Notice)) == 0  # a draft
-    votes.open_vote(vote, world.users["committee"])
+    open_announced(vote, world.users["committee"])
     db.session.commit()
     notice = db.session.scalars(select(Notice)).one()
     assert notice.compound_id == world.branch.id and notice.source == f"vote:{vote.id}"
@@ -757,7 +757,7 @@ def test_an_elector_hears_of_an_opened_vote_once(world: World) -> None:
         world.users["committee"],
     )
     db.session.commit()
-    votes.open_vote(vote, world.users["committee"])
+    open_announced(vote, world.users["committee"])
     db.session.commit()
     notice = db.session.scalars(select(Notice)).one()
     told = db.session.scalars(select(Message).where(Message.user_id == resident.id)).all()

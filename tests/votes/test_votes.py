@@ -343,7 +343,9 @@ def test_closing_freezes_and_publishes_rooms_and_choices_not_names(world: World,
     # Closed before its end date while the others could still change the outcome: why.
     assert committee.post(f"/votes/{vote.id}/close").status_code == 422
     assert (
-        committee.post(f"/votes/{vote.id}/close", data={"reason": "业主大会决定提前计票"}).status_code
+        committee.post(
+            f"/votes/{vote.id}/close", data={"reason": "业主大会决定提前计票"}
+        ).status_code
         == 303
     )
     db.session.expire_all()
