@@ -229,9 +229,10 @@ def remove_teller(teller: Teller, actor: User) -> None:
     assert vote is not None
     if vote.status == VoteStatus.CLOSED:
         raise RuleError(_("The vote is closed: its tellers are on its result."))
-    audit.record("remove_teller", teller, before=audit.snapshot(teller), actor_id=actor.id)
+    before = audit.snapshot(teller)
     db.session.delete(teller)
     db.session.flush()
+    audit.record("remove_teller", teller, before=before, actor_id=actor.id)
 
 
 # --- correcting a paper ballot ------------------------------------------------------------------

@@ -91,10 +91,11 @@ def _remove_teller(w: World, client: Any) -> Post:
     vote = _draft(w)
     (teller, *_rest) = record_tellers(vote, w.users["committee"])
     db.session.commit()
+    teller_id, role = teller.id, teller.role
     return Post(
-        f"/votes/tellers/{teller.id}/remove",
+        f"/votes/tellers/{teller_id}/remove",
         {},
-        lambda: [deleted("teller", teller.id, "remove_teller", role=teller.role)],
+        lambda: [deleted("teller", teller_id, "remove_teller", role=role)],
     )
 
 
