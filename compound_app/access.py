@@ -78,7 +78,17 @@ from .repairs.models import (
     Work,
 )
 from .treasury.models import MoneyAccount, Movement
-from .votes.models import Answer, Ballot, Consultation, ElectorHome, Vote, VoteStatus
+from .votes.models import (
+    Answer,
+    Ballot,
+    Consultation,
+    ElectorHome,
+    ScopeKind,
+    Teller,
+    Vote,
+    VoteCompound,
+    VoteStatus,
+)
 
 M = TypeVar("M")
 
@@ -350,7 +360,7 @@ def locate(obj: Any) -> Location:
             return locate(db.session.get(Household, obj.household_id))
         case Vote() | Consultation():
             return locate(obj.area)
-        case Ballot():
+        case Ballot() | Teller():
             return locate(db.session.get(Vote, obj.vote_id))
         case Answer():
             return locate(db.session.get(Consultation, obj.consultation_id))
@@ -422,8 +432,19 @@ def can(action: Action, obj: Any = None, p: Principal | None = None) -> bool:
         case Vote():
             runs = _by_place(Action.CONSULT, locate(obj), p)
             if action is Action.VIEW:
-                return runs or (obj.status != VoteStatus.DRAFT and in_electorate(obj, p))
+                if runs:
+                    return True
+                if obj.status == VoteStatus.DRAFT:
+                    # Announced: its 公告 is for the homes of its scope.
+                    return obj.announced and in_vote_scope(obj, p)
+                return in_electorate(obj, p)
             return runs and action is Action.CONSULT
+        case Teller():
+            # The tellers are named on the vote; recorded and removed by those who run it.
+            return _by_place(Action.CONSULT, locate(obj), p) and action in (
+                Action.VIEW,
+                Action.CONSULT,
+            )
         case Ballot():
             # A ballot's paper and photo are for those who run the vote.
             return _by_place(Action.CONSULT, locate(obj), p) and action in (
@@ -687,6 +708,23 @@ def in_electorate(vote: Vote, p: Principal | None = None) -> bool:
         .limit(1)
     )
     return found is not None
+
+
+def in_vote_scope(vote: Vote, p: Principal | None = None) -> bool:
+    """Whether one of the user's homes, or a unit they represent, lies in the place an
+    announced vote is put to (before its electorate is fixed)."""
+    scopes = asked_scopes(p)
+    if vote.scope_kind != ScopeKind.COMPOUNDS:
+        return (str(vote.scope_kind), vote.scope_id) in scopes
+    compounds = [ident for kind, ident in scopes if kind == "compound"]
+    return bool(compounds) and (
+        db.session.scalar(
+            select(VoteCompound.compound_id)
+            .where(VoteCompound.vote_id == vote.id, VoteCompound.compound_id.in_(compounds))
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def elector_homes(p: Principal | None = None) -> ColumnElement[bool] | None:

@@ -97,7 +97,8 @@ class Defaults:
     # than one provider call (SMS_TIMEOUT) after its hand-off.
     SMS_LEASE_SECONDS = 120
     SMS_WORKER_SLEEP = 5.0  # seconds between batches when the outbox is empty
-    # The SMS worker also escalates overdue problems this often (0: never; cron instead).
+    # The SMS worker also escalates overdue problems and closes votes past their end date
+    # this often (0: never; cron instead).
     PROBLEM_ESCALATE_SECONDS = 300
     # Quiet hours on the compounds' wall clock: non-urgent SMS wait until the end (07:00).
     # Urgent notices and sign-in codes go at once. Equal hours switch quiet hours off.

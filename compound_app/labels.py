@@ -37,7 +37,7 @@ from .repairs.models import (
     WorkStatus,
 )
 from .treasury.models import AccountKind, MovementKind
-from .votes.models import BallotChannel, Choice, Matter, VoteStatus
+from .votes.models import BallotChannel, Choice, Matter, TellerRole, VoteStatus
 
 LABELS: dict[str, dict[str, Any]] = {
     "model": {
@@ -318,6 +318,10 @@ LABELS: dict[str, dict[str, Any]] = {
         VoteStatus.DRAFT: _l("Draft vote, not open yet"),
         VoteStatus.OPEN: _l("Voting now"),
         VoteStatus.CLOSED: _l("Voting closed"),
+    },
+    "teller_role": {
+        TellerRole.SCRUTINEER: _l("Scrutineer (监票人)"),
+        TellerRole.COUNTER: _l("Counter (计票人)"),
     },
     "ballot_channel": {
         BallotChannel.ONLINE: _l("online"),

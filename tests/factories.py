@@ -272,8 +272,9 @@ def load_world(ids: dict[str, Any]) -> World:
 
 
 def passed_area_vote(area: ManagementArea, on: date | None = None) -> Any:
-    """The area's owners' vote, put by community staff on ``on`` (today unless given),
-    every owner voting yes on paper, closed the same day: passed."""
+    """The area's owners' vote, announced ahead and put by community staff on ``on`` (today
+    unless given), every owner voting yes on paper, closed the same day with its tellers:
+    passed."""
     from compound_app import access
     from compound_app.votes import service as votes
 
@@ -287,11 +288,11 @@ def passed_area_vote(area: ManagementArea, on: date | None = None) -> Any:
             clock.today(),
             runner,
         )
-        votes.open_vote(vote, runner)
+        open_announced(vote, runner)
         p = access.load_principal(runner)
         for elector in vote.electors:
             votes.enter_paper(vote, elector.homes[0].household_id, "yes", _jpeg(), runner, p)
-        votes.close_vote(vote, runner)
+        close_counted(vote, runner)
     db.session.commit()
     return vote
 
@@ -522,7 +523,8 @@ def pilot_vote_objects(c: Compound, runner: User) -> dict[str, int]:
     vote = votes.create_vote(
         votes.resolve_scope("compound", c.id), "manager", "选聘物业", "是否选聘", today, runner
     )
-    votes.open_vote(vote, runner)
+    open_announced(vote, runner)
+    teller = record_tellers(vote, runner)[0]
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), (250, 250, 250)).save(buffer, "JPEG")
     buffer.seek(0)
@@ -544,7 +546,59 @@ def pilot_vote_objects(c: Compound, runner: User) -> dict[str, int]:
         "vote_id": vote.id,
         "ballot_id": ballot.id,
         "consultation_id": consultation.id,
+        "teller_id": teller.id,
     }
+
+
+# --- votes: announced long enough ago, their tellers, closed -----------------------------------
+
+
+def announced_ago(vote: Any, runner: User) -> None:
+    """Announce a drafted vote as many days ago as its subdistrict's announcement period:
+    it may open today, and ends on its closing day (today at the earliest)."""
+    from compound_app.votes import procedure
+    from compound_app.votes import service as votes
+
+    days = votes.rules_of(vote).announce_days
+    today = clock.today()
+    with clock.held_at(clock.now() - timedelta(days=days)):
+        procedure.announce(vote, today, max(vote.closes_on, today), runner)
+
+
+def open_announced(vote: Any, runner: User) -> None:
+    """A drafted vote announced long enough ago (``announced_ago``), opened today."""
+    from compound_app.votes import service as votes
+
+    announced_ago(vote, runner)
+    votes.open_vote(vote, runner)
+
+
+def record_tellers(vote: Any, runner: User) -> list[Any]:
+    """As many scrutineers and counters as the vote's rules ask: the first owners of its
+    homes who sit on no committee."""
+    from compound_app.errors import RuleError
+    from compound_app.votes import procedure
+    from compound_app.votes import service as votes
+
+    owners = iter(procedure.teller_choices(vote))
+    recorded = []
+    for role, n in votes.tellers_missing(vote).items():
+        while n:
+            occupant_id, _label = next(owners)
+            try:
+                recorded.append(procedure.record_teller(vote, role, occupant_id, runner))
+            except RuleError:
+                continue
+            n -= 1
+    return recorded
+
+
+def close_counted(vote: Any, actor: User, reason: str = "开票时间到") -> Any:
+    """Close a vote now: its tellers recorded first, with the reason it closes early."""
+    from compound_app.votes import service as votes
+
+    record_tellers(vote, actor)
+    return votes.close_vote(vote, actor, reason)
 
 
 # --- notices: a 公示 with a photo and who has been told, for the route audits -------------------
@@ -765,6 +819,19 @@ def _jpeg() -> Any:
     return FileStorage(buffer, "photo.jpg")
 
 
+def open_announced_fund_vote(app: Any, keeper: User) -> Any:
+    """Put a drafted fund application to the vote as long ago as the announcement period,
+    opening today; the vote, open."""
+    from compound_app.fund import service as fund
+    from compound_app.votes import service as votes
+
+    today = clock.today()
+    with clock.held_at(clock.now() - timedelta(days=15)):
+        vote = fund.put_to_vote(app, keeper, today, opens_on=today)
+    votes.open_vote(vote, keeper)
+    return vote
+
+
 def passed_fund_application(
     c: Compound, keeper: User, *, budget_fen: int = 300_000, key: str = ""
 ) -> Any:
@@ -775,17 +842,22 @@ def passed_fund_application(
     from compound_app.votes import service as votes
 
     units = [u.id for b in c.buildings for u in b.units]
-    with clock.held_at(clock.now() - timedelta(days=10)):
+    voting = clock.now() - timedelta(days=10)
+    with clock.held_at(voting - timedelta(days=15)):
         app = fund.draft_application(
             c,
             keeper,
             fund.Draft(title="屋面防水", budget_fen=budget_fen, unit_ids=units, comment_days=1),
             key or f"fixture-fund-app-{c.id:08d}-{budget_fen}",
         )
-        vote = fund.put_to_vote(app, keeper, clock.today())
+        day = clock.local_date(voting)
+        vote = fund.put_to_vote(app, keeper, day, opens_on=day)
+    with clock.held_at(voting):
+        votes.open_vote(vote, keeper)
         p = access.load_principal(keeper)
         for share in app.shares:
             votes.enter_paper(vote, share.household_id, "yes", _jpeg(), keeper, p)
+        record_tellers(vote, keeper)
         votes.close_vote(vote, keeper)
         fund.settle_vote(app, keeper)
     db.session.commit()

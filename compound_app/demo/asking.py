@@ -23,7 +23,7 @@ from ..extensions import db
 from ..fund import service as fund
 from ..registry.models import Building, Compound, Household, Unit
 from ..votes import consultations, service
-from . import rights_of
+from . import record_tellers, rights_of
 from .generate import DEMO_ACCOUNTS
 
 
@@ -92,25 +92,31 @@ def ask_story(seed: int = 2026) -> None:
     consultations.close_consultation(asked)
 
     # An application to use the maintenance fund, put to the owners of every stairwell
-    # whose lights it renews: the vote is open, ballots coming in.
-    application = fund.draft_application(
-        xgt,
-        chair,
-        fund.Draft(
-            title="更换楼道照明",
-            budget_fen=1_800_000,
-            unit_ids=[u.id for b in xgt.buildings for u in b.units],
-            kind="other",
-        ),
-        f"demo-fund-lights-{xgt.id}",
-    )
-    vote = fund.put_to_vote(
-        application,
-        chair,
-        today + timedelta(days=14),
-        title="使用维修资金更换楼道照明",
-        text="全小区楼道灯更换为声控LED灯，预计费用1.8万元，从专项维修资金列支。",
-    )
+    # whose lights it renews: announced 16 days ago, the vote opened yesterday, its
+    # tellers named, ballots coming in.
+    with clock.held_at(clock.now() - timedelta(days=16)):
+        application = fund.draft_application(
+            xgt,
+            chair,
+            fund.Draft(
+                title="更换楼道照明",
+                budget_fen=1_800_000,
+                unit_ids=[u.id for b in xgt.buildings for u in b.units],
+                kind="other",
+            ),
+            f"demo-fund-lights-{xgt.id}",
+        )
+        vote = fund.put_to_vote(
+            application,
+            chair,
+            today + timedelta(days=14),
+            opens_on=today - timedelta(days=1),
+            title="使用维修资金更换楼道照明",
+            text="全小区楼道灯更换为声控LED灯，预计费用1.8万元，从专项维修资金列支。",
+        )
+    with clock.held_at(clock.now() - timedelta(days=1)):
+        service.open_vote(vote, chair)
+        record_tellers(vote, chair)
     rep_units = rep_p.rep_units
     own = rep_p.resident_households
     for home in homes:

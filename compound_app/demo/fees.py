@@ -43,14 +43,25 @@ from ..fees.models import (
     ScheduleStatus,
 )
 from ..months import add_months
-from ..registry.models import Occupancy
-from ..votes.models import Ballot, BallotChannel, Elector, ElectorHome, Matter, Vote, VoteStatus
-from ..votes.tally import Cast, count
+from ..registry.models import Building, Compound, Household, Occupancy, Occupant, Unit
+from ..votes.models import (
+    Ballot,
+    BallotChannel,
+    Elector,
+    ElectorHome,
+    Matter,
+    Teller,
+    TellerRole,
+    Vote,
+    VoteStatus,
+)
+from ..votes.tally import NON_VOTERS, Cast, count
 from .archive import voucher_photo
 
 # Tables in insert order (after the organisation tree and the people).
 ORDER = [
     Vote,
+    Teller,
     Elector,
     ElectorHome,
     Ballot,
@@ -163,7 +174,12 @@ class FeeBuilder:
             opened_at=opened,
             closed_at=closed,
             closed_by_id=runner,
+            # Announced the subdistrict's 15 days before it opened, under the default rules.
+            announced_on=clock.local_date(opened) - timedelta(days=15),
+            opens_on=clock.local_date(opened),
+            rules={NON_VOTERS: False},
         )
+        self._tellers(fa, vote_id, runner, opened)
         photo = ballot_photo(rng)  # the signed paper ballots, photographed as collected
         homes = list(fa.households)
         rng.shuffle(homes)
@@ -206,6 +222,32 @@ class FeeBuilder:
         )
         yes, heads = tally.heads["yes"], tally.total_heads
         return vote_id, f"业主表决通过：{heads}户中{tally.voted_heads}户参加，{yes}户同意"
+
+    def _tellers(self, fa: FeeArea, vote_id: int, runner: int, at: Any) -> None:
+        """A scrutineer and a counter: owners of the area who sit on no committee."""
+        tables = self.rows.tables
+        seated = {fa.chair, fa.treasurer, *fa.members}
+        roles = [TellerRole.SCRUTINEER, TellerRole.COUNTER]
+        for hid, _unit_id, _dm2, _occupancy in reversed(fa.households):
+            owner = fa.owners.get(hid)
+            if not roles:
+                break
+            if owner is None or tables[Occupant][owner[0] - 1].get("user_id") in seated:
+                continue
+            home = tables[Household][hid - 1]
+            unit = tables[Unit][home["unit_id"] - 1]
+            building = tables[Building][unit["building_id"] - 1]
+            compound = tables[Compound][building["compound_id"] - 1]
+            self.rows.add(
+                Teller,
+                vote_id=vote_id,
+                role=roles.pop(0).value,
+                occupant_id=owner[0],
+                name=owner[1],
+                home=f"{compound['name']}-{building['name']}-{unit['name']}-{home['room']}",
+                recorded_by_id=runner,
+                recorded_at=at,
+            )
 
     def _area(self, fa: FeeArea) -> None:
         rng, rows = self.rng, self.rows

@@ -21,7 +21,7 @@ from ..registry.models import Compound
 from ..repairs import works
 from ..treasury.service import money_keepers
 from ..votes import service as votes
-from . import rights_of
+from . import record_tellers, rights_of
 
 WORKS = ["屋面防水维修", "外墙脱落修补", "单元楼道墙面维修", "雨水管更换"]
 
@@ -64,7 +64,8 @@ def fund_story(seed: int = 2026) -> None:
             continue
         balance = len(homes) * rng.randrange(2600, 4200) * 100
         budget = (8_000 + 140 * len(bearing)) * 100
-        with clock.held_at(_at(75)):
+        # Announced 15 days before voting opens (the subdistrict's rule), open a fortnight.
+        with clock.held_at(_at(95)):
             fund.record_balance(
                 compound,
                 keeper,
@@ -85,7 +86,11 @@ def fund_story(seed: int = 2026) -> None:
                 ),
                 f"demo-fund-app-{compound.id}",
             )
-            vote = fund.put_to_vote(app, keeper, clock.today() + timedelta(days=10))
+            opens_on = clock.today() + timedelta(days=15)
+            vote = fund.put_to_vote(app, keeper, opens_on + timedelta(days=14), opens_on=opens_on)
+        with clock.held_at(_at(80)):
+            votes.open_vote(vote, keeper)
+            record_tellers(vote, keeper)
             p = rights_of(keeper)
             for share in app.shares:
                 if rng.random() < 0.9:

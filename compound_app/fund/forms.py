@@ -56,6 +56,7 @@ class ApplicationForm(AppForm):
 
 
 class VoteForm(AppForm):
+    opens_on = DateField(_l("Voting opens on (after the announcement period)"))
     closes_on = DateField(_l("Voting closes on"))
 
 

@@ -32,10 +32,11 @@ from ..fees.expenses import check_paid_from
 from ..fees.ledger import lock_area
 from ..money import format_fen
 from ..notices import service as notices
-from ..registry.models import Building, Compound, Household, Unit
+from ..registry.models import Building, Compound, Household, ManagementArea, Unit
 from ..repairs.models import Funding, Work
 from ..treasury import hooks as treasury_hooks
 from ..treasury.models import MoneyAccount
+from ..votes import procedure
 from ..votes import service as votes
 from ..votes.models import Matter, Vote, VoteStatus
 from .models import (
@@ -325,12 +326,14 @@ def put_to_vote(
     actor: User,
     closes_on: date,
     *,
+    opens_on: date | None = None,
     title: str | None = None,
     text: str | None = None,
 ) -> Vote:
-    """Open the owners' vote (使用维修资金, art. 278): its electorate is exactly the homes
-    that bear the cost. The vote's title and text say what the application says, unless
-    given."""
+    """Announce the owners' vote (使用维修资金, art. 278), opening on ``opens_on`` (the
+    earliest day the announcement period allows, unless given): its electorate will be
+    exactly the homes that bear the cost. The vote's title and text say what the
+    application says, unless given. The committee opens it on its page on that day."""
     lock_area(app.area_id)
     _refuse_unless(app, AppState.DRAFT)
     buildings = bearing_buildings(app)
@@ -358,10 +361,24 @@ def put_to_vote(
         closes_on,
         actor,
     )
-    votes.open_vote(vote, actor, only=[s.household_id for s in app.shares])
+    procedure.announce(
+        vote,
+        opens_on or procedure.earliest_opening(vote),
+        closes_on,
+        actor,
+        only=[s.household_id for s in app.shares],
+    )
     _step(app, AppState.VOTING, actor, vote_id=vote.id)
     audit.record("fund_vote", app, after={"vote_id": vote.id})
     return vote
+
+
+def earliest_vote_day(app: FundApplication) -> date:
+    """The first day the application's vote could open if it were announced today."""
+    area = db.session.get(ManagementArea, app.area_id)
+    assert area is not None
+    rules = votes.vote_rules(area.community.subdistrict_id)
+    return clock.today() + timedelta(days=rules.announce_days)
 
 
 def vote_of(app: FundApplication) -> Vote | None:
@@ -376,7 +393,7 @@ def settle_vote(app: FundApplication, actor: User) -> AppState:
     _refuse_unless(app, AppState.VOTING)
     vote = vote_of(app)
     if vote is None or vote.status != VoteStatus.CLOSED:
-        raise RuleError(_("The owners' vote is still open: close it first."))
+        raise RuleError(_("The owners' vote is not closed yet: close it first."))
     if not vote.passed:
         _step(app, AppState.REJECTED, actor, vote_id=vote.id)
         audit.record("fund_rejected", app)

@@ -5,6 +5,7 @@ the government, the community or from common-part income."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import flash, url_for
@@ -187,12 +188,14 @@ def _application_page(
     fund = service.available(app.compound_id, service.bearing_buildings(app))
     if disburse_form is None:
         disburse_form = DisburseForm(formdata=None, disbursed_on=clock.today(), key=new_key())
+    opens_on = service.earliest_vote_day(app)
     return render(
         "fund/application.html",
         app=app,
         compound=app.compound,
         keeps=keeps,
         vote=vote,
+        vote_draft=vote is not None and vote.status == VoteStatus.DRAFT,
         vote_visible=vote is not None and access.can(Action.VIEW, vote),
         vote_closed=vote is not None and vote.status == VoteStatus.CLOSED,
         publicity=publicity,
@@ -201,7 +204,9 @@ def _application_page(
         and access.find(Notice, publicity.notice_id) is not None,
         fund=fund,
         lines=service.share_lines(app),
-        vote_form=VoteForm(formdata=None, closes_on=clock.today()),
+        vote_form=VoteForm(
+            formdata=None, opens_on=opens_on, closes_on=opens_on + timedelta(days=14)
+        ),
         disburse_form=disburse_form,
         ends_passed=publicity is not None
         and publicity.ends_on is not None
@@ -227,9 +232,11 @@ def put_to_vote(application_id: int) -> Response:
         flash(next(iter(form.errors.values()), [_("Please try again.")])[0], "error")
         return redirect_after_post(_here(app))
     return viewkit.act(
-        lambda: service.put_to_vote(app, viewkit.user(), form.closes_on.data),
+        lambda: service.put_to_vote(
+            app, viewkit.user(), form.closes_on.data, opens_on=form.opens_on.data
+        ),
         _here(app),
-        _("The owners' vote is open; the homes that bear the cost are told."),
+        _("The owners' vote is announced; the homes that bear the cost are told."),
     )
 
 

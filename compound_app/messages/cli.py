@@ -43,6 +43,7 @@ def work(once: bool, sleep: float | None) -> None:
         if every and not once and time.monotonic() >= next_escalation:
             next_escalation = time.monotonic() + every
             _escalate()
+            _close_votes()
         try:
             report = run_batch(token)
         except OperationalError as err:  # the database restarting: try again shortly
@@ -81,6 +82,21 @@ def _escalate() -> None:
         return
     if moved:
         click.echo(f"{moved} overdue problems escalated.")
+
+
+def _close_votes() -> None:
+    """The worker's periodic step: votes past their end date are closed (``flask votes
+    close-due``). A failure is logged and tried at the next period; delivery goes on."""
+    from ..votes.cli import close_due_now
+
+    try:
+        closed, _waiting = close_due_now()
+    except Exception as err:  # the worker keeps delivering whatever this step meets
+        db.session.rollback()
+        log.warning("closing votes failed (%s)", type(err).__name__)
+        return
+    if closed:
+        click.echo(f"{closed} votes closed at their end date.")
 
 
 @bp.cli.command("remind")

@@ -253,6 +253,28 @@ def handover_waiting(handover: Any) -> None:
 # --- votes and consultations ------------------------------------------------------------------
 
 
+def vote_announced(vote: Any) -> None:
+    """A vote was announced: the community's staff (居委会) hear of it, with its dates."""
+    people = community_staff(vote.area.community_id)
+    if not people:
+        return
+    with _words():
+        title = _(
+            "Owners' vote announced in %(area)s, open %(opens)s to %(ends)s: %(title)s",
+            area=vote.area.name,
+            opens=_day(vote.opens_on),
+            ends=_day(vote.closes_on),
+            title=vote.title,
+        )
+    notify(
+        people,
+        Kind.DUTY,
+        title,
+        path_for("votes.vote", vote_id=vote.id),
+        dedupe_key=f"vote-announce:{vote.id}",
+    )
+
+
 def vote_opened(vote: Any) -> None:
     """A vote opened: its electors with an account hear of it."""
     from ..votes.models import Elector

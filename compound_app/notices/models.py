@@ -18,7 +18,7 @@ from ..auth.models import User
 from ..dbtypes import UTCDateTime
 from ..extensions import Model
 from ..registry.models import ManagementArea, _in
-from ..votes.models import ScopeKind
+from ..votes.models import PLACES
 
 
 class NoticeKind(StrEnum):
@@ -78,7 +78,7 @@ class Notice(Model):
 
     __table_args__ = (
         CheckConstraint(_in("kind", NoticeKind), name="kind"),
-        CheckConstraint(_in("scope_kind", ScopeKind), name="scope_kind"),
+        CheckConstraint(_in("scope_kind", PLACES), name="scope_kind"),
         CheckConstraint(
             "(kind = 'publicity') = (comments_until IS NOT NULL)", name="comment_period"
         ),

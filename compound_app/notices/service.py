@@ -482,13 +482,14 @@ def announce(notice: Notice) -> bool:
 def told_already(notice: Notice) -> set[int]:
     """Accounts the occasion of an automatic notice has told already: the electors an
     opened vote messaged (``triggers.vote_opened``) do not hear of it a second time."""
-    source = notice.source or ""
-    if not source.startswith("vote:"):
+    kind, _sep, rest = (notice.source or "").partition(":")
+    if kind != "vote":
         return set()
     db.session.flush()
+    vote_id = rest.partition(":")[0]
     return set(
         db.session.scalars(
-            select(Message.user_id).where(Message.dedupe_key == f"vote-open:{source[5:]}")
+            select(Message.user_id).where(Message.dedupe_key == f"vote-open:{vote_id}")
         )
     )
 
@@ -1039,28 +1040,96 @@ def _post_schedule(schedule: Any, actor: User | None) -> Notice | None:
     )
 
 
-def _post_vote(vote: Any, actor: User | None) -> Notice | None:
+def _vote_scopes(vote: Any) -> list[tuple[str, Scope]]:
+    """Where a vote's notices go, with the source suffix of each: its place, or each of
+    its chosen compounds."""
+    if vote.scope_kind == ScopeKind.COMPOUNDS:
+        from ..votes.service import compounds_of
+
+        return [(f":{c.id}", scope_of(c)) for c in compounds_of(vote)]
     scope = resolve_scope(f"{vote.scope_kind}:{vote.scope_id}")
-    if scope is None:
-        return None
+    return [("", scope)] if scope is not None else []
+
+
+def _announcement_body(vote: Any) -> list[str]:
+    """The 公告: what is decided, how it is counted, when, and who scrutinises and counts."""
+    from ..labels import label
+    from ..votes.service import tellers_of
+    from ..votes.tally import NON_VOTERS
+
     body = [line.strip() for line in str(vote.text).splitlines()]
     body += [
         "",
+        _("Matter: %(matter)s.", matter=label("matter", vote.matter)),
         _(
-            "Owners vote online or on a paper ballot until %(date)s.",
-            date=f"{vote.closes_on:%Y-%m-%d}",
+            "It passes with at least three quarters of the area and of the owners taking "
+            "part voting yes (Civil Code art. 278, special matters)."
+        )
+        if vote.special
+        else _(
+            "It passes with more than half of the area and of the owners taking part "
+            "voting yes (Civil Code art. 278)."
+        ),
+        _(
+            "Owners holding at least two thirds of the area, and at least two thirds of the "
+            "owners, must take part."
+        ),
+        _(
+            "By the area's assembly rules, owners told of this vote who do not vote are "
+            "counted with the majority of those who voted."
+        )
+        if (vote.rules or {}).get(NON_VOTERS)
+        else _("Owners who do not vote are not counted."),
+        "",
+        _(
+            "Voting opens on %(opens)s and ends on %(ends)s: online, or on a paper ballot.",
+            opens=f"{vote.opens_on:%Y-%m-%d}",
+            ends=f"{vote.closes_on:%Y-%m-%d}",
         ),
     ]
-    return _post_once(
-        f"vote:{vote.id}",
-        scope,
-        NoticeKind.NOTICE,
-        _("Owners' vote open: %(title)s", title=vote.title),
-        clean_body(body),
-        f"/votes/{vote.id}",
-        actor,
-        last_day=vote.closes_on,
-    )
+    tellers = tellers_of(vote)
+    if tellers:
+        body.append(
+            _(
+                "Tellers: %(names)s.",
+                names="、".join(f"{t.name}（{label('teller_role', t.role)}）" for t in tellers),
+            )
+        )
+    return body
+
+
+def _post_vote(vote: Any, actor: User | None) -> Notice | None:
+    """An announced vote's 公告, or an opened vote's notice; the first one posted."""
+    from ..votes.models import VoteStatus
+
+    opening = vote.status == VoteStatus.OPEN
+    if opening:
+        body = [line.strip() for line in str(vote.text).splitlines()]
+        body += [
+            "",
+            _(
+                "Owners vote online or on a paper ballot until %(date)s.",
+                date=f"{vote.closes_on:%Y-%m-%d}",
+            ),
+        ]
+        title = _("Owners' vote open: %(title)s", title=vote.title)
+    else:
+        body = _announcement_body(vote)
+        title = _("Announcement of an owners' vote: %(title)s", title=vote.title)
+    posted = [
+        _post_once(
+            f"{'vote' if opening else 'vote-announce'}:{vote.id}{suffix}",
+            scope,
+            NoticeKind.NOTICE,
+            title,
+            clean_body(body),
+            f"/votes/{vote.id}",
+            actor,
+            last_day=vote.closes_on,
+        )
+        for suffix, scope in _vote_scopes(vote)
+    ]
+    return next((notice for notice in posted if notice is not None), None)
 
 
 def _post_board(board: Any, actor: User | None) -> Notice | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from ..auth.models import User
 
 
-def _in(column: str, enum: type[StrEnum]) -> str:
+def _in(column: str, enum: Iterable[StrEnum]) -> str:
     return f"{column} IN ({', '.join(repr(m.value) for m in enum)})"
 
 

@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("votes", __name__, url_prefix="/votes")
+
+from . import cli  # noqa: E402, F401  (flask votes close-due, on the blueprint's group)

@@ -1,11 +1,16 @@
 """Consultations of residents (征求意见) and owners' votes under Civil Code art. 278.
 
-A vote's electorate is fixed when it opens: one ``Elector`` per owner (one person per
+A vote is drafted, announced (公告: its opening and end dates, the counting rules and the
+area's 议事规则 options frozen on it), opened no earlier than the announcement period of
+the subdistrict's ``VoteRules`` allows, and closed at its end date or earlier. A vote's
+electorate is fixed when it opens: one ``Elector`` per owner (one person per
 exclusive unit, except that an owner of several units is one person with their areas
 summed; a co-owned unit votes through its designated co-owner), each holding the homes
 it votes for. Ballots are append-only; an elector's latest ballot counts, unless the
 committee voided it (a paper ballot entered by mistake: a ``BallotVoid``, append-only
-too). Closing freezes the counts on the vote itself.
+too), or a second person corrected it (a ``BallotCorrection`` pointing at the new ballot).
+Closing freezes the counts on the vote itself; its tellers (``Teller``: 监票人 and 计票人,
+owners who sit on no committee) are named on the result.
 """
 
 from __future__ import annotations
@@ -39,6 +44,11 @@ class ScopeKind(StrEnum):
     COMPOUND = "compound"
     BUILDING = "building"
     UNIT = "unit"
+    COMPOUNDS = "compounds"  # a chosen set of one area's compounds (``VoteCompound``)
+
+
+# The places a notice or a consultation is put to: one area, compound, building or unit.
+PLACES = (ScopeKind.AREA, ScopeKind.COMPOUND, ScopeKind.BUILDING, ScopeKind.UNIT)
 
 
 class Matter(StrEnum):
@@ -95,6 +105,15 @@ class Vote(Model):
     total_heads: Mapped[int] = mapped_column(default=0)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     passed: Mapped[bool | None]
+    # The announcement (公告): its day, the day the vote may open, the area's 议事规则
+    # options as they stood then, and the homes asked where not every home of the scope
+    # is (a maintenance fund application: the homes bearing its cost).
+    announced_on: Mapped[date | None]
+    opens_on: Mapped[date | None]
+    rules: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    only_homes: Mapped[list[int] | None] = mapped_column(JSON)
+    # Closed before its end date while the outcome could still change: why.
+    close_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     area: Mapped[ManagementArea] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
@@ -109,6 +128,66 @@ class Vote(Model):
     @property
     def special(self) -> bool:
         return self.matter in SPECIAL
+
+    @property
+    def announced(self) -> bool:
+        return self.announced_on is not None
+
+
+class VoteCompound(Model):
+    """One of the compounds a chosen-compounds vote is put to (all of the vote's area)."""
+
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compound.id"), primary_key=True)
+
+
+class VoteRules(Model):
+    """A subdistrict's rules for owners' votes: how long before opening a vote is announced,
+    and how many scrutineers (监票人) and counters (计票人) each vote needs."""
+
+    subdistrict_id: Mapped[int] = mapped_column(ForeignKey("subdistrict.id"), primary_key=True)
+    announce_days: Mapped[int] = mapped_column(default=15, server_default="15")
+    scrutineers: Mapped[int] = mapped_column(default=1, server_default="1")
+    counters: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __table_args__ = (
+        CheckConstraint("announce_days BETWEEN 1 AND 90", name="announce_days"),
+        CheckConstraint("scrutineers BETWEEN 1 AND 5", name="scrutineers"),
+        CheckConstraint("counters BETWEEN 1 AND 5", name="counters"),
+    )
+
+
+class AssemblyRules(Model):
+    """The options of an area's 议事规则 (rules of the owners' assembly) the guidance allows,
+    each off until the committee turns it on; a vote keeps those of its announcement."""
+
+    area_id: Mapped[int] = mapped_column(ForeignKey("management_area.id"), primary_key=True)
+    # 未参与表决的业主计入已表决的多数票: an owner who was told of the vote and did not
+    # vote is counted with the majority of those who voted.
+    non_voters_follow_majority: Mapped[bool] = mapped_column(default=False)
+
+
+class TellerRole(StrEnum):
+    SCRUTINEER = "scrutineer"  # 监票人
+    COUNTER = "counter"  # 计票人
+
+
+class Teller(Model):
+    """An owner who scrutinises (监票) or counts (计票) a vote; never a committee member."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    occupant_id: Mapped[int] = mapped_column(ForeignKey("occupant.id"))
+    name: Mapped[str] = mapped_column(String(50))
+    home: Mapped[str] = mapped_column(String(100))  # the room, as the notice prints it
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    __table_args__ = (
+        UniqueConstraint("vote_id", "occupant_id"),
+        CheckConstraint(_in("role", TellerRole), name="role"),
+    )
 
 
 class Elector(Model):
@@ -190,7 +269,7 @@ class Consultation(Model):
 
     area: Mapped[ManagementArea] = relationship()
 
-    __table_args__ = (CheckConstraint(_in("scope_kind", ScopeKind), name="scope_kind"),)
+    __table_args__ = (CheckConstraint(_in("scope_kind", PLACES), name="scope_kind"),)
 
 
 class Answer(Model):
@@ -229,8 +308,25 @@ class BallotVoid(Model):
     voided_by: Mapped[User] = relationship()
 
 
+class BallotCorrection(Model):
+    """A paper ballot entered wrongly, superseded by a new one (with the paper's photo and
+    the reason) that a second person entered: never the one who entered the wrong ballot.
+    Both ballots stay on record; the new one counts."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id"), unique=True)
+    new_ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id"), unique=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    corrected_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    corrected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    ballot: Mapped[Ballot] = relationship(foreign_keys=[ballot_id])
+    new_ballot: Mapped[Ballot] = relationship(foreign_keys=[new_ballot_id])
+    corrected_by: Mapped[User] = relationship()
+
+
 class BallotChangeRefused(RuntimeError):
     """A ballot (or the void of one) was about to be changed or deleted."""
 
 
-append_only(Ballot, BallotVoid, error=BallotChangeRefused)
+append_only(Ballot, BallotVoid, BallotCorrection, error=BallotChangeRefused)

@@ -22,6 +22,7 @@ def result_page(link: PublicLink) -> str | None:
         vote=vote,
         tally=service.tally(vote),
         lines=service.homes(vote),
+        tellers=service.tellers_of(vote),
     )
 
 

@@ -45,16 +45,21 @@ from ..uploads import discard_upload, save_photo
 from .models import (
     Ballot,
     BallotChannel,
+    BallotCorrection,
     BallotVoid,
     Choice,
     Elector,
     ElectorHome,
     Matter,
     ScopeKind,
+    Teller,
+    TellerRole,
     Vote,
+    VoteCompound,
+    VoteRules,
     VoteStatus,
 )
-from .tally import Cast, Tally, count
+from .tally import NON_VOTERS, Cast, Tally, count, from_record, outcome
 
 # --- scopes -----------------------------------------------------------------------------------
 
@@ -65,6 +70,20 @@ class Scope:
     obj: Any
     area: ManagementArea
     label: str
+    compounds: tuple[int, ...] = ()  # a chosen-compounds scope's compounds
+
+
+def chosen_compounds(area: ManagementArea, compound_ids: Collection[int]) -> Scope:
+    """A vote put to some of an area's compounds (at least two; one is a compound's vote)."""
+    chosen = set(compound_ids)
+    compounds = [c for c in area.compounds if c.id in chosen]
+    if len(compounds) != len(chosen) or len(compounds) < 2:
+        raise RuleError(_("Choose two or more of the area's compounds."), "compounds")
+    compounds.sort(key=lambda c: c.name)
+    label = "、".join(c.name for c in compounds)
+    if len(label) > 100:
+        label = _("%(n)d compounds of %(area)s", n=len(compounds), area=area.name)
+    return Scope(ScopeKind.COMPOUNDS, area, area, label, tuple(c.id for c in compounds))
 
 
 def resolve_scope(kind: str, scope_id: int | None) -> Scope:
@@ -97,8 +116,9 @@ def resolve_scope(kind: str, scope_id: int | None) -> Scope:
     raise RuleError(_("Choose who is asked."), "scope")
 
 
-def households_in(kind: str, scope_id: int) -> Any:
-    """A select of (Household, Unit, Building, Compound) rows in the scope."""
+def households_in(kind: str, scope_id: int, vote_id: int | None = None) -> Any:
+    """A select of (Household, Unit, Building, Compound) rows in the scope (a
+    chosen-compounds scope is its vote's: ``vote_id``)."""
     query = (
         select(Household, Unit, Building, Compound)
         .join(Unit, Unit.id == Household.unit_id)
@@ -112,6 +132,13 @@ def households_in(kind: str, scope_id: int) -> Any:
             query = query.where(Compound.id == scope_id)
         case ScopeKind.BUILDING:
             query = query.where(Building.id == scope_id)
+        case ScopeKind.COMPOUNDS:
+            query = query.where(
+                Compound.area_id == scope_id,
+                Compound.id.in_(
+                    select(VoteCompound.compound_id).where(VoteCompound.vote_id == vote_id)
+                ),
+            )
         case _:
             query = query.where(Unit.id == scope_id)
     return query.order_by(Compound.name, Building.sort_key, Unit.sort_key, Household.sort_key)
@@ -119,6 +146,58 @@ def households_in(kind: str, scope_id: int) -> Any:
 
 def room(unit: Unit, building: Building, compound: Compound, home: Household) -> str:
     return f"{compound.name}-{building.name}-{unit.name}-{home.room}"
+
+
+def vote_homes(vote: Vote) -> Any:
+    """The (Household, Unit, Building, Compound) rows of the homes a vote asks: its scope,
+    or those of them the announcement named."""
+    query = households_in(vote.scope_kind, vote.scope_id, vote.id)
+    if vote.only_homes is not None:
+        query = query.where(Household.id.in_(vote.only_homes))
+    return query
+
+
+def compounds_of(vote: Vote) -> list[Compound]:
+    """A chosen-compounds vote's compounds, by name."""
+    return list(
+        db.session.scalars(
+            select(Compound)
+            .join(VoteCompound, VoteCompound.compound_id == Compound.id)
+            .where(VoteCompound.vote_id == vote.id)
+            .order_by(Compound.name)
+        )
+    )
+
+
+# --- the subdistrict's vote rules ---------------------------------------------------------------
+
+
+def vote_rules(subdistrict_id: int) -> VoteRules:
+    """The subdistrict's rules, or the defaults where it set none (not saved by reading)."""
+    found = db.session.get(VoteRules, subdistrict_id)
+    return found or VoteRules(
+        subdistrict_id=subdistrict_id, announce_days=15, scrutineers=1, counters=1
+    )
+
+
+def rules_of(vote: Vote) -> VoteRules:
+    return vote_rules(vote.area.community.subdistrict_id)
+
+
+def tellers_of(vote: Vote) -> list[Teller]:
+    return list(
+        db.session.scalars(select(Teller).where(Teller.vote_id == vote.id).order_by(Teller.id))
+    )
+
+
+def tellers_missing(vote: Vote) -> dict[str, int]:
+    """How many scrutineers and counters the vote still lacks (by role; 0 when complete)."""
+    rules = rules_of(vote)
+    have = [t.role for t in tellers_of(vote)]
+    return {
+        TellerRole.SCRUTINEER: max(0, rules.scrutineers - have.count(TellerRole.SCRUTINEER)),
+        TellerRole.COUNTER: max(0, rules.counters - have.count(TellerRole.COUNTER)),
+    }
 
 
 # --- the vote's life --------------------------------------------------------------------------
@@ -144,7 +223,11 @@ def create_vote(
     )
     db.session.add(vote)
     db.session.flush()
-    audit.record("create_vote", vote)
+    for compound_id in scope.compounds:
+        db.session.add(VoteCompound(vote_id=vote.id, compound_id=compound_id))
+    audit.record(
+        "create_vote", vote, after={**audit.snapshot(vote), "compounds": list(scope.compounds)}
+    )
     return vote
 
 
@@ -171,17 +254,24 @@ def _account(owner: Occupant | None) -> int | None:
     return owner.user_id if owner is not None else None
 
 
-def open_vote(vote: Vote, actor: User, only: Collection[int] | None = None) -> int:
-    """Fix the electorate and open the vote; returns the number of electors.
-
-    ``only``: the homes of the scope that vote, where the matter concerns some of them (a
-    maintenance fund application: the homes that bear its cost); else every home."""
+def open_vote(vote: Vote, actor: User) -> int:
+    """Fix the electorate and open the vote, on or after the day its announcement set;
+    returns the number of electors. The homes that vote are those the announcement named
+    (every home of the scope, or those a maintenance fund application's cost falls on)."""
     if vote.status != VoteStatus.DRAFT:
         raise RuleError(_("This vote is open or closed already."))
-    query = households_in(vote.scope_kind, vote.scope_id)
-    if only is not None:
-        query = query.where(Household.id.in_(list(only)))
-    rows = db.session.execute(query.options(selectinload(Household.occupants))).all()
+    if vote.opens_on is None:
+        raise RuleError(_("Announce the vote first: it opens once its announcement period ends."))
+    if clock.today() < vote.opens_on:
+        raise RuleError(
+            _(
+                "A vote opened before its announcement period ends: this one opens on %(date)s.",
+                date=f"{vote.opens_on:%Y-%m-%d}",
+            )
+        )
+    if clock.today() > vote.closes_on:
+        raise RuleError(_("The vote's end date has passed: it can no longer open."))
+    rows = db.session.execute(vote_homes(vote).options(selectinload(Household.occupants))).all()
     if not rows:
         raise RuleError(_("There are no homes to vote in this scope."))
     electors: dict[str, Elector] = {}
@@ -220,9 +310,11 @@ def _accepting(vote: Vote) -> None:
 
 
 def _counted() -> Any:
-    """Ballots that count: every ballot but those the committee voided."""
+    """Ballots that count: every ballot but those the committee voided, and those a
+    correction superseded."""
     return select(Ballot).where(
-        ~select(BallotVoid.id).where(BallotVoid.ballot_id == Ballot.id).exists()
+        ~select(BallotVoid.id).where(BallotVoid.ballot_id == Ballot.id).exists(),
+        ~select(BallotCorrection.id).where(BallotCorrection.ballot_id == Ballot.id).exists(),
     )
 
 
@@ -450,6 +542,10 @@ def void_paper(ballot: Ballot, reason: str, actor: User, p: Principal | None = N
         )
     if db.session.scalar(select(BallotVoid.id).where(BallotVoid.ballot_id == ballot.id)):
         raise RuleError(_("This ballot is void already."))
+    if db.session.scalar(
+        select(BallotCorrection.id).where(BallotCorrection.ballot_id == ballot.id)
+    ):
+        raise RuleError(_("This ballot was corrected: the correction counts instead."))
     reason = " ".join(reason.split())
     if not reason:
         raise RuleError(_("Say why the ballot is void."), "reason")
@@ -465,12 +561,58 @@ def void_paper(ballot: Ballot, reason: str, actor: User, p: Principal | None = N
     return void
 
 
-def tally(vote: Vote) -> Tally:
-    """The live count (or, once closed, the same count, frozen on the vote)."""
+def follows_majority(vote: Vote) -> bool:
+    """Whether the area's 议事规则, as announced with the vote, count owners who did not
+    vote with the majority."""
+    return bool((vote.rules or {}).get(NON_VOTERS))
+
+
+def told_homes(vote: Vote) -> set[int]:
+    """Homes told of the vote: its announcement or opening notice was opened there, read
+    to them at the door or by phone, or acknowledged (``NoticeRead``)."""
+    from ..notices.models import Notice, NoticeRead
+
+    return set(
+        db.session.scalars(
+            select(NoticeRead.household_id)
+            .join(Notice, Notice.id == NoticeRead.notice_id)
+            .where(
+                Notice.source.in_([f"vote-announce:{vote.id}", f"vote:{vote.id}"])
+                | Notice.source.like(f"vote-announce:{vote.id}:%")
+                | Notice.source.like(f"vote:{vote.id}:%")
+            )
+        )
+    )
+
+
+def casts(vote: Vote) -> list[Cast]:
+    """Each elector's counted choice, and whether one of their homes was told of the vote."""
     latest = latest_ballots(vote)
-    electors = db.session.scalars(select(Elector).where(Elector.vote_id == vote.id)).all()
-    casts = [Cast(e.area_dm2, latest[e.id].choice if e.id in latest else None) for e in electors]
-    return count(casts, vote.special)
+    electors = db.session.scalars(
+        select(Elector).where(Elector.vote_id == vote.id).options(selectinload(Elector.homes))
+    ).all()
+    told = told_homes(vote) if follows_majority(vote) else set()
+    return [
+        Cast(
+            e.area_dm2,
+            latest[e.id].choice if e.id in latest else None,
+            notified=any(h.household_id in told for h in e.homes),
+        )
+        for e in electors
+    ]
+
+
+def tally(vote: Vote) -> Tally:
+    """The live count; once closed, the count frozen on the vote (whoever is told of it
+    afterwards changes nothing)."""
+    if vote.status == VoteStatus.CLOSED and vote.result is not None:
+        return from_record(vote.result)
+    return count(casts(vote), vote.special, follows_majority(vote))
+
+
+def certain_outcome(vote: Vote) -> bool | None:
+    """The result the remaining electors can no longer change, or None while they can."""
+    return outcome(casts(vote), vote.special)
 
 
 @dataclass
@@ -528,15 +670,68 @@ def paper_homes(lines: list[HomeLine], runs: bool, p: Principal) -> list[HomeLin
     ]
 
 
-def close_vote(vote: Vote, actor: User) -> Tally:
+CLOSE_REASON_MAX = 500
+
+
+def close_vote(vote: Vote, actor: User | None, reason: str = "") -> Tally:
+    """Count and close. The tellers must be recorded (the result names them). Before the
+    end date only when the outcome can no longer change, or with the reason why, which
+    the result shows; ``actor`` None: the end date passed (``close_due``)."""
     if vote.status != VoteStatus.OPEN:
         raise RuleError(_("Only an open vote can be closed."))
+    missing = tellers_missing(vote)
+    if any(missing.values()):
+        raise RuleError(
+            _(
+                "Record the tellers first: %(s)d more scrutineers and %(c)d more counters. "
+                "The result names them.",
+                s=missing[TellerRole.SCRUTINEER],
+                c=missing[TellerRole.COUNTER],
+            )
+        )
+    reason = " ".join(reason.split())
+    if len(reason) > CLOSE_REASON_MAX:
+        raise RuleError(_("At most %(n)d characters.", n=CLOSE_REASON_MAX), "reason")
+    early = clock.today() <= vote.closes_on
+    if early and certain_outcome(vote) is None and not reason:
+        raise RuleError(
+            _(
+                "Voting runs until %(date)s and the owners still to vote can change the "
+                "outcome: say why the vote closes early.",
+                date=f"{vote.closes_on:%Y-%m-%d}",
+            ),
+            "reason",
+        )
     result = tally(vote)
-    vote.status, vote.closed_at, vote.closed_by_id = VoteStatus.CLOSED, clock.now(), actor.id
+    vote.status, vote.closed_at = VoteStatus.CLOSED, clock.now()
+    vote.closed_by_id = actor.id if actor else None
     vote.result, vote.passed = result.as_record(), result.passed
+    vote.close_reason = reason if early else ""
     db.session.flush()
-    audit.record("close_vote", vote)
+    audit.record("close_vote", vote, actor_id=actor.id if actor else None)
     return result
+
+
+def close_due(today: date | None = None) -> tuple[int, int]:
+    """Close every open vote whose end date has passed (``flask votes close-due``, and the
+    SMS worker's periodic step). A vote whose tellers are not all recorded waits, its
+    ballots already refused, for the committee to record them and close it. Returns how
+    many closed and how many wait."""
+    today = today or clock.today()
+    due = db.session.scalars(
+        select(Vote)
+        .where(Vote.status == VoteStatus.OPEN, Vote.closes_on < today)
+        .order_by(Vote.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    closed = waiting = 0
+    for vote in due:
+        if any(tellers_missing(vote).values()):
+            waiting += 1
+            continue
+        close_vote(vote, None)
+        closed += 1
+    return closed, waiting
 
 
 def votes_of(area_ids: Collection[int]) -> list[Vote]:

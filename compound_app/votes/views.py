@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import abort, flash, request, url_for
@@ -17,20 +18,39 @@ from ..forms import form_status, ids_prefixed, submit
 from ..htmx import redirect_after_post, render
 from ..public import posters
 from ..public.models import LinkKind
-from ..registry.models import Building, Compound, ManagementArea, Unit
+from ..registry.models import Building, Compound, ManagementArea, Subdistrict, Unit
 from ..security import accepts_uploads
 from ..uploads import send_upload
-from . import bp, consultations, service
+from . import bp, consultations, procedure, service
 from .forms import (
+    AnnounceForm,
     AnswerForm,
+    AssemblyRulesForm,
     BallotForm,
+    CloseForm,
     ConsultationForm,
+    CorrectionForm,
     PaperBallotForm,
+    TellerForm,
     VoidBallotForm,
     VoteForm,
+    VoteRulesForm,
 )
-from .models import Ballot, BallotChannel, Consultation, Vote, VoteStatus
+from .models import Ballot, BallotChannel, Consultation, ScopeKind, Teller, Vote, VoteStatus
 from .tally import MAJORITY, PARTICIPATION, SPECIAL_MAJORITY, percent
+
+
+def _compounds(area: ManagementArea) -> list[tuple[int, str]]:
+    return [(c.id, c.name) for c in sorted(area.compounds, key=lambda c: c.name)]
+
+
+def _vote_scopes(area: ManagementArea) -> list[tuple[str, str]]:
+    """A vote's scopes: those of a consultation, and chosen compounds where the area has
+    several."""
+    found = _scopes(area)
+    if len(area.compounds) > 1:
+        found.insert(1, (f"compounds:{area.id}", _("Chosen compounds of %(name)s", name=area.name)))
+    return found
 
 
 def _scopes(area: ManagementArea) -> list[tuple[str, str]]:
@@ -56,8 +76,14 @@ def _scopes(area: ManagementArea) -> list[tuple[str, str]]:
     return found
 
 
-def _scope(area: ManagementArea, value: str | None) -> service.Scope:
+def _scope(
+    area: ManagementArea, value: str | None, compounds: list[int] | None = None
+) -> service.Scope:
     kind, _sep, ident = (value or "").partition(":")
+    if kind == ScopeKind.COMPOUNDS and compounds is not None:
+        if ident != str(area.id):
+            raise RuleError(_("Choose who is asked."), "scope")
+        return service.chosen_compounds(area, compounds)
     scope = service.resolve_scope(kind, int(ident) if ident.isdigit() else None)
     if scope.area.id != area.id:
         raise RuleError(_("Choose who is asked."), "scope")
@@ -110,20 +136,33 @@ def _run_area(area_id: int) -> ManagementArea:
 
 
 def _vote_form_page(area: ManagementArea, form: VoteForm, status: int = 200) -> Response:
-    return render("votes/new_vote.html", status=status, area=area, form=form)
+    return render(
+        "votes/new_vote.html",
+        status=status,
+        area=area,
+        form=form,
+        rules=service.vote_rules(area.community.subdistrict_id),
+    )
 
 
 @bp.route("/areas/<int:area_id>/new", methods=["GET", "POST"])
 def new_vote(area_id: int) -> Response:
     area = _run_area(area_id)
+    scopes, compounds = _vote_scopes(area), _compounds(area)
     if request.method == "GET":
-        form = VoteForm(formdata=None, scopes=_scopes(area), closes_on=clock.today())
+        rules = service.vote_rules(area.community.subdistrict_id)
+        form = VoteForm(
+            formdata=None,
+            scopes=scopes,
+            compounds=compounds,
+            closes_on=clock.today() + timedelta(days=rules.announce_days + 14),
+        )
         return _vote_form_page(area, form)
-    form = VoteForm(scopes=_scopes(area))
+    form = VoteForm(scopes=scopes, compounds=compounds)
     done = submit(
         form,
         lambda: service.create_vote(
-            _scope(area, form.scope.data),
+            _scope(area, form.scope.data, form.compounds.data or []),
             form.matter.data,
             form.title.data,
             form.text.data,
@@ -133,7 +172,10 @@ def new_vote(area_id: int) -> Response:
     )
     if done.ok:
         return viewkit.done(
-            _("Vote drafted. Check it, then open it: the electorate is fixed then."),
+            _(
+                "Vote drafted. Check it, then announce it: it opens when the announcement "
+                "period ends."
+            ),
             _here(done.result),
         )
     return _vote_form_page(area, form, form_status(form))
@@ -148,8 +190,27 @@ def _vote(vote_id: int) -> tuple[Vote, bool]:
 def _vote_context(vote: Vote, runs: bool, **forms: Any) -> dict[str, Any]:
     p = access.principal()
     user = viewkit.user()
-    context: dict[str, Any] = {"vote": vote, "runs": runs}
+    rules = service.rules_of(vote)
+    context: dict[str, Any] = {
+        "vote": vote,
+        "runs": runs,
+        "rules": rules,
+        "tellers": service.tellers_of(vote),
+        "missing": service.tellers_missing(vote),
+        "non_voters_rule": service.follows_majority(vote),
+        "compounds": service.compounds_of(vote) if vote.scope_kind == ScopeKind.COMPOUNDS else [],
+        "today": clock.today(),
+    }
+    if runs and vote.status != VoteStatus.CLOSED:
+        context["teller_form"] = forms.get("teller_form") or TellerForm(
+            formdata=None, owners=procedure.teller_choices(vote)
+        )
     if vote.status == VoteStatus.DRAFT:
+        if runs and not vote.announced:
+            opens_on = procedure.earliest_opening(vote)
+            context["announce_form"] = forms.get("announce_form") or AnnounceForm(
+                formdata=None, opens_on=opens_on, closes_on=max(vote.closes_on, opens_on)
+            )
         return context
     tally = service.tally(vote)
     lines = service.homes(vote)
@@ -157,6 +218,11 @@ def _vote_context(vote: Vote, runs: bool, **forms: Any) -> dict[str, Any]:
     elector = service.elector_for_user(vote, user)
     mine = service.latest_ballots(vote).get(elector.id) if elector else None
     paper_homes = service.paper_homes(lines, runs, p)
+    voidable = (
+        [line for line in lines if line.channel == BallotChannel.PAPER]
+        if runs and accepting
+        else []
+    )
     # A tenant or family member of a home in the vote: told that owners alone vote.
     non_owner = elector is None and bool(
         service.non_owner_homes(user, p) & {line.household_id for line in lines}
@@ -180,9 +246,13 @@ def _vote_context(vote: Vote, runs: bool, **forms: Any) -> dict[str, Any]:
         ),
         paper_form=ids_prefixed(forms.get("paper_form") or PaperBallotForm(formdata=None), "paper"),
         paper_homes=paper_homes,
-        voidable=[line for line in lines if line.channel == BallotChannel.PAPER]
-        if runs and accepting
-        else [],
+        voidable=voidable,
+        correction_form=ids_prefixed(
+            forms.get("correction_form") or CorrectionForm(formdata=None), "correct"
+        ),
+        corrections=procedure.corrections_of(vote) if runs else [],
+        close_form=forms.get("close_form") or CloseForm(formdata=None),
+        certain=service.certain_outcome(vote) if runs and vote.status == VoteStatus.OPEN else None,
         to_visit=service.not_voted_by_unit(
             [line for line in lines if runs or line.unit_id in p.rep_units]
         ),
@@ -259,11 +329,10 @@ def open_vote(vote_id: int) -> Response:
 @bp.post("/<int:vote_id>/close")
 def close_vote(vote_id: int) -> Response:
     vote = access.get_or_404(Vote, vote_id, Action.CONSULT)
-    return viewkit.act(
-        lambda: service.close_vote(vote, viewkit.user()),
-        _here(vote),
-        _("The vote is closed and counted."),
-    )
+    form = CloseForm()
+    if submit(form, lambda: service.close_vote(vote, viewkit.user(), form.reason.data or "")).ok:
+        return viewkit.done(_("The vote is closed and counted."), _here(vote))
+    return _vote_again(vote, True, close_form=form)
 
 
 @bp.post("/<int:vote_id>/ballot")
@@ -324,6 +393,7 @@ def notice(vote_id: int) -> Response:
         vote=vote,
         tally=service.tally(vote),
         lines=service.homes(vote),
+        tellers=service.tellers_of(vote),
         public=posters.poster(LinkKind.VOTE_RESULT, vote.id),
     )
 
@@ -334,6 +404,138 @@ def ballot_photo(ballot_id: int) -> Response:
     if found.channel != BallotChannel.PAPER or found.photo is None:
         abort(404)
     return send_upload(found.photo, f"ballot-{found.id}.jpg")
+
+
+# --- the procedure: rules, announcement, tellers, corrections -------------------------------
+
+
+@bp.route("/subdistricts/<int:subdistrict_id>/rules", methods=["GET", "POST"])
+def vote_rules(subdistrict_id: int) -> Response:
+    """The subdistrict admin sets how long votes are announced and how many tellers count."""
+    subdistrict = access.get_or_404(Subdistrict, subdistrict_id, Action.ADMINISTER)
+    current = service.vote_rules(subdistrict.id)
+    form = VoteRulesForm(
+        data={
+            "announce_days": current.announce_days,
+            "scrutineers": current.scrutineers,
+            "counters": current.counters,
+        }
+    )
+    if request.method == "POST":
+        done = submit(
+            form,
+            lambda: procedure.save_vote_rules(
+                subdistrict,
+                announce_days=form.announce_days.data,
+                scrutineers=form.scrutineers.data,
+                counters=form.counters.data,
+            ),
+        )
+        if done.ok:
+            return viewkit.done(
+                _("Saved. Votes announced from now on follow these rules."),
+                url_for(".vote_rules", subdistrict_id=subdistrict.id),
+            )
+    return render("votes/rules.html", status=form_status(form), subdistrict=subdistrict, form=form)
+
+
+@bp.route("/areas/<int:area_id>/assembly-rules", methods=["GET", "POST"])
+def assembly_rules(area_id: int) -> Response:
+    """The committee records the options of its area's 议事规则."""
+    area = access.get_or_404(ManagementArea, area_id, Action.CONSULT)
+    current = procedure.assembly_rules(area)
+    form = AssemblyRulesForm(
+        data={"non_voters_follow_majority": current.non_voters_follow_majority}
+    )
+    if request.method == "POST":
+        done = submit(
+            form,
+            lambda: procedure.save_assembly_rules(area, bool(form.non_voters_follow_majority.data)),
+        )
+        if done.ok:
+            return viewkit.done(
+                _("Saved. Votes announced from now on are counted by these rules."),
+                url_for(".assembly_rules", area_id=area.id),
+            )
+    return render(
+        "votes/assembly_rules.html",
+        status=form_status(form),
+        area=area,
+        form=form,
+        votes=service.votes_of([area.id]),
+    )
+
+
+@bp.post("/<int:vote_id>/announce")
+def announce(vote_id: int) -> Response:
+    vote = access.get_or_404(Vote, vote_id, Action.CONSULT)
+    form = AnnounceForm()
+    announced = submit(
+        form,
+        lambda: procedure.announce(vote, form.opens_on.data, form.closes_on.data, viewkit.user()),
+    )
+    if announced.ok:
+        return viewkit.done(
+            _("The vote is announced: its notice is posted and the community's staff are told."),
+            _here(vote),
+        )
+    return _vote_again(vote, True, announce_form=form)
+
+
+@bp.post("/<int:vote_id>/tellers")
+def record_teller(vote_id: int) -> Response:
+    vote = access.get_or_404(Vote, vote_id, Action.CONSULT)
+    form = TellerForm(owners=procedure.teller_choices(vote))
+    done = submit(
+        form,
+        lambda: procedure.record_teller(
+            vote, form.role.data, form.occupant_id.data, viewkit.user()
+        ),
+    )
+    if done.ok:
+        return viewkit.done(_("The teller is recorded."), _here(vote))
+    return _vote_again(vote, True, teller_form=form)
+
+
+@bp.post("/tellers/<int:teller_id>/remove")
+def remove_teller(teller_id: int) -> Response:
+    teller = access.get_or_404(Teller, teller_id, Action.CONSULT)
+    vote = access.get_or_404(Vote, teller.vote_id, Action.CONSULT)
+    return viewkit.act(
+        lambda: procedure.remove_teller(teller, viewkit.user()),
+        _here(vote),
+        _("The teller is removed."),
+    )
+
+
+def _ballot_of(vote: Vote, ballot_id: int | None) -> Ballot:
+    found = access.find(Ballot, ballot_id, Action.CONSULT)
+    if found is None or found.vote_id != vote.id:
+        raise RuleError(_("Choose one of this vote's paper ballots."), "ballot_id")
+    return found
+
+
+@bp.post("/<int:vote_id>/correct")
+@accepts_uploads
+def correct(vote_id: int) -> Response:
+    """A second person supersedes a wrongly entered paper ballot with a new one."""
+    vote = access.get_or_404(Vote, vote_id, Action.CONSULT)
+    form = CorrectionForm()
+
+    def change() -> Any:
+        return procedure.correct_paper(
+            _ballot_of(vote, form.ballot_id.data),
+            form.choice.data,
+            form.reason.data or "",
+            request.files.get("photo"),
+            viewkit.user(),
+        )
+
+    if submit(form, change).ok:
+        return viewkit.done(
+            _("The ballot is corrected: both stay on record, the correction counts."), _here(vote)
+        )
+    return _vote_again(vote, True, correction_form=form)
 
 
 # --- consultations --------------------------------------------------------------------------------

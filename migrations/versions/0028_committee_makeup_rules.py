@@ -66,6 +66,21 @@ def upgrade():
         )
         batch_op.create_check_constraint(op.f("ck_committee_member_kind"), KINDS)
 
+    # committee_member points at committee: SQLite adds the columns in place rather than
+    # rebuilding the table (dropping it would break its members' foreign keys).
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "ALTER TABLE committee ADD COLUMN chair_appointed VARCHAR(20) DEFAULT '' NOT NULL "
+            f"CONSTRAINT ck_committee_chair_appointed CHECK ({CHAIR})"
+        )
+        op.add_column(
+            "committee",
+            sa.Column(
+                "chair_appointed_by", sa.String(length=50), server_default="", nullable=False
+            ),
+        )
+        op.add_column("committee", sa.Column("chair_appointed_on", sa.Date(), nullable=True))
+        return
     with op.batch_alter_table("committee", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("chair_appointed", sa.String(length=20), server_default="", nullable=False)
@@ -78,14 +93,21 @@ def upgrade():
 
 
 def downgrade():
+    if op.get_bind().dialect.name == "sqlite":
+        # In place, as they were added (each column takes its own CHECK with it).
+        for column in ("chair_appointed_on", "chair_appointed_by", "chair_appointed"):
+            op.execute(f"ALTER TABLE committee DROP COLUMN {column}")
+    else:
+        _drop_chair_columns()
+    with op.batch_alter_table("committee_member", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_committee_member_kind"), type_="check")
+        batch_op.drop_column("kind")
+    op.drop_table("committee_rules")
+
+
+def _drop_chair_columns():
     with op.batch_alter_table("committee", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_committee_chair_appointed"), type_="check")
         batch_op.drop_column("chair_appointed_on")
         batch_op.drop_column("chair_appointed_by")
         batch_op.drop_column("chair_appointed")
-
-    with op.batch_alter_table("committee_member", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f("ck_committee_member_kind"), type_="check")
-        batch_op.drop_column("kind")
-
-    op.drop_table("committee_rules")

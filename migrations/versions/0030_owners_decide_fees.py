@@ -2,7 +2,7 @@
 notice board (公示) before it can be decided, on its oversight settings.
 
 Revision ID: 0030
-Revises: 0028
+Revises: 0029
 Create Date: 2026-06-15 10:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '0030'
-down_revision = '0028'
+down_revision = '0029'
 branch_labels = None
 depends_on = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -10,10 +11,15 @@ from compound_app import clock
 from compound_app.fund import service as fund
 from compound_app.fund.models import FundApplication, FundBalance, FundDisbursement, WorkPayment
 from compound_app.repairs import works
-from compound_app.votes import service as votes
 from tests.audits.audit_repairs import Photo
 from tests.audits.test_audit import Post, case, changed, one
-from tests.factories import World, days_ago, passed_fund_application
+from tests.factories import (
+    World,
+    close_counted,
+    days_ago,
+    open_announced_fund_vote,
+    passed_fund_application,
+)
 
 KEY = "audit-case-fund-key-0000001"
 
@@ -70,7 +76,10 @@ def _put_to_vote(w: World, client: Any) -> Post:
     app = _draft(w)
     return Post(
         f"/fund/applications/{app.id}/vote",
-        {"closes_on": clock.today().isoformat()},
+        {
+            "opens_on": (clock.today() + timedelta(days=15)).isoformat(),
+            "closes_on": (clock.today() + timedelta(days=29)).isoformat(),
+        },
         lambda: [changed(app, "fund_vote", vote_id=lambda v: v is not None)],
     )
 
@@ -80,8 +89,8 @@ def _settle(w: World, client: Any) -> Post:
     from compound_app.extensions import db
 
     app = _draft(w)
-    vote = fund.put_to_vote(app, w.users["committee"], clock.today())
-    votes.close_vote(vote, w.users["committee"])  # nobody voted: it did not pass
+    vote = open_announced_fund_vote(app, w.users["committee"])
+    close_counted(vote, w.users["committee"])  # nobody voted: it did not pass
     db.session.commit()
     return Post(
         f"/fund/applications/{app.id}/settle",

@@ -17,7 +17,7 @@ from compound_app.registry.models import Pilot
 from compound_app.votes import consultations, service
 from compound_app.votes.models import Answer, Ballot, Consultation, Vote
 from tests.audits.test_audit import Post, case, changed, one
-from tests.factories import World, first_unit
+from tests.factories import World, announced_ago, first_unit, open_announced, record_tellers
 
 
 def _pilot(w: World) -> Pilot:
@@ -148,7 +148,9 @@ def _vote(w: World, *, opened: bool = True) -> Vote:
         w.users["committee"],
     )
     if opened:
-        service.open_vote(vote, w.users["committee"])
+        open_announced(vote, w.users["committee"])
+    else:
+        announced_ago(vote, w.users["committee"])
     db.session.commit()
     return vote
 
@@ -182,9 +184,11 @@ def _open_vote(w: World, client: Any) -> Post:
 @case("votes.close_vote", "committee")
 def _close_vote(w: World, client: Any) -> Post:
     vote = _vote(w)
+    record_tellers(vote, w.users["committee"])
+    db.session.commit()
     return Post(
         f"/votes/{vote.id}/close",
-        {},
+        {"reason": "业主大会决定提前计票"},
         lambda: [changed(vote, "close_vote", status="closed", passed=False)],
     )
 

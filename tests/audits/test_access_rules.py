@@ -13,7 +13,7 @@ from compound_app.auth.models import Role, RoleGrant
 from compound_app.extensions import db
 from compound_app.registry.models import Compound
 from compound_app.votes import service as votes
-from tests.factories import World, first_unit
+from tests.factories import World, first_unit, open_announced
 
 
 def _as(world: World, key: str) -> access.Principal:
@@ -94,7 +94,7 @@ def test_a_vote_is_seen_by_its_electorate_once_open(world: World) -> None:
     resident, rep, outsider = _as(world, "resident"), _as(world, "rep"), _as(world, "outsider")
     assert access.can(Action.VIEW, vote, _as(world, "committee"))
     assert not access.can(Action.VIEW, vote, resident)  # a draft is the committee's
-    votes.open_vote(vote, world.users["committee"])
+    open_announced(vote, world.users["committee"])
     db.session.commit()
     assert access.can(Action.VIEW, vote, resident) and access.can(Action.VIEW, vote, rep)
     assert not access.can(Action.CONSULT, vote, resident)

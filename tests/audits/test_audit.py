@@ -969,6 +969,7 @@ from . import (  # noqa: E402,F401
     audit_rectify,
     audit_repairs,
     audit_treasury,
+    audit_votes_procedure,
 )
 
 # --- the tests --------------------------------------------------------------------------------

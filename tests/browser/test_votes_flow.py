@@ -16,7 +16,7 @@ from compound_app.registry.models import Occupancy, Relation
 from compound_app.votes import service
 from compound_app.votes.models import Ballot, Vote
 from tests.browser.test_flows import no_horizontal_scroll
-from tests.factories import first_unit, mobile
+from tests.factories import first_unit, mobile, open_announced, record_tellers
 
 
 def test_paper_ballots_on_a_phone_an_online_vote_and_the_closing_notice(
@@ -36,7 +36,8 @@ def test_paper_ballots_on_a_phone_an_online_vote_and_the_closing_notice(
         clock.today(),
         world.users["committee"],
     )
-    service.open_vote(vote, world.users["committee"])
+    open_announced(vote, world.users["committee"])
+    record_tellers(vote, world.users["committee"])
     db.session.commit()
     photo = tmp_path / "ballot.jpg"
     Image.new("RGB", (600, 800), "white").save(photo, "JPEG")

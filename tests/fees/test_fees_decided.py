@@ -21,7 +21,15 @@ from compound_app.oversight.models import OversightSettings
 from compound_app.registry.models import ManagementArea, Pilot, PilotStage
 from compound_app.votes import service as votes
 from compound_app.votes.models import Vote
-from tests.factories import World, fee_schedule, first_household, passed_area_vote, user
+from tests.factories import (
+    World,
+    close_counted,
+    fee_schedule,
+    first_household,
+    open_announced,
+    passed_area_vote,
+    user,
+)
 
 REASON = "托管期间由社区决定，待业主表决"
 LINE = "本收费标准由社区决定（例外），未经业主表决"
@@ -78,9 +86,9 @@ def _vote(area: ManagementArea, *, close: bool) -> Vote:
     vote = votes.create_vote(
         votes.resolve_scope("area", area.id), "other", "收费标准", "是否同意", clock.today(), runner
     )
-    votes.open_vote(vote, runner)
+    open_announced(vote, runner)
     if close:
-        votes.close_vote(vote, runner)
+        close_counted(vote, runner)
     db.session.commit()
     return vote
 
@@ -126,13 +134,13 @@ def test_a_stairwells_vote_does_not_decide_the_areas_fees(world: World) -> None:
     vote = votes.create_vote(
         votes.resolve_scope("unit", unit.id), "other", "收费标准", "是否同意", clock.today(), runner
     )
-    votes.open_vote(vote, runner)
+    open_announced(vote, runner)
     from compound_app import access
 
     p = access.load_principal(runner)
     for elector in vote.electors:
         votes.enter_paper(vote, elector.homes[0].household_id, "yes", _jpeg(), runner, p)
-    votes.close_vote(vote, runner)
+    close_counted(vote, runner)
     db.session.commit()
     assert vote.passed
     _refused(draft, "whole area|整个", vote_id=vote.id)

@@ -36,8 +36,10 @@ from compound_app.votes.models import ElectorHome
 from tests.factories import (
     World,
     _jpeg,
+    close_counted,
     days_ago,
     fund_objects,
+    open_announced_fund_vote,
     passed_fund_application,
 )
 
@@ -139,7 +141,7 @@ def test_the_vote_is_put_to_exactly_the_homes_that_bear_the_cost(world: World) -
         world.branch, chair, fund.Draft("二号楼一单元屋面", 120_000, [unit.id]), _key()
     )
     assert app.state == AppState.DRAFT and app.work.funding == "maintenance_fund"
-    vote = fund.put_to_vote(app, chair, clock.today() + timedelta(days=14))
+    vote = open_announced_fund_vote(app, chair)
     db.session.commit()
     homes = set(
         db.session.scalars(select(ElectorHome.household_id).where(ElectorHome.vote_id == vote.id))
@@ -147,7 +149,7 @@ def test_the_vote_is_put_to_exactly_the_homes_that_bear_the_cost(world: World) -
     assert homes == {h.id for h in unit.households} == {s.household_id for s in app.shares}
     assert vote.matter == "use_fund" and vote.scope_kind == "building"
     # Settling an open vote is refused; a second vote is refused.
-    _refused("still open", lambda: fund.settle_vote(app, chair))
+    _refused("not closed", lambda: fund.settle_vote(app, chair))
     _refused("moved on", lambda: fund.put_to_vote(app, chair, clock.today()))
     assert check_fund(world.branch.area_id) == []
 
@@ -194,11 +196,11 @@ def test_a_vote_that_fails_ends_the_application(world: World) -> None:
     _balance(world, 1_000_000)
     units = [u.id for b in world.branch.buildings for u in b.units]
     app = fund.draft_application(world.branch, chair, fund.Draft("外墙", 50_000, units), _key())
-    vote = fund.put_to_vote(app, chair, clock.today())
+    vote = open_announced_fund_vote(app, chair)
     p = access.load_principal(chair)
     for share in app.shares:
         votes.enter_paper(vote, share.household_id, "no", _jpeg(), chair, p)
-    votes.close_vote(vote, chair)
+    close_counted(vote, chair)
     assert fund.settle_vote(app, chair) == AppState.REJECTED
     db.session.commit()
     _refused("vote passed", lambda: _disburse(app, world, 1000))

@@ -18,7 +18,14 @@ from compound_app.repairs import workflow
 from compound_app.repairs.models import Place, Status
 from compound_app.votes import consultations
 from compound_app.votes import service as votes
-from tests.factories import days_ago, fee_schedule, first_household, first_unit, user
+from tests.factories import (
+    days_ago,
+    fee_schedule,
+    first_household,
+    first_unit,
+    open_announced,
+    user,
+)
 
 
 def _messages(u) -> list[Message]:  # type: ignore[no-untyped-def]
@@ -181,7 +188,7 @@ def test_a_vote_opening_reaches_its_electors_with_accounts(world):
         clock.today() + timedelta(days=10),
         chair,
     )
-    votes.open_vote(vote, chair)
+    open_announced(vote, chair)
     db.session.commit()
     opened = [m for m in _messages(resident) if m.kind == Kind.VOTE.value]
     assert [m.url for m in opened] == [f"/votes/{vote.id}"]
@@ -239,7 +246,7 @@ def test_remind_votes_three_days_before_the_close_to_those_who_have_not_voted(wo
         closes,
         chair,
     )
-    votes.open_vote(vote, chair)
+    open_announced(vote, chair)
     db.session.commit()
     assert triggers.remind(clock.today())["votes"] == 0  # ten days left
     assert triggers.remind(closes - timedelta(days=3))["votes"] == 1
@@ -249,7 +256,7 @@ def test_remind_votes_three_days_before_the_close_to_those_who_have_not_voted(wo
     vote2 = votes.create_vote(
         votes.resolve_scope("compound", world.branch.id), "manager", "第二次", "是否", closes, chair
     )
-    votes.open_vote(vote2, chair)
+    open_announced(vote2, chair)
     votes.cast_online(vote2, resident, "yes", access.load_principal(resident))
     db.session.commit()
     assert triggers.remind(closes - timedelta(days=2))["votes"] == 0

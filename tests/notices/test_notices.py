@@ -27,7 +27,7 @@ from compound_app.public import service as public
 from compound_app.public.models import LinkKind
 from compound_app.registry import roster
 from compound_app.registry.models import Consent, Occupant, Relation
-from tests.factories import World, first_unit, user
+from tests.factories import World, announced_ago, first_unit, open_announced, user
 
 
 def _p(world: World, key: str) -> access.Principal:
@@ -733,9 +733,10 @@ def test_opening_a_vote_posts_a_notice_to_its_electorate(world: World) -> None:
     )
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Notice)) == 0  # a draft
-    votes.open_vote(vote, world.users["committee"])
+    open_announced(vote, world.users["committee"])
     db.session.commit()
-    notice = db.session.scalars(select(Notice)).one()
+    announced, notice = db.session.scalars(select(Notice).order_by(Notice.id)).all()
+    assert announced.source == f"vote-announce:{vote.id}" and "公告" in announced.title
     assert notice.compound_id == world.branch.id and notice.source == f"vote:{vote.id}"
     assert "选聘物业" in notice.title and notice.link == f"/votes/{vote.id}"
     assert notice.posted_by_id == world.users["committee"].id
@@ -757,19 +758,24 @@ def test_an_elector_hears_of_an_opened_vote_once(world: World) -> None:
         world.users["committee"],
     )
     db.session.commit()
+    announced_ago(vote, world.users["committee"])
+    db.session.commit()
+    # The announcement (公告) reached the scope as a notice; then the vote opens.
+    before = db.session.scalar(select(func.max(Message.id)))
+    by_sms = select(func.count()).select_from(Outbox).where(Outbox.mobile == resident.mobile)
+    sent = db.session.scalar(by_sms)
     votes.open_vote(vote, world.users["committee"])
     db.session.commit()
-    notice = db.session.scalars(select(Notice)).one()
-    told = db.session.scalars(select(Message).where(Message.user_id == resident.id)).all()
+    notice = db.session.scalars(select(Notice).where(Notice.source == f"vote:{vote.id}")).one()
+    told = db.session.scalars(
+        select(Message).where(Message.user_id == resident.id, Message.id > before)
+    ).all()
     assert [m.dedupe_key for m in told] == [f"vote-open:{vote.id}"]
-    assert (
-        db.session.scalar(
-            select(func.count()).select_from(Outbox).where(Outbox.mobile == resident.mobile)
-        )
-        == 1
-    )
+    assert db.session.scalar(by_sms) - sent == 1
     # Whoever in scope is no elector still reads the notice (the representative here).
-    keys = db.session.scalars(select(Message.dedupe_key).where(Message.user_id == rep.id))
+    keys = db.session.scalars(
+        select(Message.dedupe_key).where(Message.user_id == rep.id, Message.id > before)
+    )
     assert list(keys) == [f"notice:{notice.id}"]
 
 

@@ -83,17 +83,20 @@ from compound_app.treasury.models import (
     MovementApproval,
     TreasuryChangeRefused,
 )
+from compound_app.votes import procedure
 from compound_app.votes import service as votes
-from compound_app.votes.models import Ballot, BallotChangeRefused, BallotVoid
+from compound_app.votes.models import Ballot, BallotChangeRefused, BallotCorrection, BallotVoid
 from tests.conftest import PG_URL, Template, _config, _empty_pg, make_app
 from tests.factories import (
     World,
+    _jpeg,
     archive_objects,
     build_world,
     fee_objects,
     first_unit,
     fund_objects,
     income_objects,
+    open_announced,
     problem,
     problem_objects,
     recon_objects,
@@ -125,6 +128,7 @@ CASES: dict[type, tuple[type[Exception], str, Any]] = {
     RepairEvent: (TimelineChangeRefused, "note", "改写"),
     Ballot: (BallotChangeRefused, "choice", "no"),
     BallotVoid: (BallotChangeRefused, "reason", "改写"),
+    BallotCorrection: (BallotChangeRefused, "reason", "改写"),
     AuditLog: (AuditChangeRefused, "action", "rewritten"),
     DocumentVersion: (ArchiveChangeRefused, "note", "改写"),
     StatementImport: (ReconChangeRefused, "lines_added", 99),
@@ -229,7 +233,7 @@ def _records(world: World) -> None:
         clock.today(),
         chair,
     )
-    votes.open_vote(vote, chair)
+    open_announced(vote, chair)
     votes.cast_online(vote, resident, "yes", access.load_principal(resident))
     # A paper ballot entered for the wrong home, voided by the committee.
     paper = Ballot(
@@ -243,6 +247,18 @@ def _records(world: World) -> None:
     db.session.add(paper)
     db.session.flush()
     votes.void_paper(paper, "录错了户", chair, access.load_principal(chair))
+    # The home's ballot entered again with the wrong choice, corrected by a second person.
+    wrong = Ballot(
+        vote_id=vote.id,
+        elector_id=vote.electors[-1].id,
+        choice="no",
+        channel="paper",
+        entered_by_id=world.users["rep"].id,
+        photo="wrong-choice.jpg",
+    )
+    db.session.add(wrong)
+    db.session.flush()
+    procedure.correct_paper(wrong, "yes", "勾错了", _jpeg(), chair, access.load_principal(chair))
     archive_objects(world.branch, chair)  # a document's first version
     recon_objects(world.branch, chair)  # a statement, its lines, a decision, a claim
     fund_objects(world.branch, chair)  # the maintenance fund's records

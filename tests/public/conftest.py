@@ -25,7 +25,14 @@ from compound_app.repairs import workflow
 from compound_app.repairs.models import RepairTask
 from compound_app.votes import service as votes
 from compound_app.votes.models import Vote
-from tests.factories import World, fee_schedule, first_household, first_unit
+from tests.factories import (
+    World,
+    close_counted,
+    fee_schedule,
+    first_household,
+    first_unit,
+    open_announced,
+)
 
 # A neighbour a resident named in a repair report, with her number.
 GRANNY, GRANNY_MOBILE = "王奶奶", "13912345678"
@@ -108,9 +115,9 @@ def posted(app: Flask, world: World) -> Posted:
         )
         scope = votes.resolve_scope("unit", unit.id)
         vote = votes.create_vote(scope, "manager", "选聘物业", "是否选聘", clock.today(), chair)
-        votes.open_vote(vote, chair)
+        open_announced(vote, chair)
         votes.cast_online(vote, resident, "yes", access.load_principal(resident))
-        votes.close_vote(vote, chair)
+        close_counted(vote, chair)
         notice = notices.create_notice(
             notices.scope_of(unit),
             notices.Draft(

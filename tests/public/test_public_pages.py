@@ -17,7 +17,7 @@ from compound_app.public import service
 from compound_app.public.models import LinkKind, PublicLink, PublicMiss
 from compound_app.registry.models import Household
 from compound_app.votes import service as votes
-from tests.factories import World, first_unit
+from tests.factories import World, first_unit, open_announced
 from tests.public.conftest import (
     GRANNY,
     GRANNY_MOBILE,
@@ -175,7 +175,7 @@ def test_a_vote_not_closed_has_no_public_page(app: Flask, world: World) -> None:
             clock.today(),
             chair,
         )
-        votes.open_vote(vote, chair)
+        open_announced(vote, chair)
         link = service.link_for(LinkKind.VOTE_RESULT, vote.id, chair)
         db.session.commit()
     assert anonymous_get(app, f"/p/{link.token}").status_code == 404

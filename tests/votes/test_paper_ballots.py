@@ -22,7 +22,7 @@ from compound_app.registry import roster
 from compound_app.registry.models import Relation
 from compound_app.votes import service
 from compound_app.votes.models import Ballot, BallotVoid, Vote
-from tests.factories import World, first_unit, user
+from tests.factories import World, close_counted, first_unit, user
 from tests.votes.test_votes import Upload, _jpeg, _link_with_code, _vote
 
 
@@ -200,7 +200,7 @@ def test_only_the_committee_voids_and_only_paper_ballots_of_an_open_vote(world: 
         service.void_paper(online, "不算", chair, _p(world, "committee"))
     with pytest.raises(RuleError, match="作废原因"):
         service.void_paper(paper, "   ", chair, _p(world, "committee"))
-    service.close_vote(vote, chair)
+    close_counted(vote, chair)
     db.session.commit()
     with pytest.raises(RuleError, match="表决进行中"):
         service.void_paper(paper, "录错了", chair, _p(world, "committee"))

@@ -23,7 +23,18 @@ from compound_app.registry.models import Occupant, Relation
 from compound_app.votes import service
 from compound_app.votes.models import Answer, Ballot, BallotChangeRefused, Elector, Vote
 from compound_app.votes.tally import Cast, count
-from tests.factories import World, compound, first_household, first_unit, passed_area_vote, user
+from tests.factories import (
+    World,
+    announced_ago,
+    close_counted,
+    compound,
+    first_household,
+    first_unit,
+    open_announced,
+    passed_area_vote,
+    record_tellers,
+    user,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -135,7 +146,7 @@ def _vote(world: World, scope_kind: str, scope_obj, matter: str = "manager") -> 
     vote = service.create_vote(
         scope, matter, "选聘物业服务企业", "是否选聘", clock.today(), world.users["committee"]
     )
-    service.open_vote(vote, world.users["committee"])
+    open_announced(vote, world.users["committee"])
     db.session.commit()
     return vote
 
@@ -316,7 +327,7 @@ def test_no_ballot_after_closing(world: World, login_as) -> None:
     assert client.post(f"/votes/{vote.id}/ballot", data={"choice": "yes"}).status_code == 422
     vote.closes_on = clock.today()
     db.session.commit()
-    service.close_vote(vote, world.users["committee"])
+    close_counted(vote, world.users["committee"])
     db.session.commit()
     assert client.post(f"/votes/{vote.id}/ballot", data={"choice": "yes"}).status_code == 422
     assert db.session.scalar(select(func.count(Ballot.id))) == 0
@@ -327,8 +338,17 @@ def test_closing_freezes_and_publishes_rooms_and_choices_not_names(world: World,
     vote = _vote(world, "unit", unit)
     service.cast_online(vote, world.users["resident"], "yes")
     db.session.commit()
+    record_tellers(vote, world.users["committee"])
+    db.session.commit()
     committee = login_as(world.users["committee"])
-    assert committee.post(f"/votes/{vote.id}/close").status_code == 303
+    # Closed before its end date while the others could still change the outcome: why.
+    assert committee.post(f"/votes/{vote.id}/close").status_code == 422
+    assert (
+        committee.post(
+            f"/votes/{vote.id}/close", data={"reason": "业主大会决定提前计票"}
+        ).status_code
+        == 303
+    )
     db.session.expire_all()
     vote = db.session.get(Vote, vote.id)
     assert vote.status == "closed" and vote.result["heads"]["yes"] == 1
@@ -338,8 +358,12 @@ def test_closing_freezes_and_publishes_rooms_and_choices_not_names(world: World,
     page = page[page.index('<article class="poster">') : page.index("</article>")]
     assert notice.status_code == 200
     assert unit.households[0].room in page and "data:image/svg+xml" in page
+    # The tellers are named on the result; how each home voted shows rooms, never names.
+    tellers = [t.name for t in service.tellers_of(vote)]
+    assert f"监票、计票：{'、'.join(tellers)}。" in page
+    rows = page[page.index("<table") :]
     for occupant in (o for h in unit.households for o in h.occupants):
-        assert occupant.name not in page and occupant.mobile not in page
+        assert occupant.name not in rows and occupant.mobile not in page
     # A ballot after the count changes nothing.
     with pytest.raises(RuleError):
         service.cast_online(vote, world.users["resident"], "no")
@@ -433,7 +457,7 @@ def test_the_tally_equals_a_recount_from_the_ballots(
     vote = service.create_vote(
         scope, "raise_fund" if special else "manager", "t", "x", clock.today(), world.users["staff"]
     )
-    service.open_vote(vote, world.users["staff"])
+    open_announced(vote, world.users["staff"])
     db.session.commit()
     assert vote.total_heads == 5  # 6 homes, one owner of two
 
@@ -504,6 +528,7 @@ def _draft(world: World, unit) -> Vote:  # type: ignore[no-untyped-def]
     vote = service.create_vote(
         scope, "use_fund", "更换楼道灯", "使用维修资金", clock.today(), world.users["committee"]
     )
+    announced_ago(vote, world.users["committee"])
     db.session.commit()
     return vote
 
@@ -732,7 +757,7 @@ def _decided(world: World, passes: bool) -> Vote:
         p = access.load_principal(world.users["committee"])
         for home in unit.households:
             service.enter_paper(vote, home.id, "yes", Upload(), world.users["committee"], p)
-    service.close_vote(vote, world.users["committee"])
+    close_counted(vote, world.users["committee"])
     db.session.commit()
     return vote
 
@@ -745,7 +770,7 @@ def test_a_fee_schedule_approval_cites_a_passed_vote_only(world: World) -> None:
     start = clock.today().replace(day=1)
     failed, stairwell = _decided(world, False), _decided(world, True)
     assert stairwell.passed and not failed.passed
-    passed = passed_area_vote(area)
+    passed = passed_area_vote(area, on=start - timedelta(days=12))  # before its approval
 
     def draft():  # type: ignore[no-untyped-def]
         d = schedules.new_draft(area, None, today=start - timedelta(days=40))

@@ -20,7 +20,14 @@ from compound_app.registry import roster
 from compound_app.registry.models import Relation
 from compound_app.votes import consultations, service
 from compound_app.votes.models import Answer, Ballot, Vote
-from tests.factories import World, first_household, first_unit, user
+from tests.factories import (
+    World,
+    close_counted,
+    first_household,
+    first_unit,
+    open_announced,
+    user,
+)
 from tests.repairs.test_repairs_on_a_phone import assert_ids_name_their_fields
 from tests.votes.test_votes import _rep_with_a_home
 
@@ -47,7 +54,7 @@ def _open(world: World, kind: str, scope: Any, runner: Any) -> Vote:
         clock.today(),
         runner,
     )
-    service.open_vote(vote, runner)
+    open_announced(vote, runner)
     db.session.commit()
     return vote
 
@@ -76,7 +83,7 @@ def test_a_vote_reads_draft_voting_now_and_voting_closed_never_a_repairs_unfinis
     runs = login_as(chair)
     assert "草稿，尚未开始投票" in _badge(_text(runs.get(f"/votes/{vote.id}")))
 
-    service.open_vote(vote, chair)
+    open_announced(vote, chair)
     db.session.commit()
     owner = login_as(world.users["resident"])
     for client in (runs, owner):
@@ -86,7 +93,7 @@ def test_a_vote_reads_draft_voting_now_and_voting_closed_never_a_repairs_unfinis
     # The repairs keep their word for an unfinished task.
     assert "未完成" in _text(runs.get(f"/repairs/compounds/{world.branch.id}"))
 
-    service.close_vote(vote, chair)
+    close_counted(vote, chair)
     db.session.commit()
     page = _text(owner.get(f"/votes/{vote.id}"))
     assert "投票已结束" in _badge(page) and "投票中" not in page
@@ -152,7 +159,7 @@ def test_a_tenant_is_told_that_owners_alone_vote_on_the_list_and_the_vote(
     assert db.session.scalar(select(Answer.comment)) == "早点好，谢谢！"
 
     # Still told once the vote is closed.
-    service.close_vote(vote, world.users["staff"])
+    close_counted(vote, world.users["staff"])
     db.session.commit()
     assert OWNERS_ONLY in _text(tenant.get(f"/votes/{vote.id}"))
 
