@@ -10,6 +10,7 @@ owners' side, ``Action.FILE_TRANSITION`` for the staff's filing and hand-over).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,11 +21,13 @@ from sqlalchemy import ColumnElement, func, select
 
 from .. import audit, clock
 from ..auth.models import User
+from ..committees import service as committees
 from ..errors import RuleError
 from ..extensions import db
 from ..labels import label
 from ..registry.models import Community, Compound, ManagementArea, Pilot
 from ..votes.models import Matter, Vote, VoteStatus
+from . import bundle as bundles
 from .models import (
     ElectedPosition,
     Part,
@@ -402,6 +405,99 @@ def new_body(transition: Transition) -> str:
     if elected is not None and elected.company_name:
         return elected.company_name
     return _("%(area)s owners' committee", area=transition.area.name)
+
+
+# --- the hand-over -------------------------------------------------------------------------
+
+
+def signatures(handed_to: str, signed_old: str, signed_new: str) -> list[tuple[str, str]]:
+    """Who signs the frozen bundle's PDF for each party (printed in Chinese, as the bundle)."""
+    return [("移交方（物业管理委员会）", signed_old), (f"接收方（{handed_to}）", signed_new)]
+
+
+def _end_seats(area: ManagementArea, last_day: date) -> None:
+    """The property committee's seats end on ``last_day``: its members keep their committee
+    access to the area until that day is over, and lose it the day after."""
+    committee = committees.committee_for_area(area.id)
+    if committee is None:
+        return
+    running = [m for m in committee.members if m.term_end > last_day]
+    for member in running:
+        if member.term_start > last_day:
+            raise RuleError(
+                _(
+                    "%(name)s's seat on the property committee begins after its rights end: "
+                    "end or remove it on the committee's page first.",
+                    name=member.user.name,
+                ),
+                "rights_end_on",
+            )
+    for member in running:
+        committees.end_membership(member, last_day)
+
+
+def hand_over(
+    transition: Transition,
+    on: date | None,
+    handed_to: str,
+    rights_end_on: date | None,
+    signed_old: str,
+    signed_new: str,
+    actor: User,
+    note: str = "",
+) -> TransitionStep:
+    """The property committee hands everything over (staff confirm it): refused while money
+    is open (``bundle.open_money``); the bundle is built as of the hand-over day and frozen
+    with the step, with the SHA-256 of its PDF signed by both parties; the committee's seats
+    end on the day its rights end."""
+    _in_order(transition, Stage.HANDED_OVER)
+    if not handed_to:
+        raise RuleError(_("This field is required."), "handed_to")
+    if not signed_old:
+        raise RuleError(_("Please enter a name."), "signed_old")
+    if not signed_new:
+        raise RuleError(_("Please enter a name."), "signed_new")
+    day = _check_day(transition, on)
+    if rights_end_on is None:
+        raise RuleError(_("Please enter a date."), "rights_end_on")
+    if rights_end_on < day:
+        raise RuleError(
+            _("The committee's rights end on the hand-over day or later."), "rights_end_on"
+        )
+    area = transition.area
+    reasons = bundles.open_money(area)
+    if reasons:
+        raise RuleError(_("A hand-over with open money: %(reasons)s", reasons=" ".join(reasons)))
+    _end_seats(area, rights_end_on)
+    frozen = bundles.build(area, day)
+    pdf = bundles.to_pdf(frozen, signatures(handed_to, signed_old, signed_new))
+    transition.rights_end_on = rights_end_on
+    return _step(
+        transition,
+        Stage.HANDED_OVER,
+        day,
+        actor,
+        note,
+        handed_to=handed_to,
+        rights_end_on=rights_end_on,
+        signed_old=signed_old,
+        signed_new=signed_new,
+        bundle=bundles.as_record(frozen),
+        pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+    )
+
+
+def frozen_pdf(step: TransitionStep) -> bytes:
+    """The hand-over's bundle as it was frozen, on paper with both parties' signatories
+    (the same bytes whose SHA-256 the step keeps)."""
+    assert step.bundle is not None
+    signed = signatures(step.handed_to, step.signed_old, step.signed_new)
+    return bundles.to_pdf(bundles.from_record(step.bundle), signed)
+
+
+def frozen_xlsx(step: TransitionStep) -> bytes:
+    assert step.bundle is not None
+    return bundles.to_xlsx(bundles.from_record(step.bundle))
 
 
 # --- staff: where each pilot stands ---------------------------------------------------------

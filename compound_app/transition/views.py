@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request, url_for
+from flask import make_response, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -20,6 +20,7 @@ from ..labels import label
 from ..registry.models import ManagementArea
 from ..votes.models import Vote
 from . import bp, service
+from .bundle import open_money
 from .forms import (
     AssemblyForm,
     CompanyForm,
@@ -105,6 +106,8 @@ def _page(area: ManagementArea, status: int = 200, **forms: Any) -> Response:
     transition = service.transition_of(area)
     runs = access.can(Action.TRANSITION, area)
     shown = {**_forms(area, transition), **forms}
+    if shown.get("handover_form") is not None:
+        shown["open_money"] = open_money(area)
     return render(
         "transition/area.html",
         area=area,
@@ -260,3 +263,54 @@ def filing(area_id: int) -> Response:
         ),
         _("The filing is recorded."),
     )
+
+
+@bp.post("/areas/<int:area_id>/handover")
+def handover(area_id: int) -> Response:
+    area = access.get_or_404(ManagementArea, area_id, Action.FILE_TRANSITION)
+    form = HandoverForm()
+    return _step(
+        area,
+        form,
+        "handover_form",
+        lambda t: service.hand_over(
+            t,
+            form.happened_on.data,
+            form.handed_to.data,
+            form.rights_end_on.data,
+            form.signed_old.data,
+            form.signed_new.data,
+            viewkit.user(),
+            form.note.data,
+        ),
+        _("The hand-over is recorded and its bundle frozen."),
+    )
+
+
+# The frozen bundle's downloads: what to send for each kind.
+DOWNLOADS = {
+    "pdf": ("application/pdf", service.frozen_pdf),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        service.frozen_xlsx,
+    ),
+}
+
+
+@bp.get("/areas/<int:area_id>/handover.<ext>")
+def handover_file(area_id: int, ext: str) -> Response:
+    """The bundle as the hand-over froze it: for the committee and staff only (it lists every
+    home's arrears); anyone else is told nothing exists."""
+    area = access.get_or_404(ManagementArea, area_id)
+    if not access.can(Action.TRANSITION, area) or ext not in DOWNLOADS:
+        access.deny()
+    transition = service.transition_of(area)
+    step = service.latest(transition, Stage.HANDED_OVER) if transition else None
+    if step is None:
+        access.deny()
+    mimetype, write = DOWNLOADS[ext]
+    response = make_response(write(step))
+    response.mimetype = mimetype
+    name = f"handover-{area.code}-{step.happened_on:%Y%m%d}.{ext}"
+    response.headers["Content-Disposition"] = f"attachment; filename={name}"
+    return response

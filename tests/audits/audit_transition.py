@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from compound_app import clock
+from compound_app.committees.models import CommitteeMember
 from compound_app.extensions import db
 from compound_app.transition import service as transition
 from compound_app.transition.models import Transition, TransitionPerson, TransitionStep
@@ -139,5 +140,30 @@ def _filing(w: World, client: Any) -> Post:
         lambda: [
             changed(_step("filed"), "transition_filed", filing_no="备字第7号"),
             changed(one(select(Transition)), "update", stage="filed"),
+        ],
+    )
+
+
+@case("transition.handover", "staff")
+def _handover(w: World, client: Any) -> Post:
+    transition_objects(w.branch, w.users["committee"], "filed")
+    chair = one(select(CommitteeMember).where(CommitteeMember.user_id == w.users["committee"].id))
+    last_day = days_ago(-10)
+    return Post(
+        f"{_here(w)}/handover",
+        {
+            "handed_to": "新国土小区业主委员会",
+            "happened_on": clock.today().isoformat(),
+            "rights_end_on": last_day.isoformat(),
+            "signed_old": "孙德明",
+            "signed_new": "周建国",
+            "note": "",
+        },
+        lambda: [
+            changed(
+                _step("handed_over"), "transition_handed_over", rights_end_on=last_day.isoformat()
+            ),
+            changed(one(select(Transition)), "update", stage="handed_over"),
+            changed(chair, "end_term", term_end=last_day.isoformat()),
         ],
     )

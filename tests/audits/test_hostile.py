@@ -246,6 +246,7 @@ from compound_app.transition.forms import (  # noqa: E402
     PreparationForm,
     StartForm,
 )
+from compound_app.transition.forms import HandoverForm as TransitionHandoverForm  # noqa: E402
 from compound_app.treasury.forms import AccountForm, MovementForm, ReasonForm  # noqa: E402
 
 FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
@@ -432,6 +433,7 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "transition.elected": ElectedForm,
     "transition.company": CompanyForm,
     "transition.filing": FilingForm,
+    "transition.handover": TransitionHandoverForm,
     # --- end the transition ---
 }
 # Reading and planning an import writes nothing, whatever the answer.
@@ -796,8 +798,9 @@ def valid_values(world: World) -> dict[str, list[Any]]:
         # Steps are recorded on a day not before the step they follow (the vote closed today).
         **{
             f"transition.{endpoint}:happened_on": [clock.today().isoformat()]
-            for endpoint in ("preparation", "assembly", "elected", "company", "filing")
+            for endpoint in ("preparation", "assembly", "elected", "company", "filing", "handover")
         },
+        "transition.handover:rights_end_on": [clock.today().isoformat()],
         "transition.assembly:vote": [
             str(i)
             for i in db.session.scalars(
