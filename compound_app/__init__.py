@@ -52,6 +52,7 @@ AREAS = (
     "notices",
     "archive",
     "problems",
+    "transition",
 )
 
 

@@ -135,6 +135,11 @@ class Action(StrEnum):
     # checklist (staff over it, grid workers whose grid covers it)
     REVIEW_MAKEUP = "review_makeup"  # on an area: read how its committee's make-up departs
     # from the subdistrict's rules (advisory): the committee and staff, not its residents
+    TRANSITION = "transition"  # on an area: start its transition to an owners' committee or
+    # a property company, record the preparation group, the first assembly and its result
+    # (the committee during their term, staff over the area)
+    FILE_TRANSITION = "file_transition"  # on an area: record the transition's filing (备案)
+    # and confirm its hand-over (staff over the area only)
 
 
 @dataclass(frozen=True)
@@ -554,7 +559,11 @@ def can(action: Action, obj: Any = None, p: Principal | None = None) -> bool:
             return _staff_over(locate(obj), p)
         case Compound() if action is Action.INSPECT:
             return _staff_over(locate(obj), p) or obj.id in p.grid_touched
+        case ManagementArea() if action in _TRANSITION:
+            return _transition_rule(action, obj, p)
     if action in (Action.FILE_PROBLEM, Action.HANDLE_PROBLEM, Action.RECTIFY, Action.INSPECT):
+        return False
+    if action in _TRANSITION:
         return False
     if action in _ACCOUNTS or action in (Action.RECONCILE, Action.CLAIM_TRANSFER):
         return False
@@ -855,6 +864,11 @@ def _staff_compounds(p: Principal) -> list[ColumnElement[bool]]:
     return clauses
 
 
+def staff_compound_filter(p: Principal | None = None) -> ColumnElement[bool]:
+    """A WHERE clause on Compound for the compounds the user oversees as staff."""
+    return or_(false(), *_staff_compounds(p or principal()))
+
+
 def inspect_filter(p: Principal | None = None) -> ColumnElement[bool]:
     """A WHERE clause on Compound for the compounds the user may inspect (staff's and grid
     workers')."""
@@ -878,6 +892,19 @@ def _inspection_rule(action: Action, inspection: Inspection | None, p: Principal
 
 
 # --- the owners' right to see: itemised accounts and the archive ------------------------------
+
+_TRANSITION = (Action.TRANSITION, Action.FILE_TRANSITION)
+
+
+def _transition_rule(action: Action, area: ManagementArea, p: Principal) -> bool:
+    """An area's transition (物管会 → 业委会 or a property company): its committee runs the
+    owners' side during their term (the preparation group, the assembly, its result); the
+    staff over the area do that too, and alone record the filing and the hand-over. Those
+    who see the area (its residents) see the path."""
+    if _staff_over(locate(area), p):
+        return True
+    return action is Action.TRANSITION and area.id in p.committee_areas
+
 
 _ACCOUNTS = (Action.VIEW_ACCOUNTS, Action.KEEP_ARCHIVE)
 

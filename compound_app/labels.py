@@ -36,6 +36,8 @@ from .repairs.models import (
     WorkKind,
     WorkStatus,
 )
+from .transition.models import ElectedPosition, PrepRole, Target
+from .transition.models import Stage as TransitionStage
 from .treasury.models import AccountKind, MovementKind
 from .votes.models import BallotChannel, Choice, Matter, TellerRole, VoteStatus
 
@@ -422,6 +424,31 @@ LABELS: dict[str, dict[str, Any]] = {
     "inspection_result": {
         "passed": _l("Passed"),
         "failed": _l("Failed"),
+    },
+    "transition_target": {
+        Target.OWNERS_COMMITTEE: _l("An elected owners' committee (业主委员会)"),
+        Target.PROPERTY_COMPANY: _l("A property company chosen by the owners"),
+    },
+    # Where the path stands: the last step taken.
+    "transition_stage": {
+        TransitionStage.STARTED: _l("Started"),
+        TransitionStage.PREPARED: _l("Preparation group formed"),
+        TransitionStage.ASSEMBLY: _l("First owners' assembly called"),
+        TransitionStage.ELECTED: _l("Chosen by the owners"),
+        TransitionStage.FILED: _l("Filed with the subdistrict"),
+        TransitionStage.HANDED_OVER: _l("Handed over"),
+    },
+    "prep_role": {
+        PrepRole.SUBDISTRICT: _l("Subdistrict office (街道)"),
+        PrepRole.RESIDENTS_COMMITTEE: _l("Residents' committee (居委会)"),
+        PrepRole.POLICE: _l("Police station (派出所)"),
+        PrepRole.HOUSING: _l("Housing office (房管)"),
+        PrepRole.OWNER: _l("Owner representative (业主代表)"),
+    },
+    "elected_position": {
+        ElectedPosition.CHAIR: _l("Chair (主任)"),
+        ElectedPosition.VICE_CHAIR: _l("Vice-chair (副主任)"),
+        ElectedPosition.MEMBER: _l("Member (委员)"),
     },
 }
 

@@ -112,6 +112,7 @@ from .repairs.models import (  # noqa: F401
     RepairTask,
     Work,
 )
+from .transition.models import Transition, TransitionPerson, TransitionStep  # noqa: F401
 from .treasury.models import (  # noqa: F401
     ExpensePaidFrom,
     MoneyAccount,

@@ -1087,3 +1087,69 @@ def rectify_objects(c: Compound, runner: User) -> dict[str, int]:
         "inspection_id": visit.id,
         "result_id": result.id,
     }
+
+
+# --- the transition from the property committee to an owners' committee -----------------------
+
+# A valid 统一社会信用代码 (its check character fits the first 17).
+CREDIT_CODE = "91350100M000100Y43"
+
+
+def passed_vote(
+    area: ManagementArea, matter: str, runner: User, title: str = "选举业主委员会"
+) -> Any:
+    """An owners' vote of the whole area, every owner's paper ballot yes, closed: passed."""
+    from compound_app import access
+    from compound_app.votes import service as votes
+
+    vote = votes.create_vote(
+        votes.resolve_scope("area", area.id), matter, title, "首次业主大会", clock.today(), runner
+    )
+    votes.open_vote(vote, runner)
+    p = access.load_principal(runner)
+    for elector in vote.electors:
+        votes.enter_paper(vote, elector.homes[0].household_id, "yes", _jpeg(), runner, p)
+    votes.close_vote(vote, runner)
+    db.session.flush()
+    return vote
+
+
+PREPARATION = [
+    ("王主任", "subdistrict"),
+    ("李委员", "residents_committee"),
+    ("张业主", "owner"),
+    ("赵业主", "owner"),
+    ("钱业主", "owner"),
+]
+ELECTED = [
+    ("周建国", "chair"),
+    ("吴秀英", "vice_chair"),
+    ("郑小明", "member"),
+    ("冯丽", "member"),
+    ("陈大海", "member"),
+]
+
+
+def transition_objects(c: Compound, runner: User, stage: str = "assembly") -> dict[str, int]:
+    """The compound's area on its way to an owners' committee, up to ``stage``: started 60
+    days ago, the preparation group formed 50 days ago, the first assembly a passed vote,
+    then the elected members and the filing. Returns the transition's and the vote's ids."""
+    from compound_app.transition import service as transition
+
+    area = c.area
+    found = transition.start(area, "owners_committee", days_ago(60), runner)
+    vote = None
+    for kind in ("prepared", "assembly", "elected", "filed"):
+        if kind == "prepared":
+            transition.form_preparation(found, days_ago(50), PREPARATION, runner)
+        elif kind == "assembly":
+            vote = passed_vote(area, "committee", runner)
+            transition.hold_assembly(found, vote, days_ago(1), runner)
+        elif kind == "elected":
+            transition.record_elected(found, clock.today(), ELECTED, runner)
+        else:
+            transition.record_filing(found, clock.today(), "备字〔2026〕第1号", runner)
+        if kind == stage:
+            break
+    db.session.commit()
+    return {"transition_id": found.id, "assembly_vote_id": vote.id if vote else 0}

@@ -225,6 +225,9 @@ def generate(
 
         certify_story()
         ask_story()
+        from .transition import transition_story
+
+        transition_story()
         from .problems import problems_story
 
         started = time.perf_counter()

@@ -968,6 +968,7 @@ from . import (  # noqa: E402,F401
     audit_reconcile,
     audit_rectify,
     audit_repairs,
+    audit_transition,
     audit_treasury,
     audit_votes_procedure,
 )

@@ -47,7 +47,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.core import UnboundField
 
-from compound_app import PUBLIC_ENDPOINTS
+from compound_app import PUBLIC_ENDPOINTS, clock
 from compound_app.archive.forms import DocumentForm, TenantsForm, VersionForm
 from compound_app.archive.forms import WithdrawForm as ArchiveWithdrawForm
 from compound_app.auth.forms import (
@@ -181,10 +181,13 @@ from compound_app.votes.forms import (
     VoteForm,
     VoteRulesForm,
 )
+from compound_app.votes.models import Vote
 from tests.audits.test_routes_access import _url
 from tests.conftest import PG_URL, Template
 from tests.factories import (
+    ELECTED,
     PASSWORD,
+    PREPARATION,
     World,
     archive_objects,
     days_ago,
@@ -199,6 +202,7 @@ from tests.factories import (
     recon_objects,
     rectify_objects,
     repair_objects,
+    transition_objects,
     user,
 )
 
@@ -247,6 +251,15 @@ from compound_app.rectify.forms import (  # noqa: E402
     VolunteerForm,
 )
 from compound_app.rectify.forms import ItemForm as InspectionItemForm  # noqa: E402
+from compound_app.transition.forms import (  # noqa: E402
+    AssemblyForm,
+    CompanyForm,
+    ElectedForm,
+    FilingForm,
+    PreparationForm,
+    StartForm,
+)
+from compound_app.transition.forms import HandoverForm as TransitionHandoverForm  # noqa: E402
 from compound_app.treasury.forms import AccountForm, MovementForm, ReasonForm  # noqa: E402
 
 FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
@@ -434,6 +447,15 @@ FORMS: dict[str, type[FlaskForm] | dict[str, str]] = {
     "rectify.record": ResultForm,
     "rectify.finish": FinishForm,
     # --- end rectification and inspections ---
+    # --- the transition to an owners' committee or a property company ---
+    "transition.start": StartForm,
+    "transition.preparation": PreparationForm,
+    "transition.assembly": AssemblyForm,
+    "transition.elected": ElectedForm,
+    "transition.company": CompanyForm,
+    "transition.filing": FilingForm,
+    "transition.handover": TransitionHandoverForm,
+    # --- end the transition ---
 }
 # Reading and planning an import writes nothing, whatever the answer.
 WRITES_NOTHING = {"registry.import_roster", "reconcile.import_statement", "problems.hotline_import"}
@@ -810,6 +832,38 @@ def valid_values(world: World) -> dict[str, list[Any]]:
         "committees.rules:owners_pct": ["50", "60"],
         "committees.rules:max_term_years": ["3", "5"],
         # --- end the committee's make-up ---
+        # --- the transition ---
+        "transition.start:target": ["owners_committee", "property_company"],
+        # Steps are recorded on a day not before the step they follow (the vote closed today).
+        **{
+            f"transition.{endpoint}:happened_on": [clock.today().isoformat()]
+            for endpoint in ("preparation", "assembly", "elected", "company", "filing", "handover")
+        },
+        "transition.handover:rights_end_on": [clock.today().isoformat()],
+        "transition.assembly:vote": [
+            str(i)
+            for i in db.session.scalars(
+                select(Vote.id).where(Vote.matter == "committee").order_by(Vote.id)
+            )
+        ]
+        or [""],
+        "transition.company:credit_code": ["91350100M000100Y43", "91110000100000000R"],
+        **{
+            f"transition.{endpoint}:{field}_{n}": [value]
+            for endpoint, rows in (
+                ("preparation", PREPARATION),
+                ("elected", ELECTED),
+            )
+            for n, row in enumerate(rows, start=1)
+            for field, value in zip(("person", "role"), row, strict=True)
+        },
+        **{
+            f"transition.{endpoint}:{field}_{n}": [""]
+            for endpoint in ("preparation", "elected")
+            for field in ("person", "role")
+            for n in range(6, 12)
+        },
+        # --- end the transition ---
     }
 
 
@@ -1181,6 +1235,11 @@ class Harness:
         }
         for scope in self.scopes.values():
             scope.ids.update(rectified[scope.ids["compound_id"]])
+        # --- the transition: every area's at its first assembly, whose vote passed ---
+        transition_objects(branch, w.users["committee"])
+        transition_objects(w.trust, w.users["staff"])
+        transition_objects(w.elsewhere, w.users["other_staff"])
+        transition_objects(w.contiguous[0], w.users["area_committee"])
         self.valid = valid_values(world)
 
     def close(self) -> None:
@@ -1774,6 +1833,8 @@ QUERY_PARAMS += ["status", "category", "household", "decision", "kind", "v"]
 QUERY_PARAMS += ["level", "source"]
 # The three lists': their tab, sort and order.
 QUERY_PARAMS += ["tab", "sort", "dir"]
+# The transitions' list: its stage filter.
+QUERY_PARAMS += ["stage"]
 
 
 def _watching_queries(app: Flask, seen: list[str]) -> type:

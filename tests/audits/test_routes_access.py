@@ -30,6 +30,7 @@ from tests.factories import (
     recon_objects,  # reconciliation
     rectify_objects,  # rectification and inspections
     repair_objects,
+    transition_objects,  # the transition to an owners' committee
 )
 
 ROLES = ["staff", "committee", "area_committee", "rep", "resident", "tenant", "outsider"]
@@ -76,6 +77,7 @@ def _foreign_args(world: World) -> dict[str, object]:
         **fund_objects(world.elsewhere, other),  # the maintenance fund
         **problem_objects(world.elsewhere, other),  # the problem register
         **rectify_objects(world.elsewhere, other),  # rectification and inspections
+        **transition_objects(world.elsewhere, other),  # the transition
         "compound_id": objs["compound"].id,
         "community_id": world.other_community.id,
         "area_id": objs["area"].id,

@@ -76,6 +76,11 @@ from compound_app.rectify.models import (
 )
 from compound_app.repairs import workflow as repairs
 from compound_app.repairs.models import RepairEvent, TimelineChangeRefused
+from compound_app.transition.models import (
+    TransitionChangeRefused,
+    TransitionPerson,
+    TransitionStep,
+)
 from compound_app.treasury.models import (
     ExpensePaidFrom,
     MoneyEntry,
@@ -101,6 +106,7 @@ from tests.factories import (
     problem_objects,
     recon_objects,
     rectify_objects,
+    transition_objects,
 )
 
 # model: (the error its area raises, an attribute to rewrite, a value to rewrite it with)
@@ -148,6 +154,8 @@ CASES: dict[type, tuple[type[Exception], str, Any]] = {
     VolunteerSession: (RectifyChangeRefused, "minutes", 1),
     InspectionResult: (RectifyChangeRefused, "note", "改写"),
     InspectionProblem: (RectifyChangeRefused, "problem_id", 4242),
+    TransitionStep: (TransitionChangeRefused, "note", "改写"),
+    TransitionPerson: (TransitionChangeRefused, "name", "改写"),
 }
 MODELS = list(CASES)
 
@@ -264,6 +272,7 @@ def _records(world: World) -> None:
     fund_objects(world.branch, chair)  # the maintenance fund's records
     problem_objects(world.branch, chair)  # a problem and its timeline
     _rectify_records(world)
+    transition_objects(world.trust, world.users["staff"])  # a transition's steps and people
     db.session.commit()
     for model in CASES:
         assert count(model) > 0, model.__name__

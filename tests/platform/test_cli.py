@@ -347,3 +347,25 @@ def test_demo_pilots_tell_the_story_from_their_records(demo, client):
     assert db.session.scalar(select(func.count(Ballot.id))) > 0
     page = client.get("/")  # the demo's sign-in page answers
     assert page.status_code in (200, 302)
+
+
+@pytest.mark.xdist_group("demo")
+def test_demo_takes_a_pilot_to_the_eve_of_its_hand_over(demo, client):
+    """百货公司宿舍 (迎宾南社区): its preparation group, a passed first assembly, five elected
+    owners and the filing; no money open, so staff may confirm the hand-over."""
+    from compound_app.transition import bundle, service
+    from compound_app.transition.models import Transition
+
+    (found,) = db.session.scalars(select(Transition)).all()
+    assert found.area.compounds[0].name == "百货公司宿舍"
+    assert [s.kind for s in found.steps] == ["prepared", "assembly", "elected", "filed"]
+    vote = service.latest(found, "assembly").vote
+    assert vote.status == "closed" and vote.passed
+    assert len(service.people(service.latest(found, "elected"))) == 5
+    assert bundle.open_money(found.area) == []
+    response = client.post("/auth/login", data={"mobile": "13900000004", "password": "xinyi2026"})
+    assert response.status_code == 303
+    listed = client.get("/transition/?stage=filed").get_data(as_text=True)
+    assert "百货公司宿舍" in listed
+    page = client.get(f"/transition/areas/{found.area_id}").get_data(as_text=True)
+    assert 'id="handover"' in page and "还有资金未结清" not in page

@@ -2,8 +2,8 @@
 overdue count of the clock's last check, and the projects per community, stage and kind
 (project_total), so the subdistrict's pages read one row per community.
 
-Revision ID: 0033
-Revises: 0030
+Revision ID: 0032
+Revises: 0031
 Create Date: 2026-12-08 01:00:00.000000
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0033"
-down_revision = "0030"
+revision = "0032"
+down_revision = "0031"
 branch_labels = None
 depends_on = None
 
