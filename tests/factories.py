@@ -1098,18 +1098,19 @@ CREDIT_CODE = "91350100M000100Y43"
 def passed_vote(
     area: ManagementArea, matter: str, runner: User, title: str = "选举业主委员会"
 ) -> Any:
-    """An owners' vote of the whole area, every owner's paper ballot yes, closed: passed."""
+    """An owners' vote of the whole area, announced ahead, every owner's paper ballot yes,
+    closed with its tellers: passed."""
     from compound_app import access
     from compound_app.votes import service as votes
 
     vote = votes.create_vote(
         votes.resolve_scope("area", area.id), matter, title, "首次业主大会", clock.today(), runner
     )
-    votes.open_vote(vote, runner)
+    open_announced(vote, runner)
     p = access.load_principal(runner)
     for elector in vote.electors:
         votes.enter_paper(vote, elector.homes[0].household_id, "yes", _jpeg(), runner, p)
-    votes.close_vote(vote, runner)
+    close_counted(vote, runner)
     db.session.flush()
     return vote
 

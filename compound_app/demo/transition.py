@@ -40,8 +40,9 @@ from ..transition import service as transition
 from ..transition.bundle import open_money
 from ..transition.models import ElectedPosition, PrepRole, Target
 from ..treasury import service as treasury
+from ..votes import procedure
 from ..votes import service as votes
-from . import rights_of
+from . import record_tellers, rights_of
 
 COMMUNITY = "迎宾南社区"
 SKIPPED = "新国土小区"  # the demo chair's own compound keeps its property committee
@@ -172,16 +173,20 @@ def transition_story(seed: int = 2026) -> int | None:
                 *((name, PrepRole.OWNER) for name in owners[5:8]),
             ]
             transition.form_preparation(found, clock.today(), group, chair, "街道牵头成立筹备组")
-        with clock.held_at(_at(62)):
+        with clock.held_at(_at(80)):  # announced 18 days ahead, open for two weeks
+            opens_on, ends_on = clock.today() + timedelta(days=18), clock.today() + timedelta(32)
             vote = votes.create_vote(
                 votes.resolve_scope("area", area.id),
                 "committee",
                 "首次业主大会：选举第一届业主委员会",
                 "候选人：" + "、".join(owners[:5]) + "。请对候选人名单表决。",
-                clock.today() + timedelta(days=14),
+                ends_on,
                 chair,
             )
+            procedure.announce(vote, opens_on, ends_on, chair)
+        with clock.held_at(_at(62)):
             votes.open_vote(vote, chair)
+            record_tellers(vote, chair)
             transition.hold_assembly(found, vote, clock.today(), chair)
             p = rights_of(chair)
             for elector in vote.electors:

@@ -56,5 +56,5 @@ def test_subdistrict_staff_filter_sort_open_a_pilot_and_export_the_ledger(
 
     rows.first.locator("a").first.click()
     page.wait_for_url(re.compile(r".*/oversight/pilots/\d+$"))
-    assert page.locator("ul.checklist li").count() == 6
+    assert page.locator("ul.checklist li").count() == 7  # six thresholds, owners decide fees
     assert page.locator("figure.chart svg polyline").count() >= 1

@@ -23,7 +23,9 @@ from tests.factories import (
     ELECTED,
     PREPARATION,
     World,
+    close_counted,
     days_ago,
+    open_announced,
     passed_vote,
     transition_objects,
 )
@@ -127,8 +129,8 @@ def test_the_committee_path_step_by_step(world, login_as):
     # Not elected until the vote is closed and passed.
     early = _elect(chair, w)
     assert early.status_code == 422 and "选举业委会" in early.get_data(as_text=True)
-    votes.open_vote(vote, w.users["committee"])
-    votes.close_vote(vote, w.users["committee"])  # nobody voted: it did not pass
+    open_announced(vote, w.users["committee"])
+    close_counted(vote, w.users["committee"])  # nobody voted: it did not pass
     db.session.commit()
     failed = _elect(chair, w)
     assert failed.status_code == 422 and "未通过" in failed.get_data(as_text=True)
