@@ -178,7 +178,10 @@ class Teller(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), index=True)
     role: Mapped[str] = mapped_column(String(10))
-    occupant_id: Mapped[int] = mapped_column(ForeignKey("occupant.id"))
+    # Empty once the owner has moved out and left the roster: the name and home stay.
+    occupant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("occupant.id", ondelete="SET NULL")
+    )
     name: Mapped[str] = mapped_column(String(50))
     home: Mapped[str] = mapped_column(String(100))  # the room, as the notice prints it
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))

@@ -101,14 +101,17 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("vote_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=10), nullable=False),
-        sa.Column("occupant_id", sa.Integer(), nullable=False),
+        sa.Column("occupant_id", sa.Integer(), nullable=True),
         sa.Column("name", sa.String(length=50), nullable=False),
         sa.Column("home", sa.String(length=100), nullable=False),
         sa.Column("recorded_by_id", sa.Integer(), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("role IN ('scrutineer', 'counter')", name=op.f("ck_teller_role")),
         sa.ForeignKeyConstraint(
-            ["occupant_id"], ["occupant.id"], name=op.f("fk_teller_occupant_id_occupant")
+            ["occupant_id"],
+            ["occupant.id"],
+            name=op.f("fk_teller_occupant_id_occupant"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["recorded_by_id"], ["user.id"], name=op.f("fk_teller_recorded_by_id_user")

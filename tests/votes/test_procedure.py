@@ -322,6 +322,22 @@ def test_tellers_are_owners_of_the_vote_who_sit_on_no_committee(
     _refused("已结束", lambda: procedure.remove_teller(service.tellers_of(vote)[0], chair))
 
 
+def test_a_teller_who_moves_out_stays_named_on_the_vote(world: World) -> None:
+    chair = world.users["committee"]
+    vote = _draft(world)
+    home = first_unit(world.branch).households[1]
+    owner = home.occupants[0]
+    teller = procedure.record_teller(vote, "scrutineer", owner.id, chair)
+    db.session.commit()
+    roster.add_occupant(home, "新业主", None, Relation.OWNER)  # the home keeps an owner
+    db.session.commit()
+    roster.remove_occupant(owner)
+    db.session.commit()
+    db.session.expire_all()
+    assert teller.occupant_id is None and teller.name == owner.name
+    assert [t.name for t in service.tellers_of(vote)] == [owner.name]
+
+
 # --- correcting a paper ballot ----------------------------------------------------------------
 
 
