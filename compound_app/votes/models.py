@@ -179,9 +179,7 @@ class Teller(Model):
     vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id"), index=True)
     role: Mapped[str] = mapped_column(String(10))
     # Empty once the owner has moved out and left the roster: the name and home stay.
-    occupant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("occupant.id", ondelete="SET NULL")
-    )
+    occupant_id: Mapped[int | None] = mapped_column(ForeignKey("occupant.id", ondelete="SET NULL"))
     name: Mapped[str] = mapped_column(String(50))
     home: Mapped[str] = mapped_column(String(100))  # the room, as the notice prints it
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
