@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import access, audit, clock
@@ -755,6 +755,25 @@ def voter_votes(p: Principal) -> list[Vote]:
     return list(
         db.session.scalars(select(Vote).where(Vote.id.in_(followed)).order_by(Vote.id.desc()))
     )
+
+
+def announced_for(p: Principal) -> list[Vote]:
+    """Votes announced to a place holding one of the user's homes, or a unit they
+    represent, and not yet open: what their 公告 told them is coming."""
+    scopes = access.asked_scopes(p)
+    if not scopes:
+        return []
+    places = or_(*(and_(Vote.scope_kind == kind, Vote.scope_id == ident) for kind, ident in scopes))
+    compounds = [ident for kind, ident in scopes if kind == "compound"]
+    chosen = Vote.id.in_(
+        select(VoteCompound.vote_id).where(VoteCompound.compound_id.in_(compounds))
+    )
+    query = select(Vote).where(
+        Vote.status == VoteStatus.DRAFT,
+        Vote.announced_on.is_not(None),
+        or_(places, and_(Vote.scope_kind == ScopeKind.COMPOUNDS, chosen)),
+    )
+    return list(db.session.scalars(query.order_by(Vote.opens_on, Vote.id)))
 
 
 def not_voted_by_unit(lines: list[HomeLine]) -> dict[str, list[str]]:

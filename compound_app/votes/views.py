@@ -110,7 +110,10 @@ def index() -> Response:
         running=running,
         votes=service.votes_of(run_ids) if run_ids else [],
         consultations=consultations.consultations_of(run_ids) if run_ids else [],
-        my_votes=[v for v in service.voter_votes(p) if v.status != VoteStatus.DRAFT],
+        my_votes=[
+            *(v for v in service.announced_for(p) if access.can(Action.VIEW, v, p)),
+            *(v for v in service.voter_votes(p) if v.status != VoteStatus.DRAFT),
+        ],
         my_consultations=consultations.concerning(p),
         # A tenant or family member is told why no owners' vote asks for them.
         non_owner=bool(service.non_owner_homes(viewkit.user(), p)),

@@ -155,6 +155,11 @@ def test_an_announced_vote_is_seen_by_the_homes_of_its_scope(world: World, login
     assert "公告" in page and "议事规则" in page
     assert f'action="/votes/{vote.id}/open"' not in page  # the button is the committee's
     assert login_as(world.users["tenant"]).get(f"/votes/{vote.id}").status_code == 404
+    # The owner's list of votes shows it coming, with its dates; the tenant's does not.
+    listed = owner.get("/votes/").get_data(as_text=True)
+    assert f'href="/votes/{vote.id}"' in listed and "已公告" in listed
+    tenant_list = login_as(world.users["tenant"]).get("/votes/").get_data(as_text=True)
+    assert f'href="/votes/{vote.id}"' not in tenant_list
 
 
 # --- the end date, on the clock ---------------------------------------------------------------
