@@ -271,7 +271,7 @@ def load_world(ids: dict[str, Any]) -> World:
     )
 
 
-def passed_area_vote(area: ManagementArea, on: date | None = None) -> Any:
+def passed_area_vote(area: ManagementArea, on: date | None = None, matter: str = "other") -> Any:
     """The area's owners' vote, announced ahead and put by community staff on ``on`` (today
     unless given), every owner voting yes on paper, closed the same day with its tellers:
     passed."""
@@ -282,7 +282,7 @@ def passed_area_vote(area: ManagementArea, on: date | None = None) -> Any:
     with clock.held_at(clock.start_of_day(on or clock.today()) + timedelta(hours=10)):
         vote = votes.create_vote(
             votes.resolve_scope("area", area.id),
-            "other",
+            matter,
             "物业服务收费标准",
             "是否同意公示的收费标准？",
             clock.today(),

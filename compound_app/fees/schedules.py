@@ -27,7 +27,7 @@ from ..months import add_months, month_of, months_between
 from ..notices import service as notices
 from ..registry.models import Compound, Household, ManagementArea, Pilot
 from ..templating import fmt_date, fmt_month
-from ..votes.models import ScopeKind, Vote
+from ..votes.models import Matter, Vote
 from . import ledger
 from .models import (
     ApprovalHow,
@@ -363,6 +363,9 @@ def publicity_ends(schedule: FeeSchedule) -> date | None:
 
 # How a version comes into force now; a meeting's approval stays only on older versions.
 DECIDING = (ApprovalHow.OWNERS_VOTE, ApprovalHow.COMMUNITY)
+# The matters of an owners' vote that can set the fee standard: a "major matter" of the
+# common parts, or the choice of a manager with its fees (art. 278).
+FEE_MATTERS = (Matter.OTHER, Matter.MANAGER)
 
 
 def approve(
@@ -453,22 +456,33 @@ def _decision(
         raise RuleError(_("Choose the owners' vote that decided it."), "vote_id")
     vote = decided_by(schedule.area_id, vote_id)
     assert vote is not None
-    if not covers_area(vote):
-        raise RuleError(
-            _("The vote must be of the owners of the whole area, not of part of it."),
-            "vote_id",
-        )
+    refused = may_decide(schedule, vote)
+    if refused is not None:
+        raise RuleError(refused, "vote_id")
     return vote
 
 
-def covers_area(vote: Vote) -> bool:
-    """Whether the vote asked the owners of its whole area (the area, or its only compound)."""
-    if vote.scope_kind == ScopeKind.AREA:
-        return vote.scope_id == vote.area_id
-    if vote.scope_kind != ScopeKind.COMPOUND:
-        return False
-    compounds = db.session.scalars(select(Compound.id).where(Compound.area_id == vote.area_id))
-    return list(compounds) == [vote.scope_id]
+def may_decide(schedule: FeeSchedule, vote: Vote) -> str | None:
+    """Why the passed vote cannot decide this version, or None: it must have asked every
+    owner of the area (not some of their homes), on a matter that sets fees, after the
+    version went up for comment, and not have decided another version already."""
+    from ..votes.service import covers_area
+
+    if not covers_area(vote):
+        return _("The vote must be of the owners of the whole area, not of part of it.")
+    if vote.matter not in FEE_MATTERS:
+        return _("The vote decided another matter: cite the owners' vote on the fee standard.")
+    opened = vote.opens_on or (clock.local_date(vote.opened_at) if vote.opened_at else None)
+    if schedule.published_on is not None and (opened is None or opened < schedule.published_on):
+        return _("The vote opened before this version was published: it cannot have decided it.")
+    cited = db.session.scalar(
+        select(FeeSchedule.id).where(
+            FeeSchedule.approval_vote_id == vote.id, FeeSchedule.id != schedule.id
+        )
+    )
+    if cited is not None:
+        return _("That vote decided another version of the fee standard already.")
+    return None
 
 
 def community_exception(schedule: FeeSchedule | None) -> str | None:

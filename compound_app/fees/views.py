@@ -181,7 +181,7 @@ def _schedule_page(schedule: FeeSchedule, status: int = 200, **forms: Any) -> Re
             how=ApprovalHow.OWNERS_VOTE,
             staff=access.can(Action.OVERSEE, schedule.area),
         )
-        _vote_choices(context["approve_form"], schedule.area_id)
+        _vote_choices(context["approve_form"], schedule)
     return render("fees/schedule.html", status=status, **context)
 
 
@@ -264,7 +264,7 @@ def approve(schedule_id: int) -> Response:
     schedule = _schedule(schedule_id, Action.MANAGE_FEES)
     staff = access.can(Action.OVERSEE, schedule.area)
     form = ApproveForm(staff=staff)
-    _vote_choices(form, schedule.area_id)
+    _vote_choices(form, schedule)
     done = submit(
         form,
         lambda: schedules.approve(
@@ -289,11 +289,11 @@ def approve(schedule_id: int) -> Response:
     return _schedule_page(schedule, form_status(form), approve_form=form)
 
 
-def _vote_choices(form: ApproveForm, area_id: int) -> None:
+def _vote_choices(form: ApproveForm, schedule: FeeSchedule) -> None:
     from ..votes.service import passed_votes
 
     form.vote_id.choices = [(None, _("None"))] + [
         (v.id, f"{v.title} ({fmt_date(v.closed_at)})")
-        for v in passed_votes(area_id)
-        if schedules.covers_area(v)
+        for v in passed_votes(schedule.area_id)
+        if schedules.may_decide(schedule, v) is None
     ]

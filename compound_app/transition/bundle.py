@@ -422,7 +422,8 @@ def _works(compound_ids: list[int], on: date) -> tuple[WorkLine, ...]:
         .where(
             Work.compound_id.in_(compound_ids),
             Work.status != WorkStatus.COMPLETED,
-            Work.planned_on <= on,
+            # Every work begun on paper by then, however far off its planned day.
+            Work.created_at < clock.start_of_day(on + timedelta(days=1)),
         )
         .options(joinedload(Work.compound))
         .order_by(Work.planned_on, Work.id)

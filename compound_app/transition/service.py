@@ -24,9 +24,11 @@ from ..auth.models import User
 from ..committees import service as committees
 from ..errors import RuleError
 from ..extensions import db
+from ..fees import ledger
 from ..labels import label
 from ..registry.models import Community, Compound, ManagementArea, Pilot
 from ..votes.models import Matter, Vote, VoteStatus
+from ..votes.service import covers_area
 from . import bundle as bundles
 from .models import (
     ElectedPosition,
@@ -274,6 +276,16 @@ def hold_assembly(
         )
     if earlier is not None and earlier.vote_id == vote.id:
         raise RuleError(_("That vote did not pass: choose the new assembly's vote."), "vote")
+    if not covers_area(vote):
+        raise RuleError(
+            _("The first assembly is a vote of every owner of the area, not of part of it."),
+            "vote",
+        )
+    prepared = latest(transition, Stage.PREPARED)
+    if prepared is not None and vote.announced_on and vote.announced_on < prepared.happened_on:
+        raise RuleError(
+            _("That vote was announced before the preparation group was formed."), "vote"
+        )
     day = _check_day(transition, on)
     return _step(transition, Stage.ASSEMBLY, day, actor, note, vote_id=vote.id)
 
@@ -464,7 +476,12 @@ def hand_over(
         raise RuleError(
             _("The committee's rights end on the hand-over day or later."), "rights_end_on"
         )
+    if day != clock.today():
+        # Cash in hand, repairs and works are read as they stand: the bundle is the books
+        # of the day the hand-over happens, recorded that day.
+        raise RuleError(_("Record the hand-over on the day it happens, today."), "happened_on")
     area = transition.area
+    ledger.ensure_current_bills(area.id)  # this period's bills are owed at the hand-over
     reasons = bundles.open_money(area)
     if reasons:
         raise RuleError(_("A hand-over with open money: %(reasons)s", reasons=" ".join(reasons)))

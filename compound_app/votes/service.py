@@ -534,8 +534,12 @@ def void_paper(ballot: Ballot, reason: str, actor: User, p: Principal | None = N
     assert vote is not None
     if not access.can(Action.CONSULT, vote.area, p):
         raise RuleError(_("Only the committee can void a paper ballot."))
-    if vote.status != VoteStatus.OPEN:
+    if vote.status != VoteStatus.OPEN or clock.today() > vote.closes_on:
         raise RuleError(_("Ballots can be voided only while the vote is open."))
+    if ballot.entered_by_id == actor.id:
+        raise RuleError(
+            _("Whoever entered a paper ballot cannot void it alone: ask another member.")
+        )
     if ballot.channel != BallotChannel.PAPER:
         raise RuleError(
             _("Only paper ballots can be voided; an owner changes their online vote themselves.")
@@ -755,6 +759,19 @@ def voter_votes(p: Principal) -> list[Vote]:
     return list(
         db.session.scalars(select(Vote).where(Vote.id.in_(followed)).order_by(Vote.id.desc()))
     )
+
+
+def covers_area(vote: Vote) -> bool:
+    """Whether the vote asked every owner of its area: put to the area, or to its only
+    compound, and to all their homes (not a fund application's share of them)."""
+    if vote.only_homes is not None:
+        return False
+    if vote.scope_kind == ScopeKind.AREA:
+        return vote.scope_id == vote.area_id
+    if vote.scope_kind != ScopeKind.COMPOUND:
+        return False
+    compounds = db.session.scalars(select(Compound.id).where(Compound.area_id == vote.area_id))
+    return list(compounds) == [vote.scope_id]
 
 
 def announced_for(p: Principal) -> list[Vote]:

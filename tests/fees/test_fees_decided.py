@@ -106,6 +106,22 @@ def test_a_passed_owners_vote_of_the_area_puts_it_into_force(world: World) -> No
     assert schedules.community_exception(draft) is None
 
 
+def test_only_the_owners_vote_on_this_version_decides_it(world: World) -> None:
+    area = world.branch.area
+    draft = _published(area, days=10)
+    # Another matter, or a vote opened before the version went up for comment: refused.
+    committee_vote = passed_area_vote(area, matter="committee")
+    _refused(draft, "其他事项", vote_id=committee_vote.id)
+    early = passed_area_vote(area, on=clock.today() - timedelta(days=11))
+    _refused(draft, "公示之前", vote_id=early.id)
+    vote = passed_area_vote(area)
+    assert _approve(draft, vote_id=vote.id) > 0
+    db.session.commit()
+    # One vote decides one version: the next version needs its own.
+    following = schedules.new_draft(area, None)
+    assert "另一版收费标准" in (schedules.may_decide(following, vote) or "")
+
+
 def test_the_approval_date_is_not_before_the_vote_closed(world: World) -> None:
     area = world.branch.area
     draft = _published(area, days=10)

@@ -5,6 +5,7 @@ each role allowed or refused, and the staff's list of where the pilots stand."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from compound_app.extensions import db
 from compound_app.registry.models import Pilot
 from compound_app.transition import service
 from compound_app.transition.models import Transition, TransitionPerson, TransitionStep
+from compound_app.votes import procedure
 from compound_app.votes import service as votes
 from tests.factories import (
     CREDIT_CODE,
@@ -365,3 +367,36 @@ def test_staff_see_where_each_pilot_stands(world, login_as):
     assert "供电家属院" in admin
     for role in ("committee", "resident", "outsider"):
         assert login_as(w.users[role]).get("/transition/").status_code == 404
+
+
+def test_the_first_assembly_is_a_vote_of_every_owner_announced_after_the_group(world):
+    w = world
+    staff = w.users["staff"]
+    ids = transition_objects(w.branch, staff, "prepared")
+    transition = db.session.get(Transition, ids["transition_id"])
+    unit = w.branch.buildings[0].units[0]
+    part = votes.create_vote(
+        votes.resolve_scope("unit", unit.id),
+        "committee",
+        "一个单元",
+        "首次业主大会",
+        days_ago(-20),
+        staff,
+    )
+    with pytest.raises(RuleError, match="全体业主"):
+        service.hold_assembly(transition, part, clock.today(), staff)
+    db.session.rollback()
+    early = votes.create_vote(
+        votes.resolve_scope("area", w.branch.area_id),
+        "committee",
+        "早了",
+        "首次业主大会",
+        days_ago(-20),
+        staff,
+    )
+    with clock.held_at(clock.now() - timedelta(days=400)):  # long before the group
+        procedure.announce(
+            early, clock.today() + timedelta(days=15), clock.today() + timedelta(20), staff
+        )
+    with pytest.raises(RuleError, match="筹备组成立之前"):
+        service.hold_assembly(transition, early, clock.today(), staff)

@@ -7,6 +7,7 @@ still works.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -152,13 +153,18 @@ def test_the_committee_voids_a_wrong_paper_ballot_and_the_owner_votes_online(
     with pytest.raises(RuleError, match="纸质表决票已计入"):
         service.cast_online(vote, owner, "yes")
     db.session.rollback()
-    void = service.void_paper(wrong, " 录错了户 ", chair, _p(world, "committee"))
+    # Whoever entered it cannot void it alone; another who runs the vote can.
+    with pytest.raises(RuleError, match="不能独自作废"):
+        service.void_paper(wrong, "录错了户", chair, _p(world, "committee"))
+    db.session.rollback()
+    staff = world.users["staff"]
+    void = service.void_paper(wrong, " 录错了户 ", staff, _p(world, "staff"))
     db.session.commit()
-    assert void.reason == "录错了户" and void.voided_by_id == chair.id
+    assert void.reason == "录错了户" and void.voided_by_id == staff.id
     row = db.session.scalar(
         select(AuditLog).where(AuditLog.action == "void_ballot", AuditLog.entity_id == void.id)
     )
-    assert row.user_id == chair.id and row.before["id"] == wrong.id and row.before["choice"] == "no"
+    assert row.user_id == staff.id and row.before["id"] == wrong.id and row.before["choice"] == "no"
     assert service.tally(vote).voted_heads == 0  # as if never cast
     service.cast_online(vote, owner, "yes")
     db.session.commit()
@@ -166,7 +172,7 @@ def test_the_committee_voids_a_wrong_paper_ballot_and_the_owner_votes_online(
     assert _ballots() == 2  # the void ballot stays on record
     # A voided ballot stays void; a second paper ballot after the online one is refused.
     with pytest.raises(RuleError, match="已经作废"):
-        service.void_paper(wrong, "再次作废", chair, _p(world, "committee"))
+        service.void_paper(wrong, "再次作废", staff, _p(world, "staff"))
     with pytest.raises(RuleError):
         service.enter_paper(
             vote, unit.households[0].id, "no", Upload(), chair, _p(world, "committee")
@@ -320,3 +326,18 @@ def test_the_committee_voids_a_paper_ballot_from_the_vote_page(world: World, log
     again = chair.post(void_url, data={"reason": "录错了户"}, follow_redirects=True)
     assert "已经作废" in again.get_data(as_text=True)
     assert db.session.scalar(select(func.count(BallotVoid.id))) == 1
+
+
+def test_no_paper_ballot_is_voided_after_the_end_date(world: World) -> None:
+    unit = first_unit(world.branch)
+    vote = _vote(world, "unit", unit)
+    chair = world.users["committee"]
+    ballot = service.enter_paper(
+        vote, unit.households[0].id, "no", Upload(), chair, _p(world, "committee")
+    )
+    db.session.commit()
+    after = clock.start_of_day(vote.closes_on + timedelta(days=1)) + timedelta(hours=9)
+    with clock.held_at(after), pytest.raises(RuleError):
+        service.void_paper(ballot, "录错了户", world.users["staff"], _p(world, "staff"))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(BallotVoid.id))) == 0
