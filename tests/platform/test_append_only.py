@@ -249,7 +249,7 @@ def _records(world: World) -> None:
         elector_id=vote.electors[-1].id,
         choice="no",
         channel="paper",
-        entered_by_id=chair.id,
+        entered_by_id=world.users["rep"].id,  # the representative entered it; the chair voids it
         photo="wrong-home.jpg",
     )
     db.session.add(paper)
