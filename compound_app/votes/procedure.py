@@ -45,6 +45,7 @@ from .service import (
     paper_refusal,
     room,
     rules_of,
+    tellers_needed,
     tellers_of,
     vote_homes,
     vote_rules,
@@ -134,9 +135,14 @@ def announce(
     vote.only_homes = sorted(set(only)) if only is not None else None
     if db.session.execute(vote_homes(vote).limit(1)).first() is None:
         raise RuleError(_("There are no homes to vote in this scope."))
-    rules = assembly_rules(vote.area)
+    rules, tellers = assembly_rules(vote.area), rules_of(vote)
     vote.announced_on, vote.opens_on, vote.closes_on = clock.today(), opens_on, closes_on
-    vote.rules = {NON_VOTERS: rules.non_voters_follow_majority}
+    # As announced: the 议事规则 option, and how many tellers the vote needs.
+    vote.rules = {
+        NON_VOTERS: rules.non_voters_follow_majority,
+        "scrutineers": tellers.scrutineers,
+        "counters": tellers.counters,
+    }
     db.session.flush()
     audit.record("announce_vote", vote, before=before, actor_id=actor.id)
     notices.post_automatic(vote, actor)
@@ -202,8 +208,7 @@ def record_teller(vote: Vote, role: str, occupant_id: int | None, actor: User) -
     tellers = tellers_of(vote)
     if any(t.occupant_id == occupant.id for t in tellers):
         raise RuleError(_("This owner is a teller of this vote already."), "occupant_id")
-    rules = rules_of(vote)
-    needed = rules.scrutineers if role == TellerRole.SCRUTINEER else rules.counters
+    needed = tellers_needed(vote).get(role, 0)
     if sum(t.role == role for t in tellers) >= needed:
         raise RuleError(
             _("This vote has all %(n)d of them already: remove one to name another.", n=needed),

@@ -190,14 +190,21 @@ def tellers_of(vote: Vote) -> list[Teller]:
     )
 
 
+def tellers_needed(vote: Vote) -> dict[str, int]:
+    """How many scrutineers and counters the vote needs: as its announcement stated them
+    (a change of the subdistrict's rules later does not reach it), else as the rules say."""
+    frozen = vote.rules or {}
+    rules = rules_of(vote) if not {"scrutineers", "counters"} <= set(frozen) else None
+    return {
+        TellerRole.SCRUTINEER: int(frozen["scrutineers"]) if rules is None else rules.scrutineers,
+        TellerRole.COUNTER: int(frozen["counters"]) if rules is None else rules.counters,
+    }
+
+
 def tellers_missing(vote: Vote) -> dict[str, int]:
     """How many scrutineers and counters the vote still lacks (by role; 0 when complete)."""
-    rules = rules_of(vote)
     have = [t.role for t in tellers_of(vote)]
-    return {
-        TellerRole.SCRUTINEER: max(0, rules.scrutineers - have.count(TellerRole.SCRUTINEER)),
-        TellerRole.COUNTER: max(0, rules.counters - have.count(TellerRole.COUNTER)),
-    }
+    return {role: max(0, n - have.count(role)) for role, n in tellers_needed(vote).items()}
 
 
 # --- the vote's life --------------------------------------------------------------------------

@@ -93,7 +93,7 @@ def test_a_vote_opens_no_earlier_than_fifteen_days_after_its_announcement(
         day + timedelta(days=15),
         day + timedelta(days=29),
     )
-    assert vote.rules == {NON_VOTERS: False}
+    assert vote.rules == {NON_VOTERS: False, "scrutineers": 1, "counters": 1}
     _refused(
         "已经公告",
         lambda: procedure.announce(vote, day + timedelta(days=20), day + timedelta(days=29), chair),
@@ -140,6 +140,12 @@ def test_the_subdistrict_sets_the_period_and_the_number_of_tellers(
     vote = _draft(world)
     assert procedure.earliest_opening(vote) == clock.today() + timedelta(days=7)
     assert service.tellers_missing(vote) == {"scrutineer": 2, "counter": 1}
+    # Once announced, the vote keeps the numbers its announcement stated.
+    announced_ago(vote, world.users["committee"])
+    db.session.commit()
+    assert admin.post(url, data={**good, "scrutineers": "3", "counters": "3"}).status_code == 303
+    assert service.tellers_missing(vote) == {"scrutineer": 2, "counter": 1}
+    assert service.tellers_missing(_draft(world)) == {"scrutineer": 3, "counter": 3}
     # The oversight settings page leads there, for the admin.
     settings_page = admin.get(f"/oversight/subdistricts/{world.subdistrict.id}/settings")
     assert url in settings_page.get_data(as_text=True)
