@@ -20,7 +20,6 @@ from sqlalchemy import select
 from .. import access, audit, clock
 from ..access import Principal
 from ..auth.models import User
-from ..committees.models import Committee, CommitteeMember
 from ..errors import RuleError
 from ..extensions import db
 from ..messages import triggers
@@ -42,6 +41,7 @@ from .models import (
 from .service import (
     VOID_REASON_MAX,
     latest_ballots,
+    on_the_committee,
     paper_refusal,
     room,
     rules_of,
@@ -167,28 +167,6 @@ def teller_choices(vote: Vote) -> list[tuple[int, str]]:
     ]
 
 
-def _on_the_committee(vote: Vote, occupant: Occupant) -> bool:
-    """Whether the owner is a current member of the vote's area's committee: by their own
-    account, or by the mobile on the roster being a member's."""
-    today = clock.today()
-    members = (
-        select(User.id, User.mobile)
-        .join(CommitteeMember, CommitteeMember.user_id == User.id)
-        .join(Committee, Committee.id == CommitteeMember.committee_id)
-        .where(
-            Committee.area_id == vote.area_id,
-            CommitteeMember.term_start <= today,
-            CommitteeMember.term_end >= today,
-        )
-    )
-    found = db.session.execute(members).all()
-    return any(
-        (occupant.user_id is not None and user_id == occupant.user_id)
-        or (occupant.mobile is not None and mobile == occupant.mobile)
-        for user_id, mobile in found
-    )
-
-
 def record_teller(vote: Vote, role: str, occupant_id: int | None, actor: User) -> Teller:
     """Name a scrutineer or counter: an owner of one of the vote's homes, not a member
     of the area's committee, up to the number the subdistrict's rules ask for."""
@@ -200,7 +178,7 @@ def record_teller(vote: Vote, role: str, occupant_id: int | None, actor: User) -
     occupant = db.session.get(Occupant, occupant_id) if occupant_id in rows else None
     if occupant is None:
         raise RuleError(_("Choose an owner of a home this vote asks."), "occupant_id")
-    if _on_the_committee(vote, occupant):
+    if on_the_committee(vote, occupant):
         raise RuleError(
             _("A committee member cannot be a teller: choose an owner who sits on no committee."),
             "occupant_id",

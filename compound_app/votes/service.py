@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 from .. import access, audit, clock
 from ..access import Action, Principal
 from ..auth.models import User
+from ..committees.models import Committee, CommitteeMember
 from ..errors import RuleError
 from ..extensions import db
 from ..messages import triggers
@@ -187,6 +188,28 @@ def rules_of(vote: Vote) -> VoteRules:
 def tellers_of(vote: Vote) -> list[Teller]:
     return list(
         db.session.scalars(select(Teller).where(Teller.vote_id == vote.id).order_by(Teller.id))
+    )
+
+
+def on_the_committee(vote: Vote, occupant: Occupant) -> bool:
+    """Whether the owner is a current member of the vote's area's committee: by their own
+    account, or by the mobile on the roster being a member's."""
+    today = clock.today()
+    members = (
+        select(User.id, User.mobile)
+        .join(CommitteeMember, CommitteeMember.user_id == User.id)
+        .join(Committee, Committee.id == CommitteeMember.committee_id)
+        .where(
+            Committee.area_id == vote.area_id,
+            CommitteeMember.term_start <= today,
+            CommitteeMember.term_end >= today,
+        )
+    )
+    found = db.session.execute(members).all()
+    return any(
+        (occupant.user_id is not None and user_id == occupant.user_id)
+        or (occupant.mobile is not None and mobile == occupant.mobile)
+        for user_id, mobile in found
     )
 
 
@@ -700,6 +723,19 @@ def close_vote(vote: Vote, actor: User | None, reason: str = "") -> Tally:
                 c=missing[TellerRole.COUNTER],
             )
         )
+    seated = []  # a teller may have joined the committee since being named
+    for teller in tellers_of(vote):
+        occupant = db.session.get(Occupant, teller.occupant_id) if teller.occupant_id else None
+        if occupant is not None and on_the_committee(vote, occupant):
+            seated.append(teller.name)
+    if seated:
+        raise RuleError(
+            _(
+                "%(names)s now sits on the committee and cannot count this vote: record "
+                "another teller.",
+                names="、".join(seated),
+            )
+        )
     reason = " ".join(reason.split())
     if len(reason) > CLOSE_REASON_MAX:
         raise RuleError(_("At most %(n)d characters.", n=CLOSE_REASON_MAX), "reason")
@@ -725,9 +761,9 @@ def close_vote(vote: Vote, actor: User | None, reason: str = "") -> Tally:
 
 def close_due(today: date | None = None) -> tuple[int, int]:
     """Close every open vote whose end date has passed (``flask votes close-due``, and the
-    SMS worker's periodic step). A vote whose tellers are not all recorded waits, its
-    ballots already refused, for the committee to record them and close it. Returns how
-    many closed and how many wait."""
+    SMS worker's periodic step). A vote whose tellers are not all recorded (or one has
+    joined the committee since) waits, its ballots already refused, for the committee to
+    record them and close it. Returns how many closed and how many wait."""
     today = today or clock.today()
     due = db.session.scalars(
         select(Vote)
@@ -740,7 +776,11 @@ def close_due(today: date | None = None) -> tuple[int, int]:
         if any(tellers_missing(vote).values()):
             waiting += 1
             continue
-        close_vote(vote, None)
+        try:
+            close_vote(vote, None)  # refuses before writing anything
+        except RuleError:  # a teller has joined the committee: the committee names another
+            waiting += 1
+            continue
         closed += 1
     return closed, waiting
 

@@ -20,7 +20,7 @@ from compound_app.messages.models import Message
 from compound_app.notices import service as notices
 from compound_app.notices.models import Notice
 from compound_app.registry import roster
-from compound_app.registry.models import Relation
+from compound_app.registry.models import Occupant, Relation
 from compound_app.votes import procedure, service
 from compound_app.votes.models import Ballot, BallotCorrection, BallotVoid, Vote, VoteStatus
 from compound_app.votes.tally import NON_VOTERS, Cast, count, outcome
@@ -29,6 +29,7 @@ from tests.factories import (
     announced_ago,
     close_counted,
     first_unit,
+    mobile,
     open_announced,
     record_tellers,
 )
@@ -641,3 +642,34 @@ def test_the_new_vote_form_puts_a_vote_to_chosen_compounds(world: World, login_a
     assert client.post(url, data={**data, "compounds": [one.id, two.id]}).status_code == 303
     vote = db.session.scalars(select(Vote)).one()
     assert vote.scope_label == f"{one.name}、{two.name}"
+
+
+def test_a_teller_who_joins_the_committee_keeps_the_vote_from_closing(world: World) -> None:
+    from compound_app.committees import service as committees
+    from compound_app.committees.models import Background, Position
+
+    chair = world.users["committee"]
+    vote = _draft(world)
+    open_announced(vote, chair)
+    record_tellers(vote, chair)
+    db.session.commit()
+    teller = service.tellers_of(vote)[0]
+    occupant = db.session.get(Occupant, teller.occupant_id)
+    occupant.mobile = occupant.mobile or mobile()
+    committees.add_member(
+        committees.committee_for_area(vote.area_id),
+        name=occupant.name,
+        mobile=occupant.mobile,
+        position=Position.MEMBER,
+        background=Background.KEEN_RESIDENT,
+        term_start=clock.today(),
+        term_end=clock.today() + timedelta(days=700),
+        actor=chair,
+    )
+    db.session.commit()
+    _refused("物管会", lambda: service.close_vote(vote, chair, "开票"))
+    later = clock.start_of_day(vote.closes_on + timedelta(days=1)) + timedelta(hours=1)
+    with clock.held_at(later):
+        assert service.close_due() == (0, 1)  # it waits for another teller
+    db.session.rollback()
+    assert db.session.get(Vote, vote.id).status == "open"
