@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import partial
 from typing import Any
 
 from flask import Flask, has_request_context, request
@@ -28,14 +29,19 @@ def writing() -> Iterator[None]:
         _write_intent.reset(token)
 
 
-def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+# FULL: a commit is on disk before it is acknowledged, and survives a power cut (money is
+# never acknowledged and then lost). The test suite, which needs no durability, sets OFF.
+SYNCHRONOUS = ("FULL", "OFF")
+
+
+def _on_connect(dbapi_connection: Any, _record: Any, synchronous: str = "FULL") -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     # Take over transaction control from pysqlite so BEGIN can be IMMEDIATE (below).
     dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute(f"PRAGMA synchronous={synchronous}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=8000")
     cur.close()
@@ -61,7 +67,10 @@ def configure_engine(app: Flask) -> None:
     with app.app_context():
         engine: Engine = db.engine
         if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _on_connect)
+            synchronous = app.config.get("SQLITE_SYNCHRONOUS", "FULL")
+            if synchronous not in SYNCHRONOUS:
+                raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {SYNCHRONOUS}")
+            event.listen(engine, "connect", partial(_on_connect, synchronous=synchronous))
             event.listen(engine, "begin", _on_begin)
 
 

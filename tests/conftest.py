@@ -78,6 +78,8 @@ def _config(uri: str, instance: Path) -> dict[str, Any]:
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production-0123456789",
         "SQLALCHEMY_DATABASE_URI": uri,
+        # Nor on SQLite: no fsync per commit (production keeps FULL, test_database checks).
+        "SQLITE_SYNCHRONOUS": "OFF",
         "WTF_CSRF_ENABLED": False,
         # Cheap hashes keep the suite fast; production parameters are checked elsewhere.
         "ARGON2_TIME_COST": 1,

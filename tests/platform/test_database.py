@@ -7,8 +7,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import event, inspect
 
+from compound_app import create_app
 from compound_app.database import sqlite_pragmas
 from compound_app.extensions import db
+from tests.conftest import _config
 from tests.factories import first_unit
 
 
@@ -25,14 +27,21 @@ def test_every_table_of_the_models_exists(app):
     assert "alembic_version" in tables
 
 
-def test_sqlite_runs_in_wal_with_full_sync_and_foreign_keys(app):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite settings")
-    pragmas = sqlite_pragmas(db.engine)
+def test_sqlite_runs_in_wal_with_full_sync_and_foreign_keys(tmp_path):
+    """As configured outside the tests (which set SQLITE_SYNCHRONOUS OFF, as nothing else
+    may: any other value than FULL or OFF stops the app)."""
+    config = {**_config(f"sqlite:///{tmp_path / 'prod.db'}", tmp_path)}
+    del config["SQLITE_SYNCHRONOUS"]
+    app = create_app(config)
+    with app.app_context():
+        pragmas = sqlite_pragmas(db.engine)
+        db.engine.dispose()
     assert pragmas["journal_mode"] == "wal"
     assert pragmas["synchronous"] == 2  # FULL
     assert pragmas["foreign_keys"] == 1
     assert pragmas["busy_timeout"] >= 5000
+    with pytest.raises(ValueError, match="SQLITE_SYNCHRONOUS"):
+        create_app({**config, "SQLITE_SYNCHRONOUS": "NORMAL; DROP TABLE x"})
 
 
 def test_writes_begin_immediate_and_reads_do_not(world, login_as):
